@@ -1,0 +1,254 @@
+"""Turn a validated scenario and one replication's random streams into the flat
+structures the engine's hot path indexes (lists of ints, samplers, heaps).
+
+Every ticket's own attributes — arrival time, channel, type, priority, tier, region,
+patience, bot deflection, number of reopens — are drawn here, vectorised, from
+streams named after what they decide, so a policy change elsewhere in the scenario
+leaves them untouched (common random numbers between scenarios).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..scenario.checks import effective_mix
+from ..scenario.model import RESOLVE as RESOLVE_NAME, Scenario
+from .arrivals import arrival_times
+from .calendar import duty_intervals
+from .policies import QUEUE_DISCIPLINES
+from .streams import Streams
+
+RESOLVE, CLOSE = -1, -2
+Sampler = Callable[[], float]
+
+
+@dataclass
+class Agent:
+    name: str
+    team: str
+    shift: str
+    intervals: list[tuple[float, float]]
+
+
+@dataclass
+class Compiled:
+    horizon: float
+    stage_names: list[str]
+    team_names: list[str]
+    channels: list[str]
+    type_names: list[str]
+    categories: list[str]
+    priority_names: list[str]
+    tier_names: list[str]
+    region_names: list[str]
+    # tickets (creation order)
+    created: np.ndarray
+    channel: np.ndarray
+    ticket_type: np.ndarray
+    priority: np.ndarray
+    tier: np.ndarray
+    region: np.ndarray
+    patience: np.ndarray
+    deflected: np.ndarray
+    reopens: np.ndarray
+    queue_class: np.ndarray
+    # flow
+    entry_stage: list[int]
+    steps: list[list[tuple | None]]
+    closing_first: list[int]
+    reopen_stage: list[int]
+    reopen_delay: list[Sampler | None]
+    stage_team: list[int]
+    stage_first_response: list[bool]
+    stage_escalation: list[bool]
+    stage_travel: list[list[Sampler] | None]
+    stage_visit_cost: list[float]
+    # people
+    agents: list[Agent]
+    agent_team: list[int]
+    agent_keys: list[list[int]]
+    agent_serves: list[list[bool]]
+    team_key_of_ticket: list[list[int]]
+    team_heaps: list[list[list]]
+    team_idle: list[list[int]]
+    shift_changes: list[tuple[float, list[tuple[int, bool]]]] = field(default_factory=list)
+
+
+def _index(names: list[str]) -> dict[str, int]:
+    return {n: i for i, n in enumerate(names)}
+
+
+def compile_scenario(s: Scenario, streams: Streams) -> Compiled:
+    """Draw the tickets and build the engine's tables for one replication."""
+    stage_names = list(s.stages)
+    team_names = list(s.teams)
+    type_names = list(s.ticket_types)
+    categories = sorted({s.category_of(t) for t in type_names})
+    priority_names = list(s.priorities)
+    channels = list(s.demand.channels)
+    mixes = {c: effective_mix(s, c) for c in channels}
+    tier_names = sorted({t for mx in mixes.values() for t in mx["tiers"]})
+    region_names = sorted({r for mx in mixes.values() for r in mx["regions"]})
+    st_i, tm_i, ty_i = _index(stage_names), _index(team_names), _index(type_names)
+    pr_i, ti_i, re_i = _index(priority_names), _index(tier_names), _index(region_names)
+
+    tickets = _draw_tickets(s, streams, channels, mixes, ty_i, pr_i, ti_i, re_i)
+    order = np.argsort(tickets["created"], kind="stable")
+    tickets = {k: v[order] for k, v in tickets.items()}
+    n_tickets = len(order)
+
+    cat_of_type = np.array([categories.index(s.category_of(t)) for t in type_names], dtype=np.int64)
+    vip = np.isin(np.array(tier_names, dtype=object)[tickets["tier"]], s.policies.vip_tiers) if n_tickets else \
+        np.zeros(0, bool)
+    queue_class = QUEUE_DISCIPLINES[s.policies.queue](tickets["priority"], vip, len(priority_names))
+
+    # flow of each ticket type
+    steps: list[list[tuple | None]] = []
+    closing_first, reopen_stage, reopen_delay, entry = [], [], [], []
+    for tname in type_names:
+        tt = s.ticket_types[tname]
+        row: list[tuple | None] = [None] * len(stage_names)
+        for stage, step in tt.steps.items():
+            work = step.work.sampler(streams(f"service/{tname}/{stage}"))
+            if stage in tt.closing:
+                pos = tt.closing.index(stage)
+                targets = [st_i[tt.closing[pos + 1]] if pos + 1 < len(tt.closing) else CLOSE]
+                cum = [1.0]
+            else:
+                route = step.next or {}
+                targets = [RESOLVE if t == RESOLVE_NAME else st_i[t] for t in route]
+                cum = np.cumsum(list(route.values())).tolist()
+                cum[-1] = float("inf")  # guards against rounding: u < 1 always lands somewhere
+            uniform = streams(f"routing/{tname}/{stage}").random
+            row[st_i[stage]] = (work, targets, cum, _uniform_sampler(uniform))
+        steps.append(row)
+        entry.append(st_i[tt.entry])
+        closing_first.append(st_i[tt.closing[0]] if tt.closing else -1)
+        if tt.reopen is not None:
+            reopen_stage.append(st_i[tt.reopen.reenter])
+            reopen_delay.append(tt.reopen.delay.sampler(streams(f"reopen_delay/{tname}")))
+        else:
+            reopen_stage.append(-1)
+            reopen_delay.append(None)
+
+    stage_travel: list[list[Sampler] | None] = []
+    for name, stage in s.stages.items():
+        if stage.travel is None:
+            stage_travel.append(None)
+        elif isinstance(stage.travel, dict):
+            stage_travel.append([stage.travel[r].sampler(streams(f"travel/{name}/{r}")) for r in region_names])
+        else:
+            one = stage.travel.sampler(streams(f"travel/{name}"))
+            stage_travel.append([one] * len(region_names))
+
+    # people: one agent per head per shift, with the keys (skill x region) they may serve
+    agents: list[Agent] = []
+    agent_team, agent_keys, agent_serves = [], [], []
+    team_key_of_ticket, team_heaps, team_idle = [], [], []
+    changes: dict[float, list[tuple[int, bool]]] = {}
+    for tname, team in s.teams.items():
+        skilled = s.policies.dispatch == "skills" and (
+            team.skills is not None or any(sh.skills is not None for sh in team.shifts.values()))
+        regional = team.regions is not None or any(sh.regions is not None for sh in team.shifts.values())
+        cats = categories if skilled else [None]
+        regs = region_names if regional else [None]
+        keys = [(c, r) for c in cats for r in regs]
+        key_i = _index(keys)
+        if n_tickets:
+            cat_names = np.array(categories, dtype=object)[cat_of_type[tickets["type"]]]
+            reg_names = np.array(region_names, dtype=object)[tickets["region"]]
+            key_of_ticket = [key_i[(c if skilled else None, r if regional else None)]
+                             for c, r in zip(cat_names, reg_names)]
+        else:
+            key_of_ticket = []
+        team_key_of_ticket.append(key_of_ticket)
+        team_heaps.append([[] for _ in keys])
+        team_idle.append([])
+        for shname, shift in team.shifts.items():
+            skills = shift.skills if shift.skills is not None else team.skills
+            regions = shift.regions if shift.regions is not None else team.regions
+            serves = [(c is None or skills is None or c in skills) and (r is None or regions is None or r in regions)
+                      for c, r in keys]
+            intervals = duty_intervals(shift, s.clock)
+            for k in range(shift.headcount):
+                a = len(agents)
+                agents.append(Agent(f"{tname}/{shname}/{k + 1}", tname, shname, intervals))
+                agent_team.append(tm_i[tname])
+                agent_serves.append(serves)
+                agent_keys.append([j for j, ok in enumerate(serves) if ok])
+                for lo, hi in intervals:
+                    changes.setdefault(lo, []).append((a, True))
+                    if hi < s.clock.horizon:
+                        changes.setdefault(hi, []).append((a, False))
+    # at one instant, people going off are handled before people coming on
+    shift_changes = [(t, sorted(c, key=lambda x: x[1])) for t, c in sorted(changes.items())]
+
+    return Compiled(
+        horizon=s.clock.horizon, stage_names=stage_names, team_names=team_names, channels=channels,
+        type_names=type_names, categories=categories, priority_names=priority_names,
+        tier_names=tier_names, region_names=region_names,
+        created=tickets["created"], channel=tickets["channel"], ticket_type=tickets["type"],
+        priority=tickets["priority"], tier=tickets["tier"], region=tickets["region"],
+        patience=tickets["patience"], deflected=tickets["deflected"], reopens=tickets["reopens"],
+        queue_class=queue_class, entry_stage=entry, steps=steps, closing_first=closing_first,
+        reopen_stage=reopen_stage, reopen_delay=reopen_delay,
+        stage_team=[tm_i[st.team] if st.team else -1 for st in s.stages.values()],
+        stage_first_response=[st.first_response for st in s.stages.values()],
+        stage_escalation=[st.escalation for st in s.stages.values()],
+        stage_travel=stage_travel, stage_visit_cost=[st.visit_cost for st in s.stages.values()],
+        agents=agents, agent_team=agent_team, agent_keys=agent_keys, agent_serves=agent_serves,
+        team_key_of_ticket=team_key_of_ticket, team_heaps=team_heaps, team_idle=team_idle,
+        shift_changes=shift_changes,
+    )
+
+
+def _uniform_sampler(random: Callable[..., np.ndarray]) -> Sampler:
+    import itertools
+
+    return itertools.chain.from_iterable(iter(lambda: random(1024).tolist(), None)).__next__
+
+
+def _choice(rng: np.random.Generator, mix: dict[str, float], index: dict[str, int], n: int) -> np.ndarray:
+    codes = np.array([index[k] for k in mix], dtype=np.int64)
+    probs = np.array(list(mix.values()), float)
+    return codes[rng.choice(len(codes), size=n, p=probs / probs.sum())]
+
+
+def _draw_tickets(s: Scenario, streams: Streams, channels, mixes, ty_i, pr_i, ti_i, re_i) -> dict[str, np.ndarray]:
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in
+                                          ("created", "channel", "type", "priority", "tier", "region",
+                                           "patience", "deflected", "reopens")}
+    for c, name in enumerate(channels):
+        ch = s.demand.channels[name]
+        factors = ch.profile.factors() if ch.profile is not None else np.ones(168)
+        times = arrival_times(streams(f"arrivals/{name}"), ch.rate, factors, s.clock.start, s.clock.horizon)
+        n = len(times)
+        mix = mixes[name]
+        types = _choice(streams(f"mix/{name}/ticket_type"), mix["ticket_types"], ty_i, n)
+        parts["created"].append(times)
+        parts["channel"].append(np.full(n, c, dtype=np.int64))
+        parts["type"].append(types)
+        parts["priority"].append(_choice(streams(f"mix/{name}/priority"), mix["priorities"], pr_i, n))
+        parts["tier"].append(_choice(streams(f"mix/{name}/tier"), mix["tiers"], ti_i, n))
+        parts["region"].append(_choice(streams(f"mix/{name}/region"), mix["regions"], re_i, n))
+        parts["patience"].append(ch.patience.draw(streams(f"patience/{name}"), n) if ch.patience is not None
+                                 else np.full(n, np.inf))
+        # per-type probabilities applied to per-ticket uniforms: changing one type's share keeps the others' draws
+        u_deflect = streams(f"deflection/{name}").random(n)
+        u_reopen = streams(f"reopen/{name}").random(n)
+        tts = list(s.ticket_types.values())
+        p_deflect = np.array([tt.deflection for tt in tts])[types] if n else np.zeros(0)
+        p_reopen = np.array([tt.reopen.probability if tt.reopen else 0.0 for tt in tts])[types] if n else np.zeros(0)
+        parts["deflected"].append(u_deflect < p_deflect)
+        parts["reopens"].append(_reopen_count(u_reopen, p_reopen))
+    return {k: (np.concatenate(v) if v else np.empty(0)) for k, v in parts.items()}
+
+
+def _reopen_count(u: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Reopens K with P(K >= k) = p^k (each resolution reopens with probability p), by inversion of one uniform."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.floor(np.log1p(-u) / np.log(p))
+    return np.where(p > 0, np.nan_to_num(k, nan=0.0, posinf=0.0), 0.0).astype(np.int64)

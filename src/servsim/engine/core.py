@@ -1,0 +1,273 @@
+"""The service model on SimPy's event queue.
+
+Tickets are not SimPy processes: each state change is a callback on a scheduled
+SimPy event (arrival, work done, customer replied, caller hung up, shift change),
+and each team keeps heap-ordered queues, one per (skill, region) key. This keeps
+the per-ticket cost to two or three events and makes a backlog of thousands cheap.
+Output is written column-wise into ``array`` buffers, never as per-event objects.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from dataclasses import dataclass
+from heapq import heappop, heappush
+
+import numpy as np
+import simpy
+from simpy.events import Timeout
+
+from .compile import RESOLVE, CLOSE, Compiled
+
+NAN = math.nan
+# ticket states
+NEW, QUEUED, IN_SERVICE, WITH_CUSTOMER, RESOLVED, CLOSED, ABANDONED = range(7)
+
+
+@dataclass
+class RawLog:
+    """Column buffers of one run, times in minutes from the scenario start (NaN = not reached)."""
+
+    first_response: np.ndarray
+    resolved: np.ndarray
+    closed: np.ndarray
+    abandoned: np.ndarray
+    n_escalations: np.ndarray
+    n_reopens: np.ndarray
+    final_stage: np.ndarray
+    sla_paused: np.ndarray
+    direct_cost: np.ndarray
+    ev_ticket: np.ndarray
+    ev_stage: np.ndarray
+    ev_agent: np.ndarray
+    ev_enqueued: np.ndarray
+    ev_started: np.ndarray
+    ev_ended: np.ndarray
+
+
+def run(m: Compiled) -> RawLog:
+    """Simulate the compiled model ``m`` from time 0 to its horizon."""
+    env = simpy.Environment()
+    n = len(m.created)
+    created = m.created.tolist()
+    ttype = m.ticket_type.tolist()
+    qclass = m.queue_class.tolist()
+    patience = m.patience.tolist()
+    reopens_left = m.reopens.tolist()
+    team_key_of_ticket = m.team_key_of_ticket  # team -> list: ticket -> key index
+
+    fr = [NAN] * n
+    resolved = [NAN] * n
+    closed = [NAN] * n
+    abandoned = [NAN] * n
+    n_esc = [0] * n
+    n_reo = [0] * n
+    paused = [0.0] * n
+    cost = [0.0] * n
+    state = [NEW] * n
+    stage_of = [-1] * n
+    final = [-1] * n
+    enq_at = [NAN] * n
+    start_at = [NAN] * n
+    work_of = [0.0] * n
+    next_of = [RESOLVE] * n
+
+    ev_ticket, ev_stage, ev_agent = array("l"), array("l"), array("l")
+    ev_enq, ev_start, ev_end = array("d"), array("d"), array("d")
+    log_t, log_s, log_a = ev_ticket.append, ev_stage.append, ev_agent.append
+    log_q, log_b, log_e = ev_enq.append, ev_start.append, ev_end.append
+
+    steps = m.steps                   # [type][stage] -> (work sampler, route, uniform sampler) or None
+    stage_team = m.stage_team
+    stage_fr = m.stage_first_response
+    stage_esc = m.stage_escalation
+    stage_travel = m.stage_travel     # stage -> None or per-region sampler list
+    stage_cost = m.stage_visit_cost
+    region = m.region.tolist()
+    closing_first = m.closing_first   # type -> first closing stage or CLOSE
+    reopen_stage = m.reopen_stage     # type -> stage index
+    reopen_delay = m.reopen_delay     # type -> sampler or None
+
+    heaps = m.team_heaps              # team -> list of heaps (one per key)
+    idle = m.team_idle                # team -> list of idle on-duty agents, longest idle first
+    agent_team = m.agent_team
+    agent_keys = m.agent_keys         # agent -> key indices it may serve
+    serves = m.agent_serves           # agent -> list[bool] by key index
+    on_duty = [False] * len(agent_team)
+    busy = [-1] * len(agent_team)
+    counter = [0]
+
+    def at(delay: float, callback, value) -> None:
+        Timeout(env, delay, value).callbacks.append(callback)
+
+    def enqueue(i: int, s: int) -> None:
+        now = env._now
+        stage_of[i] = s
+        enq_at[i] = now
+        work_next, targets, cum, uniform = steps[ttype[i]][s]
+        work_of[i] = work_next()
+        if len(targets) == 1:
+            next_of[i] = targets[0]
+        else:
+            u = uniform()
+            k = 0
+            while u >= cum[k]:
+                k += 1
+            next_of[i] = targets[k]
+        if stage_esc[s]:
+            n_esc[i] += 1
+        team = stage_team[s]
+        if team < 0:
+            state[i] = WITH_CUSTOMER
+            at(work_of[i], customer_replied, i)
+            return
+        key = team_key_of_ticket[team][i]
+        free = idle[team]
+        for a in free:
+            if serves[a][key]:
+                free.remove(a)
+                start(i, a)
+                return
+        state[i] = QUEUED
+        counter[0] += 1
+        heappush(heaps[team][key], (qclass[i], counter[0], i))
+        if stage_fr[s] and patience[i] < math.inf and fr[i] != fr[i]:
+            at(patience[i], hang_up, i)
+
+    def start(i: int, a: int) -> None:
+        now = env._now
+        state[i] = IN_SERVICE
+        start_at[i] = now
+        busy[a] = i
+        s = stage_of[i]
+        if stage_fr[s] and fr[i] != fr[i]:
+            fr[i] = now
+        duration = work_of[i]
+        travel = stage_travel[s]
+        if travel is not None:
+            duration += 2.0 * travel[region[i]]()
+            cost[i] += stage_cost[s]
+        at(duration, work_done, a)
+
+    def take_next(a: int) -> None:
+        best = None
+        for k in agent_keys[a]:
+            h = heaps[agent_team[a]][k]
+            while h and state[h[0][2]] == ABANDONED:
+                heappop(h)
+            if h and (best is None or h[0] < best[0]):
+                best = h
+        if best is None:
+            idle[agent_team[a]].append(a)
+        else:
+            start(heappop(best)[2], a)
+
+    def work_done(event) -> None:
+        a = event._value
+        i = busy[a]
+        busy[a] = -1
+        log_t(i), log_s(stage_of[i]), log_a(a), log_q(enq_at[i]), log_b(start_at[i]), log_e(env._now)
+        advance(i)
+        if on_duty[a] and busy[a] < 0:
+            take_next(a)
+
+    def customer_replied(event) -> None:
+        i = event._value
+        now = env._now
+        log_t(i), log_s(stage_of[i]), log_a(-1), log_q(enq_at[i]), log_b(enq_at[i]), log_e(now)
+        paused[i] += now - enq_at[i]
+        advance(i)
+
+    def advance(i: int) -> None:
+        target = next_of[i]
+        if target >= 0:
+            enqueue(i, target)
+        elif target == RESOLVE:
+            resolve(i)
+        else:
+            closed[i] = env._now
+            state[i] = CLOSED
+
+    def resolve(i: int) -> None:
+        now = env._now
+        resolved[i] = now
+        final[i] = stage_of[i]
+        state[i] = RESOLVED
+        if reopens_left[i] > 0:
+            reopens_left[i] -= 1
+            at(reopen_delay[ttype[i]](), reopen, i)
+            return
+        first_closing = closing_first[ttype[i]]
+        if first_closing >= 0:
+            enqueue(i, first_closing)
+        else:
+            closed[i] = now
+            state[i] = CLOSED
+
+    def reopen(event) -> None:
+        i = event._value
+        n_reo[i] += 1
+        resolved[i] = NAN  # open again: resolved_at will be the last resolution
+        enqueue(i, reopen_stage[ttype[i]])
+
+    def hang_up(event) -> None:
+        i = event._value
+        if state[i] == QUEUED and fr[i] != fr[i]:
+            state[i] = ABANDONED
+            abandoned[i] = env._now
+            final[i] = stage_of[i]
+            log_t(i), log_s(stage_of[i]), log_a(-1), log_q(enq_at[i]), log_b(NAN), log_e(NAN)
+
+    deflected = m.deflected.tolist()
+    entry_stage = m.entry_stage
+
+    def arrive(event) -> None:
+        i = event._value
+        if deflected[i]:
+            resolved[i] = closed[i] = created[i]
+            state[i] = CLOSED
+        else:
+            enqueue(i, entry_stage[ttype[i]])
+        if i + 1 < n:
+            at(created[i + 1] - env._now, arrive, i + 1)
+
+    def shift_change(event) -> None:
+        for a, coming in event._value:
+            if coming:
+                on_duty[a] = True
+                if busy[a] < 0:
+                    take_next(a)
+            else:
+                on_duty[a] = False
+                if busy[a] < 0:
+                    idle[agent_team[a]].remove(a)
+                # a busy agent finishes the ticket in hand, then takes no more
+
+    for time, changes in m.shift_changes:
+        at(time, shift_change, changes)
+    if n:
+        at(created[0], arrive, 0)
+    env.run(until=m.horizon)
+
+    # censored at the horizon: record the activity each open ticket is in
+    for i in range(n):
+        st = state[i]
+        if st == QUEUED:
+            log_t(i), log_s(stage_of[i]), log_a(-1), log_q(enq_at[i]), log_b(NAN), log_e(NAN)
+        elif st == WITH_CUSTOMER:
+            log_t(i), log_s(stage_of[i]), log_a(-1), log_q(enq_at[i]), log_b(enq_at[i]), log_e(NAN)
+        if st in (QUEUED, WITH_CUSTOMER, IN_SERVICE) and resolved[i] != resolved[i]:
+            final[i] = stage_of[i]
+    for a, i in enumerate(busy):
+        if i >= 0:
+            log_t(i), log_s(stage_of[i]), log_a(a), log_q(enq_at[i]), log_b(start_at[i]), log_e(NAN)
+
+    return RawLog(
+        first_response=np.array(fr), resolved=np.array(resolved), closed=np.array(closed),
+        abandoned=np.array(abandoned), n_escalations=np.array(n_esc), n_reopens=np.array(n_reo),
+        final_stage=np.array(final), sla_paused=np.array(paused), direct_cost=np.array(cost),
+        ev_ticket=np.frombuffer(ev_ticket, np.int64), ev_stage=np.frombuffer(ev_stage, np.int64),
+        ev_agent=np.frombuffer(ev_agent, np.int64), ev_enqueued=np.frombuffer(ev_enq),
+        ev_started=np.frombuffer(ev_start), ev_ended=np.frombuffer(ev_end),
+    )

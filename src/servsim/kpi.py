@@ -1,0 +1,233 @@
+"""KPIs from the canonical ticket log — one set of functions for history and simulation.
+
+Every KPI is measured over tickets *created* inside the measurement window.
+Tickets still open at the end of the window are censored: they count in the
+backlog, and in a target-based share only once their outcome is known (they are
+already past the target, or were answered/resolved in time). Durations are minutes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .log import check_schema, to_minutes
+
+
+@dataclass
+class KpiContext:
+    """What the KPIs need besides the tables: window, SLA targets, staffing."""
+
+    window_start: pd.Timestamp
+    window_end: pd.Timestamp
+    targets: dict[str, tuple[float, float]]  # priority -> (first response, resolution) targets, minutes
+    sla_pauses_while_waiting: bool = True
+    staffing: pd.DataFrame | None = None      # pool, shift, resource, staffed_min, hourly_cost
+    backlog_step_min: float = 60.0
+
+    @classmethod
+    def from_scenario(cls, scenario, staffing: pd.DataFrame | None = None) -> "KpiContext":
+        start = pd.Timestamp(scenario.clock.start)
+        return cls(
+            window_start=start + pd.Timedelta(minutes=scenario.clock.warmup),
+            window_end=start + pd.Timedelta(minutes=scenario.clock.horizon),
+            targets={p: (t.first_response, t.resolution) for p, t in scenario.priorities.items()},
+            sla_pauses_while_waiting=scenario.policies.sla_pauses_while_waiting_for_customer,
+            staffing=staffing,
+        )
+
+
+@dataclass
+class KpiReport:
+    """KPIs of one ticket log: ``overall`` values, and tables by priority, stage and pool."""
+
+    overall: dict[str, float]
+    by_priority: pd.DataFrame
+    by_stage: pd.DataFrame
+    by_pool: pd.DataFrame
+    backlog: pd.Series = field(repr=False)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready structure (NaN -> None)."""
+        def clean(obj):
+            if isinstance(obj, dict):
+                return {str(k): clean(v) for k, v in obj.items()}
+            if isinstance(obj, (float, np.floating)):
+                return None if np.isnan(obj) else float(obj)
+            if isinstance(obj, (np.integer,)):
+                return int(obj)
+            return obj
+        return clean({
+            "overall": self.overall,
+            "by_priority": self.by_priority.to_dict(orient="index"),
+            "by_stage": self.by_stage.to_dict(orient="index"),
+            "by_pool": self.by_pool.to_dict(orient="index"),
+            "backlog": {"step_min": float(self.backlog.index[1] - self.backlog.index[0]) if len(self.backlog) > 1
+                        else None, "values": self.backlog.tolist()},
+        })
+
+    def to_json(self, **kwargs) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+
+def _q(x: np.ndarray, q: float) -> float:
+    return float(np.quantile(x, q)) if len(x) else float("nan")
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(x.mean()) if len(x) else float("nan")
+
+
+def _share(num: np.ndarray, den: np.ndarray) -> float:
+    d = int(den.sum())
+    return float((num & den).sum() / d) if d else float("nan")
+
+
+def _time_stats(prefix: str, x: np.ndarray) -> dict[str, float]:
+    return {f"{prefix}_mean_min": _mean(x), f"{prefix}_p50_min": _q(x, 0.5), f"{prefix}_p90_min": _q(x, 0.9)}
+
+
+def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -> KpiReport:
+    """Compute every KPI of DESIGN.md from a tickets and an events table.
+
+    Parameters
+    ----------
+    tickets, events : the canonical tables (``servsim.log``), history or simulated.
+    ctx : the window, SLA targets and (optionally) staffing for utilisation and cost.
+    """
+    check_schema(tickets, events)
+    w0 = ctx.window_start
+    span = (ctx.window_end - w0).total_seconds() / 60.0
+    created_all = to_minutes(tickets["created_at"], w0)
+    inside = (created_all >= 0) & (created_all < span)
+    t = tickets.loc[inside]
+    created = created_all[inside]
+    fr = to_minutes(t["first_response_at"], w0)
+    res = to_minutes(t["resolved_at"], w0)
+    aband = ~np.isnan(to_minutes(t["abandoned_at"], w0))
+    bot = (t["final_stage"].astype("string") == "bot").fillna(False).to_numpy()
+    human = ~aband & ~bot
+    priority = t["priority"].astype("string").fillna("").to_numpy()
+    frt_target = np.array([ctx.targets.get(p, (np.nan, np.nan))[0] for p in priority], float)
+    ttr_target = np.array([ctx.targets.get(p, (np.nan, np.nan))[1] for p in priority], float)
+    paused = t["sla_paused_min"].to_numpy(float) if ("sla_paused_min" in t and ctx.sla_pauses_while_waiting) \
+        else np.zeros(len(t))
+
+    frt = fr - created
+    ttr = res - created
+    age_at_end = span - created  # how long a still-open ticket has been open at the end of the window
+    responded, resolved = ~np.isnan(fr) & human, ~np.isnan(res) & human
+    frt_met = responded & (frt <= frt_target)
+    frt_known = human & (responded | (age_at_end > frt_target))
+    ttr_clock = ttr - paused
+    ttr_met = resolved & (ttr_clock <= ttr_target)
+    ttr_known = human & (resolved | (age_at_end - paused > ttr_target))
+    n_esc = t["n_escalations"].to_numpy()
+    n_reo = t["n_reopens"].to_numpy()
+
+    def block(mask: np.ndarray) -> dict[str, float]:
+        h = human & mask
+        return {
+            "tickets": int(mask.sum()),
+            **_time_stats("frt", frt[responded & mask]),
+            "frt_within_target": _share(frt_met, frt_known & mask),
+            **_time_stats("ttr", ttr[resolved & mask]),
+            "resolution_within_target": _share(ttr_met, ttr_known & mask),
+            "resolved_by_horizon": _share(resolved, h),
+            "sla_attainment": _share(frt_met & ttr_met, frt_known & ttr_known & mask),
+        }
+
+    overall = block(np.ones(len(t), bool))
+    overall.update({
+        "tickets_handled_by_people": int(human.sum()),
+        "censored_open_at_horizon": int((human & np.isnan(res)).sum()),
+        "fcr_rate": _share(resolved & (n_esc == 0) & (n_reo == 0), human),
+        "escalation_rate": _share(n_esc > 0, human),
+        "reopen_rate": _share(n_reo > 0, human),
+        "abandonment_rate": _abandonment(t, aband),
+        "deflection_rate": float(bot.mean()) if len(t) else float("nan"),
+    })
+    backlog = _backlog(tickets, w0, span, ctx.backlog_step_min)
+    overall["backlog_at_horizon"] = int(backlog.iloc[-1]) if len(backlog) else 0
+    overall["backlog_mean"] = float(backlog.mean()) if len(backlog) else float("nan")
+
+    by_pool = _pools(events, ctx, w0, span)
+    direct = float(t["direct_cost"].sum()) if "direct_cost" in t else 0.0
+    staff_cost = float(by_pool["staff_cost"].sum()) if "staff_cost" in by_pool else float("nan")
+    overall["cost_total"] = staff_cost + direct
+    n_resolved = int(resolved.sum())
+    overall["resolved_tickets"] = n_resolved
+    overall["cost_per_resolved_ticket"] = overall["cost_total"] / n_resolved if n_resolved else float("nan")
+
+    levels = list(ctx.targets) + sorted(set(priority) - set(ctx.targets) - {""})
+    by_priority = pd.DataFrame({p: block(priority == p) for p in levels}).T
+    by_priority.index.name = "priority"
+    return KpiReport(overall, by_priority, _stages(events, w0, span), by_pool, backlog)
+
+
+def _abandonment(t: pd.DataFrame, aband: np.ndarray) -> float:
+    """Abandoned share among tickets of the channels where anyone abandoned (phone-like channels)."""
+    channel = t["channel"].astype("string").fillna("").to_numpy()
+    can = np.isin(channel, np.unique(channel[aband]))
+    return float(aband[can].sum() / can.sum()) if can.any() else 0.0
+
+
+def _backlog(tickets: pd.DataFrame, w0: pd.Timestamp, span: float, step: float) -> pd.Series:
+    """Open tickets at each step of the window (index: minutes from its start)."""
+    created = to_minutes(tickets["created_at"], w0)
+    ended = np.fmin(to_minutes(tickets["resolved_at"], w0), to_minutes(tickets["abandoned_at"], w0))
+    ended = np.where(np.isnan(ended), np.inf, ended)
+    grid = np.arange(0.0, span + 1e-9, step)
+    if grid[-1] < span:
+        grid = np.append(grid, span)
+    opened = np.searchsorted(np.sort(created), grid, side="right")
+    closed = np.searchsorted(np.sort(ended), grid, side="right")
+    return pd.Series(opened - closed, index=pd.Index(grid, name="minute"), name="backlog")
+
+
+def _stages(events: pd.DataFrame, w0: pd.Timestamp, span: float) -> pd.DataFrame:
+    enq = to_minutes(events["enqueued_at"], w0)
+    start = to_minutes(events["started_at"], w0)
+    end = to_minutes(events["ended_at"], w0)
+    keep = (enq >= 0) & (enq < span)
+    frame = pd.DataFrame({"activity": events["activity"].astype("string").to_numpy()[keep],
+                          "wait": (start - enq)[keep], "work": (end - start)[keep]})
+    out = frame.groupby("activity", sort=True).agg(
+        visits=("wait", "size"), mean_wait_min=("wait", "mean"), mean_work_min=("work", "mean"))
+    return out
+
+
+def _pools(events: pd.DataFrame, ctx: KpiContext, w0: pd.Timestamp, span: float) -> pd.DataFrame:
+    """Busy time, staffed time, utilisation and staff cost per pool (and per shift when staffing is known)."""
+    start = to_minutes(events["started_at"], w0)
+    end = to_minutes(events["ended_at"], w0)
+    end = np.where(np.isnan(end), span, end)
+    busy = np.clip(np.minimum(end, span) - np.maximum(start, 0.0), 0.0, None)
+    has_pool = events["pool"].notna().to_numpy() & events["resource"].notna().to_numpy()
+    frame = pd.DataFrame({"pool": events["pool"].astype("string").to_numpy()[has_pool],
+                          "resource": events["resource"].astype("string").to_numpy()[has_pool],
+                          "busy": np.nan_to_num(busy[has_pool])})
+    busy_by_pool = frame.groupby("pool")["busy"].sum()
+    if ctx.staffing is None or ctx.staffing.empty:
+        out = pd.DataFrame({"busy_h": busy_by_pool / 60.0})
+        out.index.name = "pool"
+        return out
+    staff = ctx.staffing.copy()
+    staff["cost"] = staff["staffed_min"] / 60.0 * staff["hourly_cost"]
+    per_pool = staff.groupby("pool", sort=False).agg(staffed_h=("staffed_min", "sum"), staff_cost=("cost", "sum"))
+    per_pool["staffed_h"] /= 60.0
+    per_pool["busy_h"] = busy_by_pool.reindex(per_pool.index).fillna(0.0) / 60.0
+    per_pool["utilisation"] = per_pool["busy_h"] / per_pool["staffed_h"].where(per_pool["staffed_h"] > 0)
+    by_shift = frame.merge(staff[["resource", "pool", "shift"]], on=["resource", "pool"])
+    shift_busy = by_shift.groupby(["pool", "shift"])["busy"].sum()
+    shift_staffed = staff.groupby(["pool", "shift"])["staffed_min"].sum()
+    shift_util = (shift_busy.reindex(shift_staffed.index).fillna(0.0) / shift_staffed.where(shift_staffed > 0))
+    per_pool["utilisation_by_shift"] = [
+        {sh: round(float(v), 4) for (p, sh), v in shift_util.items() if p == pool and not np.isnan(v)}
+        for pool in per_pool.index
+    ]
+    per_pool.index.name = "pool"
+    return per_pool[["staffed_h", "busy_h", "utilisation", "utilisation_by_shift", "staff_cost"]]

@@ -1,0 +1,52 @@
+"""The canonical ticket log: one ``tickets`` and one ``events`` table for history and simulation alike.
+
+Times are timezone-naive local wall-clock datetimes. Columns beyond the required
+ones are allowed (the simulator adds ``ticket_type``, ``sla_paused_min`` and
+``direct_cost``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+TICKET_COLUMNS = [
+    "ticket_id", "created_at", "channel", "category", "priority", "tier", "region",
+    "first_response_at", "resolved_at", "closed_at", "abandoned_at",
+    "n_escalations", "n_reopens", "final_stage",
+]
+EVENT_COLUMNS = ["ticket_id", "activity", "pool", "resource", "enqueued_at", "started_at", "ended_at"]
+TICKET_TIMES = ["created_at", "first_response_at", "resolved_at", "closed_at", "abandoned_at"]
+EVENT_TIMES = ["enqueued_at", "started_at", "ended_at"]
+
+
+def to_datetimes(minutes: np.ndarray, start: datetime) -> pd.Series:
+    """Minutes from ``start`` (NaN allowed) -> datetime64 (NaT), rounded to the millisecond."""
+    ms = np.round(np.asarray(minutes, float) * 60_000.0)
+    out = pd.Series(pd.to_datetime(np.where(np.isnan(ms), np.nan, ms), unit="ms", origin=pd.Timestamp(start)))
+    return out.astype("datetime64[ms]")
+
+
+def to_minutes(times: pd.Series, start: datetime) -> np.ndarray:
+    """Datetimes -> float minutes from ``start`` (NaT -> NaN)."""
+    values = pd.to_datetime(times)
+    delta = (values - pd.Timestamp(start)).dt.total_seconds().to_numpy(dtype=float, na_value=np.nan)
+    return delta / 60.0
+
+
+def coded(codes: np.ndarray, names: list[str]) -> pd.Categorical:
+    """Integer codes (-1 = missing) -> a categorical with ``names`` as categories."""
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=names)
+
+
+def check_schema(tickets: pd.DataFrame, events: pd.DataFrame | None = None, source: str = "ticket log") -> None:
+    """Raise ``ValueError`` naming the missing columns if a table does not follow the schema."""
+    missing = [c for c in TICKET_COLUMNS if c not in tickets.columns]
+    if missing:
+        raise ValueError(f"{source}: tickets table lacks column(s) {missing}; expected {TICKET_COLUMNS}")
+    if events is not None:
+        missing = [c for c in EVENT_COLUMNS if c not in events.columns]
+        if missing:
+            raise ValueError(f"{source}: events table lacks column(s) {missing}; expected {EVENT_COLUMNS}")

@@ -1,0 +1,139 @@
+"""Checks across scenario sections: every name a section uses is defined elsewhere,
+every flow can end, every skill and region a ticket needs is held by someone."""
+
+from __future__ import annotations
+
+from .model import RESOLVE, MixSpec, Scenario
+
+DEFAULT_TIER = "standard"
+DEFAULT_REGION = "any"
+
+
+def effective_mix(scenario: Scenario, channel: str) -> dict[str, dict[str, float]]:
+    """The channel's mix with demand-level defaults filled in (tiers and regions default to one value)."""
+    own = scenario.demand.channels[channel].mix or MixSpec()
+    base = scenario.demand.mix
+    return {
+        "ticket_types": own.ticket_types or base.ticket_types or {},
+        "priorities": own.priorities or base.priorities or {},
+        "tiers": own.tiers or base.tiers or {DEFAULT_TIER: 1.0},
+        "regions": own.regions or base.regions or {DEFAULT_REGION: 1.0},
+    }
+
+
+def _suggest(name: str, known) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{hint}defined: {', '.join(sorted(known)) or 'none'}"
+
+
+def problems(s: Scenario) -> list[tuple[str, str]]:
+    """Return ``(field path, message)`` for every cross-reference problem in ``s``."""
+    out: list[tuple[str, str]] = []
+    used_tiers: set[str] = set()
+    used_regions: set[str] = set()
+    for name in s.demand.channels:
+        mix = effective_mix(s, name)
+        where = f"demand.channels.{name}.mix"
+        if not mix["ticket_types"]:
+            out.append((f"{where}.ticket_types", "no ticket-type mix; set demand.mix.ticket_types or the channel's"))
+        if not mix["priorities"]:
+            out.append((f"{where}.priorities", "no priority mix; set demand.mix.priorities or the channel's"))
+        for t in mix["ticket_types"]:
+            if t not in s.ticket_types:
+                out.append((f"{where}.ticket_types", f"unknown ticket type {t!r}; {_suggest(t, s.ticket_types)}"))
+        for p in mix["priorities"]:
+            if p not in s.priorities:
+                out.append((f"{where}.priorities", f"unknown priority {p!r}; {_suggest(p, s.priorities)}"))
+        used_tiers |= set(mix["tiers"])
+        used_regions |= set(mix["regions"])
+
+    for name, stage in s.stages.items():
+        if stage.team is not None and stage.team not in s.teams:
+            out.append((f"stages.{name}.team", f"unknown team {stage.team!r}; {_suggest(stage.team, s.teams)}"))
+        if stage.team is None and (stage.first_response or stage.travel is not None):
+            out.append((f"stages.{name}", "a stage without a team (waiting for the customer) cannot be a "
+                                          "first response or have travel"))
+        if isinstance(stage.travel, dict):
+            missing = sorted(used_regions - set(stage.travel))
+            if missing:
+                out.append((f"stages.{name}.travel", f"no travel time for regions {missing}"))
+
+    for tname, tt in s.ticket_types.items():
+        where = f"ticket_types.{tname}"
+        for stage_name, step in tt.steps.items():
+            if stage_name not in s.stages:
+                out.append((f"{where}.steps.{stage_name}", f"unknown stage {stage_name!r}; {_suggest(stage_name, s.stages)}"))
+            closing = stage_name in tt.closing
+            if step.next is None and not closing:
+                out.append((f"{where}.steps.{stage_name}.next", "missing: where does the ticket go after this stage? "
+                                                                f"(a stage name or '{RESOLVE}')"))
+            if step.next is not None and closing:
+                out.append((f"{where}.steps.{stage_name}.next", "a closing stage runs after resolution and takes no route"))
+            for target in step.next or {}:
+                if target != RESOLVE and target not in tt.steps:
+                    out.append((f"{where}.steps.{stage_name}.next", f"unknown stage {target!r}; "
+                                f"{_suggest(target, list(tt.steps) + [RESOLVE])}"))
+                if target in tt.closing:
+                    out.append((f"{where}.steps.{stage_name}.next", f"{target!r} is a closing stage; route to '{RESOLVE}'"))
+        if tt.entry not in tt.steps:
+            out.append((f"{where}.entry", f"{tt.entry!r} has no step; {_suggest(tt.entry, tt.steps)}"))
+        elif tt.entry in tt.closing:
+            out.append((f"{where}.entry", "the entry stage cannot be a closing stage"))
+        for c in tt.closing:
+            if c not in tt.steps:
+                out.append((f"{where}.closing", f"closing stage {c!r} has no step (work time) in steps"))
+        if tt.reopen is not None and tt.reopen.reenter not in tt.steps:
+            out.append((f"{where}.reopen.reenter", f"{tt.reopen.reenter!r} has no step; {_suggest(tt.reopen.reenter, tt.steps)}"))
+        if tt.entry in tt.steps and not _can_resolve(tt):
+            out.append((f"{where}.steps", f"no route from {tt.entry!r} leads to '{RESOLVE}'; tickets would never end"))
+        out.extend(_capacity_problems(s, tname, used_regions))
+
+    if s.policies.queue == "vip_first":
+        for tier in s.policies.vip_tiers:
+            if tier not in used_tiers:
+                out.append(("policies.vip_tiers", f"tier {tier!r} appears in no demand mix; {_suggest(tier, used_tiers)}"))
+    return out
+
+
+def _can_resolve(tt) -> bool:
+    seen, todo = set(), [tt.entry]
+    while todo:
+        stage = todo.pop()
+        if stage in seen or stage not in tt.steps:
+            continue
+        seen.add(stage)
+        route = tt.steps[stage].next or {}
+        if any(t == RESOLVE and p > 0 for t, p in route.items()):
+            return True
+        todo.extend(t for t, p in route.items() if p > 0)
+    return False
+
+
+def _capacity_problems(s: Scenario, tname: str, regions: set[str]) -> list[tuple[str, str]]:
+    """Every team a ticket type visits must have someone with its skill (and each region)."""
+    out = []
+    category = s.category_of(tname)
+    for stage_name in s.ticket_types[tname].steps:
+        stage = s.stages.get(stage_name)
+        if stage is None or stage.team is None or stage.team not in s.teams:
+            continue
+        team = s.teams[stage.team]
+        shifts = [sh for sh in team.shifts.values() if sh.headcount > 0]
+        if not shifts:
+            out.append((f"teams.{stage.team}.shifts", f"nobody is ever on shift, but stage {stage_name!r} needs this team"))
+            continue
+        if s.policies.dispatch == "skills":
+            held = [sh.skills if sh.skills is not None else team.skills for sh in shifts]
+            if all(h is not None and category not in h for h in held):
+                out.append((f"teams.{stage.team}.skills", f"no shift holds skill {category!r}, which ticket type "
+                            f"{tname!r} needs at stage {stage_name!r}; add it to the team's or a shift's skills"))
+        served = [sh.regions if sh.regions is not None else team.regions for sh in shifts]
+        if any(r is not None for r in served):
+            for region in sorted(regions):
+                if all(r is not None and region not in r for r in served):
+                    out.append((f"teams.{stage.team}.regions", f"no shift serves region {region!r}, which "
+                                f"ticket type {tname!r} may need at stage {stage_name!r}"))
+    return out

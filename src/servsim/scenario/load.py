@@ -1,0 +1,153 @@
+"""Reading scenario files: YAML, ``extends:`` overlays, and errors that name file, field and fix."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import ScenarioError
+from .checks import problems
+from .model import Scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge (``extends:``) and validate a scenario file.
+
+    Raises
+    ------
+    ScenarioError
+        If the file cannot be read or the scenario is invalid; the message lists
+        every problem as ``file: field.path: bad value: what was expected``.
+    """
+    path = Path(path)
+    data = _read_merged(path, chain=())
+    return scenario_from_dict(data, source=str(path))
+
+
+def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a plain mapping (already merged) into a :class:`Scenario`."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: a scenario must be a mapping of sections, got {type(data).__name__}")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_format_validation(exc, source)) from None
+    found = problems(scenario)
+    if found:
+        lines = [f"{source}: {path}: {message}" for path, message in found]
+        raise ScenarioError(f"{len(lines)} problem(s) in the scenario:\n" + "\n".join(lines))
+    return scenario
+
+
+def deep_merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``change`` into a copy of ``base``: mappings merge key by key, anything else is replaced."""
+    out = copy.deepcopy(base)
+    for key, value in change.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _read_merged(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    resolved = path.resolve()
+    if resolved in chain:
+        loop = " -> ".join(str(p.name) for p in (*chain, resolved))
+        raise ScenarioError(f"{path}: extends: circular chain of files ({loop})")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: file not found") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: a scenario file must be a mapping of sections (clock, demand, teams, ...)")
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(f"{path}: extends: {parent!r} is not a file name; expected e.g. 'baseline.yaml'")
+    base_path = (path.parent / parent)  # relative to the file that names it, not to the working directory
+    if not base_path.exists():
+        raise ScenarioError(f"{path}: extends: {parent!r} not found (looked for {base_path})")
+    return deep_merge(_read_merged(base_path, (*chain, resolved)), data)
+
+
+def _format_validation(exc: ValidationError, source: str) -> str:
+    lines = []
+    for err in exc.errors(include_url=False):
+        loc = [part for part in err["loc"] if not _is_union_tag(part)]
+        path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            known = _fields_at(Scenario, loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            message = f"unknown key; {hint}expected one of: {', '.join(known)}"
+        elif err["type"] == "union_tag_invalid":
+            message = f"unknown distribution kind {err['input']!r}; expected one of: " + \
+                err["ctx"]["expected_tags"].replace("'", "")
+        elif err["type"] == "missing":
+            message = "missing (required)"
+        value = err.get("input")
+        shown = "" if err["type"] in ("missing", "extra_forbidden") or isinstance(value, dict) else f"{value!r}: "
+        lines.append(f"{source}: {path or '(top level)'}: {shown}{message}")
+    return f"{len(lines)} problem(s) in the scenario:\n" + "\n".join(lines)
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic adds the discriminator value or a type name to the location of union members
+    return isinstance(part, str) and (part in {"exponential", "lognormal", "gamma", "weibull", "triangular",
+                                                "uniform", "constant", "empirical"}
+                                      or part.startswith(("dict[", "function-", "str", "list[")))
+
+
+def _fields_at(model: type[BaseModel], loc: list[Any]) -> list[str]:
+    """The field names accepted at ``loc`` (best effort: walks models and dict values)."""
+    from typing import get_args, get_origin
+
+    current: Any = model
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = next((f for n, f in current.model_fields.items() if part in (n, f.alias)), None)
+            if field is None:
+                return []
+            current = field.annotation
+        else:
+            current = get_args(current)[-1] if get_origin(current) in (dict, list) else current
+            if isinstance(part, (int, str)) and not (isinstance(current, type) and issubclass(current, BaseModel)):
+                return []
+        # unwrap Optional / Annotated / dict values until a model is reached
+        for _ in range(4):
+            if isinstance(current, type) and issubclass(current, BaseModel):
+                break
+            args = [a for a in get_args(current) if a is not type(None)]
+            if get_origin(current) in (dict, list) and len(loc) > 0:
+                break
+            if not args:
+                break
+            current = args[0]
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def dump_scenario(scenario: Scenario) -> str:
+    """The scenario as YAML (every default filled in, durations in minutes)."""
+    return yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False, allow_unicode=True)
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """A stable short hash of the validated scenario's content."""
+    canonical = json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

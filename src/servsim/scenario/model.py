@@ -1,0 +1,288 @@
+"""The scenario file's schema: what an operations manager writes, validated by pydantic.
+
+Field-level checks live here; checks that look across sections (a route naming a
+stage, a stage naming a team, a skill nobody holds) are in ``checks.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+
+from ..distributions import Distribution, Minutes
+from ..units import parse_rate
+
+SCHEMA_VERSION = 1
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+RESOLVE = "resolve"  # the route target that ends a ticket's handling
+
+RatePerMinute = Annotated[
+    float,
+    BeforeValidator(parse_rate),
+    WithJsonSchema({"anyOf": [{"type": "string", "examples": ["12/h", "300/day", "1500/week"]}, {"type": "number"}],
+                    "description": "tickets per unit of time; a bare number is per hour"}),
+]
+
+
+class Strict(BaseModel):
+    """Base of every scenario section: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _probabilities(mix: dict[str, float], what: str) -> dict[str, float]:
+    if not mix:
+        raise ValueError(f"{what} is empty; give at least one entry")
+    bad = {k: v for k, v in mix.items() if not 0 <= v <= 1}
+    if bad:
+        raise ValueError(f"{what} has probabilities outside [0, 1]: {bad}")
+    total = sum(mix.values())
+    if abs(total - 1) > 1e-6:
+        raise ValueError(f"{what} sums to {total:g}; the probabilities must sum to 1")
+    return mix
+
+
+Mix = Annotated[dict[str, float], Field(description="name -> probability; must sum to 1")]
+
+
+class Clock(Strict):
+    """When the simulated period starts, how long it runs and how much of it is warm-up."""
+
+    start: datetime = Field(description="local wall-clock start, e.g. 2026-01-05 00:00 (a Monday lines shifts up)")
+    horizon: Minutes = Field(gt=0, description="simulated length, e.g. '8w'")
+    warmup: Minutes = Field(0.0, ge=0, description="discarded start of the run, e.g. '1w'")
+    holidays: list[date] = Field(default_factory=list, description="dates on which no shift works")
+
+    @model_validator(mode="after")
+    def _warmup_inside(self) -> "Clock":
+        if self.warmup >= self.horizon:
+            raise ValueError(
+                f"warmup ({self.warmup:g}min) must be shorter than horizon ({self.horizon:g}min)"
+            )
+        return self
+
+
+class Profile(Strict):
+    """Shape of the arrival rate over the week: ``hour_of_week`` (168 values) or ``daily`` × ``weekdays``.
+
+    Values are relative; they are normalised so the stream's ``rate`` is its weekly average.
+    """
+
+    daily: list[float] | None = Field(None, min_length=24, max_length=24, description="24 hourly factors")
+    weekdays: list[float] | None = Field(None, min_length=7, max_length=7, description="7 factors, Mon..Sun")
+    hour_of_week: list[float] | None = Field(None, min_length=168, max_length=168,
+                                             description="168 factors, Monday 00:00 first")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Profile":
+        if self.hour_of_week is not None and (self.daily is not None or self.weekdays is not None):
+            raise ValueError("give either hour_of_week, or daily and/or weekdays, not both")
+        values = [v for part in (self.daily, self.weekdays, self.hour_of_week) if part for v in part]
+        if any(v < 0 for v in values):
+            raise ValueError("profile factors must be >= 0")
+        if self.hour_of_week is None and self.daily is None and self.weekdays is None:
+            raise ValueError("a profile needs hour_of_week, daily or weekdays")
+        if sum(self.factors()) <= 0:
+            raise ValueError("profile factors are all zero: the stream would never produce a ticket")
+        return self
+
+    def factors(self) -> np.ndarray:
+        """168 factors (Monday 00:00 first) with mean 1."""
+        if self.hour_of_week is not None:
+            week = np.asarray(self.hour_of_week, float)
+        else:
+            daily = np.asarray(self.daily if self.daily is not None else [1.0] * 24, float)
+            days = np.asarray(self.weekdays if self.weekdays is not None else [1.0] * 7, float)
+            week = np.outer(days, daily).ravel()
+        total = week.mean()
+        return week / total if total > 0 else week
+
+
+class MixSpec(Strict):
+    """Shares of ticket types, priorities, customer tiers and regions among arrivals."""
+
+    ticket_types: Mix | None = None
+    priorities: Mix | None = None
+    tiers: Mix | None = None
+    regions: Mix | None = None
+
+    @field_validator("ticket_types", "priorities", "tiers", "regions")
+    @classmethod
+    def _sums_to_one(cls, mix: dict[str, float] | None, info) -> dict[str, float] | None:
+        return None if mix is None else _probabilities(mix, info.field_name)
+
+
+class Channel(Strict):
+    """One arrival stream, e.g. ``phone: {rate: 40/h}``."""
+
+    rate: RatePerMinute = Field(description="weekly-average arrival rate, e.g. '40/h' or '1200/week'")
+    profile: Profile | None = Field(None, description="weekly shape of the rate; constant if absent")
+    mix: MixSpec | None = Field(None, description="overrides of demand.mix for this channel")
+    patience: Distribution | None = Field(
+        None, description="callers abandon if no first response within this time (phone)")
+
+
+class Demand(Strict):
+    """Arrival streams by channel and the default mix of what arrives."""
+
+    channels: dict[str, Channel] = Field(min_length=1)
+    mix: MixSpec = Field(default_factory=MixSpec)
+
+
+class Break(Strict):
+    start: str
+    end: str
+
+
+class Shift(Strict):
+    """A block of the weekly calendar with a headcount, e.g. Mon-Fri 08:00-16:00 × 4."""
+
+    days: list[str] | str = Field("Mon-Fri", description="'Mon-Fri', 'Sat,Sun' or a list of day names")
+    start: str = Field(description="HH:MM")
+    end: str = Field(description="HH:MM, later than start; 24:00 is midnight at the end of the day")
+    headcount: int = Field(ge=0)
+    breaks: list[Break] = Field(default_factory=list, description="times of day when this shift is off")
+    skills: list[str] | None = Field(None, description="overrides the team's skills for this shift")
+    regions: list[str] | None = Field(None, description="overrides the team's regions for this shift")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        minutes_of_day(value)
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: list[str] | str) -> list[str]:
+        return parse_days(value)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Shift":
+        if minutes_of_day(self.end) <= minutes_of_day(self.start):
+            raise ValueError(
+                f"ends ({self.end}) before it starts ({self.start}); split an overnight shift into "
+                "two shifts, e.g. 22:00-24:00 and 00:00-06:00 on the next days"
+            )
+        for b in self.breaks:
+            if not minutes_of_day(self.start) <= minutes_of_day(b.start) < minutes_of_day(b.end) <= minutes_of_day(self.end):
+                raise ValueError(f"break {b.start}-{b.end} is not inside the shift {self.start}-{self.end}")
+        return self
+
+
+class Team(Strict):
+    """A pool of people: headcount by shift, skills, regions, hourly cost."""
+
+    hourly_cost: float = Field(0.0, ge=0, description="cost of one staffed hour")
+    skills: list[str] | None = Field(None, description="ticket categories this team handles; absent = all")
+    regions: list[str] | None = Field(None, description="regions this team serves (field teams); absent = all")
+    shifts: dict[str, Shift] = Field(min_length=1)
+
+
+class Stage(Strict):
+    """A step of the flow and who does it; ``team`` absent means the ticket waits for the customer."""
+
+    team: str | None = Field(None, description="the team doing the work; absent = waiting for the customer")
+    first_response: bool = Field(False, description="starting this stage is the first human reply")
+    escalation: bool = Field(False, description="entering this stage counts as an escalation")
+    travel: Distribution | dict[str, Distribution] | None = Field(
+        None, description="one-way travel time before the work (field visits), or one per region")
+    visit_cost: float = Field(0.0, ge=0, description="cost of each visit (travel, parts)")
+
+
+class Step(Strict):
+    """A stage as a ticket type goes through it: its work time and where the ticket goes next."""
+
+    work: Distribution = Field(description="work time (or the customer's delay for a waiting stage)")
+    next: dict[str, float] | str | None = Field(
+        None, description="route after the stage: stage name -> probability, 'resolve' ends the handling")
+
+    @field_validator("next")
+    @classmethod
+    def _route(cls, value: dict[str, float] | str | None) -> dict[str, float] | None:
+        if isinstance(value, str):
+            return {value: 1.0}
+        return None if value is None else _probabilities(value, "next")
+
+
+class Reopen(Strict):
+    probability: float = Field(ge=0, lt=1, description="chance that a resolution is reopened")
+    delay: Distribution = Field(description="time from resolution to reopening")
+    reenter: str = Field(description="stage the reopened ticket re-enters")
+
+
+class TicketType(Strict):
+    """What a kind of ticket goes through, from entry to resolution and closing."""
+
+    category: str | None = Field(None, description="skill needed; defaults to the type's name")
+    entry: str = Field(description="first stage")
+    steps: dict[str, Step] = Field(min_length=1, description="stage name -> work and routing")
+    closing: list[str] = Field(default_factory=list, description="stages after resolution (follow-up, QA)")
+    reopen: Reopen | None = None
+    deflection: float = Field(0.0, ge=0, le=1,
+                              description="share answered by a bot or self-service before any human sees it")
+
+
+class Targets(Strict):
+    """SLA targets of one priority."""
+
+    first_response: Minutes = Field(gt=0)
+    resolution: Minutes = Field(gt=0)
+
+
+class Policies(Strict):
+    """Named policies (see ``servsim.engine.policies``)."""
+
+    queue: Literal["priority", "fifo", "vip_first"] = Field(
+        "priority", description="priority: by priority then FIFO; vip_first: VIP tiers ahead of everyone")
+    vip_tiers: list[str] = Field(default_factory=lambda: ["vip"], description="tiers that vip_first serves first")
+    dispatch: Literal["skills", "generic"] = Field(
+        "skills", description="skills: agents only take categories they hold; generic: anyone takes anything")
+    sla_pauses_while_waiting_for_customer: bool = True
+
+
+class Scenario(Strict):
+    """A whole service organisation: demand, teams, stages, flows, SLAs and policies."""
+
+    version: Literal[1] = Field(description="schema version of this file")
+    name: str = "scenario"
+    description: str = ""
+    clock: Clock
+    demand: Demand
+    teams: dict[str, Team] = Field(min_length=1)
+    stages: dict[str, Stage] = Field(min_length=1)
+    ticket_types: dict[str, TicketType] = Field(min_length=1)
+    priorities: dict[str, Targets] = Field(min_length=1, description="most urgent first; SLA targets each")
+    policies: Policies = Field(default_factory=Policies)
+
+    def category_of(self, ticket_type: str) -> str:
+        return self.ticket_types[ticket_type].category or ticket_type
+
+
+_TIME = re.compile(r"^([01]?[0-9]|2[0-4]):([0-5][0-9])$")
+
+
+def minutes_of_day(text: str) -> int:
+    """``"08:30"`` -> 510; ``"24:00"`` -> 1440."""
+    match = _TIME.match(str(text))
+    if not match or (int(match.group(1)) == 24 and match.group(2) != "00"):
+        raise ValueError(f"{text!r} is not a time of day (HH:MM, 00:00 to 24:00)")
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+def parse_days(value: list[str] | str) -> list[str]:
+    """``"Mon-Fri"`` or ``"Sat,Sun"`` or ``["Mon", "Wed"]`` -> day names."""
+    parts = value if isinstance(value, list) else [p.strip() for p in str(value).split(",")]
+    days: list[str] = []
+    for part in parts:
+        ends = [p.strip().capitalize()[:3] for p in str(part).split("-")]
+        if len(ends) > 2 or any(e not in WEEKDAYS for e in ends):
+            raise ValueError(f"{part!r} is not a day or day range; expected e.g. 'Mon-Fri', 'Sat', 'Mon,Wed'")
+        i, j = WEEKDAYS.index(ends[0]), WEEKDAYS.index(ends[-1])
+        if j < i:
+            raise ValueError(f"{part!r} runs backwards; write e.g. 'Sat,Sun' or 'Mon-Fri'")
+        days.extend(WEEKDAYS[i: j + 1])
+    return days

@@ -231,3 +231,55 @@ def _pools(events: pd.DataFrame, ctx: KpiContext, w0: pd.Timestamp, span: float)
     ]
     per_pool.index.name = "pool"
     return per_pool[["staffed_h", "busy_h", "utilisation", "utilisation_by_shift", "staff_cost"]]
+
+
+_LABELS = {
+    "tickets": ("tickets created in window", "n"),
+    "frt_mean_min": ("first response, mean", "t"), "frt_p50_min": ("first response, p50", "t"),
+    "frt_p90_min": ("first response, p90", "t"), "frt_within_target": ("first response within target", "%"),
+    "ttr_mean_min": ("resolution time, mean", "t"), "ttr_p50_min": ("resolution time, p50", "t"),
+    "ttr_p90_min": ("resolution time, p90", "t"),
+    "resolution_within_target": ("resolved within target", "%"),
+    "resolved_by_horizon": ("resolved by horizon", "%"), "sla_attainment": ("SLA attainment", "%"),
+    "tickets_handled_by_people": ("tickets handled by people", "n"),
+    "censored_open_at_horizon": ("still open at horizon (censored)", "n"),
+    "fcr_rate": ("first-contact resolution", "%"), "escalation_rate": ("escalation rate", "%"),
+    "reopen_rate": ("reopen rate", "%"), "abandonment_rate": ("abandonment rate", "%"),
+    "deflection_rate": ("deflected by bot", "%"), "backlog_at_horizon": ("backlog at horizon", "n"),
+    "backlog_mean": ("backlog, time average", "f"), "cost_total": ("cost, total", "f"),
+    "resolved_tickets": ("resolved tickets", "n"), "cost_per_resolved_ticket": ("cost per resolved ticket", "f"),
+}
+
+
+def _fmt(value: float, kind: str) -> str:
+    from .units import format_minutes
+
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "-"
+    return {"n": f"{int(value):,}", "%": f"{100 * value:.1f}%", "t": format_minutes(value),
+            "f": f"{value:,.1f}"}[kind]
+
+
+def format_report(report: KpiReport) -> str:
+    """The KPIs as plain-text tables: overall, per priority, per pool, per stage."""
+    width = max(len(label) for label, _ in _LABELS.values())
+    lines = ["KPIs over tickets created in the measurement window", ""]
+    lines += [f"  {_LABELS[k][0]:<{width}}  {_fmt(v, _LABELS[k][1]):>12}" for k, v in report.overall.items()
+              if k in _LABELS]
+    cols = ["tickets", "frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p50_min", "ttr_p90_min",
+            "resolution_within_target", "sla_attainment"]
+    heads = ["tickets", "FRT mean", "FRT p90", "FRT in tgt", "TTR p50", "TTR p90", "res in tgt", "SLA"]
+    lines += ["", "By priority", "  " + f"{'':<8}" + "".join(f"{h:>11}" for h in heads)]
+    for prio, row in report.by_priority.iterrows():
+        cells = "".join(f"{_fmt(row[c], _LABELS[c][1]):>11}" for c in cols)
+        lines.append(f"  {prio!s:<8}{cells}")
+    if "utilisation" in report.by_pool:
+        lines += ["", "By team", f"  {'':<12}{'staffed h':>11}{'busy h':>11}{'util':>9}{'cost':>12}"]
+        for pool, row in report.by_pool.iterrows():
+            lines.append(f"  {pool!s:<12}{row.staffed_h:>11,.0f}{row.busy_h:>11,.0f}"
+                         f"{_fmt(row.utilisation, '%'):>9}{row.staff_cost:>12,.0f}")
+    lines += ["", "By stage", f"  {'':<14}{'visits':>9}{'mean wait':>12}{'mean work':>12}"]
+    for stage, row in report.by_stage.iterrows():
+        lines.append(f"  {stage!s:<14}{int(row.visits):>9,}{_fmt(row.mean_wait_min, 't'):>12}"
+                     f"{_fmt(row.mean_work_min, 't'):>12}")
+    return "\n".join(lines)

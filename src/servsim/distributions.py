@@ -13,13 +13,14 @@ from functools import partial
 from typing import Annotated, Any, Callable, Iterator, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from .units import parse_duration
 
 Minutes = Annotated[
     float,
     BeforeValidator(parse_duration),
+    PlainSerializer(lambda v: f"{v!r}min", return_type=str),  # dumps read back exactly, with their unit
     WithJsonSchema({"anyOf": [{"type": "string", "examples": ["30min", "4h", "2d"]}, {"type": "number"}],
                     "description": "a duration with a unit (s, min, h, d, w); a bare number is minutes"}),
 ]

@@ -217,7 +217,8 @@ def run(m: Compiled) -> RawLog:
             state[i] = ABANDONED
             abandoned[i] = env._now
             final[i] = stage_of[i]
-            log_t(i), log_s(stage_of[i]), log_a(-1), log_q(enq_at[i]), log_b(NAN), log_e(NAN)
+            # never started; the activity ended when the caller hung up
+            log_t(i), log_s(stage_of[i]), log_a(-1), log_q(enq_at[i]), log_b(NAN), log_e(env._now)
 
     deflected = m.deflected.tolist()
     entry_stage = m.entry_stage

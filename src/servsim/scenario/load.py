@@ -46,12 +46,18 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
     return scenario
 
 
-def deep_merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``change`` into a copy of ``base``: mappings merge key by key, anything else is replaced."""
+def deep_merge(base: dict[str, Any], change: dict[str, Any], _parent: str = "") -> dict[str, Any]:
+    """Merge ``change`` into a copy of ``base``: mappings merge key by key, anything else is replaced.
+
+    A probability table (a route ``next:``, a share table under ``mix:``) and a distribution
+    (a mapping with ``kind:``) are single values: a change replaces them whole, since merging
+    two probability rows or two distributions' parameters makes no sense.
+    """
     out = copy.deepcopy(base)
     for key, value in change.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
+        atomic = key == "next" or _parent == "mix" or (isinstance(value, dict) and "kind" in value)
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and not atomic:
+            out[key] = deep_merge(out[key], value, key)
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -95,12 +101,14 @@ def _format_validation(exc: ValidationError, source: str) -> str:
             hint = f"did you mean {close[0]!r}? " if close else ""
             message = f"unknown key; {hint}expected one of: {', '.join(known)}"
         elif err["type"] == "union_tag_invalid":
-            message = f"unknown distribution kind {err['input']!r}; expected one of: " + \
+            kind = err["input"].get("kind") if isinstance(err["input"], dict) else err["input"]
+            message = f"unknown distribution kind {kind!r}; expected one of: " + \
                 err["ctx"]["expected_tags"].replace("'", "")
         elif err["type"] == "missing":
             message = "missing (required)"
         value = err.get("input")
-        shown = "" if err["type"] in ("missing", "extra_forbidden") or isinstance(value, dict) else f"{value!r}: "
+        shown = "" if err["type"] in ("missing", "extra_forbidden", "union_tag_invalid") \
+            or isinstance(value, dict) or repr(value) in message else f"{value!r}: "
         lines.append(f"{source}: {path or '(top level)'}: {shown}{message}")
     return f"{len(lines)} problem(s) in the scenario:\n" + "\n".join(lines)
 

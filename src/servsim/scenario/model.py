@@ -11,7 +11,8 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator,
+                      model_validator)
 
 from ..distributions import Distribution, Minutes
 from ..units import parse_rate
@@ -23,6 +24,7 @@ RESOLVE = "resolve"  # the route target that ends a ticket's handling
 RatePerMinute = Annotated[
     float,
     BeforeValidator(parse_rate),
+    PlainSerializer(lambda v: f"{v!r}/min", return_type=str),
     WithJsonSchema({"anyOf": [{"type": "string", "examples": ["12/h", "300/day", "1500/week"]}, {"type": "number"}],
                     "description": "tickets per unit of time; a bare number is per hour"}),
 ]
@@ -36,13 +38,13 @@ class Strict(BaseModel):
 
 def _probabilities(mix: dict[str, float], what: str) -> dict[str, float]:
     if not mix:
-        raise ValueError(f"{what} is empty; give at least one entry")
+        raise ValueError(f"{what}: none given; give at least one")
     bad = {k: v for k, v in mix.items() if not 0 <= v <= 1}
     if bad:
         raise ValueError(f"{what} has probabilities outside [0, 1]: {bad}")
     total = sum(mix.values())
     if abs(total - 1) > 1e-6:
-        raise ValueError(f"{what} sums to {total:g}; the probabilities must sum to 1")
+        raise ValueError(f"{what} sum to {total:g}; they must sum to 1")
     return mix
 
 
@@ -113,7 +115,7 @@ class MixSpec(Strict):
     @field_validator("ticket_types", "priorities", "tiers", "regions")
     @classmethod
     def _sums_to_one(cls, mix: dict[str, float] | None, info) -> dict[str, float] | None:
-        return None if mix is None else _probabilities(mix, info.field_name)
+        return None if mix is None else _probabilities(mix, f"the {info.field_name} shares")
 
 
 class Channel(Strict):
@@ -205,7 +207,7 @@ class Step(Strict):
     def _route(cls, value: dict[str, float] | str | None) -> dict[str, float] | None:
         if isinstance(value, str):
             return {value: 1.0}
-        return None if value is None else _probabilities(value, "next")
+        return None if value is None else _probabilities(value, "the route's probabilities")
 
 
 class Reopen(Strict):

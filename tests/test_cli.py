@@ -1,0 +1,64 @@
+"""The ``servsim`` command: validate, schema, run (tables, JSON, output folder), errors."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from helpers import BASELINE, SCENARIOS
+
+import servsim
+from servsim.cli import main
+from servsim.log import EVENT_COLUMNS, TICKET_COLUMNS
+
+
+def test_validate_reports_each_file(capsys):
+    assert main(["validate", str(BASELINE), str(SCENARIOS / "vip-first.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "baseline.yaml: valid (baseline: 4 channels, 4 ticket types, 5 teams" in out
+    assert "vip-first.yaml: valid" in out
+
+
+def test_validate_fails_with_exit_code_2_and_the_problem(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"extends: {BASELINE}\npolicies: {{queue: fastest}}\n")
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml: policies.queue: 'fastest': Input should be 'priority', 'fifo' or 'vip_first'" in err
+
+
+def test_schema_is_json_with_every_section(capsys):
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert {"clock", "demand", "teams", "stages", "ticket_types", "priorities", "policies"} <= set(
+        schema["properties"])
+
+
+def test_run_writes_the_ticket_log_kpis_and_metadata(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", str(BASELINE), "--seed", "7", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "first response within target" in printed and "By priority" in printed and "By team" in printed
+    tickets = pd.read_parquet(out / "tickets.parquet")
+    events = pd.read_parquet(out / "events.parquet")
+    assert list(tickets.columns[: len(TICKET_COLUMNS)]) == TICKET_COLUMNS
+    assert list(events.columns) == EVENT_COLUMNS
+    kpis = json.loads((out / "kpis.json").read_text())
+    expected = servsim.simulate(servsim.load_scenario(BASELINE), seed=7).kpis().to_dict()
+    assert kpis["overall"] == pytest.approx(expected["overall"], nan_ok=True)
+    for key in ("frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p50_min", "resolution_within_target",
+                "sla_attainment", "fcr_rate", "escalation_rate", "reopen_rate", "abandonment_rate",
+                "backlog_at_horizon", "cost_total", "cost_per_resolved_ticket"):
+        assert key in kpis["overall"]
+    assert set(kpis["by_pool"]) == {"l1", "l2", "l3", "field", "back_office"}
+    run = json.loads((out / "run.json").read_text())
+    assert run["seed"] == 7 and run["tickets"] == len(tickets) and len(run["scenario_hash"]) == 16
+    # the resolved scenario written beside the log reads back to the same scenario
+    assert servsim.load_scenario(out / "scenario.yaml") == servsim.load_scenario(BASELINE)
+
+
+def test_run_json_prints_only_json(capsys):
+    assert main(["run", str(SCENARIOS / "chatbot.yaml"), "--seed", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert 0 < data["overall"]["deflection_rate"] < 0.2

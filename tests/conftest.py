@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from helpers import BASELINE
 
 import servsim
+from helpers import BASELINE
 
 
 @pytest.fixture(scope="session")

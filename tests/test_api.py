@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from helpers import ROOT
-
 import servsim
+from helpers import ROOT
 
 
 def test_all_matches_the_readme_api_list():

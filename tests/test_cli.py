@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 import pytest
-from helpers import BASELINE, SCENARIOS
 
 import servsim
+from helpers import BASELINE, SCENARIOS
 from servsim.cli import main
 from servsim.log import EVENT_COLUMNS, TICKET_COLUMNS
 

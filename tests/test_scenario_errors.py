@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 import servsim
-from servsim import ScenarioError
-
 from helpers import BASELINE, SCENARIOS
+from servsim import ScenarioError
 
 
 @pytest.fixture
@@ -144,3 +143,11 @@ def test_a_route_in_a_change_file_replaces_the_whole_row(change):
     scenario = servsim.load_scenario(path)
     assert scenario.ticket_types["fault"].steps["l2"].next == {"resolve": 1.0}
     assert scenario.ticket_types["fault"].steps["l2"].work.kind == "exponential"
+
+
+def test_unknown_distribution_parameter_lists_that_kinds_parameters(change):
+    path = change("ticket_types:\n  how_to:\n    steps:\n      l2: {work: {kind: lognormal, mean: 25min, cv: 1, "
+                  "sd: 3min}}\n")
+    with pytest.raises(ScenarioError, match=re.escape(
+            "ticket_types.how_to.steps.l2.work.sd: unknown key; expected one of: kind, mean, cv")):
+        servsim.load_scenario(path)

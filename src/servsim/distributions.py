@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Annotated, Any, Callable, Iterator, Literal, Union
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
@@ -142,7 +143,7 @@ class Triangular(_Spec):
     high: Minutes
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Triangular":
+    def _ordered(self) -> Triangular:
         if not (self.low <= self.mode <= self.high) or self.low == self.high:
             raise ValueError(
                 f"needs low <= mode <= high and low < high; got low={self.low:g}min, "
@@ -171,7 +172,7 @@ class Uniform(_Spec):
     high: Minutes
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Uniform":
+    def _ordered(self) -> Uniform:
         if self.high <= self.low:
             raise ValueError(f"needs low < high; got low={self.low:g}min, high={self.high:g}min")
         return self
@@ -216,7 +217,7 @@ class Empirical(_Spec):
     quantiles: dict[float, Minutes] | None = None
 
     @model_validator(mode="after")
-    def _one_form(self) -> "Empirical":
+    def _one_form(self) -> Empirical:
         if (self.values is None) == (self.quantiles is None):
             raise ValueError("give exactly one of 'values' (a list) or 'quantiles' (a map p -> value)")
         if self.quantiles is not None:
@@ -257,7 +258,7 @@ class Empirical(_Spec):
 
 
 Distribution = Annotated[
-    Union[Exponential, LogNormal, Gamma, Weibull, Triangular, Uniform, Constant, Empirical],
+    Exponential | LogNormal | Gamma | Weibull | Triangular | Uniform | Constant | Empirical,
     Field(discriminator="kind"),
 ]
 DISTRIBUTION_KINDS = ("exponential", "lognormal", "gamma", "weibull", "triangular", "uniform", "constant", "empirical")

@@ -29,7 +29,7 @@ class KpiContext:
     backlog_step_min: float = 60.0
 
     @classmethod
-    def from_scenario(cls, scenario, staffing: pd.DataFrame | None = None) -> "KpiContext":
+    def from_scenario(cls, scenario, staffing: pd.DataFrame | None = None) -> KpiContext:
         start = pd.Timestamp(scenario.clock.start)
         return cls(
             window_start=start + pd.Timedelta(minutes=scenario.clock.warmup),

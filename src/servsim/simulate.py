@@ -40,7 +40,7 @@ class SimulationResult:
         return (start + pd.Timedelta(minutes=self.scenario.clock.warmup),
                 start + pd.Timedelta(minutes=self.scenario.clock.horizon))
 
-    def kpis(self) -> "KpiReport":
+    def kpis(self) -> KpiReport:
         """KPIs over tickets created in the measurement window (see :func:`servsim.kpi.compute_kpis`)."""
         from .kpi import KpiContext, compute_kpis
 

@@ -9,13 +9,14 @@ leaves them untouched (common random numbers between scenarios).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
 from ..scenario.checks import effective_mix
-from ..scenario.model import RESOLVE as RESOLVE_NAME, Scenario
+from ..scenario.model import RESOLVE as RESOLVE_NAME
+from ..scenario.model import Scenario
 from .arrivals import arrival_times
 from .calendar import duty_intervals
 from .policies import QUEUE_DISCIPLINES

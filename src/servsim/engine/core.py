@@ -18,7 +18,7 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from .compile import RESOLVE, CLOSE, Compiled
+from .compile import RESOLVE, Compiled
 
 NAN = math.nan
 # ticket states

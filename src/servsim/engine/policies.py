@@ -7,7 +7,7 @@ chosen longest-idle first among those who hold the ticket's skill and region.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

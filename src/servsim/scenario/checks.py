@@ -65,19 +65,22 @@ def problems(s: Scenario) -> list[tuple[str, str]]:
         where = f"ticket_types.{tname}"
         for stage_name, step in tt.steps.items():
             if stage_name not in s.stages:
-                out.append((f"{where}.steps.{stage_name}", f"unknown stage {stage_name!r}; {_suggest(stage_name, s.stages)}"))
+                out.append((f"{where}.steps.{stage_name}",
+                            f"unknown stage {stage_name!r}; {_suggest(stage_name, s.stages)}"))
             closing = stage_name in tt.closing
             if step.next is None and not closing:
-                out.append((f"{where}.steps.{stage_name}.next", "missing: where does the ticket go after this stage? "
-                                                                f"(a stage name or '{RESOLVE}')"))
+                out.append((f"{where}.steps.{stage_name}.next",
+                            f"missing: where does the ticket go after this stage? (a stage name or '{RESOLVE}')"))
             if step.next is not None and closing:
-                out.append((f"{where}.steps.{stage_name}.next", "a closing stage runs after resolution and takes no route"))
+                out.append((f"{where}.steps.{stage_name}.next",
+                            "a closing stage runs after resolution and takes no route"))
             for target in step.next or {}:
                 if target != RESOLVE and target not in tt.steps:
                     out.append((f"{where}.steps.{stage_name}.next", f"unknown stage {target!r}; "
                                 f"{_suggest(target, list(tt.steps) + [RESOLVE])}"))
                 if target in tt.closing:
-                    out.append((f"{where}.steps.{stage_name}.next", f"{target!r} is a closing stage; route to '{RESOLVE}'"))
+                    out.append((f"{where}.steps.{stage_name}.next",
+                                f"{target!r} is a closing stage; route to '{RESOLVE}'"))
         if tt.entry not in tt.steps:
             out.append((f"{where}.entry", f"{tt.entry!r} has no step; {_suggest(tt.entry, tt.steps)}"))
         elif tt.entry in tt.closing:
@@ -86,7 +89,8 @@ def problems(s: Scenario) -> list[tuple[str, str]]:
             if c not in tt.steps:
                 out.append((f"{where}.closing", f"closing stage {c!r} has no step (work time) in steps"))
         if tt.reopen is not None and tt.reopen.reenter not in tt.steps:
-            out.append((f"{where}.reopen.reenter", f"{tt.reopen.reenter!r} has no step; {_suggest(tt.reopen.reenter, tt.steps)}"))
+            out.append((f"{where}.reopen.reenter",
+                        f"{tt.reopen.reenter!r} has no step; {_suggest(tt.reopen.reenter, tt.steps)}"))
         if tt.entry in tt.steps and not _can_resolve(tt):
             out.append((f"{where}.steps", f"no route from {tt.entry!r} leads to '{RESOLVE}'; tickets would never end"))
         out.extend(_capacity_problems(s, tname, used_regions))
@@ -94,7 +98,8 @@ def problems(s: Scenario) -> list[tuple[str, str]]:
     if s.policies.queue == "vip_first":
         for tier in s.policies.vip_tiers:
             if tier not in used_tiers:
-                out.append(("policies.vip_tiers", f"tier {tier!r} appears in no demand mix; {_suggest(tier, used_tiers)}"))
+                out.append(("policies.vip_tiers",
+                            f"tier {tier!r} appears in no demand mix; {_suggest(tier, used_tiers)}"))
     return out
 
 
@@ -123,7 +128,8 @@ def _capacity_problems(s: Scenario, tname: str, regions: set[str]) -> list[tuple
         team = s.teams[stage.team]
         shifts = [sh for sh in team.shifts.values() if sh.headcount > 0]
         if not shifts:
-            out.append((f"teams.{stage.team}.shifts", f"nobody is ever on shift, but stage {stage_name!r} needs this team"))
+            out.append((f"teams.{stage.team}.shifts",
+                        f"nobody is ever on shift, but stage {stage_name!r} needs this team"))
             continue
         if s.policies.dispatch == "skills":
             held = [sh.skills if sh.skills is not None else team.skills for sh in shifts]

@@ -7,7 +7,7 @@ import difflib
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -96,7 +96,7 @@ def _format_validation(exc: ValidationError, source: str) -> str:
         path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            known = _fields_at(Scenario, loc[:-1])
+            known = _fields_at(Scenario, list(err["loc"][:-1]))
             close = difflib.get_close_matches(str(loc[-1]), known, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             message = f"unknown key; {hint}expected one of: {', '.join(known)}"
@@ -121,33 +121,49 @@ def _is_union_tag(part: Any) -> bool:
 
 
 def _fields_at(model: type[BaseModel], loc: list[Any]) -> list[str]:
-    """The field names accepted at ``loc`` (best effort: walks models and dict values)."""
-    from typing import get_args, get_origin
-
+    """The keys accepted at ``loc`` inside ``model`` (empty if ``loc`` leads elsewhere than a model)."""
     current: Any = model
     for part in loc:
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = next((f for n, f in current.model_fields.items() if part in (n, f.alias)), None)
-            if field is None:
-                return []
-            current = field.annotation
-        else:
-            current = get_args(current)[-1] if get_origin(current) in (dict, list) else current
-            if isinstance(part, (int, str)) and not (isinstance(current, type) and issubclass(current, BaseModel)):
-                return []
-        # unwrap Optional / Annotated / dict values until a model is reached
-        for _ in range(4):
-            if isinstance(current, type) and issubclass(current, BaseModel):
-                break
-            args = [a for a in get_args(current) if a is not type(None)]
-            if get_origin(current) in (dict, list) and len(loc) > 0:
-                break
-            if not args:
-                break
-            current = args[0]
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or n for n, f in current.model_fields.items()]
-    return []
+        member = _union_member(current, part)
+        if member is not None:  # pydantic puts a union member's tag (e.g. 'lognormal') in the location
+            current = member
+            continue
+        current = _model_in(current)
+        if current is None:
+            return []
+        if isinstance(current, dict):  # a mapping: the part is a user's key, step into its values
+            current = current["values"]
+            continue
+        field = next((f for n, f in current.model_fields.items() if part in (n, f.alias)), None)
+        if field is None:
+            return []
+        current = field.annotation
+    current = _model_in(current)
+    return [f.alias or n for n, f in current.model_fields.items()] if isinstance(current, type) else []
+
+
+def _union_member(annotation: Any, tag: Any) -> type[BaseModel] | None:
+    for arg in get_args(annotation):
+        found = _union_member(arg, tag)
+        if found is not None:
+            return found
+        kind = getattr(arg, "model_fields", {}).get("kind")
+        if kind is not None and tag in get_args(kind.annotation):
+            return arg
+    return None
+
+
+def _model_in(annotation: Any) -> Any:
+    """The model class inside ``annotation`` (unwrapping Optional), or ``{"values": T}`` for ``dict[str, T]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) is dict:
+        return {"values": get_args(annotation)[1]}
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def dump_scenario(scenario: Scenario) -> str:

@@ -11,8 +11,16 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from ..distributions import Distribution, Minutes
 from ..units import parse_rate
@@ -60,7 +68,7 @@ class Clock(Strict):
     holidays: list[date] = Field(default_factory=list, description="dates on which no shift works")
 
     @model_validator(mode="after")
-    def _warmup_inside(self) -> "Clock":
+    def _warmup_inside(self) -> Clock:
         if self.warmup >= self.horizon:
             raise ValueError(
                 f"warmup ({self.warmup:g}min) must be shorter than horizon ({self.horizon:g}min)"
@@ -80,7 +88,7 @@ class Profile(Strict):
                                              description="168 factors, Monday 00:00 first")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Profile":
+    def _consistent(self) -> Profile:
         if self.hour_of_week is not None and (self.daily is not None or self.weekdays is not None):
             raise ValueError("give either hour_of_week, or daily and/or weekdays, not both")
         values = [v for part in (self.daily, self.weekdays, self.hour_of_week) if part for v in part]
@@ -163,14 +171,15 @@ class Shift(Strict):
         return parse_days(value)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Shift":
+    def _ordered(self) -> Shift:
         if minutes_of_day(self.end) <= minutes_of_day(self.start):
             raise ValueError(
                 f"ends ({self.end}) before it starts ({self.start}); split an overnight shift into "
                 "two shifts, e.g. 22:00-24:00 and 00:00-06:00 on the next days"
             )
         for b in self.breaks:
-            if not minutes_of_day(self.start) <= minutes_of_day(b.start) < minutes_of_day(b.end) <= minutes_of_day(self.end):
+            b0, b1 = minutes_of_day(b.start), minutes_of_day(b.end)
+            if not minutes_of_day(self.start) <= b0 < b1 <= minutes_of_day(self.end):
                 raise ValueError(f"break {b.start}-{b.end} is not inside the shift {self.start}-{self.end}")
         return self
 

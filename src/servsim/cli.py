@@ -57,6 +57,92 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+HEADLINE_KPIS = ("frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p50_min", "ttr_p90_min",
+                 "resolution_within_target", "sla_attainment", "abandonment_rate", "backlog_mean",
+                 "cost_total", "cost_per_resolved_ticket")
+
+
+def _replications(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of replications or 'auto'") from None
+
+
+def _experiment_options(args: argparse.Namespace) -> dict:
+    return {"precision": args.precision, "max_replications": args.max_replications, "executor": args.executor,
+            "dask": args.dask, "out": args.out, "progress": False if args.quiet else None}
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .experiment import run_experiment
+    from .experiment.stats import CI_METHOD
+
+    exp = run_experiment(args.scenarios, args.replications, args.seed, **_experiment_options(args))
+    summary = exp.summary().set_index(["kpi", "scenario"])
+    comparison = exp.compare().set_index(["kpi", "scenario"]) if len(exp.names) > 1 else None
+    n = len(exp.replications[exp.names[0]])
+    print(f"{n} replications per scenario, seed {args.seed} "
+          f"({exp.n_computed} simulated, {exp.n_reused} reused); {CI_METHOD}")
+    for kpi in HEADLINE_KPIS:
+        if (kpi, exp.names[0]) not in summary.index:
+            continue
+        print(f"\n{kpi}")
+        for name in exp.names:
+            row = summary.loc[(kpi, name)]
+            line = f"  {name:<24}{row['mean']:>14.4g} ± {row['half_width']:<10.3g}"
+            if comparison is not None and name != exp.names[0]:
+                d = comparison.loc[(kpi, name)]
+                verdict = "differs" if d["distinguishable"] else "no detectable difference"
+                line += f"  change {d['difference']:+.4g} [{d['ci_low']:+.4g}, {d['ci_high']:+.4g}]  {verdict}"
+            print(line)
+    if args.out:
+        exp.save(args.out)
+        print(f"\nwritten to {args.out}/: results.csv summary.csv summary.json comparison.csv, figures (PNG), "
+              "replications/ and manifest.json")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    import matplotlib.pyplot as plt
+
+    from .experiment import parse_setting, run_sweep
+
+    settings = [parse_setting(text) for text in args.set]
+    sweep = run_sweep(args.scenario, settings, args.replications, args.seed, **_experiment_options(args))
+    curves = sweep.curves()
+    params = [path for path, _ in settings]
+    table = curves[curves["kpi"].isin(args.kpi)].pivot_table(index=params, columns="kpi", values="mean")
+    print(f"{len(sweep.names)} points x {len(sweep.replications[sweep.names[0]])} replications, seed {args.seed}; "
+          "means (CIs in curves.csv)")
+    print(table[[k for k in args.kpi if k in table.columns]].to_string(float_format=lambda v: f"{v:.4g}"))
+    if args.out:
+        sweep.save(args.out)
+        curves.to_csv(Path(args.out) / "curves.csv", index=False)
+        for kpi in args.kpi:
+            fig = sweep.plot_sweep(kpi)
+            fig.savefig(Path(args.out) / f"sweep_{kpi.replace('/', '_')}.png", dpi=110)
+            plt.close(fig)
+        print(f"\nwritten to {args.out}/: curves.csv results.csv summary.csv, sweep_*.png and other figures")
+    return 0
+
+
+def _add_experiment_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--replications", type=_replications, default=10,
+                   help="replications per scenario, or 'auto' (see --precision); default 10")
+    p.add_argument("--precision", type=float, default=0.05,
+                   help="with --replications auto: target CI half-width as a share of the mean (default 0.05)")
+    p.add_argument("--max-replications", type=int, default=100, help="cap for --replications auto")
+    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--out", type=Path, help="folder for results; re-running the same command resumes")
+    p.add_argument("--executor", choices=["processes", "serial"], default="processes",
+                   help="local processes on all cores (default) or serial")
+    p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster: tcp://host:8786, or 'local'")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="servsim", description="What-if simulation of service-desk operations.")
     parser.add_argument("--version", action="version", version=f"servsim {__version__}")
@@ -72,11 +158,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="folder for the scenario, ticket log, KPIs and run metadata")
     p.add_argument("--json", action="store_true", help="print the KPIs as JSON instead of tables")
     p.set_defaults(func=_run)
+    p = sub.add_parser("compare", help="replicate scenarios and compare each with the first (paired, with CIs)")
+    p.add_argument("scenarios", nargs="+", type=Path)
+    _add_experiment_options(p)
+    p.set_defaults(func=_compare)
+    p = sub.add_parser("sweep", help="run a scenario across values of one or two parameters")
+    p.add_argument("scenario", type=Path)
+    p.add_argument("--set", action="append", required=True, metavar="PATH=VALUES",
+                   help="e.g. teams.l2.shifts.evening.headcount=1..6 or policies.queue=priority,vip_first")
+    p.add_argument("--kpi", action="append", default=None, help="KPIs to plot (default: frt_p90_min, sla_attainment,"
+                   " cost_total)")
+    _add_experiment_options(p)
+    p.set_defaults(func=_sweep)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "kpi", "unset") is None:
+        args.kpi = ["frt_p90_min", "sla_attainment", "cost_total"]
     try:
         return args.func(args)
     except ServsimError as exc:

@@ -1,0 +1,232 @@
+"""Experiments: R replications of one or more scenarios with common random numbers,
+summarised as means with confidence intervals and paired differences from the first scenario."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..errors import ServsimError
+from ..scenario import Scenario, load_scenario, scenario_hash
+from .executors import execute
+from .stats import CI_METHOD, paired_differences, summarise
+from .store import ReplicationStore
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+DEFAULT_PRECISION_KPIS = ("frt_mean_min", "ttr_mean_min", "sla_attainment")
+AUTO_FIRST_BATCH = 10
+INDEPENDENT_OFFSET = 1_000_003  # replication offset per scenario when common random numbers are switched off
+
+
+class Experiment:
+    """Finished replications of several scenarios, with their statistics and figures.
+
+    Attributes
+    ----------
+    names : scenario names, baseline first.
+    scenarios : name -> Scenario.
+    replications : name -> list of per-replication summaries (KPIs, time quantiles, backlog).
+    n_computed, n_reused : replications simulated in this call, and reused from the output folder.
+    """
+
+    def __init__(self, scenarios: dict[str, Scenario], replications: dict[str, list[dict[str, Any]]], seed: int,
+                 n_computed: int = 0, n_reused: int = 0) -> None:
+        self.names = list(scenarios)
+        self.scenarios = scenarios
+        self.replications = replications
+        self.seed = seed
+        self.n_computed = n_computed
+        self.n_reused = n_reused
+        self.ci_method = CI_METHOD
+
+    @property
+    def results(self) -> pd.DataFrame:
+        """Tidy per-replication results: ``scenario, replication, kpi, value``."""
+        rows = [(name, i, kpi, np.nan if value is None else value)
+                for name in self.names for i, summary in enumerate(self.replications[name])
+                for kpi, value in summary["kpis"].items()]
+        return pd.DataFrame(rows, columns=["scenario", "replication", "kpi", "value"])
+
+    def summary(self) -> pd.DataFrame:
+        """Mean and 95% t-interval per scenario and KPI."""
+        return summarise(self.results)
+
+    def compare(self) -> pd.DataFrame:
+        """Paired differences of every scenario from the first, with 95% CIs (common random numbers)."""
+        return paired_differences(self.results, self.names[0])
+
+    # figures -------------------------------------------------------------------------------------
+    def plot_kpis(self, kpis: Sequence[str] = ("frt_mean_min", "frt_within_target", "ttr_p90_min",
+                                               "sla_attainment", "backlog_mean", "cost_total")) -> Figure:
+        from ..report.figures import kpi_bars
+
+        return kpi_bars(self.summary(), self.names, kpis)
+
+    def plot_ecdf(self) -> Figure:
+        from ..report.figures import time_ecdfs
+
+        return time_ecdfs(self.replications, self.names)
+
+    def plot_backlog(self) -> Figure:
+        from ..report.figures import backlog_bands
+
+        return backlog_bands(self.replications, self.names)
+
+    def plot_utilisation(self) -> Figure:
+        from ..report.figures import utilisation_bars
+
+        return utilisation_bars(self.summary(), self.names)
+
+    def save(self, out: str | Path) -> list[Path]:
+        """Write results, summary, comparison (CSV and JSON) and PNG figures into ``out``."""
+        import matplotlib.pyplot as plt
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        written = [out / "results.csv", out / "summary.csv", out / "summary.json"]
+        self.results.to_csv(written[0], index=False)
+        summary = self.summary()
+        summary.to_csv(written[1], index=False)
+        payload = {"ci_method": self.ci_method, "seed": self.seed, "summary": _records(summary)}
+        if len(self.names) > 1:
+            comparison = self.compare()
+            comparison.to_csv(out / "comparison.csv", index=False)
+            payload["comparison"] = _records(comparison)
+            written.append(out / "comparison.csv")
+        written[2].write_text(json.dumps(payload, indent=1, default=_plain), encoding="utf-8")
+        for name, make in (("kpis", self.plot_kpis), ("ecdf", self.plot_ecdf), ("backlog", self.plot_backlog),
+                           ("utilisation", self.plot_utilisation)):
+            fig = make()
+            fig.savefig(out / f"{name}.png", dpi=110)
+            plt.close(fig)
+            written.append(out / f"{name}.png")
+        return written
+
+
+def _plain(value: Any) -> Any:
+    """JSON fallback for numpy scalars."""
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
+
+
+def _as_scenarios(scenarios: Sequence[Scenario | str | Path]) -> dict[str, Scenario]:
+    out: dict[str, Scenario] = {}
+    for item in scenarios:
+        scenario = item if isinstance(item, Scenario) else load_scenario(item)
+        if scenario.name in out:
+            raise ServsimError(f"two scenarios are both named {scenario.name!r}; give each a distinct `name:`")
+        out[scenario.name] = scenario
+    if not out:
+        raise ServsimError("no scenarios given")
+    first_name, first = next(iter(out.items()))
+    for name, scenario in out.items():
+        if scenario.clock != first.clock:
+            raise ServsimError(
+                f"scenario {name!r} has a different clock from {first_name!r} ({scenario.clock} vs {first.clock}); "
+                "scenarios are compared over the same period: give them the same clock")
+    return out
+
+
+def run_experiment(
+    scenarios: Sequence[Scenario | str | Path],
+    replications: int | str = 10,
+    seed: int = 0,
+    *,
+    precision: float = 0.05,
+    precision_kpis: Sequence[str] = DEFAULT_PRECISION_KPIS,
+    max_replications: int = 100,
+    executor: str = "processes",
+    workers: int | None = None,
+    dask: str | None = None,
+    out: str | Path | None = None,
+    progress: bool | None = None,
+    common_random_numbers: bool = True,
+) -> Experiment:
+    """Run every scenario ``replications`` times; replication r of each scenario sees the same customers.
+
+    Parameters
+    ----------
+    scenarios : scenarios or scenario files; the first is the baseline of comparisons.
+    replications : a number, or ``"auto"`` to add replications until every KPI in ``precision_kpis`` has a
+        95% CI half-width within ``precision`` × |mean| in every scenario (at most ``max_replications``).
+    seed : master seed.
+    executor, workers, dask : where to run (see :func:`servsim.experiment.executors.execute`).
+    out : folder where each replication is saved as it finishes; finished ones found there are reused.
+    progress : show a progress bar (default: when stderr is a terminal).
+    common_random_numbers : False gives each scenario independent streams (for variance comparisons).
+    """
+    named = _as_scenarios(scenarios)
+    auto = replications == "auto"
+    if not auto and (not isinstance(replications, (int, np.integer)) or replications < 1):
+        raise ServsimError(f"replications must be a positive number or 'auto', got {replications!r}")
+    if auto and not 0 < precision < 1:
+        raise ServsimError(f"precision must be a fraction between 0 and 1 (0.05 = 5%), got {precision!r}")
+    store = ReplicationStore(out)
+    hashes = {name: scenario_hash(s) for name, s in named.items()}
+    data = {name: s.model_dump(mode="json", by_alias=True) for name, s in named.items()}
+    store.write_manifest({"servsim_version": __version__, "seed": seed, "common_random_numbers": common_random_numbers,
+                          "scenarios": [{"name": n, "hash": hashes[n]} for n in named]})
+    offsets = {name: (0 if common_random_numbers else k * INDEPENDENT_OFFSET) for k, name in enumerate(named)}
+    done: dict[str, dict[int, dict]] = {name: {} for name in named}
+    computed = reused = 0
+    target = min(AUTO_FIRST_BATCH, max_replications) if auto else int(replications)
+    show = sys.stderr.isatty() if progress is None else progress
+    while True:
+        tasks = []
+        for name in named:
+            for r in range(target):
+                rep = r + offsets[name]
+                if r in done[name]:
+                    continue
+                cached = store.load(name, hashes[name], seed, rep)
+                if cached is not None:
+                    done[name][r] = cached
+                    reused += 1
+                else:
+                    tasks.append(((name, r), data[name], seed, rep))
+        from tqdm.auto import tqdm
+
+        with tqdm(total=len(tasks), disable=not show or not tasks, desc="replications", unit="rep") as bar:
+            for (name, r), summary in execute(tasks, executor, workers, dask):
+                store.save(name, hashes[name], summary)
+                done[name][r] = summary
+                computed += 1
+                bar.update()
+        if not auto or target >= max_replications:
+            break
+        needed = _replications_needed(done, precision, precision_kpis)
+        if needed <= target:
+            break
+        target = min(max_replications, max(needed, target + 2))
+    ordered = {name: [done[name][r] for r in sorted(done[name])] for name in named}
+    return Experiment(named, ordered, seed, computed, reused)
+
+
+def _replications_needed(done: dict[str, dict[int, dict]], precision: float, kpis: Sequence[str]) -> int:
+    """Replications needed so every chosen KPI's half-width is within ``precision`` of its mean (n ∝ hw²)."""
+    from .stats import t_interval
+
+    needed = 0
+    for reps in done.values():
+        n = len(reps)
+        for kpi in kpis:
+            values = np.array([s["kpis"].get(kpi) for s in reps.values()], dtype=float)
+            mean, half, _ = t_interval(values)
+            if np.isnan(half) or mean == 0 or np.isnan(mean):
+                continue
+            ratio = half / (precision * abs(mean))
+            needed = max(needed, int(np.ceil(n * ratio**2)))
+    return needed

@@ -1,0 +1,90 @@
+"""Where replications run: in this process, in local worker processes, or on a Dask cluster.
+
+Each executor takes ``(key, scenario data, seed, replication)`` tasks and yields
+``(key, summary)`` as tasks finish. Results depend only on the task, never on the
+executor, so the same seed gives identical results everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
+
+from ..errors import ServsimError
+from .tasks import run_replication
+
+Task = tuple[Any, dict, int, int]
+
+
+def _serial(tasks: list[Task]) -> Iterator[tuple[Any, dict]]:
+    for key, data, seed, rep in tasks:
+        yield key, run_replication(data, seed, rep)
+
+
+def _processes(tasks: list[Task], workers: int | None) -> Iterator[tuple[Any, dict]]:
+    workers = min(workers or os.cpu_count() or 1, len(tasks))
+    if workers <= 1:
+        yield from _serial(tasks)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(run_replication, data, seed, rep): key for key, data, seed, rep in tasks}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _dask(tasks: list[Task], address: str) -> Iterator[tuple[Any, dict]]:
+    try:
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
+    except ImportError:  # pragma: no cover - dask is a declared dependency
+        raise ServsimError("Dask is not installed: pip install 'dask[distributed]'") from None
+    cluster = None
+    try:
+        if address == "local":
+            cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+        else:
+            try:
+                client = Client(address, timeout="5s")
+            except (OSError, TimeoutError) as exc:
+                raise ServsimError(
+                    f"cannot reach the Dask scheduler at {address!r} ({exc}); start one with `dask scheduler`, "
+                    "check the address, or use --dask local for a cluster on this machine") from None
+        with client:
+            futures = [client.submit(run_replication, data, seed, rep, key=f"servsim-{key[0]}-{seed}-{rep}",
+                                     pure=True) for key, data, seed, rep in tasks]
+            keys = {f.key: task[0] for f, task in zip(futures, tasks)}
+            for future in dask_completed(futures):
+                yield keys[future.key], future.result()
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def execute(tasks: Iterable[Task], executor: str = "processes", workers: int | None = None,
+            dask: str | None = None) -> Iterator[tuple[Any, dict]]:
+    """Run ``tasks`` and yield ``(key, summary)`` as they finish.
+
+    Parameters
+    ----------
+    executor : ``"serial"``, ``"processes"`` (default: all cores) or ``"dask"``.
+    dask : scheduler address (``tcp://host:8786``) or ``"local"`` to start a LocalCluster; implies ``"dask"``.
+    """
+    tasks = list(tasks)
+    if not tasks:
+        return iter(())
+    if dask is not None:
+        return _dask(tasks, dask)
+    if executor == "serial" or len(tasks) == 1:
+        return _serial(tasks)
+    if executor == "processes":
+        return _processes(tasks, workers)
+    raise ServsimError(f"unknown executor {executor!r}; expected 'serial', 'processes' or 'dask'")

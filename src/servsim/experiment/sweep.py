@@ -1,0 +1,110 @@
+"""Sweeps: one scenario run across the values of one or two parameters (``--set path=values``)."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import yaml
+
+from ..errors import ScenarioError, ServsimError
+from ..scenario import Scenario, load_scenario, scenario_from_dict
+from .core import Experiment, run_experiment
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def parse_setting(text: str) -> tuple[str, list[Any]]:
+    """``"teams.l2.shifts.evening.headcount=1..6"`` -> (path, [1, 2, 3, 4, 5, 6]).
+
+    Values: ``a..b`` (integers, inclusive), ``a..b..step``, a comma list ``2,4,8`` or ``fifo,priority``,
+    or a single value. Each value is read as YAML, so ``30min`` stays text and ``3`` becomes a number.
+    """
+    if "=" not in text:
+        raise ServsimError(f"--set {text!r}: expected PATH=VALUES, e.g. teams.l2.shifts.evening.headcount=1..6")
+    path, _, raw = text.partition("=")
+    path, raw = path.strip(), raw.strip()
+    if not path or not raw:
+        raise ServsimError(f"--set {text!r}: expected PATH=VALUES, e.g. teams.l2.shifts.evening.headcount=1..6")
+    if ".." in raw:
+        parts = raw.split("..")
+        try:
+            lo, hi, *step = (int(p) for p in parts)
+        except ValueError:
+            raise ServsimError(f"--set {text!r}: a range is whole numbers like 1..6 or 0..20..5") from None
+        step_size = step[0] if step else 1
+        if len(parts) > 3 or step_size <= 0 or hi < lo:
+            raise ServsimError(f"--set {text!r}: a range runs upwards with a positive step, like 1..6 or 0..20..5")
+        return path, list(range(lo, hi + 1, step_size))
+    return path, [yaml.safe_load(v.strip()) for v in raw.split(",")]
+
+
+def apply_setting(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of scenario ``data`` with ``path`` set to ``value``; the path must already exist."""
+    out = copy.deepcopy(data)
+    node: Any = out
+    keys = path.split(".")
+    for depth, key in enumerate(keys):
+        where = ".".join(keys[:depth]) or "the scenario"
+        if not isinstance(node, dict) or key not in node:
+            known = ", ".join(map(str, node)) if isinstance(node, dict) else "nothing (it is a value)"
+            raise ServsimError(f"unknown --set path {path!r}: {key!r} is not in {where} (it has: {known})")
+        if depth == len(keys) - 1:
+            node[key] = value
+        else:
+            node = node[key]
+    return out
+
+
+class Sweep(Experiment):
+    """An experiment over a grid of parameter values; ``points`` maps each scenario name to its values."""
+
+    def __init__(self, experiment: Experiment, points: pd.DataFrame) -> None:
+        super().__init__(experiment.scenarios, experiment.replications, experiment.seed,
+                         experiment.n_computed, experiment.n_reused)
+        self.points = points
+
+    def curves(self) -> pd.DataFrame:
+        """The summary joined with each point's parameter values (one row per point and KPI)."""
+        return self.points.merge(self.summary(), left_on="scenario", right_on="scenario")
+
+    def plot_sweep(self, kpi: str) -> Figure:
+        """``kpi`` against the first parameter, with 95% CI bands (one curve per value of a second parameter)."""
+        from ..report.figures import sweep_curve
+
+        params = [c for c in self.points.columns if c != "scenario"]
+        return sweep_curve(self.curves(), kpi, params)
+
+
+def run_sweep(scenario: Scenario | str | Path, settings: Sequence[tuple[str, list[Any]]], replications: int | str = 10,
+              seed: int = 0, **options: Any) -> Sweep:
+    """Run ``scenario`` at every combination of one or two parameters' values.
+
+    ``settings`` is a list of ``(path, values)``, e.g. ``[("teams.l2.shifts.evening.headcount", [1, 2, 3])]``;
+    ``options`` go to :func:`run_experiment`.
+    """
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if not 1 <= len(settings) <= 2:
+        raise ServsimError(f"a sweep varies one or two parameters, got {len(settings)}")
+    data = base.model_dump(mode="json", by_alias=True)
+    scenarios, rows = [], []
+    for combo in itertools.product(*(values for _, values in settings)):
+        point = data
+        label = []
+        for (path, _), value in zip(settings, combo):
+            point = apply_setting(point, path, value)
+            label.append(f"{path.split('.')[-2] + '.' if '.' in path else ''}{path.split('.')[-1]}={value}")
+        name = ", ".join(label)
+        point["name"] = name
+        try:
+            scenarios.append(scenario_from_dict(point, source=f"--set {name}"))
+        except ScenarioError as exc:
+            raise ServsimError(f"the sweep point {name} makes an invalid scenario:\n{exc}") from None
+        rows.append({"scenario": name, **{path: value for (path, _), value in zip(settings, combo)}})
+    experiment = run_experiment(scenarios, replications, seed, **options)
+    return Sweep(experiment, pd.DataFrame(rows))

@@ -1,0 +1,58 @@
+"""One replication as a task any executor can run: scenario in, a small JSON-ready summary out."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from ..kpi import KpiReport
+from ..log import to_minutes
+from ..scenario import scenario_from_dict
+from ..simulate import simulate
+
+QUANTILES = np.linspace(0, 1, 101)
+
+
+def flat_kpis(report: KpiReport) -> dict[str, float]:
+    """Scalar KPIs under flat names: ``sla_attainment``, ``sla_attainment/P1``, ``utilisation/l2``."""
+    out = {k: float(v) for k, v in report.overall.items()}
+    for prio, row in report.by_priority.iterrows():
+        for col in ("frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p90_min", "resolution_within_target",
+                    "sla_attainment"):
+            out[f"{col}/{prio}"] = float(row[col])
+    if "utilisation" in report.by_pool:
+        for pool, value in report.by_pool["utilisation"].items():
+            out[f"utilisation/{pool}"] = float(value)
+    for stage, row in report.by_stage.iterrows():
+        out[f"stage_wait_min/{stage}"] = float(row["mean_wait_min"])
+    return out
+
+
+def run_replication(scenario_data: dict[str, Any], seed: int, replication: int) -> dict[str, Any]:
+    """Simulate one replication and return its KPIs, response/resolution-time quantiles and backlog curve."""
+    began = time.perf_counter()
+    scenario = scenario_from_dict(scenario_data)
+    result = simulate(scenario, seed=seed, replication=replication)
+    report = result.kpis()
+    t = result.tickets
+    w0, w1 = result.window
+    created = to_minutes(t["created_at"], w0)
+    inside = (created >= 0) & (created < (w1 - w0).total_seconds() / 60)
+    frt = (to_minutes(t["first_response_at"], w0) - created)[inside]
+    ttr = (to_minutes(t["resolved_at"], w0) - created)[inside]
+    return {
+        "seed": seed, "replication": replication,
+        "kpis": {k: (None if np.isnan(v) else v) for k, v in flat_kpis(report).items()},
+        "frt_quantiles": _quantiles(frt), "ttr_quantiles": _quantiles(ttr),
+        "backlog": report.backlog.astype(float).tolist(),
+        "backlog_step_min": float(report.backlog.index[1] - report.backlog.index[0]) if len(report.backlog) > 1
+        else 60.0,
+        "wall_time_s": time.perf_counter() - began,
+    }
+
+
+def _quantiles(x: np.ndarray) -> list[float] | None:
+    x = x[~np.isnan(x)]
+    return np.quantile(x, QUANTILES).tolist() if len(x) else None

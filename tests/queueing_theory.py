@@ -9,9 +9,8 @@ of the birth–death chain, truncated only where the neglected tail mass is belo
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 TAIL_TOLERANCE = 1e-12
 
@@ -70,9 +69,11 @@ def erlang_a(c: int, lam: float, mu: float, theta: float) -> ErlangA:
     state ``n``. The unnormalised stationary weights are ``p_0 = 1``,
     ``p_n = p_{n-1} lam / death(n)``. Death rates never decrease with ``n``, so once the ratio
     ``r = lam / death(n + 1)`` is below one the tail after state ``n`` is at most
-    ``p_n r / (1 - r)``; the chain is truncated when that bound is below ``1e-12`` of the
-    mass kept. With ``theta = 0`` this is the M/M/c queue (needs ``lam < c mu``) and the
-    results equal Erlang C.
+    ``p_n r / (1 - r)``, and its share of ``E[L_q]`` is at most ``p_n r / (1 - r) (n - c + 1 / (1 - r))``.
+    The chain is truncated at the first state where that second bound (which also bounds the
+    first) is below ``1e-12`` times the mass kept, so both the neglected probability and the
+    neglected part of ``E[L_q]`` are below ``1e-12``. With ``theta = 0`` this is the M/M/c queue
+    (it needs ``lam < c mu``) and the results equal Erlang C.
 
     A waiting customer leaves the queue either to service or by abandoning, so by Little's
     law the mean wait of all arrivals is ``E[L_q] / lam``, and abandonments happen at rate
@@ -92,7 +93,9 @@ def erlang_a(c: int, lam: float, mu: float, theta: float) -> ErlangA:
     n = 0
     while True:
         r = lam / death(n + 1)
-        if r < 1.0 and weights[-1] * r / (1.0 - r) < TAIL_TOLERANCE * total:
+        # for r < 1: sum_{k>n} p_k <= p_n r / (1 - r) and
+        # sum_{k>n} (k - c) p_k <= p_n r / (1 - r) * (n - c + 1 / (1 - r)); the second bound covers both
+        if r < 1.0 and weights[-1] * r / (1.0 - r) * (max(n - c, 0) + 1.0 / (1.0 - r)) < TAIL_TOLERANCE * total:
             break
         weights.append(weights[-1] * r)
         total += weights[-1]

@@ -12,9 +12,9 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import BASELINE, ROOT, SCENARIOS
 
 import servsim
+from helpers import BASELINE, ROOT, SCENARIOS
 from servsim.errors import ServsimError
 from servsim.experiment import parse_setting, run_experiment, run_sweep
 from servsim.experiment.stats import t_interval

@@ -73,6 +73,14 @@ class KpiReport:
         return json.dumps(self.to_dict(), **kwargs)
 
 
+def _labels(column: pd.Series) -> np.ndarray:
+    """Values as an object array of strings ('' where missing); fast for categoricals."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        names = np.append(np.asarray(column.cat.categories, dtype=object).astype(str), "")
+        return names[column.cat.codes.to_numpy()]  # code -1 (missing) picks the trailing ''
+    return column.astype(object).where(column.notna(), "").astype(str).to_numpy(dtype=object)
+
+
 def _q(x: np.ndarray, q: float) -> float:
     return float(np.quantile(x, q)) if len(x) else float("nan")
 
@@ -108,11 +116,12 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -
     fr = to_minutes(t["first_response_at"], w0)
     res = to_minutes(t["resolved_at"], w0)
     aband = ~np.isnan(to_minutes(t["abandoned_at"], w0))
-    bot = (t["final_stage"].astype("string") == "bot").fillna(False).to_numpy()
+    bot = _labels(t["final_stage"]) == "bot"
     human = ~aband & ~bot
-    priority = t["priority"].astype("string").fillna("").to_numpy()
-    frt_target = np.array([ctx.targets.get(p, (np.nan, np.nan))[0] for p in priority], float)
-    ttr_target = np.array([ctx.targets.get(p, (np.nan, np.nan))[1] for p in priority], float)
+    priority = _labels(t["priority"])
+    levels, codes = np.unique(priority, return_inverse=True)
+    frt_target = np.array([ctx.targets.get(p, (np.nan, np.nan))[0] for p in levels], float)[codes]
+    ttr_target = np.array([ctx.targets.get(p, (np.nan, np.nan))[1] for p in levels], float)[codes]
     paused = t["sla_paused_min"].to_numpy(float) if ("sla_paused_min" in t and ctx.sla_pauses_while_waiting) \
         else np.zeros(len(t))
 
@@ -170,7 +179,7 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -
 
 def _abandonment(t: pd.DataFrame, aband: np.ndarray) -> float:
     """Abandoned share among tickets of the channels where anyone abandoned (phone-like channels)."""
-    channel = t["channel"].astype("string").fillna("").to_numpy()
+    channel = _labels(t["channel"])
     can = np.isin(channel, np.unique(channel[aband]))
     return float(aband[can].sum() / can.sum()) if can.any() else 0.0
 
@@ -188,15 +197,42 @@ def _backlog(tickets: pd.DataFrame, w0: pd.Timestamp, span: float, step: float) 
     return pd.Series(opened - closed, index=pd.Index(grid, name="minute"), name="backlog")
 
 
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(names, codes)`` of a column, code -1 where missing; categoricals need no factorising."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return np.asarray(column.cat.categories, dtype=object).astype(str), column.cat.codes.to_numpy()
+    codes, names = pd.factorize(column)
+    return np.asarray(names, dtype=object).astype(str), codes
+
+
+def _group_sums(column: pd.Series, keep: np.ndarray, *values: np.ndarray
+                ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """Per label of ``column`` (rows where ``keep``): NaN-skipping sum and count of each of ``values``,
+    and the row count. Labels with no row are left out."""
+    names, codes = _codes(column)
+    keep = keep & (codes >= 0)
+    codes = codes[keep]
+    sums = []
+    for x in values:
+        x = x[keep]
+        ok = ~np.isnan(x)
+        sums.append((np.bincount(codes[ok], weights=x[ok], minlength=len(names)),
+                     np.bincount(codes[ok], minlength=len(names))))
+    rows = np.bincount(codes, minlength=len(names))
+    present = rows > 0
+    return names[present], [(a[present], b[present]) for a, b in sums], rows[present]
+
+
 def _stages(events: pd.DataFrame, w0: pd.Timestamp, span: float) -> pd.DataFrame:
     enq = to_minutes(events["enqueued_at"], w0)
     start = to_minutes(events["started_at"], w0)
     end = to_minutes(events["ended_at"], w0)
     keep = (enq >= 0) & (enq < span)
-    frame = pd.DataFrame({"activity": events["activity"].astype("string").to_numpy()[keep],
-                          "wait": (start - enq)[keep], "work": (end - start)[keep]})
-    out = frame.groupby("activity", sort=True).agg(
-        visits=("wait", "size"), mean_wait_min=("wait", "mean"), mean_work_min=("work", "mean"))
+    names, ((wait_sum, wait_n), (work_sum, work_n)), visits = _group_sums(
+        events["activity"], keep, start - enq, end - start)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame({"visits": visits, "mean_wait_min": wait_sum / wait_n, "mean_work_min": work_sum / work_n},
+                           index=pd.Index(names, name="activity"))
     return out
 
 
@@ -205,32 +241,27 @@ def _pools(events: pd.DataFrame, ctx: KpiContext, w0: pd.Timestamp, span: float)
     start = to_minutes(events["started_at"], w0)
     end = to_minutes(events["ended_at"], w0)
     end = np.where(np.isnan(end), span, end)
-    busy = np.clip(np.minimum(end, span) - np.maximum(start, 0.0), 0.0, None)
+    busy = np.nan_to_num(np.clip(np.minimum(end, span) - np.maximum(start, 0.0), 0.0, None))
     has_pool = events["pool"].notna().to_numpy() & events["resource"].notna().to_numpy()
-    frame = pd.DataFrame({"pool": events["pool"].astype("string").to_numpy()[has_pool],
-                          "resource": events["resource"].astype("string").to_numpy()[has_pool],
-                          "busy": np.nan_to_num(busy[has_pool])})
-    busy_by_pool = frame.groupby("pool")["busy"].sum()
+    pools, ((pool_busy, _),), _ = _group_sums(events["pool"], has_pool, busy)
+    busy_by_pool = pd.Series(pool_busy, index=pools)
     if ctx.staffing is None or ctx.staffing.empty:
-        out = pd.DataFrame({"busy_h": busy_by_pool / 60.0})
-        out.index.name = "pool"
-        return out
+        return pd.DataFrame({"busy_h": busy_by_pool / 60.0}).rename_axis("pool")
+    resources, ((res_busy, _),), _ = _group_sums(events["resource"], has_pool, busy)
     staff = ctx.staffing.copy()
+    staff["busy_min"] = pd.Series(res_busy, index=resources).reindex(staff["resource"]).fillna(0.0).to_numpy()
     staff["cost"] = staff["staffed_min"] / 60.0 * staff["hourly_cost"]
-    per_pool = staff.groupby("pool", sort=False).agg(staffed_h=("staffed_min", "sum"), staff_cost=("cost", "sum"))
-    per_pool["staffed_h"] /= 60.0
-    per_pool["busy_h"] = busy_by_pool.reindex(per_pool.index).fillna(0.0) / 60.0
+    per_pool = staff.groupby("pool", sort=False).agg(staffed_h=("staffed_min", "sum"), busy_h=("busy_min", "sum"),
+                                                     staff_cost=("cost", "sum"))
+    per_pool[["staffed_h", "busy_h"]] /= 60.0
     per_pool["utilisation"] = per_pool["busy_h"] / per_pool["staffed_h"].where(per_pool["staffed_h"] > 0)
-    by_shift = frame.merge(staff[["resource", "pool", "shift"]], on=["resource", "pool"])
-    shift_busy = by_shift.groupby(["pool", "shift"])["busy"].sum()
-    shift_staffed = staff.groupby(["pool", "shift"])["staffed_min"].sum()
-    shift_util = (shift_busy.reindex(shift_staffed.index).fillna(0.0) / shift_staffed.where(shift_staffed > 0))
+    shifts = staff.groupby(["pool", "shift"], sort=False)[["busy_min", "staffed_min"]].sum()
     per_pool["utilisation_by_shift"] = [
-        {sh: round(float(v), 4) for (p, sh), v in shift_util.items() if p == pool and not np.isnan(v)}
-        for pool in per_pool.index
+        {sh: round(float(row.busy_min / row.staffed_min), 4) for (p, sh), row in shifts.iterrows()
+         if p == name and row.staffed_min > 0}
+        for name in per_pool.index
     ]
-    per_pool.index.name = "pool"
-    return per_pool[["staffed_h", "busy_h", "utilisation", "utilisation_by_shift", "staff_cost"]]
+    return per_pool[["staffed_h", "busy_h", "utilisation", "utilisation_by_shift", "staff_cost"]].rename_axis("pool")
 
 
 _LABELS = {

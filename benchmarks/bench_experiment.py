@@ -1,0 +1,62 @@
+"""Benchmark of the experiment layer: a two-scenario comparison run serially, on local processes and
+on a Dask LocalCluster, and the per-replication overhead of the experiment layer over bare ``simulate``.
+
+    python benchmarks/bench_experiment.py [--replications 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import servsim
+from servsim.experiment import run_experiment
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = [ROOT / "scenarios" / "baseline.yaml", ROOT / "scenarios" / "l2-evening.yaml"]
+
+
+def timed(fn) -> tuple[float, object]:
+    began = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - began, value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replications", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    r, seed = args.replications, args.seed
+    scenarios = [servsim.load_scenario(p) for p in SCENARIOS]
+    servsim.simulate(scenarios[0], seed=seed)  # warm imports and caches before timing anything
+
+    bare, _ = timed(lambda: [servsim.simulate(s, seed=seed, replication=i) for s in scenarios for i in range(r)])
+    with_kpis, _ = timed(lambda: [servsim.simulate(s, seed=seed, replication=i).kpis()
+                                  for s in scenarios for i in range(r)])
+    serial, exp = timed(lambda: run_experiment(scenarios, r, seed, executor="serial", progress=False))
+    processes, exp_p = timed(lambda: run_experiment(scenarios, r, seed, executor="processes", progress=False))
+    dask, exp_d = timed(lambda: run_experiment(scenarios, r, seed, dask="local", progress=False))
+    assert exp.results.equals(exp_p.results) and exp.results.equals(exp_d.results), "executors disagree"
+
+    n = 2 * r
+    print(f"comparison of 2 scenarios x {r} replications (baseline, l2-evening; 9 simulated weeks each), "
+          f"{os.cpu_count()} cores, seed {seed}")
+    print(f"  {'how':<36}{'wall s':>9}{'per rep s':>11}{'speed-up':>10}")
+    rows = [("bare simulate (serial)", bare), ("simulate + KPIs (serial)", with_kpis),
+            ("run_experiment, serial", serial), ("run_experiment, local processes", processes),
+            ("run_experiment, Dask LocalCluster*", dask)]
+    for label, wall in rows:
+        print(f"  {label:<36}{wall:>9.2f}{wall / n:>11.3f}{serial / wall:>10.2f}")
+    print("  * includes starting and stopping the LocalCluster")
+    print(f"experiment-layer overhead per replication over bare simulate: {100 * (serial - bare) / bare:.1f}% "
+          f"(of which KPIs {100 * (with_kpis - bare) / bare:.1f}%, orchestration and summaries "
+          f"{100 * (serial - with_kpis) / bare:.1f}%)")
+    print(f"speed-up with local processes: {serial / processes:.2f}x on {os.cpu_count()} cores "
+          f"(ideal {os.cpu_count()}x); identical results on all executors: yes")
+
+
+if __name__ == "__main__":
+    main()

@@ -31,9 +31,11 @@ def to_datetimes(minutes: np.ndarray, start: datetime) -> pd.Series:
 
 def to_minutes(times: pd.Series, start: datetime) -> np.ndarray:
     """Datetimes -> float minutes from ``start`` (NaT -> NaN)."""
-    values = pd.to_datetime(times)
-    delta = (values - pd.Timestamp(start)).dt.total_seconds().to_numpy(dtype=float, na_value=np.nan)
-    return delta / 60.0
+    values = pd.to_datetime(times).to_numpy(dtype="datetime64[ns]")
+    out = (values - np.datetime64(pd.Timestamp(start).to_datetime64(), "ns")).astype("timedelta64[ns]")
+    minutes = out.astype(np.int64) / 60e9
+    minutes[np.isnat(values)] = np.nan
+    return minutes
 
 
 def coded(codes: np.ndarray, names: list[str]) -> pd.Categorical:

@@ -7,6 +7,7 @@ executor, so the same seed gives identical results everywhere.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -49,7 +50,7 @@ def _dask(tasks: list[Task], address: str) -> Iterator[tuple[Any, dict]]:
     try:
         if address == "local":
             cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+                                   dashboard_address=None, silence_logs=logging.CRITICAL)
             client = Client(cluster)
         else:
             try:
@@ -59,8 +60,14 @@ def _dask(tasks: list[Task], address: str) -> Iterator[tuple[Any, dict]]:
                     f"cannot reach the Dask scheduler at {address!r} ({exc}); start one with `dask scheduler`, "
                     "check the address, or use --dask local for a cluster on this machine") from None
         with client:
-            futures = [client.submit(run_replication, data, seed, rep, key=f"servsim-{key[0]}-{seed}-{rep}",
-                                     pure=True) for key, data, seed, rep in tasks]
+            # send each scenario to the workers once, not with every task
+            shared: dict[int, Any] = {}
+            for _, data, _, _ in tasks:
+                if id(data) not in shared:
+                    # a list, not the dict itself: scatter would send a dict's values under its keys
+                    shared[id(data)] = client.scatter([data], broadcast=True)[0]
+            futures = [client.submit(run_replication, shared[id(data)], seed, rep, pure=False)
+                       for _, data, seed, rep in tasks]
             keys = {f.key: task[0] for f, task in zip(futures, tasks)}
             for future in dask_completed(futures):
                 yield keys[future.key], future.result()

@@ -156,3 +156,21 @@ def test_adding_a_channel_does_not_shift_the_others(baseline):
     b = b[b.channel != "app"].reset_index(drop=True)
     pd.testing.assert_series_equal(a.created_at, b.created_at)
     pd.testing.assert_series_equal(a.priority.astype(str), b.priority.astype(str))
+
+
+def test_an_initial_backlog_is_worked_off_from_the_start(baseline):
+    start = pd.Timestamp(baseline.clock.start)
+    backlog = pd.DataFrame({"created_at": [start - pd.Timedelta(days=3)] * 40, "channel": "web",
+                            "ticket_type": "fault", "priority": "P3", "stage": "l2"})
+    result = servsim.simulate(baseline, seed=7, initial_backlog=backlog)
+    t = result.tickets
+    old = t[t.created_at < start]
+    assert len(old) == 40 and (old.ticket_id < 40).all()
+    first = result.events[result.events.ticket_id.isin(old.ticket_id)].groupby("ticket_id").first()
+    assert (first.activity == "l2").all() and (first.enqueued_at == start).all()
+    assert old.resolved_at.notna().mean() > 0.9
+    # the same customers otherwise: the generated tickets are unchanged
+    plain = servsim.simulate(baseline, seed=7).tickets
+    assert (t.created_at.iloc[40:].reset_index(drop=True) == plain.created_at).all()
+    with pytest.raises(servsim.ServsimError, match=r"initial backlog: ticket_type values \['gadget'\] are not in"):
+        servsim.simulate(baseline, seed=7, initial_backlog=backlog.assign(ticket_type="gadget"))

@@ -52,16 +52,20 @@ class SimulationResult:
                 "wall_time_s": round(self.wall_time_s, 3), "tickets": len(self.tickets), "events": len(self.events)}
 
 
-def simulate(scenario: Scenario, seed: int = 0, replication: int = 0) -> SimulationResult:
+def simulate(scenario: Scenario, seed: int = 0, replication: int = 0,
+             initial_backlog: pd.DataFrame | None = None) -> SimulationResult:
     """Run one replication of ``scenario``.
 
     Parameters
     ----------
     seed : master seed; with ``replication`` it fixes every random stream.
     replication : index of the replication (a child of the master seed).
+    initial_backlog : tickets already open at the start instead of an empty system: columns
+        ``created_at`` (before the start), ``channel``, ``ticket_type``, ``priority``, optional ``tier``,
+        ``region`` and ``stage`` (where the ticket is; default its type's entry stage).
     """
     began = time.perf_counter()
-    m = compile_scenario(scenario, Streams(seed, replication))
+    m = compile_scenario(scenario, Streams(seed, replication), initial_backlog)
     raw = run(m)
     start = scenario.clock.start
     type_names = np.array(m.type_names, dtype=object)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from ..scenario.checks import effective_mix
 from ..scenario.model import RESOLVE as RESOLVE_NAME
@@ -56,6 +57,7 @@ class Compiled:
     deflected: np.ndarray
     reopens: np.ndarray
     queue_class: np.ndarray
+    start_stage: np.ndarray  # stage a ticket starts in (-1: its type's entry); set for an initial backlog
     # flow
     entry_stage: list[int]
     steps: list[list[tuple | None]]
@@ -82,8 +84,12 @@ def _index(names: list[str]) -> dict[str, int]:
     return {n: i for i, n in enumerate(names)}
 
 
-def compile_scenario(s: Scenario, streams: Streams) -> Compiled:
-    """Draw the tickets and build the engine's tables for one replication."""
+def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None = None) -> Compiled:
+    """Draw the tickets and build the engine's tables for one replication.
+
+    ``backlog`` lists tickets already open at the start (see :func:`servsim.simulate`): they are
+    in the system from time 0, each in its ``stage`` (default: its type's entry stage).
+    """
     stage_names = list(s.stages)
     team_names = list(s.teams)
     type_names = list(s.ticket_types)
@@ -97,6 +103,10 @@ def compile_scenario(s: Scenario, streams: Streams) -> Compiled:
     pr_i, ti_i, re_i = _index(priority_names), _index(tier_names), _index(region_names)
 
     tickets = _draw_tickets(s, streams, channels, mixes, ty_i, pr_i, ti_i, re_i)
+    tickets["start_stage"] = np.full(len(tickets["created"]), -1, dtype=np.int64)
+    if backlog is not None and len(backlog):
+        old = _backlog_tickets(s, backlog, channels, st_i, ty_i, pr_i, ti_i, re_i)
+        tickets = {k: np.concatenate([old[k], v]) for k, v in tickets.items()}
     order = np.argsort(tickets["created"], kind="stable")
     tickets = {k: v[order] for k, v in tickets.items()}
     n_tickets = len(order)
@@ -194,7 +204,8 @@ def compile_scenario(s: Scenario, streams: Streams) -> Compiled:
         created=tickets["created"], channel=tickets["channel"], ticket_type=tickets["type"],
         priority=tickets["priority"], tier=tickets["tier"], region=tickets["region"],
         patience=tickets["patience"], deflected=tickets["deflected"], reopens=tickets["reopens"],
-        queue_class=queue_class, entry_stage=entry, steps=steps, closing_first=closing_first,
+        queue_class=queue_class, start_stage=tickets["start_stage"], entry_stage=entry, steps=steps,
+        closing_first=closing_first,
         reopen_stage=reopen_stage, reopen_delay=reopen_delay,
         stage_team=[tm_i[st.team] if st.team else -1 for st in s.stages.values()],
         stage_first_response=[st.first_response for st in s.stages.values()],
@@ -246,6 +257,39 @@ def _draw_tickets(s: Scenario, streams: Streams, channels, mixes, ty_i, pr_i, ti
         parts["deflected"].append(u_deflect < p_deflect)
         parts["reopens"].append(_reopen_count(u_reopen, p_reopen))
     return {k: (np.concatenate(v) if v else np.empty(0)) for k, v in parts.items()}
+
+
+def _backlog_tickets(s: Scenario, backlog: pd.DataFrame, channels, st_i, ty_i, pr_i, ti_i, re_i
+                     ) -> dict[str, np.ndarray]:
+    """Tickets open at the start, as arrays like ``_draw_tickets`` gives (created <= 0, minutes)."""
+    from ..errors import ServsimError
+
+    n = len(backlog)
+
+    def codes(column: str, index: dict[str, int], default: str | None = None) -> np.ndarray:
+        if column not in backlog:
+            if default is None or default not in index:
+                raise ServsimError(f"initial backlog: column {column!r} is missing")
+            return np.full(n, index[default], dtype=np.int64)
+        values = backlog[column].astype(str)
+        unknown = sorted(set(values) - set(index))
+        if unknown:
+            raise ServsimError(f"initial backlog: {column} values {unknown[:5]} are not in the scenario "
+                               f"(known: {', '.join(index)})")
+        return values.map(index).to_numpy(dtype=np.int64)
+
+    created = ((pd.to_datetime(backlog["created_at"]) - pd.Timestamp(s.clock.start)).dt.total_seconds() / 60.0)
+    if (created > 0).any():
+        raise ServsimError("initial backlog: tickets must be created before the scenario's start "
+                           f"({s.clock.start}); {int((created > 0).sum())} are not")
+    stage = codes("stage", st_i) if "stage" in backlog else np.full(n, -1, dtype=np.int64)
+    return {
+        "created": created.to_numpy(float), "channel": codes("channel", {c: k for k, c in enumerate(channels)}),
+        "type": codes("ticket_type", ty_i), "priority": codes("priority", pr_i),
+        "tier": codes("tier", ti_i, next(iter(ti_i))), "region": codes("region", re_i, next(iter(re_i))),
+        "patience": np.full(n, np.inf), "deflected": np.zeros(n, bool), "reopens": np.zeros(n, np.int64),
+        "start_stage": stage,
+    }
 
 
 def _reopen_count(u: np.ndarray, p: np.ndarray) -> np.ndarray:

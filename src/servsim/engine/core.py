@@ -222,6 +222,8 @@ def run(m: Compiled) -> RawLog:
 
     deflected = m.deflected.tolist()
     entry_stage = m.entry_stage
+    start_stage = m.start_stage.tolist()
+    arrive_at = [max(c, 0.0) for c in created]  # an initial backlog is there from time 0
 
     def arrive(event) -> None:
         i = event._value
@@ -229,9 +231,9 @@ def run(m: Compiled) -> RawLog:
             resolved[i] = closed[i] = created[i]
             state[i] = CLOSED
         else:
-            enqueue(i, entry_stage[ttype[i]])
+            enqueue(i, start_stage[i] if start_stage[i] >= 0 else entry_stage[ttype[i]])
         if i + 1 < n:
-            at(created[i + 1] - env._now, arrive, i + 1)
+            at(arrive_at[i + 1] - env._now, arrive, i + 1)
 
     def shift_change(event) -> None:
         for a, coming in event._value:
@@ -248,7 +250,7 @@ def run(m: Compiled) -> RawLog:
     for time, changes in m.shift_changes:
         at(time, shift_change, changes)
     if n:
-        at(created[0], arrive, 0)
+        at(arrive_at[0], arrive, 0)
     env.run(until=m.horizon)
 
     # censored at the horizon: record the activity each open ticket is in

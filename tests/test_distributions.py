@@ -61,3 +61,20 @@ def test_bad_units_are_explained():
         parse_duration("4 fortnights")
     with pytest.raises(ValueError, match=r"'12 per hour' is not a rate; expected tickets per unit of time"):
         parse_rate("12 per hour")
+
+
+def test_arrivals_follow_the_hourly_profile_and_never_fall_in_closed_hours():
+    from datetime import datetime
+
+    from servsim.engine.arrivals import arrival_times
+
+    daily = np.array([0] * 8 + [2.0] * 10 + [0] * 6)            # open 08:00-18:00 only
+    factors = np.tile(daily, 7) / np.tile(daily, 7).mean()
+    times = arrival_times(np.random.default_rng(4), 1.0, factors, datetime(2026, 1, 5), 4 * 10080.0)
+    hours = (times // 60) % 24
+    assert ((hours >= 8) & (hours < 18)).all()
+    expected = 4 * 10080.0                                       # rate 1/min on average
+    assert abs(len(times) - expected) <= 4 * np.sqrt(expected)
+    # within the open hours, arrivals are uniform: each hour gets a tenth (chi-square at 0.1%)
+    counts = np.bincount(hours.astype(int) - 8, minlength=10)
+    assert stats.chisquare(counts).pvalue > 0.001

@@ -29,6 +29,7 @@ class TicketColumns(BaseModel):
     resolved_at: str | None = None
     resolution_minutes: str | None = None
     closed_at: str | None = None
+    abandoned_at: str | None = None
     channel: str | None = None
     category: str | None = None
     priority: str | None = None
@@ -137,7 +138,7 @@ def import_tickets(path: str | Path, mapping: TicketMapping, mapping_source: str
         "ticket_id": rows[cols.ticket_id].astype(str), "created_at": created, "channel": text(cols.channel),
         "category": text(cols.category), "priority": priority, "tier": text(cols.tier), "region": text(cols.region),
         "first_response_at": first, "resolved_at": resolved, "closed_at": closed,
-        "abandoned_at": pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns]"),
+        "abandoned_at": when(cols.abandoned_at),
         "n_escalations": (count(cols.n_escalations) - int(mapping.escalations_include_first_team)).clip(lower=0),
         "n_reopens": count(cols.n_reopens),
         "final_stage": text(cols.team),
@@ -145,7 +146,7 @@ def import_tickets(path: str | Path, mapping: TicketMapping, mapping_source: str
     for column in ("channel", "category", "priority", "tier", "region", "final_stage"):
         tickets[column] = tickets[column].astype("category")
     quality.tickets = len(tickets)
-    quality.censored = int(tickets["resolved_at"].isna().sum())
+    quality.censored = int((tickets["resolved_at"].isna() & tickets["abandoned_at"].isna()).sum())
     end = pd.concat([tickets[c] for c in ("created_at", "first_response_at", "resolved_at", "closed_at")]).max()
     events = pd.DataFrame({c: pd.Series(dtype="object") for c in EVENT_COLUMNS})
     return ImportResult(tickets=tickets, events=events, quality=quality, export_end=end)

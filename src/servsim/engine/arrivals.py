@@ -52,6 +52,6 @@ def arrival_times(rng: np.random.Generator, rate_per_min: float, factors: np.nda
         if reached >= total:
             break
     hazard = np.concatenate(out)
-    # invert Λ on its increasing part (flat parts, rate 0, carry no arrivals)
-    keep = np.concatenate([[True], np.diff(cum) > 0])
-    return np.interp(hazard, cum[keep], grid[keep])
+    # invert Λ: the segment j with cum[j] <= h < cum[j+1] is never a flat (rate 0) one
+    j = np.searchsorted(cum, hazard, side="right") - 1
+    return grid[j] + (hazard - cum[j]) / (cum[j + 1] - cum[j]) * (grid[j + 1] - grid[j])

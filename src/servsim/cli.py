@@ -129,6 +129,43 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from .calibration.build import build_scenario
+    from .calibration.load import import_log
+    from .calibration.report import write_calibration
+
+    imported = import_log(args.log, args.format, args.mapping)
+    print(imported.quality.to_text())
+    cal = build_scenario(imported, start=args.start, end=args.end, name=args.name)
+    written = write_calibration(cal, imported.quality, args.out)
+    if args.mapping:
+        (args.out / "mapping.yaml").write_text(Path(args.mapping).read_text(encoding="utf-8"), encoding="utf-8")
+    first, end = cal.window
+    print(f"\ncalibrated on {first:%Y-%m-%d} to {end:%Y-%m-%d}: {len(cal.scenario.ticket_types)} ticket types, "
+          f"{len(cal.scenario.demand.channels)} channels; {cal.arrivals.summary()}")
+    for note in cal.notes:
+        print(f"  note: {note}")
+    print(f"written to {args.out}/: " + " ".join(p.name for p in written))
+    return 0
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from .calibration.backtest import backtest
+    from .calibration.load import import_log
+    from .calibration.report import write_backtest, write_calibration
+
+    imported = import_log(args.log, args.format, args.mapping)
+    bt = backtest(imported, args.train_until, replications=args.replications, seed=args.seed,
+                  test_until=args.test_until)
+    print(f"backtest: calibrated up to {args.train_until}, {args.replications} replications of the period after it")
+    print(bt.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.out:
+        write_calibration(bt.calibration, imported.quality, args.out)
+        written = write_backtest(bt, args.out)
+        print(f"written to {args.out}/: scenario.yaml calibration.md " + " ".join(p.name for p in written))
+    return 0
+
+
 def _add_experiment_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replications", type=_replications, default=10,
                    help="replications per scenario, or 'auto' (see --precision); default 10")
@@ -170,6 +207,23 @@ def build_parser() -> argparse.ArgumentParser:
                    " cost_total)")
     _add_experiment_options(p)
     p.set_defaults(func=_sweep)
+    for name, func, text in (("calibrate", _calibrate, "build a baseline scenario from a ticket export"),
+                             ("backtest", _backtest, "calibrate up to a date and compare a simulation with what "
+                                                     "happened after it")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("log", type=Path, help="the export (CSV, or a zip holding one)")
+        p.add_argument("--format", choices=["servicenow", "tickets", "events"], required=True)
+        p.add_argument("--mapping", type=Path, help="column mapping (YAML) for --format tickets/events")
+        p.add_argument("--out", type=Path, required=name == "calibrate", help="output folder")
+        p.set_defaults(func=func)
+    calibrate, backtest = sub.choices["calibrate"], sub.choices["backtest"]
+    calibrate.add_argument("--start", help="first day to calibrate on (default: the first whole week)")
+    calibrate.add_argument("--end", help="day after the last one to calibrate on (default: the export's end)")
+    calibrate.add_argument("--name", default="calibrated", help="the scenario's name")
+    backtest.add_argument("--train-until", required=True, help="cut-off date: calibrate before, test after")
+    backtest.add_argument("--test-until", help="end of the test period (default: the export's end)")
+    backtest.add_argument("--replications", type=int, default=10)
+    backtest.add_argument("--seed", type=int, default=0)
     return parser
 
 

@@ -128,3 +128,65 @@ def sweep_curve(curves: pd.DataFrame, kpi: str, params: Sequence[str]) -> Figure
         ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return fig
+
+
+def backtest_figures(bt) -> dict[str, Figure]:
+    """Resolution-time ECDFs, backlog trajectories and weekly volume: simulated against actual."""
+    figs = {}
+    fig = Figure(figsize=(6.5, 3.8), layout="constrained")
+    ax = fig.subplots()
+    for values, name in ((bt.actual_ttr, "actual"), (bt.simulated_ttr, "simulated")):
+        x = np.sort(values) / 60.0
+        ax.plot(x, np.arange(1, len(x) + 1) / max(len(x), 1), label=name)
+    ax.set_xscale("symlog", linthresh=0.1)
+    ax.set_xlabel("time to resolution (hours)")
+    ax.set_ylabel("share of resolved tickets")
+    ax.set_title("Backtest: resolution time", fontsize=10)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    figs["backtest_ttr"] = fig
+
+    fig = Figure(figsize=(8, 3.8), layout="constrained")
+    ax = fig.subplots()
+    days = bt.actual_backlog.index.to_numpy() / 1440.0
+    sim = bt.simulated_backlog.to_numpy()
+    ax.plot(days, bt.actual_backlog.to_numpy(), color="black", label="actual")
+    ax.plot(days, sim.mean(axis=1), color="C1", label="simulated (mean)")
+    ax.fill_between(days, sim.min(axis=1), sim.max(axis=1), color="C1", alpha=0.25, lw=0, label="simulated (range)")
+    ax.set_xlabel("days after the cut-off")
+    ax.set_ylabel("open tickets")
+    ax.set_title("Backtest: backlog", fontsize=10)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    figs["backtest_backlog"] = fig
+
+    fig = Figure(figsize=(8, 3.4), layout="constrained")
+    ax = fig.subplots()
+    weeks = np.arange(len(bt.weekly))
+    ax.bar(weeks - 0.2, bt.weekly["actual"], 0.4, label="actual")
+    ax.bar(weeks + 0.2, bt.weekly["simulated"], 0.4, label="simulated (mean)")
+    ax.set_xlabel("week of the test period")
+    ax.set_ylabel("tickets created")
+    ax.set_title("Backtest: weekly volume", fontsize=10)
+    ax.legend()
+    figs["backtest_weekly"] = fig
+    return figs
+
+
+def fit_qq(fits: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> Figure:
+    """QQ plots (fitted vs empirical quantiles, minutes) of fitted durations, one panel per stage."""
+    cols = min(3, len(fits)) or 1
+    rows = int(np.ceil(len(fits) / cols)) or 1
+    fig = Figure(figsize=(3.8 * cols, 3.4 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax, (title, theoretical, empirical) in zip(axes, fits):
+        ax.loglog(theoretical, empirical, ".", ms=3)
+        lo = np.nanmin([theoretical[theoretical > 0].min(), empirical[empirical > 0].min()])
+        hi = np.nanmax([theoretical.max(), empirical.max()])
+        ax.plot([lo, hi], [lo, hi], color="grey", lw=1)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("fitted (min)", fontsize=8)
+        ax.set_ylabel("observed (min)", fontsize=8)
+    for ax in axes[len(fits):]:
+        ax.set_visible(False)
+    return fig

@@ -1,0 +1,142 @@
+"""Backtest: calibrate on history up to a cut-off, simulate the period after it from the backlog that
+was actually open at the cut-off, and compare simulated with actual KPIs — how far to trust the model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import ServsimError
+from ..kpi import KpiContext, compute_kpis
+from ..log import EVENT_COLUMNS, to_minutes
+from ..scenario import Scenario
+from ..simulate import simulate
+from .build import Calibration, build_scenario
+from .quality import ImportResult
+
+KPIS = ["tickets", "weekly_volume", "frt_mean_min", "frt_p50_min", "frt_p90_min", "ttr_mean_min", "ttr_p50_min",
+        "ttr_p90_min", "resolution_within_target", "escalation_rate", "reopen_rate", "backlog_at_horizon",
+        "backlog_mean"]
+
+
+@dataclass
+class Backtest:
+    """Simulated against actual KPIs over the test period."""
+
+    calibration: Calibration
+    scenario: Scenario                  # the calibrated scenario set up for the test period
+    table: pd.DataFrame                 # kpi, actual, simulated, ci_low, ci_high, relative_error
+    actual_backlog: pd.Series
+    simulated_backlog: pd.DataFrame     # one column per replication
+    actual_ttr: np.ndarray
+    simulated_ttr: np.ndarray
+    weekly: pd.DataFrame                # week, actual, simulated
+
+    def figures(self):
+        from ..report.figures import backtest_figures
+
+        return backtest_figures(self)
+
+
+def _stage_at_cut(t: pd.DataFrame, cut: pd.Timestamp, stages: set[str]) -> pd.Series:
+    answered = t["first_response_at"].notna() & (t["first_response_at"] <= cut)
+    escalated = t["n_escalations"] > 0
+    stage = np.where(~answered, "pickup", np.where(escalated & ("escalated" in stages), "escalated", "handling"))
+    return pd.Series(stage, index=t.index)
+
+
+def backtest(result: ImportResult, train_until: datetime | str, replications: int = 10, seed: int = 0,
+             test_until: datetime | str | None = None, history_weeks: int | None = None) -> Backtest:
+    """Calibrate on tickets created before ``train_until``; simulate ``[train_until, test_until)``.
+
+    The simulated period starts from the tickets actually open at the cut-off and runs with the actual
+    arrival volume of the test period (the calibrated rates scaled to it); both sides are censored at
+    ``test_until`` alike. ``history_weeks`` calibrates on only the weeks just before the cut-off
+    (default: all history).
+    """
+    cut = pd.Timestamp(train_until)
+    end = pd.Timestamp(test_until) if test_until is not None else result.export_end.floor("D")
+    if end <= cut + pd.Timedelta(days=7):
+        raise ServsimError(f"the test period {cut:%Y-%m-%d} to {end:%Y-%m-%d} is shorter than a week; "
+                           "choose an earlier --train-until")
+    if replications < 1:
+        raise ServsimError(f"replications must be at least 1, got {replications}")
+    start = None if history_weeks is None else cut - pd.Timedelta(weeks=history_weeks)
+    cal = build_scenario(result, start=start, end=cut, name="backtest")
+    t = result.tickets
+    horizon = (end - cut).total_seconds() / 60.0
+    actual_new = int(((t["created_at"] >= cut) & (t["created_at"] < end)).sum())
+    base = cal.scenario
+    expected = sum(ch.rate for ch in base.demand.channels.values()) * horizon
+    scale = actual_new / expected if expected > 0 else 1.0
+    channels = {name: ch.model_copy(update={"rate": ch.rate * scale}) for name, ch in base.demand.channels.items()}
+    scenario = base.model_copy(update={
+        "clock": base.clock.model_copy(update={"start": cut.to_pydatetime(), "horizon": horizon, "warmup": 0.0}),
+        "demand": base.demand.model_copy(update={"channels": channels}),
+    })
+
+    open_at_cut = t[(t["created_at"] < cut) & ~(t["resolved_at"] <= cut)]
+    backlog = pd.DataFrame({
+        "created_at": open_at_cut["created_at"],
+        "channel": open_at_cut["channel"].astype("string").fillna("unknown").map(cal.channel_map)
+        .fillna(next(iter(channels))),
+        "ticket_type": open_at_cut["category"].astype("string").fillna("unknown").map(cal.category_map)
+        .fillna(_largest(base)),
+        "priority": open_at_cut["priority"].astype("string").fillna("P3"),
+        "stage": _stage_at_cut(open_at_cut, cut, set(base.stages)),
+    })
+    backlog = backlog[backlog["priority"].isin(list(base.priorities))]
+
+    targets = {p: (v.first_response, v.resolution) for p, v in base.priorities.items()}
+    ctx = KpiContext(window_start=cut, window_end=end, targets=targets, backlog_step_min=1440.0)
+    empty_events = pd.DataFrame({c: pd.Series(dtype="object") for c in EVENT_COLUMNS})
+    actual = _measure(t, empty_events, ctx)
+    runs = [simulate(scenario, seed=seed, replication=r, initial_backlog=backlog) for r in range(replications)]
+    sims = [_measure(run.tickets, run.events, ctx) for run in runs]
+
+    rows = []
+    for kpi in KPIS:
+        values = np.array([s["kpis"][kpi] for s in sims], float)
+        mean = float(np.nanmean(values))
+        half = float(stats.t.ppf(0.975, len(values) - 1) * np.nanstd(values, ddof=1) / np.sqrt(len(values))) \
+            if len(values) > 1 else float("nan")
+        a = actual["kpis"][kpi]
+        rows.append({"kpi": kpi, "actual": a, "simulated": mean, "ci_low": mean - half, "ci_high": mean + half,
+                     "relative_error": (mean - a) / a if a else float("nan")})
+    sim_ttr = np.concatenate([s["ttr"] for s in sims])
+    for name, distance in (("ttr_wasserstein_min", stats.wasserstein_distance(actual["ttr"], sim_ttr)),
+                           ("ttr_ks_distance", stats.ks_2samp(actual["ttr"], sim_ttr).statistic)):
+        rows.append({"kpi": name, "actual": 0.0, "simulated": float(distance), "ci_low": np.nan,
+                     "ci_high": np.nan, "relative_error": np.nan})
+    weekly = pd.DataFrame({"actual": actual["weekly"],
+                           "simulated": pd.concat([s["weekly"] for s in sims], axis=1).mean(axis=1)})
+    return Backtest(cal, scenario, pd.DataFrame(rows), actual["backlog"],
+                    pd.concat([s["backlog"] for s in sims], axis=1), actual["ttr"], sim_ttr, weekly)
+
+
+def _largest(s: Scenario) -> str:
+    shares = s.demand.mix.ticket_types or {}
+    return max(shares, key=shares.get) if shares else next(iter(s.ticket_types))
+
+
+def _measure(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -> dict:
+    """The backtest's KPIs of one ticket log over the test period, both sides censored at its end."""
+    end = ctx.window_end
+    seen = tickets.copy()
+    for column in ("first_response_at", "resolved_at", "closed_at", "abandoned_at"):
+        seen[column] = seen[column].where(seen[column] < end)   # what the export showed at the end of the test
+    report = compute_kpis(seen, events, ctx)
+    created = to_minutes(seen["created_at"], ctx.window_start)
+    span = (end - ctx.window_start).total_seconds() / 60.0
+    inside = (created >= 0) & (created < span)
+    ttr = (to_minutes(seen["resolved_at"], ctx.window_start) - created)[inside]
+    weeks = int(span // 10080)
+    week = (created[inside] // 10080).astype(int)
+    weekly = pd.Series(np.bincount(week[week < weeks], minlength=weeks), name="tickets")
+    kpis = {k: report.overall.get(k, np.nan) for k in KPIS}
+    kpis["weekly_volume"] = float(weekly.mean()) if weeks else float("nan")
+    return {"kpis": kpis, "ttr": ttr[~np.isnan(ttr)], "weekly": weekly, "backlog": report.backlog}

@@ -1,0 +1,212 @@
+"""Fitting durations (with right-censoring) and arrival rates from history.
+
+Both fitters follow the scientific-Python convention: ``fit(...)`` returns the fitter, and
+what was learnt is in attributes ending in ``_``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from ..errors import ServsimError
+
+FAMILIES = ("exponential", "lognormal", "gamma", "weibull")
+KM_PROBABILITIES = np.round(np.linspace(0, 1, 41), 3)
+
+
+class CalibrationError(ServsimError, ValueError):
+    """History cannot be fitted as asked; the message says what to look at."""
+
+
+def _frozen(family: str, theta: np.ndarray):
+    """scipy distribution from unconstrained parameters (logs of positive parameters)."""
+    if family == "exponential":
+        return stats.expon(scale=math.exp(theta[0]))
+    if family == "lognormal":
+        return stats.lognorm(s=math.exp(theta[1]), scale=math.exp(theta[0]))
+    if family == "gamma":
+        return stats.gamma(a=math.exp(theta[0]), scale=math.exp(theta[1]))
+    return stats.weibull_min(c=math.exp(theta[0]), scale=math.exp(theta[1]))
+
+
+def _start(family: str, x: np.ndarray) -> np.ndarray:
+    m, v = x.mean(), max(x.var(), 1e-12)
+    logs = np.log(x)
+    if family == "exponential":
+        return np.array([math.log(m)])
+    if family == "lognormal":
+        return np.array([logs.mean(), math.log(max(logs.std(), 1e-3))])
+    if family == "gamma":
+        shape = m * m / v
+        return np.array([math.log(shape), math.log(m / shape)])
+    return np.array([0.0, math.log(m)])
+
+
+class DurationFitter:
+    """Maximum-likelihood fit of candidate families to durations (minutes) with right-censoring.
+
+    Attributes after ``fit``: ``family_``, ``params_`` (scipy's parameters), ``mean_``, ``log_likelihood_``,
+    ``aic_``, ``bic_``, ``table_`` (every candidate), ``ks_statistic_`` and ``ks_pvalue_`` (of the chosen
+    family against the uncensored values — approximate when there is censoring), ``n_``, ``n_censored_``,
+    ``n_clipped_``.
+    """
+
+    def __init__(self, families: Sequence[str] = FAMILIES, criterion: str = "aic",
+                 min_duration: float | None = None, min_observations: int = 5) -> None:
+        unknown = sorted(set(families) - set(FAMILIES))
+        if unknown:
+            raise CalibrationError(f"unknown families {unknown}; expected some of {', '.join(FAMILIES)}")
+        if criterion not in ("aic", "bic"):
+            raise CalibrationError(f"criterion must be 'aic' or 'bic', got {criterion!r}")
+        self.families, self.criterion = tuple(families), criterion
+        self.min_duration, self.min_observations = min_duration, min_observations
+
+    def fit(self, durations, censored=None) -> DurationFitter:
+        x = np.asarray(durations, float)
+        c = np.zeros(len(x), bool) if censored is None else np.asarray(censored, bool)
+        if np.isnan(x).any():
+            raise CalibrationError(f"{int(np.isnan(x).sum())} durations are NaN; drop them before fitting")
+        self.n_clipped_ = 0
+        if self.min_duration is not None:
+            low = x < self.min_duration
+            self.n_clipped_ = int(low.sum())
+            x = np.where(low, self.min_duration, x)
+        if (x <= 0).any():
+            raise CalibrationError(f"{int((x <= 0).sum())} durations are zero or negative; filter zero-length "
+                                   "activities or pass min_duration")
+        events = x[~c]
+        if len(events) < self.min_observations:
+            raise CalibrationError(f"only {len(events)} uncensored durations (need {self.min_observations}); "
+                                   "merge ticket classes or calibrate a longer period")
+        self._x, self._c, self.n_, self.n_censored_ = x, c, len(x), int(c.sum())
+        rows = []
+        for family in self.families:
+            def nll(theta, family=family):
+                d = _frozen(family, theta)
+                return -(d.logpdf(x[~c]).sum() + d.logsf(x[c]).sum())
+
+            with np.errstate(all="ignore"):
+                res = optimize.minimize(nll, _start(family, events), method="Nelder-Mead",
+                                        options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
+            ll = -res.fun if np.isfinite(res.fun) else -np.inf
+            k = len(res.x)
+            d = _frozen(family, res.x)
+            ks = stats.kstest(events, d.cdf)
+            rows.append({"family": family, "theta": res.x, "loglik": ll, "aic": 2 * k - 2 * ll,
+                         "bic": k * math.log(len(x)) - 2 * ll, "ks_statistic": ks.statistic,
+                         "ks_pvalue": ks.pvalue, "mean": float(d.mean()), "converged": bool(res.success)})
+        table = pd.DataFrame(rows)
+        if not np.isfinite(table["loglik"]).any():
+            raise CalibrationError("no family could be fitted (every likelihood is -inf); check for outliers")
+        best = table.loc[table[self.criterion].idxmin()]
+        self.table_ = table.drop(columns="theta")
+        self.family_, self._theta = best["family"], best["theta"]
+        dist = _frozen(self.family_, self._theta)
+        self.params_ = dist.kwds
+        self.mean_ = float(dist.mean())
+        self.log_likelihood_, self.aic_, self.bic_ = float(best["loglik"]), float(best["aic"]), float(best["bic"])
+        self.ks_statistic_, self.ks_pvalue_ = float(best["ks_statistic"]), float(best["ks_pvalue"])
+        return self
+
+    def distribution(self) -> dict:
+        """The chosen fit as a servsim distribution spec (minutes)."""
+        d = _frozen(self.family_, self._theta)
+        mean, sd = float(d.mean()), float(d.std())
+        if self.family_ == "exponential":
+            return {"kind": "exponential", "mean": mean}
+        if self.family_ in ("lognormal", "gamma"):
+            return {"kind": self.family_, "mean": mean, "cv": sd / mean}
+        return {"kind": "weibull", "shape": math.exp(self._theta[0]), "scale": math.exp(self._theta[1])}
+
+    def empirical_distribution(self) -> dict:
+        """Kaplan–Meier quantiles as an empirical spec; the largest value closes the table at p=1."""
+        order = np.argsort(self._x, kind="stable")
+        x, c = self._x[order], self._c[order]
+        at_risk = len(x) - np.arange(len(x))
+        survival = np.cumprod(np.where(c, 1.0, 1.0 - 1.0 / at_risk))
+        cdf = 1.0 - survival
+        quantiles = {}
+        for p in KM_PROBABILITIES:
+            if p == 0:
+                quantiles[0.0] = float(x[0])
+            elif p == 1 or p > cdf[-1]:
+                quantiles[float(p)] = float(x[-1])
+            else:
+                quantiles[float(p)] = float(x[np.searchsorted(cdf, p)])
+        return {"kind": "empirical", "quantiles": quantiles}
+
+    def qq(self, probabilities) -> tuple[np.ndarray, np.ndarray]:
+        """Fitted and observed (uncensored) quantiles at ``probabilities``, for a QQ plot."""
+        p = np.asarray(probabilities, float)
+        return _frozen(self.family_, self._theta).ppf(p), np.quantile(self._x[~self._c], p)
+
+
+class ArrivalFitter:
+    """Arrival rate by hour of the week from creation times, with an overdispersion and trend check.
+
+    Attributes after ``fit``: ``hour_of_week_rate_`` (168 tickets/hour, Monday 00:00 first), ``weekly_rate_``,
+    ``profile_`` (168 factors, mean 1), ``daily_`` (24) and ``weekdays_`` (7) factors, ``weekly_counts_``,
+    ``dispersion_index_`` (variance / mean of weekly counts; 1 for Poisson), ``overdispersed_`` (chi-square
+    test at 1%), ``trend_per_week_`` (relative change per week, Poisson regression) and ``trend_pvalue_``.
+    """
+
+    def fit(self, created_at: pd.Series, start=None, end=None) -> ArrivalFitter:
+        times = pd.to_datetime(pd.Series(created_at)).dropna()
+        start = pd.Timestamp(start) if start is not None else times.min().normalize()
+        end = pd.Timestamp(end) if end is not None else times.max()
+        weeks = int((end - start).days // 7)
+        if weeks < 1:
+            raise CalibrationError(f"arrival fitting needs at least one whole week; {start} to {end} has none")
+        end = start + pd.Timedelta(days=7 * weeks)
+        times = times[(times >= start) & (times < end)]
+        slot = (times.dt.day_of_week * 24 + times.dt.hour).to_numpy()
+        # hour-of-week slots are counted over the weeks of the window, whatever weekday it starts on
+        self.hour_of_week_rate_ = np.bincount(slot, minlength=168) / weeks
+        self.weekly_rate_ = float(self.hour_of_week_rate_.sum())
+        self.profile_ = self.hour_of_week_rate_ / max(self.hour_of_week_rate_.mean(), 1e-12)
+        grid = self.profile_.reshape(7, 24)
+        self.weekdays_ = grid.mean(axis=1)
+        self.daily_ = grid.sum(axis=0) / max(grid.sum(), 1e-12) * 24
+        week = ((times - start).dt.days // 7).to_numpy()
+        counts = np.bincount(week, minlength=weeks)
+        self.weekly_counts_ = counts
+        mean = counts.mean()
+        self.dispersion_index_ = float(counts.var(ddof=1) / mean) if weeks > 1 and mean > 0 else float("nan")
+        statistic = (weeks - 1) * self.dispersion_index_ if weeks > 1 else float("nan")
+        self.overdispersed_ = bool(weeks > 2 and stats.chi2.sf(statistic, weeks - 1) < 0.01)
+        self.trend_per_week_, self.trend_pvalue_ = _poisson_trend(counts)
+        return self
+
+    def summary(self) -> str:
+        peak = int(np.argmax(self.hour_of_week_rate_))
+        days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        text = (f"{self.weekly_rate_:,.0f} tickets a week, busiest hour {days[peak // 24]} {peak % 24:02d}:00 "
+                f"({self.hour_of_week_rate_[peak]:.1f}/h); weekly counts "
+                f"{'over' if self.overdispersed_ else 'not over'}dispersed (index {self.dispersion_index_:.1f})")
+        if self.trend_pvalue_ < 0.01:
+            text += f"; trend {100 * self.trend_per_week_:+.1f}% a week (p={self.trend_pvalue_:.2g})"
+        return text
+
+
+def _poisson_trend(counts: np.ndarray) -> tuple[float, float]:
+    """Relative change per week of a log-linear Poisson mean, and the Wald p-value of the slope."""
+    n = len(counts)
+    if n < 3 or counts.sum() == 0:
+        return 0.0, 1.0
+    w = np.arange(n) - (n - 1) / 2
+
+    def nll(b):
+        eta = b[0] + b[1] * w
+        return -(counts * eta - np.exp(eta)).sum()
+
+    res = optimize.minimize(nll, [math.log(max(counts.mean(), 1e-9)), 0.0], method="BFGS")
+    mu = np.exp(res.x[0] + res.x[1] * w)
+    info = np.array([[mu.sum(), (mu * w).sum()], [(mu * w).sum(), (mu * w * w).sum()]])
+    se = math.sqrt(np.linalg.inv(info)[1, 1])
+    z = res.x[1] / se
+    return float(math.expm1(res.x[1])), float(2 * stats.norm.sf(abs(z)))

@@ -1,0 +1,138 @@
+"""Writing a calibration: the scenario YAML with its provenance in comments, the data-quality
+report, a calibration report (Markdown) and its figures; and the backtest's table and figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from .. import __version__
+from .backtest import Backtest
+from .build import KS_TOLERANCE, Calibration
+from .quality import DataQuality
+
+
+def scenario_yaml(cal: Calibration, quality: DataQuality) -> str:
+    """The calibrated scenario as YAML, with where each number came from in comments."""
+    first, end = cal.window
+    head = [
+        f"# Calibrated by servsim {__version__} from {quality.source}",
+        f"# {quality.tickets:,} tickets in the export; this scenario is fitted on those created "
+        f"{first:%Y-%m-%d} to {end:%Y-%m-%d}.",
+        f"# Arrivals: {cal.arrivals.summary()}",
+        "# Durations: per ticket type and stage, exponential/lognormal/gamma/Weibull fitted with right-censoring",
+        f"# (tickets still open at the end), chosen by AIC; empirical where the best family's CDF is more than "
+        f"{KS_TOLERANCE} away (KS distance).",
+        "# ASSUMPTION: the log records sojourn times (waiting + work). Each stage's sojourn is used as its work and",
+        "# the teams are staffed above their peak concurrency, so the model adds no queueing of its own. Replace",
+        "# headcounts and work times with real ones before trying staffing changes. SLA targets are defaults:",
+        "# the export does not contain them.",
+    ]
+    body = yaml.safe_dump(cal.data, sort_keys=False, allow_unicode=True, width=120)
+    fits = {(f.ticket_type, f.stage): f for f in cal.fits}
+    lines = []
+    current_type = None
+    for line in body.splitlines():
+        stripped = line.strip()
+        if line.startswith("  ") and not line.startswith("   ") and stripped.endswith(":"):
+            current_type = stripped[:-1]
+        if line.startswith("      ") and not line.startswith("       ") and stripped.endswith(":"):
+            fit = fits.get((current_type, stripped[:-1]))
+            if fit is not None:
+                lines.append(f"      # {fit.family}, mean {fit.mean_min:.1f} min, n={fit.n:,} "
+                             f"({fit.n_censored:,} censored), KS distance {fit.ks:.3f}")
+        lines.append(line)
+    return "\n".join(head) + "\n" + "\n".join(lines) + "\n"
+
+
+def write_calibration(cal: Calibration, quality: DataQuality, out: str | Path) -> list[Path]:
+    """Write scenario.yaml, data_quality.{txt,json}, calibration.md and figures into ``out``."""
+    import matplotlib.pyplot as plt
+
+    from ..report.figures import fit_qq
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    path = out / "scenario.yaml"
+    path.write_text(scenario_yaml(cal, quality), encoding="utf-8")
+    written.append(path)
+    (out / "data_quality.txt").write_text(quality.to_text() + "\n", encoding="utf-8")
+    (out / "data_quality.json").write_text(json.dumps(quality.to_dict(), indent=2), encoding="utf-8")
+    written += [out / "data_quality.txt", out / "data_quality.json"]
+    qq = [(f"{f.ticket_type}/{f.stage} ({f.family})", *f.qq) for f in cal.fits if f.qq is not None][:12]
+    if qq:
+        fig = fit_qq(qq)
+        fig.savefig(out / "fits_qq.png", dpi=100)
+        plt.close(fig)
+        written.append(out / "fits_qq.png")
+    fig = _profile_figure(cal)
+    fig.savefig(out / "arrivals.png", dpi=100)
+    plt.close(fig)
+    written.append(out / "arrivals.png")
+    report = out / "calibration.md"
+    report.write_text(_markdown(cal, quality), encoding="utf-8")
+    written.append(report)
+    return written
+
+
+def _profile_figure(cal: Calibration):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 3), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(np.arange(168) / 24.0, cal.arrivals.hour_of_week_rate_, lw=1)
+    ax.set_xticks(range(8), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", ""])
+    ax.set_ylabel("tickets per hour")
+    ax.set_title("Arrival rate by hour of the week (calibration window)", fontsize=10)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def _markdown(cal: Calibration, quality: DataQuality) -> str:
+    first, end = cal.window
+    fits = cal.fit_table().drop(columns=["qq"], errors="ignore")
+    parts = [
+        "# Calibration report", "",
+        f"Source: `{quality.source}`; window {first:%Y-%m-%d} to {end:%Y-%m-%d}.", "",
+        "## Data quality", "", "```", quality.to_text(), "```", "",
+        "## Arrivals", "", cal.arrivals.summary(), "", "![arrivals](arrivals.png)", "",
+        "## Routing (shares of tickets per type)", "", _table(cal.routing.round(4)), "",
+        "## Fitted durations (minutes)", "", _table(fits.round(4)), "",
+        "![QQ plots](fits_qq.png)", "",
+    ]
+    if not cal.staffing.empty:
+        summary = cal.staffing.groupby("pool")["active_people"].agg(["mean", "max"]).sort_values("max",
+                                                                                              ascending=False)
+        parts += ["## Staffing seen in the log", "",
+                  "Distinct people active per hour of the week, by team (mean and peak over the week):", "",
+                  _table(summary.head(20).round(2), index=True), ""]
+    if cal.notes:
+        parts += ["## Notes", ""] + [f"- {n}" for n in cal.notes] + [""]
+    return "\n".join(parts)
+
+
+def _table(frame, index: bool = False) -> str:
+    """A table as fixed-width text inside a code fence (readable as Markdown and in a terminal)."""
+    return "```\n" + frame.to_string(index=index) + "\n```"
+
+
+def write_backtest(bt: Backtest, out: str | Path) -> list[Path]:
+    """Write backtest.csv, backtest.md and the backtest figures into ``out``."""
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "backtest.csv", out / "backtest.md"]
+    bt.table.to_csv(written[0], index=False)
+    written[1].write_text("# Backtest\n\nSimulated (mean of replications, 95% CI) against actual over the test "
+                          "period; relative error = (simulated - actual) / actual.\n\n"
+                          + _table(bt.table.round(4)) + "\n", encoding="utf-8")
+    for name, fig in bt.figures().items():
+        fig.savefig(out / f"{name}.png", dpi=100)
+        plt.close(fig)
+        written.append(out / f"{name}.png")
+    return written

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 import servsim
 from servsim.engine.calendar import duty_intervals
 from servsim.log import EVENT_COLUMNS, TICKET_COLUMNS, to_minutes
+from servsim.scenario import dump_scenario, scenario_from_dict
 
 
 def minutes(result, column, table="tickets"):
@@ -174,3 +176,22 @@ def test_an_initial_backlog_is_worked_off_from_the_start(baseline):
     assert (t.created_at.iloc[40:].reset_index(drop=True) == plain.created_at).all()
     with pytest.raises(servsim.ServsimError, match=r"initial backlog: ticket_type values \['gadget'\] are not in"):
         servsim.simulate(baseline, seed=7, initial_backlog=backlog.assign(ticket_type="gadget"))
+
+
+def test_work_may_depend_on_where_the_ticket_goes_next(baseline):
+    """With ``work_by_next``, the route is drawn first and the work time follows it; routing shares hold."""
+    steps = {"intake": {"work": {"kind": "constant", "value": 10.0}, "next": {"resolve": 0.7, "l1_fix": 0.3},
+                        "work_by_next": {"l1_fix": {"kind": "constant", "value": 25.0}}},
+             "l1_fix": {"work": {"kind": "constant", "value": 5.0}, "next": "resolve"}}
+    data = yaml.safe_load(dump_scenario(baseline))
+    data["ticket_types"] = {"how_to": {"category": "software", "entry": "intake", "steps": steps}}
+    data["demand"]["mix"]["ticket_types"] = {"how_to": 1.0}
+    data["policies"]["dispatch"] = "generic"
+    run = servsim.simulate(scenario_from_dict(data), seed=3)
+    ev = run.events.dropna(subset=["started_at", "ended_at"])
+    work = minutes(run, "ended_at", "events")[ev.index] - minutes(run, "started_at", "events")[ev.index]
+    intake = (ev.activity == "intake").to_numpy()
+    went_on = ev.ticket_id[intake].isin(set(run.events.ticket_id[run.events.activity == "l1_fix"])).to_numpy()
+    assert np.allclose(work[intake][went_on], 25.0) and np.allclose(work[intake][~went_on], 10.0)
+    n = intake.sum()
+    assert abs(went_on.mean() - 0.3) < 4 * np.sqrt(0.3 * 0.7 / n)

@@ -151,3 +151,12 @@ def test_unknown_distribution_parameter_lists_that_kinds_parameters(change):
     with pytest.raises(ScenarioError, match=re.escape(
             "ticket_types.how_to.steps.l2.work.sd: unknown key; expected one of: kind, mean, cv")):
         servsim.load_scenario(path)
+
+
+def test_work_by_next_must_name_a_route_target(change):
+    path = change("ticket_types:\n  fault:\n    steps:\n      intake: {work: {kind: exponential, mean: 5min}, "
+                  "next: l1_fix, work_by_next: {l2: {kind: exponential, mean: 9min}}}\n")
+    with pytest.raises(ScenarioError, match=re.escape(
+            "change.yaml: ticket_types.fault.steps.intake.work_by_next.l2: 'l2' is not a target of this step's "
+            "next; expected one of: l1_fix")):
+        servsim.load_scenario(path)

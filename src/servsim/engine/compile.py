@@ -133,8 +133,13 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
                 targets = [RESOLVE if t == RESOLVE_NAME else st_i[t] for t in route]
                 cum = np.cumsum(list(route.values())).tolist()
                 cum[-1] = float("inf")  # guards against rounding: u < 1 always lands somewhere
+            # one work sampler per route target: the step's own, or the target's from work_by_next
+            works = [work] * len(targets)
+            for k, target in enumerate(step.next or {}):
+                if target in step.work_by_next:
+                    works[k] = step.work_by_next[target].sampler(streams(f"service/{tname}/{stage}/{target}"))
             uniform = streams(f"routing/{tname}/{stage}").random
-            row[st_i[stage]] = (work, targets, cum, _uniform_sampler(uniform))
+            row[st_i[stage]] = (works, targets, cum, _uniform_sampler(uniform))
         steps.append(row)
         entry.append(st_i[tt.entry])
         closing_first.append(st_i[tt.closing[0]] if tt.closing else -1)

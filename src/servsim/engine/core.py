@@ -78,7 +78,7 @@ def run(m: Compiled) -> RawLog:
     log_t, log_s, log_a = ev_ticket.append, ev_stage.append, ev_agent.append
     log_q, log_b, log_e = ev_enq.append, ev_start.append, ev_end.append
 
-    steps = m.steps                   # [type][stage] -> (work sampler, route, uniform sampler) or None
+    steps = m.steps                   # [type][stage] -> (work sampler per target, targets, cum, uniform) or None
     stage_team = m.stage_team
     stage_fr = m.stage_first_response
     stage_esc = m.stage_escalation
@@ -105,16 +105,14 @@ def run(m: Compiled) -> RawLog:
         now = env._now
         stage_of[i] = s
         enq_at[i] = now
-        work_next, targets, cum, uniform = steps[ttype[i]][s]
-        work_of[i] = work_next()
-        if len(targets) == 1:
-            next_of[i] = targets[0]
-        else:
+        works, targets, cum, uniform = steps[ttype[i]][s]
+        k = 0
+        if len(targets) > 1:
             u = uniform()
-            k = 0
             while u >= cum[k]:
                 k += 1
-            next_of[i] = targets[k]
+        next_of[i] = targets[k]
+        work_of[i] = works[k]()  # the route is drawn first: work may depend on where the ticket goes next
         if stage_esc[s]:
             n_esc[i] += 1
         team = stage_team[s]

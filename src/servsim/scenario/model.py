@@ -210,6 +210,10 @@ class Step(Strict):
     work: Distribution = Field(description="work time (or the customer's delay for a waiting stage)")
     next: dict[str, float] | str | None = Field(
         None, description="route after the stage: stage name -> probability, 'resolve' ends the handling")
+    work_by_next: dict[str, Distribution] = Field(
+        default_factory=dict,
+        description="work time of a ticket that goes to this route target next (replaces work for it), e.g. "
+                    "L1 time of tickets it resolves vs tickets it escalates")
 
     @field_validator("next")
     @classmethod

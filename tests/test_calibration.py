@@ -82,23 +82,29 @@ def test_round_trip_recovers_routing_probabilities(round_trip):
     routing = cal.routing.set_index("ticket_type")
     for t in ("a", "b"):
         n = routing.loc[t, "tickets"]
-        for column, truth in (("escalation", KNOWN["p_escalation"][t]), ("customer_wait", KNOWN["p_wait"][t])):
+        for column, truth in (("escalated", KNOWN["p_escalation"][t]), ("customer_wait", KNOWN["p_wait"][t])):
             assert within_sampling_error(routing.loc[t, column], truth, np.sqrt(truth * (1 - truth) / n)), (t, column)
+        assert routing.loc[t, "first_touch"] == 0  # every ticket here is handled after its first response
         steps = cal.scenario.ticket_types[t].steps
-        assert steps["pickup"].next["escalated"] == pytest.approx(routing.loc[t, "escalation"])
+        assert steps["pickup"].next["escalated"] == pytest.approx(routing.loc[t, "escalated"], abs=1e-6)
 
 
 def test_round_trip_recovers_duration_means(round_trip):
     run, cal = round_trip
-    fits = {(f.ticket_type, f.stage): f for f in cal.fits}
-    cases = [(t, "handling", KNOWN["handling_mean"][t], 1.2) for t in ("a", "b")]
-    cases += [(t, "escalated", KNOWN["escalated_mean"][t], 0.8) for t in ("a", "b")]
-    cases += [("a", "pickup", KNOWN["pickup_mean"], 1.0), ("a", "wait_customer", KNOWN["wait_mean"], 1.0),
-              ("a", "closure", KNOWN["closure_mean"], 0.68)]
-    for t, stage, truth, cv in cases:
-        fit = fits[(t, stage)]
+    fits = {(f.ticket_type, f.stage, f.route): f for f in cal.fits}
+    cases = []
+    for t in ("a", "b"):
+        for route in ("resolve", "wait_customer"):
+            cases += [(t, "handling", route, KNOWN["handling_mean"][t], 1.2),
+                      (t, "escalated", route, KNOWN["escalated_mean"][t], 0.8)]
+    cases += [("a", "pickup", "handling", KNOWN["pickup_mean"], 1.0),
+              ("a", "pickup", "escalated", KNOWN["pickup_mean"], 1.0),
+              ("a", "wait_customer", None, KNOWN["wait_mean"], 1.0),
+              ("a", "closure", None, KNOWN["closure_mean"], 0.68)]
+    for t, stage, route, truth, cv in cases:
+        fit = fits[(t, stage, route)]
         se = cv * truth / np.sqrt(fit.n - fit.n_censored)
-        assert within_sampling_error(fit.mean_min, truth, se), (t, stage, fit.mean_min, truth, fit.family)
+        assert within_sampling_error(fit.mean_min, truth, se), (t, stage, route, fit.mean_min, truth, fit.family)
 
 
 def test_the_shipped_sample_calibrates_into_a_runnable_scenario(tmp_path):

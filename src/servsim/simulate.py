@@ -62,7 +62,8 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0,
     replication : index of the replication (a child of the master seed).
     initial_backlog : tickets already open at the start instead of an empty system: columns
         ``created_at`` (before the start), ``channel``, ``ticket_type``, ``priority``, optional ``tier``,
-        ``region`` and ``stage`` (where the ticket is; default its type's entry stage).
+        ``region``, ``stage`` (where the ticket is; default its type's entry stage) and ``remaining_min``
+        (minutes left in that stage; default a fresh draw of its work time).
     """
     began = time.perf_counter()
     m = compile_scenario(scenario, Streams(seed, replication), initial_backlog)

@@ -10,12 +10,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..engine.streams import Streams
 from ..errors import ServsimError
 from ..kpi import KpiContext, compute_kpis
 from ..log import EVENT_COLUMNS, to_minutes
 from ..scenario import Scenario
 from ..simulate import simulate
-from .build import Calibration, build_scenario
+from .build import Calibration, build_scenario, ticket_measures
+from .fitting import residual_durations
 from .quality import ImportResult
 
 KPIS = ["tickets", "weekly_volume", "frt_mean_min", "frt_p50_min", "frt_p90_min", "ttr_mean_min", "ttr_p50_min",
@@ -42,19 +44,48 @@ class Backtest:
         return backtest_figures(self)
 
 
-def _stage_at_cut(t: pd.DataFrame, cut: pd.Timestamp, stages: set[str]) -> pd.Series:
-    answered = t["first_response_at"].notna() & (t["first_response_at"] <= cut)
-    escalated = t["n_escalations"] > 0
-    stage = np.where(~answered, "pickup", np.where(escalated & ("escalated" in stages), "escalated", "handling"))
-    return pd.Series(stage, index=t.index)
+def _backlog_at_cut(result: ImportResult, cut: pd.Timestamp, stages: set[str]) -> pd.DataFrame:
+    """The tickets open at the cut-off: the stage each is in, how long it has been there, and what history says
+    about how long it will stay (time left drawn from the Kaplan–Meier estimate of that stage's sojourns in all
+    tickets created before the cut-off, given the time already spent)."""
+    t = result.tickets
+    before = t[t["created_at"] < cut].reset_index(drop=True)
+    measures = ticket_measures(ImportResult(before, result.events, result.quality, cut), cut)
+    is_open = ~(before["resolved_at"] <= cut).to_numpy()
+    answered = (before["first_response_at"] <= cut).to_numpy()
+    escalated = (before["n_escalations"] > 0).to_numpy() & ("escalated" in stages)
+    stage = np.where(~answered, "pickup", np.where(escalated, "escalated", "handling"))
+    since = before["first_response_at"].where(answered, before["created_at"])
+    elapsed = (cut - since).dt.total_seconds().to_numpy() / 60.0
+    open_rows = before[is_open].copy()
+    open_rows["stage"], open_rows["elapsed"] = stage[is_open], elapsed[is_open]
+    path = measures["path"].to_numpy()
+    open_rows.attrs["history"] = {
+        "pickup": (measures["frt"].to_numpy(), measures["frt_censored"].to_numpy()),
+        **{k: (measures["handling"].to_numpy()[path == k], measures["handling_censored"].to_numpy()[path == k])
+           for k in ("handling", "escalated")},
+    }
+    return open_rows
+
+
+def _time_left(backlog: pd.DataFrame, rng: np.random.Generator, never: float) -> np.ndarray:
+    """Minutes each backlog ticket has left in its stage; ``never`` where history shows no end that late."""
+    left = np.full(len(backlog), never)
+    for stage, (durations, censored) in backlog.attrs["history"].items():
+        rows = (backlog["stage"] == stage).to_numpy()
+        if rows.any():
+            left[rows] = residual_durations(durations, censored, backlog["elapsed"].to_numpy()[rows], rng)
+    return np.minimum(left, never)
 
 
 def backtest(result: ImportResult, train_until: datetime | str, replications: int = 10, seed: int = 0,
              test_until: datetime | str | None = None, history_weeks: int | None = None) -> Backtest:
     """Calibrate on tickets created before ``train_until``; simulate ``[train_until, test_until)``.
 
-    The simulated period starts from the tickets actually open at the cut-off and runs with the actual
-    arrival volume of the test period (the calibrated rates scaled to it); both sides are censored at
+    The simulated period starts from the tickets actually open at the cut-off, each in the stage it was in and
+    with the time it has left there drawn given the time it has already spent (see ``_backlog_at_cut``), and
+    runs with the actual arrival volume of the test period (the calibrated rates scaled to it); both sides are
+    censored at
     ``test_until`` alike. ``history_weeks`` calibrates on only the weeks just before the cut-off
     (default: all history).
     """
@@ -79,7 +110,7 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
         "demand": base.demand.model_copy(update={"channels": channels}),
     })
 
-    open_at_cut = t[(t["created_at"] < cut) & ~(t["resolved_at"] <= cut)]
+    open_at_cut = _backlog_at_cut(result, cut, set(base.stages))
     backlog = pd.DataFrame({
         "created_at": open_at_cut["created_at"],
         "channel": open_at_cut["channel"].astype("string").fillna("unknown").map(cal.channel_map)
@@ -87,15 +118,25 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
         "ticket_type": open_at_cut["category"].astype("string").fillna("unknown").map(cal.category_map)
         .fillna(_largest(base)),
         "priority": open_at_cut["priority"].astype("string").fillna("P3"),
-        "stage": _stage_at_cut(open_at_cut, cut, set(base.stages)),
+        "stage": open_at_cut["stage"],
     })
-    backlog = backlog[backlog["priority"].isin(list(base.priorities))]
+    keep = backlog["priority"].isin(list(base.priorities)).to_numpy()
+    backlog, open_at_cut = backlog[keep], open_at_cut[keep]
+    # the skeleton's teams are sized to add no queueing: make room for the backlog too
+    extra = len(backlog)
+    teams = {name: team.model_copy(update={"shifts": {
+        k: sh.model_copy(update={"headcount": sh.headcount + extra}) for k, sh in team.shifts.items()}})
+        for name, team in base.teams.items()}
+    scenario = scenario.model_copy(update={"teams": teams})
 
     targets = {p: (v.first_response, v.resolution) for p, v in base.priorities.items()}
     ctx = KpiContext(window_start=cut, window_end=end, targets=targets, backlog_step_min=1440.0)
     empty_events = pd.DataFrame({c: pd.Series(dtype="object") for c in EVENT_COLUMNS})
     actual = _measure(t, empty_events, ctx)
-    runs = [simulate(scenario, seed=seed, replication=r, initial_backlog=backlog) for r in range(replications)]
+    never = 10 * horizon  # open beyond the test period
+    runs = [simulate(scenario, seed=seed, replication=r, initial_backlog=backlog.assign(
+        remaining_min=_time_left(open_at_cut, Streams(seed, r)("backtest/time_left"), never)))
+        for r in range(replications)]
     sims = [_measure(run.tickets, run.events, ctx) for run in runs]
 
     rows = []

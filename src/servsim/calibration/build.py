@@ -2,14 +2,20 @@
 
 The model is a fixed skeleton whose every number comes from the log:
 
-``pickup`` (until the first response) -> ``handling`` or, for tickets that were ever
-reassigned, ``escalated`` -> optionally ``wait_customer`` -> resolved -> ``closure``
-(until the ticket is closed); a share of resolutions reopen into ``handling``.
+``pickup`` (until the first response) leads one of three ways — ``first_touch`` (the first
+response resolves the ticket), ``handling`` or, for tickets that were ever reassigned,
+``escalated`` — then optionally ``wait_customer``, resolved, ``closure`` (until the ticket is
+closed); a share of resolutions reopen into ``handling``.
+
+Which way a ticket goes and how long its stage takes are not independent in real logs: tickets
+resolved at the first touch are picked up at a different pace from those escalated. So each
+stage's route is fitted first (the Aalen–Johansen estimate, which counts tickets still waiting
+at the cut-off) and its duration is fitted per route (``work_by_next``).
 
 One ticket type per frequent category (the rest pooled into ``other``), one channel per
-frequent channel. Durations are fitted per type and stage with right-censoring (tickets
-still open at the end of the export), the family chosen by AIC and checked with a KS
-distance; where no family is close enough the empirical distribution is used.
+frequent channel. Durations are fitted per type, stage and route with right-censoring
+(tickets still open at the end of the export), the family chosen by AIC and checked with a
+KS distance; where no family is close enough the empirical distribution is used.
 
 Assumption, stated in the scenario's comments and measured by the backtest: the log
 records sojourn times (waiting + work), not work. The skeleton therefore treats each
@@ -26,10 +32,11 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from ..distributions import as_distribution
 from ..errors import ServsimError
 from ..log import to_minutes
 from ..scenario import Scenario, scenario_from_dict
-from .fitting import ArrivalFitter, CalibrationError, DurationFitter
+from .fitting import ArrivalFitter, CalibrationError, CompetingRisksFitter, DurationFitter
 from .quality import ImportResult
 
 MAX_TYPES = 8             # frequent categories kept as ticket types; the rest become "other"
@@ -38,6 +45,7 @@ MIN_FIT = 30              # observations below which a type borrows the fit of a
 KS_TOLERANCE = 0.05       # largest CDF distance accepted from a parametric family
 MIN_DURATION = 0.5        # minutes: logs with minute resolution record zero-length stretches
 QQ_PROBABILITIES = np.linspace(0.01, 0.99, 50)
+PATHS = ("first_touch", "handling", "escalated")  # the ways out of pickup
 DEFAULT_TARGETS = {"P1": ("1h", "8h"), "P2": ("4h", "1d"), "P3": ("1d", "5d"), "P4": ("2d", "10d")}
 
 
@@ -45,6 +53,7 @@ DEFAULT_TARGETS = {"P1": ("1h", "8h"), "P2": ("4h", "1d"), "P3": ("1d", "5d"), "
 class StageFit:
     ticket_type: str
     stage: str
+    route: str | None                                # the route target the fit is for (work_by_next), if any
     n: int
     n_censored: int
     family: str
@@ -108,11 +117,16 @@ def ticket_measures(result: ImportResult, end: pd.Timestamp) -> pd.DataFrame:
     handling_end = np.where(np.isnan(res), 0.0, res)
     handling = handling_end - np.where(np.isnan(fr), created, fr) - wait
     closure = np.where(np.isnan(closed), -np.nan_to_num(res, nan=0.0), closed - res)
+    escalated = t["n_escalations"].to_numpy() > 0
+    answered = ~np.isnan(fr)
+    first_touch = answered & ~np.isnan(res) & (res <= fr)
+    # which way the ticket left pickup ("" while still waiting for its first response)
+    path = np.where(~answered, "", np.where(escalated, "escalated", np.where(first_touch, "first_touch", "handling")))
     return pd.DataFrame({
-        "frt": frt, "frt_censored": np.isnan(fr),
+        "frt": frt, "frt_censored": np.isnan(fr), "path": path,
         "handling": np.clip(handling, 0.0, None), "handling_censored": np.isnan(res) | np.isnan(fr),
         "wait": wait, "closure": closure, "closure_censored": np.isnan(closed) & ~np.isnan(res),
-        "resolved": ~np.isnan(res), "escalated": t["n_escalations"].to_numpy() > 0,
+        "resolved": ~np.isnan(res), "escalated": escalated,
         "reopened": t["n_reopens"].to_numpy() > 0,
     }, index=t.index)
 
@@ -129,27 +143,26 @@ def _customer_wait(result: ImportResult, ticket_ids: pd.Series, end: pd.Timestam
     return spent.groupby(level=0).sum().reindex(ticket_ids.astype(str)).fillna(0.0).to_numpy()
 
 
-def _fit(ttype: str, stage: str, values: np.ndarray, censored: np.ndarray, fallback: StageFit | None,
-         notes: list[str]) -> StageFit:
+def _fit(ttype: str, stage: str, route: str | None, values: np.ndarray, censored: np.ndarray,
+         fallback: StageFit | None, notes: list[str]) -> StageFit:
     ok = ~np.isnan(values)
     values, censored = values[ok], censored[ok]
+    what = f"{ttype}/{stage}" + (f" -> {route}" if route else "")
     if (~censored).sum() < MIN_FIT:
         if fallback is None:
-            raise ServsimError(f"too few observations to fit stage {stage!r} ({(~censored).sum()} uncensored); "
+            raise ServsimError(f"too few observations to fit {what} ({(~censored).sum()} uncensored); "
                                "calibrate a longer period or pool more categories")
-        notes.append(f"{ttype}/{stage}: {(~censored).sum()} observations, borrowed the fit of all types")
-        return StageFit(ttype, stage, int(ok.sum()), int(censored.sum()), fallback.family, fallback.mean_min,
+        notes.append(f"{what}: {(~censored).sum()} observations, borrowed the fit of all types")
+        return StageFit(ttype, stage, route, int(ok.sum()), int(censored.sum()), fallback.family, fallback.mean_min,
                         fallback.ks, fallback.aic, fallback.spec)
     fitter = DurationFitter(min_duration=MIN_DURATION).fit(values, censored)
     spec, family = fitter.distribution(), fitter.family_
-    if fitter.ks_statistic_ > KS_TOLERANCE and family != "empirical":
+    if fitter.ks_statistic_ > KS_TOLERANCE:
         spec = fitter.empirical_distribution()
-        notes.append(f"{ttype}/{stage}: best family {family} is {fitter.ks_statistic_:.3f} away in CDF "
+        notes.append(f"{what}: best family {family} is {fitter.ks_statistic_:.3f} away in CDF "
                      f"(> {KS_TOLERANCE}); the empirical distribution is used")
         family = "empirical"
-    from ..distributions import as_distribution
-
-    return StageFit(ttype, stage, int(len(values)), int(censored.sum()), family, as_distribution(spec).mean,
+    return StageFit(ttype, stage, route, int(len(values)), int(censored.sum()), family, as_distribution(spec).mean,
                     float(fitter.ks_statistic_), float(fitter.aic_), spec, fitter.qq(QQ_PROBABILITIES))
 
 
@@ -219,47 +232,43 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
                            for c, share in channel_share.items()},
               "mix": {"ticket_types": _shares(types.map(_slug)), "priorities": _shares(priority)}}
 
+    samples = _stage_samples(measures, notes)
+    pooled = {(stage, route): _fit("all", stage, route, values[rows], censored[rows], None, notes)
+              for stage, route, values, censored, rows in samples}
     fits, ticket_types, routing_rows = [], {}, []
-    pooled: dict[str, StageFit] = {}
-    everything = np.ones(len(tw), bool)
-    for stage, column, mask in _stage_samples(measures):
-        pooled[stage] = _fit("all", stage, measures[column].to_numpy()[mask(everything)],
-                             measures[f"{column}_censored"].to_numpy()[mask(everything)]
-                             if f"{column}_censored" in measures else np.zeros(mask(everything).sum(), bool),
-                             None, notes) if mask(everything).any() else None
     for label in sorted(types.unique()):
         in_type = (types == label).to_numpy()
         slug = _slug(label)
-        p_esc = float(measures["escalated"][in_type].mean())
-        p_wait = float((measures["wait"][in_type] > 0).mean())
+        fit = {(stage, route): _fit(slug, stage, route, values[rows & in_type], censored[rows & in_type],
+                                    pooled[(stage, route)], notes)
+               for stage, route, values, censored, rows in samples}
+        fits += list(fit.values())
+        ways_out = CompetingRisksFitter().fit(measures["frt"][in_type], measures["path"][in_type],
+                                              measures["frt_censored"][in_type]).shares_
+        ways_out = {k: ways_out[k] for k in PATHS if ways_out.get(k, 0) > 0 and ("pickup", k) in fit}
+        waited = measures["wait"].to_numpy() > 0
         p_reopen = min(float(measures["reopened"][in_type].mean()), 0.95)
         routing_rows.append({"ticket_type": slug, "category": label, "tickets": int(in_type.sum()),
-                             "escalation": p_esc, "customer_wait": p_wait, "reopen": p_reopen})
-        steps = {}
-        for stage, column, mask in _stage_samples(measures):
-            rows = mask(in_type)
-            if pooled.get(stage) is None:
-                continue
-            censored = measures[f"{column}_censored"].to_numpy()[rows] if f"{column}_censored" in measures \
-                else np.zeros(rows.sum(), bool)
-            fit = _fit(slug, stage, measures[column].to_numpy()[rows], censored, pooled[stage], notes)
-            fits.append(fit)
-            steps[stage] = {"work": fit.spec}
-        after = {"resolve": 1 - p_wait, "wait_customer": p_wait} if "wait_customer" in steps and p_wait > 0 \
-            else "resolve"
-        steps["pickup"]["next"] = {"handling": 1 - p_esc, "escalated": p_esc} if "escalated" in steps and p_esc > 0 \
-            else "handling"
-        steps["handling"]["next"] = after
-        if "escalated" in steps:
-            steps["escalated"]["next"] = after
-        if "wait_customer" in steps:
-            steps["wait_customer"]["next"] = "resolve"
+                             **{k: ways_out.get(k, 0.0) for k in PATHS},
+                             "customer_wait": float(waited[in_type].mean()), "reopen": p_reopen})
+        steps = {"pickup": _routed_step({k: fit[("pickup", k)] for k in ways_out}, ways_out)}
+        if "first_touch" in ways_out:
+            steps["first_touch"] = {"work": {"kind": "constant", "value": 0.0}, "next": "resolve"}
+        for stage in ("handling", "escalated"):
+            if stage in ways_out:
+                on = in_type & (measures["path"].to_numpy() == stage)
+                p_wait = float(waited[on].mean()) if on.any() and ("wait_customer", None) in fit else 0.0
+                by_route = {"resolve": fit.get((stage, "resolve")), "wait_customer": fit.get((stage, "wait_customer"))}
+                steps[stage] = _routed_step(by_route, {"resolve": 1 - p_wait, "wait_customer": p_wait})
+        if any("wait_customer" in (st["next"] if isinstance(st["next"], dict) else {}) for st in steps.values()):
+            steps["wait_customer"] = {"work": fit[("wait_customer", None)].spec, "next": "resolve"}
         tt = {"category": slug, "entry": "pickup", "steps": steps}
-        if "closure" in steps:
+        if ("closure", None) in fit:
+            steps["closure"] = {"work": fit[("closure", None)].spec}
             tt["closing"] = ["closure"]
         if p_reopen > 0:
             tt["reopen"] = {"probability": round(p_reopen, 6), "delay": {"kind": "constant", "value": "1d"},
-                            "reenter": "handling"}
+                            "reenter": "handling" if "handling" in steps else next(k for k in PATHS if k in steps)}
         ticket_types[slug] = tt
 
     headcount = {team: max(10, int(np.ceil(1.25 * _concurrency(window_result, measures, column, end))))
@@ -272,7 +281,8 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
         "demand": demand,
         "teams": {team: {"shifts": {"all": {"days": "Mon-Sun", "start": "00:00", "end": "24:00",
                                             "headcount": n}}} for team, n in headcount.items()},
-        "stages": {"pickup": {"team": "dispatch"}, "handling": {"team": "resolvers", "first_response": True},
+        "stages": {"pickup": {"team": "dispatch"}, "first_touch": {"team": "resolvers", "first_response": True},
+                   "handling": {"team": "resolvers", "first_response": True},
                    "escalated": {"team": "resolvers", "first_response": True, "escalation": True},
                    "wait_customer": {}, "closure": {}},
         "ticket_types": ticket_types,
@@ -289,22 +299,53 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
                        category_map, channel_map, notes)
 
 
-def _stage_samples(measures: pd.DataFrame):
-    """(stage, measure column, row selector) for every stage of the skeleton."""
-    esc = measures["escalated"].to_numpy()
+def _stage_samples(measures: pd.DataFrame, notes: list[str]):
+    """(stage, route, durations, censored flags, row mask) for every duration the skeleton fits.
+
+    Pickup durations are fitted per way out, on the tickets whose first response has been seen
+    (the way out of a ticket still waiting is not known yet; the route shares count them).
+    """
+    path = measures["path"].to_numpy()
     waited = measures["wait"].to_numpy() > 0
+    n = len(measures)
+    out = []
+    for k in PATHS:
+        if (path == k).sum() >= MIN_FIT:
+            out.append(("pickup", k, measures["frt"].to_numpy(), np.zeros(n, bool), path == k))
+        elif (path == k).any():
+            notes.append(f"only {(path == k).sum()} tickets went from pickup to {k}: too few to model that route")
+    for stage in ("handling", "escalated"):
+        for route, rows in (("resolve", (path == stage) & ~waited), ("wait_customer", (path == stage) & waited)):
+            if rows.sum() >= MIN_FIT:
+                out.append((stage, route, measures["handling"].to_numpy(), measures["handling_censored"].to_numpy(),
+                            rows))
+    if waited.sum() >= MIN_FIT:
+        out.append(("wait_customer", None, measures["wait"].to_numpy(), np.zeros(n, bool), waited))
     resolved = measures["resolved"].to_numpy()
-    yield "pickup", "frt", lambda m: m
-    yield "handling", "handling", lambda m: m & ~esc
-    yield "escalated", "handling", lambda m: m & esc
-    if waited.any():
-        yield "wait_customer", "wait", lambda m: m & waited
-    yield "closure", "closure", lambda m: m & resolved
+    if resolved.sum() >= MIN_FIT:
+        out.append(("closure", None, measures["closure"].to_numpy(), measures["closure_censored"].to_numpy(),
+                    resolved))
+    return out
+
+
+def _routed_step(fits: dict[str, StageFit], shares: dict[str, float]) -> dict:
+    """A step whose route targets each have a fitted work time: the commonest target's is ``work``, the others
+    go under ``work_by_next``. Targets without a fit or share are left out and the shares renormalised."""
+    shares = {k: p for k, p in shares.items() if p > 0 and fits.get(k) is not None}
+    if not shares:
+        raise CalibrationError("no route out of a stage has observations; calibrate a longer period")
+    main = max(shares, key=shares.get)
+    step = {"work": fits[main].spec, "next": _shares(pd.Series(shares)) if len(shares) > 1 else main}
+    others = {k: fits[k].spec for k in shares if k != main and fits[k].spec != fits[main].spec}
+    if others:
+        step["work_by_next"] = others
+    return step
 
 
 def _shares(values: pd.Series) -> dict[str, float]:
-    counts = values.value_counts()
-    shares = (counts / counts.sum()).round(6)
+    """Shares of labels (a Series of labels), or a Series of weights by label, rounded to sum to exactly 1."""
+    counts = values if pd.api.types.is_numeric_dtype(values) else values.value_counts()
+    shares = (counts / counts.sum()).sort_values(ascending=False).round(6)
     shares.iloc[0] += 1.0 - shares.sum()  # rounding: make the row sum to exactly 1
     return {str(k): float(v) for k, v in shares.items()}
 

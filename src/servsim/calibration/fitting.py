@@ -17,6 +17,7 @@ from ..errors import ServsimError
 
 FAMILIES = ("exponential", "lognormal", "gamma", "weibull")
 KM_PROBABILITIES = np.round(np.linspace(0, 1, 41), 3)
+TAIL_CAP = 0.995  # the empirical table's p=1 value is the fitted family's 99.5% quantile (a finite maximum)
 
 
 class CalibrationError(ServsimError, ValueError):
@@ -45,6 +46,33 @@ def _start(family: str, x: np.ndarray) -> np.ndarray:
         shape = m * m / v
         return np.array([math.log(shape), math.log(m / shape)])
     return np.array([0.0, math.log(m)])
+
+
+def kaplan_meier(durations, censored) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted durations and the Kaplan–Meier estimate of P(T <= t) at each (right-censoring)."""
+    order = np.argsort(np.asarray(durations, float), kind="stable")
+    x, c = np.asarray(durations, float)[order], np.asarray(censored, bool)[order]
+    at_risk = len(x) - np.arange(len(x))
+    return x, 1.0 - np.cumprod(np.where(c, 1.0, 1.0 - 1.0 / at_risk))
+
+
+def residual_durations(durations, censored, elapsed, rng: np.random.Generator) -> np.ndarray:
+    """Time left for items that have lasted ``elapsed`` so far, drawn from the Kaplan–Meier estimate of
+    ``durations`` given that they last longer than ``elapsed``.
+
+    Where history shows no end beyond ``elapsed`` (the estimate's flat tail), the time left is ``inf``:
+    the history gives no ground to end such an item at any particular time.
+    """
+    x, cdf = kaplan_meier(durations, censored)
+    elapsed = np.asarray(elapsed, float)
+    if not len(x):
+        return np.full(len(elapsed), np.inf)
+    reached = np.searchsorted(x, elapsed, side="right")
+    f_elapsed = np.where(reached > 0, cdf[np.maximum(reached - 1, 0)], 0.0)
+    u = f_elapsed + rng.random(len(elapsed)) * (1.0 - f_elapsed)
+    ends = np.searchsorted(cdf, u, side="left")
+    total = np.where(ends < len(x), x[np.minimum(ends, len(x) - 1)], np.inf)
+    return np.maximum(total - elapsed, 0.0)
 
 
 class DurationFitter:
@@ -124,18 +152,20 @@ class DurationFitter:
         return {"kind": "weibull", "shape": math.exp(self._theta[0]), "scale": math.exp(self._theta[1])}
 
     def empirical_distribution(self) -> dict:
-        """Kaplan–Meier quantiles as an empirical spec; the largest value closes the table at p=1."""
-        order = np.argsort(self._x, kind="stable")
-        x, c = self._x[order], self._c[order]
-        at_risk = len(x) - np.arange(len(x))
-        survival = np.cumprod(np.where(c, 1.0, 1.0 - 1.0 / at_risk))
-        cdf = 1.0 - survival
+        """Kaplan–Meier quantiles as an empirical spec.
+
+        Where censoring leaves the Kaplan–Meier estimate short of 1 (durations longer than anything
+        followed up), the missing upper quantiles come from the fitted family, never below the largest
+        value seen: putting that mass at the largest value would invent a peak at the end of follow-up.
+        """
+        x, cdf = kaplan_meier(self._x, self._c)
+        tail = _frozen(self.family_, self._theta)
         quantiles = {}
         for p in KM_PROBABILITIES:
             if p == 0:
                 quantiles[0.0] = float(x[0])
-            elif p == 1 or p > cdf[-1]:
-                quantiles[float(p)] = float(x[-1])
+            elif p > cdf[-1] or p == 1:
+                quantiles[float(p)] = float(max(x[-1], tail.ppf(min(p, TAIL_CAP))))
             else:
                 quantiles[float(p)] = float(x[np.searchsorted(cdf, p)])
         return {"kind": "empirical", "quantiles": quantiles}
@@ -144,6 +174,40 @@ class DurationFitter:
         """Fitted and observed (uncensored) quantiles at ``probabilities``, for a QQ plot."""
         p = np.asarray(probabilities, float)
         return _frozen(self.family_, self._theta).ppf(p), np.quantile(self._x[~self._c], p)
+
+
+class CompetingRisksFitter:
+    """Aalen–Johansen estimate of which way a stage ends (its cause) and when, under right-censoring.
+
+    A ticket still in the stage at the cut-off is censored: it has not yet chosen its way out. Dropping
+    such tickets would understate the ways out that take long; the Aalen–Johansen cumulative incidence
+    counts them in proportion to the hazard at their ages instead.
+
+    Attributes after ``fit``: ``shares_`` (cause -> probability of leaving that way, summing to 1),
+    ``cumulative_incidence_`` (DataFrame: time and one column per cause), ``n_``, ``n_censored_``.
+    """
+
+    def fit(self, durations, causes, censored) -> CompetingRisksFitter:
+        x = np.asarray(durations, float)
+        cause = np.asarray(causes).astype(str)
+        c = np.asarray(censored, bool)
+        if np.isnan(x).any():
+            raise CalibrationError(f"{int(np.isnan(x).sum())} durations are NaN; drop them before fitting")
+        labels = sorted({str(k) for k in cause[~c]})
+        if not labels:
+            raise CalibrationError("every duration is censored: no way out of the stage has been observed yet")
+        order = np.argsort(x, kind="stable")
+        x, cause, c = x[order], cause[order], c[order]
+        at_risk = len(x) - np.arange(len(x))
+        # tied times: censored observations after the events at the same time (the usual convention)
+        survival_before = np.concatenate([[1.0], np.cumprod(np.where(c, 1.0, 1.0 - 1.0 / at_risk))[:-1]])
+        step = np.where(c, 0.0, survival_before / at_risk)
+        incidence = {k: np.cumsum(np.where(cause == k, step, 0.0)) for k in labels}
+        totals = {k: float(v[-1]) for k, v in incidence.items()}
+        self.shares_ = {k: totals[k] / sum(totals.values()) for k in labels}
+        self.cumulative_incidence_ = pd.DataFrame({"time": x, **incidence})
+        self.n_, self.n_censored_ = len(x), int(c.sum())
+        return self
 
 
 class ArrivalFitter:

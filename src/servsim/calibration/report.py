@@ -32,7 +32,9 @@ def scenario_yaml(cal: Calibration, quality: DataQuality) -> str:
         "# the export does not contain them.",
     ]
     body = yaml.safe_dump(cal.data, sort_keys=False, allow_unicode=True, width=120)
-    fits = {(f.ticket_type, f.stage): f for f in cal.fits}
+    fits: dict[tuple[str, str], list] = {}
+    for f in cal.fits:
+        fits.setdefault((f.ticket_type, f.stage), []).append(f)
     lines = []
     current_type = None
     for line in body.splitlines():
@@ -40,10 +42,9 @@ def scenario_yaml(cal: Calibration, quality: DataQuality) -> str:
         if line.startswith("  ") and not line.startswith("   ") and stripped.endswith(":"):
             current_type = stripped[:-1]
         if line.startswith("      ") and not line.startswith("       ") and stripped.endswith(":"):
-            fit = fits.get((current_type, stripped[:-1]))
-            if fit is not None:
-                lines.append(f"      # {fit.family}, mean {fit.mean_min:.1f} min, n={fit.n:,} "
-                             f"({fit.n_censored:,} censored), KS distance {fit.ks:.3f}")
+            for fit in fits.get((current_type, stripped[:-1]), []):
+                lines.append(f"      # {f'to {fit.route}: ' if fit.route else ''}{fit.family}, mean {fit.mean_min:.1f} "
+                             f"min, n={fit.n:,} ({fit.n_censored:,} censored), KS distance {fit.ks:.3f}")
         lines.append(line)
     return "\n".join(head) + "\n" + "\n".join(lines) + "\n"
 
@@ -63,7 +64,8 @@ def write_calibration(cal: Calibration, quality: DataQuality, out: str | Path) -
     (out / "data_quality.txt").write_text(quality.to_text() + "\n", encoding="utf-8")
     (out / "data_quality.json").write_text(json.dumps(quality.to_dict(), indent=2), encoding="utf-8")
     written += [out / "data_quality.txt", out / "data_quality.json"]
-    qq = [(f"{f.ticket_type}/{f.stage} ({f.family})", *f.qq) for f in cal.fits if f.qq is not None][:12]
+    qq = [(f"{f.ticket_type}/{f.stage}{f' -> {f.route}' if f.route else ''} ({f.family})", *f.qq)
+          for f in cal.fits if f.qq is not None][:12]
     if qq:
         fig = fit_qq(qq)
         fig.savefig(out / "fits_qq.png", dpi=100)

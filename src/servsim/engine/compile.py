@@ -58,6 +58,7 @@ class Compiled:
     reopens: np.ndarray
     queue_class: np.ndarray
     start_stage: np.ndarray  # stage a ticket starts in (-1: its type's entry); set for an initial backlog
+    remaining: np.ndarray    # minutes left in that first stage (NaN: a fresh draw); set for an initial backlog
     # flow
     entry_stage: list[int]
     steps: list[list[tuple | None]]
@@ -104,6 +105,7 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
 
     tickets = _draw_tickets(s, streams, channels, mixes, ty_i, pr_i, ti_i, re_i)
     tickets["start_stage"] = np.full(len(tickets["created"]), -1, dtype=np.int64)
+    tickets["remaining"] = np.full(len(tickets["created"]), np.nan)
     if backlog is not None and len(backlog):
         old = _backlog_tickets(s, backlog, channels, st_i, ty_i, pr_i, ti_i, re_i)
         tickets = {k: np.concatenate([old[k], v]) for k, v in tickets.items()}
@@ -209,7 +211,8 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
         created=tickets["created"], channel=tickets["channel"], ticket_type=tickets["type"],
         priority=tickets["priority"], tier=tickets["tier"], region=tickets["region"],
         patience=tickets["patience"], deflected=tickets["deflected"], reopens=tickets["reopens"],
-        queue_class=queue_class, start_stage=tickets["start_stage"], entry_stage=entry, steps=steps,
+        queue_class=queue_class, start_stage=tickets["start_stage"], remaining=tickets["remaining"],
+        entry_stage=entry, steps=steps,
         closing_first=closing_first,
         reopen_stage=reopen_stage, reopen_delay=reopen_delay,
         stage_team=[tm_i[st.team] if st.team else -1 for st in s.stages.values()],
@@ -288,12 +291,16 @@ def _backlog_tickets(s: Scenario, backlog: pd.DataFrame, channels, st_i, ty_i, p
         raise ServsimError("initial backlog: tickets must be created before the scenario's start "
                            f"({s.clock.start}); {int((created > 0).sum())} are not")
     stage = codes("stage", st_i) if "stage" in backlog else np.full(n, -1, dtype=np.int64)
+    remaining = pd.to_numeric(backlog["remaining_min"], errors="coerce").to_numpy(float) \
+        if "remaining_min" in backlog else np.full(n, np.nan)
+    if (remaining < 0).any():
+        raise ServsimError(f"initial backlog: remaining_min must be >= 0; {int((remaining < 0).sum())} are negative")
     return {
         "created": created.to_numpy(float), "channel": codes("channel", {c: k for k, c in enumerate(channels)}),
         "type": codes("ticket_type", ty_i), "priority": codes("priority", pr_i),
         "tier": codes("tier", ti_i, next(iter(ti_i))), "region": codes("region", re_i, next(iter(re_i))),
         "patience": np.full(n, np.inf), "deflected": np.zeros(n, bool), "reopens": np.zeros(n, np.int64),
-        "start_stage": stage,
+        "start_stage": stage, "remaining": remaining,
     }
 
 

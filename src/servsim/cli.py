@@ -156,8 +156,10 @@ def _backtest(args: argparse.Namespace) -> int:
 
     imported = import_log(args.log, args.format, args.mapping)
     bt = backtest(imported, args.train_until, replications=args.replications, seed=args.seed,
-                  test_until=args.test_until)
-    print(f"backtest: calibrated up to {args.train_until}, {args.replications} replications of the period after it")
+                  test_until=args.test_until, history_weeks=args.history_weeks)
+    first, end = bt.calibration.window
+    print(f"backtest: calibrated on {first:%Y-%m-%d} to {end:%Y-%m-%d}, {args.replications} replications of the "
+          "period after it")
     print(bt.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if args.out:
         write_calibration(bt.calibration, imported.quality, args.out)
@@ -222,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--name", default="calibrated", help="the scenario's name")
     backtest.add_argument("--train-until", required=True, help="cut-off date: calibrate before, test after")
     backtest.add_argument("--test-until", help="end of the test period (default: the export's end)")
+    backtest.add_argument("--history-weeks", type=int, help="calibrate on only this many weeks before the cut-off "
+                          "(default: all history); shorter follows a desk whose durations drift")
     backtest.add_argument("--replications", type=int, default=10)
     backtest.add_argument("--seed", type=int, default=0)
     return parser

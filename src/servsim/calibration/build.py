@@ -43,6 +43,7 @@ MAX_TYPES = 8             # frequent categories kept as ticket types; the rest b
 MIN_SHARE = 0.01          # channels and categories rarer than this are pooled
 MIN_FIT = 30              # observations below which a type borrows the fit of all types
 KS_TOLERANCE = 0.05       # largest CDF distance accepted from a parametric family
+ACTIVE_SHARE = 0.1        # weeks below this share of a typical week's volume are outside the export's busy period
 MIN_DURATION = 0.5        # minutes: logs with minute resolution record zero-length stretches
 QQ_PROBABILITIES = np.linspace(0.01, 0.99, 50)
 PATHS = ("first_touch", "handling", "escalated")  # the ways out of pickup
@@ -86,6 +87,25 @@ class Calibration:
 def _monday(ts: pd.Timestamp) -> pd.Timestamp:
     day = ts.normalize()
     return day - pd.Timedelta(days=day.weekday())
+
+
+def active_period(created: pd.Series, export_end: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Whole weeks (Monday to Monday) from the first to the last whose volume is at least ``ACTIVE_SHARE`` of a
+    typical week's (the 75th percentile): exports often trail off into a few stragglers before and after the
+    period they were taken for, and a rate averaged over those would describe no week of the desk. Quiet weeks
+    inside the period (holidays) stay."""
+    created = pd.to_datetime(created).dropna()
+    monday = _monday(created.min())
+    if created.min() > monday:
+        monday += pd.Timedelta(days=7)  # a partial first week would understate its volume
+    last = min(export_end, created.max())
+    weeks = max(int((last - monday).days // 7), 0)
+    if weeks == 0:
+        return monday, last
+    index = ((created[created >= monday] - monday).dt.days // 7).to_numpy()
+    counts = np.bincount(index[index < weeks], minlength=weeks)
+    active = np.flatnonzero(counts >= ACTIVE_SHARE * np.quantile(counts, 0.75))
+    return monday + pd.Timedelta(days=7 * int(active[0])), monday + pd.Timedelta(days=7 * int(active[-1] + 1))
 
 
 def _pool(values: pd.Series, max_kept: int) -> pd.Series:
@@ -198,8 +218,15 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
                    name: str = "calibrated") -> Calibration:
     """Calibrate a baseline scenario on the tickets created in ``[start, end)`` (default: the whole export)."""
     t = result.tickets
-    first = pd.Timestamp(start) if start is not None else _monday(t["created_at"].min()) + pd.Timedelta(days=7)
-    end = pd.Timestamp(end) if end is not None else min(result.export_end, t["created_at"].max())
+    notes: list[str] = []
+    active_first, active_end = active_period(t["created_at"], result.export_end)
+    first = pd.Timestamp(start) if start is not None else active_first
+    end = pd.Timestamp(end) if end is not None else active_end
+    outside = int(((t["created_at"] < first) | (t["created_at"] >= end)).sum())
+    if (start is None or end is None) and outside:
+        notes.append(f"{outside:,} tickets created outside {first:%Y-%m-%d} to {end:%Y-%m-%d} are left out: the "
+                     f"export's busy period (weeks below {ACTIVE_SHARE:.0%} of a typical week's volume, and a "
+                     "partial first week, are not history the desk's demand can be calibrated on)")
     first = _monday(first) if first.weekday() or first != first.normalize() else first
     weeks = int((end - first).days // 7)
     if weeks < 2:
@@ -211,7 +238,6 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
     inside &= ~abandoned
     if inside.sum() < 100:
         raise ServsimError(f"only {int(inside.sum())} tickets created between {first} and {end}; need 100 or more")
-    notes: list[str] = []
     if abandoned.any():
         notes.append(f"{int(abandoned.sum()):,} abandoned contacts are left out: patience is not calibrated")
     window_result = ImportResult(t[inside].reset_index(drop=True), result.events, result.quality, end)
@@ -316,13 +342,13 @@ def _stage_samples(measures: pd.DataFrame, notes: list[str]):
             notes.append(f"only {(path == k).sum()} tickets went from pickup to {k}: too few to model that route")
     for stage in ("handling", "escalated"):
         for route, rows in (("resolve", (path == stage) & ~waited), ("wait_customer", (path == stage) & waited)):
-            if rows.sum() >= MIN_FIT:
-                out.append((stage, route, measures["handling"].to_numpy(), measures["handling_censored"].to_numpy(),
-                            rows))
+            censored = measures["handling_censored"].to_numpy()
+            if (rows & ~censored).sum() >= MIN_FIT:
+                out.append((stage, route, measures["handling"].to_numpy(), censored, rows))
     if waited.sum() >= MIN_FIT:
         out.append(("wait_customer", None, measures["wait"].to_numpy(), np.zeros(n, bool), waited))
     resolved = measures["resolved"].to_numpy()
-    if resolved.sum() >= MIN_FIT:
+    if (resolved & ~measures["closure_censored"].to_numpy()).sum() >= MIN_FIT:
         out.append(("closure", None, measures["closure"].to_numpy(), measures["closure_censored"].to_numpy(),
                     resolved))
     return out

@@ -262,21 +262,28 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
     pooled = {(stage, route): _fit("all", stage, route, values[rows], censored[rows], None, notes)
               for stage, route, values, censored, rows in samples}
     fits, ticket_types, routing_rows = [], {}, []
+    all_ways_out = _ways_out(measures, np.ones(len(measures), bool))
     for label in sorted(types.unique()):
         in_type = (types == label).to_numpy()
         slug = _slug(label)
         fit = {(stage, route): _fit(slug, stage, route, values[rows & in_type], censored[rows & in_type],
                                     pooled[(stage, route)], notes)
                for stage, route, values, censored, rows in samples}
-        fits += list(fit.values())
-        ways_out = CompetingRisksFitter().fit(measures["frt"][in_type], measures["path"][in_type],
-                                              measures["frt_censored"][in_type]).shares_
-        ways_out = {k: ways_out[k] for k in PATHS if ways_out.get(k, 0) > 0 and ("pickup", k) in fit}
+        answered = in_type & ~measures["frt_censored"].to_numpy()
+        ways_out = _ways_out(measures, in_type) if answered.sum() >= MIN_FIT else all_ways_out
+        for stage, other in (("handling", "escalated"), ("escalated", "handling")):
+            for route in ("resolve", "wait_customer"):
+                if (stage, route) not in fit and (other, route) in fit and ("pickup", stage) in fit:
+                    fit[(stage, route)] = fit[(other, route)]  # too few in any type to fit: borrow the other's
+                    notes.append(f"{slug}/{stage} -> {route}: too few tickets in the log to fit; uses {other}'s fit")
+        ways_out = {k: ways_out[k] for k in PATHS if ways_out.get(k, 0) > 0 and ("pickup", k) in fit
+                    and (k == "first_touch" or (k, "resolve") in fit or (k, "wait_customer") in fit)}
         waited = measures["wait"].to_numpy() > 0
         p_reopen = min(float(measures["reopened"][in_type].mean()), 0.95)
         routing_rows.append({"ticket_type": slug, "category": label, "tickets": int(in_type.sum()),
                              **{k: ways_out.get(k, 0.0) for k in PATHS},
                              "customer_wait": float(waited[in_type].mean()), "reopen": p_reopen})
+        fits += [f for (stage, route), f in fit.items() if f.stage == stage and f.route == route]
         steps = {"pickup": _routed_step({k: fit[("pickup", k)] for k in ways_out}, ways_out)}
         if "first_touch" in ways_out:
             steps["first_touch"] = {"work": {"kind": "constant", "value": 0.0}, "next": "resolve"}
@@ -352,6 +359,12 @@ def _stage_samples(measures: pd.DataFrame, notes: list[str]):
         out.append(("closure", None, measures["closure"].to_numpy(), measures["closure_censored"].to_numpy(),
                     resolved))
     return out
+
+
+def _ways_out(measures: pd.DataFrame, rows: np.ndarray) -> dict[str, float]:
+    """Shares of the ways out of pickup among ``rows``, counting the tickets still waiting (Aalen–Johansen)."""
+    return CompetingRisksFitter().fit(measures["frt"][rows], measures["path"][rows],
+                                      measures["frt_censored"][rows]).shares_
 
 
 def _routed_step(fits: dict[str, StageFit], shares: dict[str, float]) -> dict:

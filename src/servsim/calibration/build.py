@@ -91,7 +91,7 @@ def _monday(ts: pd.Timestamp) -> pd.Timestamp:
 
 def active_period(created: pd.Series, export_end: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Whole weeks (Monday to Monday) from the first to the last whose volume is at least ``ACTIVE_SHARE`` of a
-    typical week's (the 75th percentile): exports often trail off into a few stragglers before and after the
+    typical week's (the week the median ticket was created in): exports often trail off into a few stragglers before and after the
     period they were taken for, and a rate averaged over those would describe no week of the desk. Quiet weeks
     inside the period (holidays) stay."""
     created = pd.to_datetime(created).dropna()
@@ -104,7 +104,9 @@ def active_period(created: pd.Series, export_end: pd.Timestamp) -> tuple[pd.Time
         return monday, last
     index = ((created[created >= monday] - monday).dt.days // 7).to_numpy()
     counts = np.bincount(index[index < weeks], minlength=weeks)
-    active = np.flatnonzero(counts >= ACTIVE_SHARE * np.quantile(counts, 0.75))
+    ordered = np.sort(counts)
+    typical = ordered[np.searchsorted(np.cumsum(ordered), 0.5 * ordered.sum())]  # the week the median ticket saw
+    active = np.flatnonzero(counts >= ACTIVE_SHARE * typical)
     return monday + pd.Timedelta(days=7 * int(active[0])), monday + pd.Timedelta(days=7 * int(active[-1] + 1))
 
 
@@ -218,6 +220,8 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
                    name: str = "calibrated") -> Calibration:
     """Calibrate a baseline scenario on the tickets created in ``[start, end)`` (default: the whole export)."""
     t = result.tickets
+    if t["created_at"].notna().sum() == 0:
+        raise ServsimError(f"{result.quality.source}: no tickets with a creation time to calibrate on")
     notes: list[str] = []
     active_first, active_end = active_period(t["created_at"], result.export_end)
     first = pd.Timestamp(start) if start is not None else active_first

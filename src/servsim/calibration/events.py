@@ -426,4 +426,5 @@ def _events(ev: pd.DataFrame, mapping: EventMapping) -> pd.DataFrame:
 
 def _stages(activity: pd.Series, mapping: EventMapping) -> pd.Series:
     """Activity names -> stage names (``stage_of_activity``; unmapped names are their own stage)."""
-    return activity.map(mapping.stage_of_activity).fillna(activity)
+    stage_of = mapping.stage_of_activity
+    return activity.map(lambda name: stage_of.get(name, name))

@@ -43,6 +43,7 @@ MAX_TYPES = 8             # frequent categories kept as ticket types; the rest b
 MIN_SHARE = 0.01          # channels and categories rarer than this are pooled
 MIN_FIT = 30              # observations below which a type borrows the fit of all types
 KS_TOLERANCE = 0.05       # largest CDF distance accepted from a parametric family
+DRIFT_TOLERANCE = 0.15    # spread of the weekly share resolved within a day above which the report warns
 ACTIVE_SHARE = 0.1        # weeks below this share of a typical week's volume are outside the export's busy period
 MIN_DURATION = 0.5        # minutes: logs with minute resolution record zero-length stretches
 QQ_PROBABILITIES = np.linspace(0.01, 0.99, 50)
@@ -76,6 +77,7 @@ class Calibration:
     routing: pd.DataFrame              # per type: share, escalation, wait, reopen probabilities
     staffing: pd.DataFrame             # inferred active people per hour of week (where resources are logged)
     window: tuple[pd.Timestamp, pd.Timestamp]
+    drift: pd.DataFrame                # per creation week: tickets, first-touch share, share resolved within a day
     category_map: dict[str, str]       # category in the log -> ticket type
     channel_map: dict[str, str]        # channel in the log -> channel
     notes: list[str] = field(default_factory=list)
@@ -91,9 +93,9 @@ def _monday(ts: pd.Timestamp) -> pd.Timestamp:
 
 def active_period(created: pd.Series, export_end: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Whole weeks (Monday to Monday) from the first to the last whose volume is at least ``ACTIVE_SHARE`` of a
-    typical week's (the week the median ticket was created in): exports often trail off into a few stragglers before and after the
-    period they were taken for, and a rate averaged over those would describe no week of the desk. Quiet weeks
-    inside the period (holidays) stay."""
+    typical week's (the week the median ticket was created in): exports often trail off into a few stragglers
+    before and after the period they were taken for, and a rate averaged over those would describe no week of
+    the desk. Quiet weeks inside the period (holidays) stay."""
     created = pd.to_datetime(created).dropna()
     monday = _monday(created.min())
     if created.min() > monday:
@@ -267,6 +269,7 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
               for stage, route, values, censored, rows in samples}
     fits, ticket_types, routing_rows = [], {}, []
     all_ways_out = _ways_out(measures, np.ones(len(measures), bool))
+    reopen_delay = _reopen_delay(window_result, end, notes)
     for label in sorted(types.unique()):
         in_type = (types == label).to_numpy()
         slug = _slug(label)
@@ -304,7 +307,7 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
             steps["closure"] = {"work": fit[("closure", None)].spec}
             tt["closing"] = ["closure"]
         if p_reopen > 0:
-            tt["reopen"] = {"probability": round(p_reopen, 6), "delay": {"kind": "constant", "value": "1d"},
+            tt["reopen"] = {"probability": round(p_reopen, 6), "delay": reopen_delay,
                             "reenter": "handling" if "handling" in steps else next(k for k in PATHS if k in steps)}
         ticket_types[slug] = tt
 
@@ -332,8 +335,31 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
     staffing = inferred_staffing(result, first, end)
     category_map = {str(c): _slug(ty) for c, ty in zip(tw["category"].astype("string").fillna("unknown"), types)}
     channel_map = {str(c): _slug(ch) for c, ch in zip(tw["channel"].astype("string").fillna("unknown"), channels)}
-    return Calibration(scenario, data, fits, arrivals, pd.DataFrame(routing_rows), staffing, (first, end),
+    created_min = to_minutes(tw["created_at"], first)
+    ttr = np.where(measures["resolved"], to_minutes(tw["resolved_at"], first) - created_min, np.inf)
+    drift = duration_drift(created_min, ttr, measures["path"].to_numpy() == "first_touch", weeks)
+    spread = drift["resolved_within_1d"].max() - drift["resolved_within_1d"].min()
+    if spread > DRIFT_TOLERANCE:
+        notes.append(f"resolution times drift: the weekly share of tickets resolved within a day ranges from "
+                     f"{drift['resolved_within_1d'].min():.0%} to {drift['resolved_within_1d'].max():.0%} over the "
+                     "window; the fits average over it — calibrate on the recent weeks (--start) to follow the desk "
+                     "as it is now")
+    return Calibration(scenario, data, fits, arrivals, pd.DataFrame(routing_rows), staffing, (first, end), drift,
                        category_map, channel_map, notes)
+
+
+def duration_drift(created_min: np.ndarray, ttr_min: np.ndarray, first_touch: np.ndarray, weeks: int) -> pd.DataFrame:
+    """Per creation week: tickets, the share resolved at first touch and the share resolved within a day (among
+    tickets created at least a day before the end of the window) — whether durations held still over it.
+
+    ``created_min`` counts minutes from the window's start; ``ttr_min`` is ``inf`` for tickets not yet resolved.
+    """
+    followed = created_min + 1440 <= weeks * 10080
+    frame = pd.DataFrame({"week": (created_min // 10080).astype(int), "first_touch": first_touch,
+                          "within": np.where(followed, ttr_min <= 1440, np.nan)})
+    out = frame.groupby("week").agg(tickets=("week", "size"), first_touch=("first_touch", "mean"),
+                                    resolved_within_1d=("within", "mean"))
+    return out.reindex(range(weeks)).rename_axis("week").reset_index()
 
 
 def _stage_samples(measures: pd.DataFrame, notes: list[str]):
@@ -363,6 +389,23 @@ def _stage_samples(measures: pd.DataFrame, notes: list[str]):
         out.append(("closure", None, measures["closure"].to_numpy(), measures["closure_censored"].to_numpy(),
                     resolved))
     return out
+
+
+def _reopen_delay(result: ImportResult, end: pd.Timestamp, notes: list[str]) -> dict:
+    """Time from a resolution to the reopening, fitted on the logs that record the resolved state as an activity
+    (``resolved``, e.g. ServiceNow's audit trail) where the next activity of the ticket is not its closure."""
+    e = result.events
+    ids = set(result.tickets["ticket_id"].astype(str))
+    e = e[e["ticket_id"].astype(str).isin(ids)].sort_values(["ticket_id", "enqueued_at"], kind="stable")
+    activity = e["activity"].astype(str)
+    same_ticket = e["ticket_id"].astype(str).eq(e["ticket_id"].astype(str).shift(-1))
+    reopened = (activity == "resolved") & same_ticket & ~activity.shift(-1).isin(["resolved", "closed"])
+    delays = ((e["ended_at"] - e["enqueued_at"]).dt.total_seconds() / 60.0)[reopened & (e["ended_at"] <= end)]
+    if len(delays) < MIN_FIT:
+        notes.append(f"reopen delay: {len(delays)} reopenings with a logged resolution in the window (need "
+                     f"{MIN_FIT}); one day is assumed")
+        return {"kind": "constant", "value": "1d"}
+    return _fit("all", "reopen", None, delays.to_numpy(), np.zeros(len(delays), bool), None, notes).spec
 
 
 def _ways_out(measures: pd.DataFrame, rows: np.ndarray) -> dict[str, float]:

@@ -165,9 +165,9 @@ class DurationFitter:
             if p == 0:
                 quantiles[0.0] = float(x[0])
             elif p > cdf[-1] or p == 1:
-                quantiles[float(p)] = float(max(x[-1], tail.ppf(min(p, TAIL_CAP))))
+                quantiles[float(p)] = round(float(max(x[-1], tail.ppf(min(p, TAIL_CAP)))), 1)
             else:
-                quantiles[float(p)] = float(x[np.searchsorted(cdf, p)])
+                quantiles[float(p)] = round(float(x[np.searchsorted(cdf, p)]), 1)
         return {"kind": "empirical", "quantiles": quantiles}
 
     def qq(self, probabilities) -> tuple[np.ndarray, np.ndarray]:

@@ -7,12 +7,26 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import yaml
 
 from .. import __version__
 from .backtest import Backtest
 from .build import KS_TOLERANCE, Calibration
 from .quality import DataQuality
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a shared value in full each time (anchors and aliases such as ``&id001`` mean nothing to a reader)
+    and quantile tables on wrapped lines rather than one line per quantile."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+    def represent_mapping(self, tag, mapping, flow_style=None):
+        if mapping and all(isinstance(k, float) for k in mapping):  # a quantile table: one wrapped line
+            flow_style = True
+        return super().represent_mapping(tag, mapping, flow_style)
 
 
 def scenario_yaml(cal: Calibration, quality: DataQuality) -> str:
@@ -31,7 +45,7 @@ def scenario_yaml(cal: Calibration, quality: DataQuality) -> str:
         "# headcounts and work times with real ones before trying staffing changes. SLA targets are defaults:",
         "# the export does not contain them.",
     ]
-    body = yaml.safe_dump(cal.data, sort_keys=False, allow_unicode=True, width=120)
+    body = yaml.dump(cal.data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=120)
     fits: dict[tuple[str, str], list] = {}
     for f in cal.fits:
         fits.setdefault((f.ticket_type, f.stage), []).append(f)
@@ -106,6 +120,11 @@ def _markdown(cal: Calibration, quality: DataQuality) -> str:
         "## Fitted durations (minutes)", "", _table(fits.round(4)), "",
         "![QQ plots](fits_qq.png)", "",
     ]
+    drift = cal.drift.assign(week=[f"{first + pd.Timedelta(weeks=int(w)):%Y-%m-%d}" for w in cal.drift["week"]])
+    parts += ["## Durations over the window", "",
+              "Per creation week: tickets, share resolved at the first touch, share resolved within a day. A "
+              "drifting desk shows here first; the fits average over the whole window.", "",
+              _table(drift.rename(columns={"week": "week of"}).round(3)), ""]
     if not cal.staffing.empty:
         summary = cal.staffing.groupby("pool")["active_people"].agg(["mean", "max"]).sort_values("max",
                                                                                               ascending=False)

@@ -400,7 +400,8 @@ def _reopen_delay(result: ImportResult, end: pd.Timestamp, notes: list[str]) -> 
     activity = e["activity"].astype(str)
     same_ticket = e["ticket_id"].astype(str).eq(e["ticket_id"].astype(str).shift(-1))
     reopened = (activity == "resolved") & same_ticket & ~activity.shift(-1).isin(["resolved", "closed"])
-    delays = ((e["ended_at"] - e["enqueued_at"]).dt.total_seconds() / 60.0)[reopened & (e["ended_at"] <= end)]
+    ended, began = pd.to_datetime(e["ended_at"]), pd.to_datetime(e["enqueued_at"])
+    delays = ((ended - began).dt.total_seconds() / 60.0)[reopened & (ended <= end)]
     if len(delays) < MIN_FIT:
         notes.append(f"reopen delay: {len(delays)} reopenings with a logged resolution in the window (need "
                      f"{MIN_FIT}); one day is assumed")

@@ -16,8 +16,9 @@ from ..kpi import KpiContext, compute_kpis
 from ..log import EVENT_COLUMNS, to_minutes
 from ..scenario import Scenario
 from ..simulate import simulate
-from .build import Calibration, build_scenario, ticket_measures
+from .build import Calibration, build_scenario
 from .fitting import residual_durations
+from .history import ticket_measures
 from .quality import ImportResult
 
 KPIS = ["tickets", "weekly_volume", "frt_mean_min", "frt_p50_min", "frt_p90_min", "ttr_mean_min", "ttr_p50_min",

@@ -37,14 +37,22 @@ from ..errors import ServsimError
 from ..log import to_minutes
 from ..scenario import Scenario, scenario_from_dict
 from .fitting import ArrivalFitter, CalibrationError, CompetingRisksFitter, DurationFitter
+from .history import (
+    ACTIVE_SHARE,
+    DRIFT_TOLERANCE,
+    active_period,
+    duration_drift,
+    escalation_paths,
+    inferred_staffing,
+    monday,
+    ticket_measures,
+)
 from .quality import ImportResult
 
 MAX_TYPES = 8             # frequent categories kept as ticket types; the rest become "other"
 MIN_SHARE = 0.01          # channels and categories rarer than this are pooled
 MIN_FIT = 30              # observations below which a type borrows the fit of all types
 KS_TOLERANCE = 0.05       # largest CDF distance accepted from a parametric family
-DRIFT_TOLERANCE = 0.15    # spread of the weekly share resolved within a day above which the report warns
-ACTIVE_SHARE = 0.1        # weeks below this share of a typical week's volume are outside the export's busy period
 MIN_DURATION = 0.5        # minutes: logs with minute resolution record zero-length stretches
 QQ_PROBABILITIES = np.linspace(0.01, 0.99, 50)
 PATHS = ("first_touch", "handling", "escalated")  # the ways out of pickup
@@ -78,38 +86,13 @@ class Calibration:
     staffing: pd.DataFrame             # inferred active people per hour of week (where resources are logged)
     window: tuple[pd.Timestamp, pd.Timestamp]
     drift: pd.DataFrame                # per creation week: tickets, first-touch share, share resolved within a day
+    handovers: pd.DataFrame            # commonest hand-overs between teams (from, to, count, share)
     category_map: dict[str, str]       # category in the log -> ticket type
     channel_map: dict[str, str]        # channel in the log -> channel
     notes: list[str] = field(default_factory=list)
 
     def fit_table(self) -> pd.DataFrame:
         return pd.DataFrame([{k: v for k, v in f.__dict__.items() if k not in ("spec", "qq")} for f in self.fits])
-
-
-def _monday(ts: pd.Timestamp) -> pd.Timestamp:
-    day = ts.normalize()
-    return day - pd.Timedelta(days=day.weekday())
-
-
-def active_period(created: pd.Series, export_end: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Whole weeks (Monday to Monday) from the first to the last whose volume is at least ``ACTIVE_SHARE`` of a
-    typical week's (the week the median ticket was created in): exports often trail off into a few stragglers
-    before and after the period they were taken for, and a rate averaged over those would describe no week of
-    the desk. Quiet weeks inside the period (holidays) stay."""
-    created = pd.to_datetime(created).dropna()
-    monday = _monday(created.min())
-    if created.min() > monday:
-        monday += pd.Timedelta(days=7)  # a partial first week would understate its volume
-    last = min(export_end, created.max())
-    weeks = max(int((last - monday).days // 7), 0)
-    if weeks == 0:
-        return monday, last
-    index = ((created[created >= monday] - monday).dt.days // 7).to_numpy()
-    counts = np.bincount(index[index < weeks], minlength=weeks)
-    ordered = np.sort(counts)
-    typical = ordered[np.searchsorted(np.cumsum(ordered), 0.5 * ordered.sum())]  # the week the median ticket saw
-    active = np.flatnonzero(counts >= ACTIVE_SHARE * typical)
-    return monday + pd.Timedelta(days=7 * int(active[0])), monday + pd.Timedelta(days=7 * int(active[-1] + 1))
 
 
 def _pool(values: pd.Series, max_kept: int) -> pd.Series:
@@ -123,48 +106,6 @@ def _pool(values: pd.Series, max_kept: int) -> pd.Series:
 def _slug(label: str) -> str:
     out = "".join(c.lower() if c.isalnum() else "_" for c in str(label)).strip("_")
     return out or "unknown"
-
-
-def ticket_measures(result: ImportResult, end: pd.Timestamp) -> pd.DataFrame:
-    """Per ticket, in minutes: time to first response, handling, customer wait, closure; censoring flags."""
-    t = result.tickets
-    created = to_minutes(t["created_at"], end)          # negative: minutes before ``end``
-    fr = to_minutes(t["first_response_at"], end)
-    res = to_minutes(t["resolved_at"], end)
-    closed = to_minutes(t["closed_at"], end)
-    res = np.where(res > 0, np.nan, res)                 # resolved after the cut: not yet, as seen at ``end``
-    closed = np.where(closed > 0, np.nan, closed)
-    fr = np.where(fr > 0, np.nan, fr)
-    fr = np.where(np.isnan(fr) & ~np.isnan(res), res, fr)  # no reply recorded: the resolution was the reply
-    wait = _customer_wait(result, t["ticket_id"], end)
-    frt = np.where(np.isnan(fr), -created, fr - created)
-    handling_end = np.where(np.isnan(res), 0.0, res)
-    handling = handling_end - np.where(np.isnan(fr), created, fr) - wait
-    closure = np.where(np.isnan(closed), -np.nan_to_num(res, nan=0.0), closed - res)
-    escalated = t["n_escalations"].to_numpy() > 0
-    answered = ~np.isnan(fr)
-    first_touch = answered & ~np.isnan(res) & (res <= fr)
-    # which way the ticket left pickup ("" while still waiting for its first response)
-    path = np.where(~answered, "", np.where(escalated, "escalated", np.where(first_touch, "first_touch", "handling")))
-    return pd.DataFrame({
-        "frt": frt, "frt_censored": np.isnan(fr), "path": path,
-        "handling": np.clip(handling, 0.0, None), "handling_censored": np.isnan(res) | np.isnan(fr),
-        "wait": wait, "closure": closure, "closure_censored": np.isnan(closed) & ~np.isnan(res),
-        "resolved": ~np.isnan(res), "escalated": escalated,
-        "reopened": t["n_reopens"].to_numpy() > 0,
-    }, index=t.index)
-
-
-def _customer_wait(result: ImportResult, ticket_ids: pd.Series, end: pd.Timestamp) -> np.ndarray:
-    e = result.events
-    if e.empty:
-        return np.zeros(len(ticket_ids))
-    waiting = e["activity"].astype(str).str.startswith("wait")
-    e = e[waiting]
-    start = to_minutes(e["enqueued_at"], end)
-    stop = np.fmin(np.nan_to_num(to_minutes(e["ended_at"], end), nan=0.0), 0.0)
-    spent = pd.Series(np.clip(stop - start, 0.0, None), index=e["ticket_id"].astype(str).to_numpy())
-    return spent.groupby(level=0).sum().reindex(ticket_ids.astype(str)).fillna(0.0).to_numpy()
 
 
 def _fit(ttype: str, stage: str, route: str | None, values: np.ndarray, censored: np.ndarray,
@@ -202,22 +143,6 @@ def _concurrency(result: ImportResult, measures: pd.DataFrame, column: str, end:
     return int(level.max()) if len(level) else 1
 
 
-def inferred_staffing(result: ImportResult, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """Distinct resources active per team and hour of the week, averaged over the weeks of the window."""
-    e = result.events.dropna(subset=["resource"])
-    when = pd.to_datetime(e["ended_at"]).fillna(pd.to_datetime(e["enqueued_at"]))
-    keep = (when >= start) & (when < end)
-    e, when = e[keep], when[keep]
-    if e.empty:
-        return pd.DataFrame(columns=["pool", "hour_of_week", "active_people"])
-    weeks = max((end - start).days / 7.0, 1.0)
-    slot = when.dt.day_of_week * 24 + when.dt.hour
-    frame = pd.DataFrame({"pool": e["pool"].astype(str).to_numpy(), "slot": slot.to_numpy(),
-                          "week": ((when - start).dt.days // 7).to_numpy(), "resource": e["resource"].astype(str)})
-    active = frame.groupby(["pool", "slot", "week"])["resource"].nunique().groupby(["pool", "slot"]).sum() / weeks
-    return active.rename("active_people").reset_index().rename(columns={"slot": "hour_of_week"})
-
-
 def build_scenario(result: ImportResult, start: datetime | str | None = None, end: datetime | str | None = None,
                    name: str = "calibrated") -> Calibration:
     """Calibrate a baseline scenario on the tickets created in ``[start, end)`` (default: the whole export)."""
@@ -233,7 +158,7 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
         notes.append(f"{outside:,} tickets created outside {first:%Y-%m-%d} to {end:%Y-%m-%d} are left out: the "
                      f"export's busy period (weeks below {ACTIVE_SHARE:.0%} of a typical week's volume, and a "
                      "partial first week, are not history the desk's demand can be calibrated on)")
-    first = _monday(first) if first.weekday() or first != first.normalize() else first
+    first = monday(first) if first.weekday() or first != first.normalize() else first
     weeks = int((end - first).days // 7)
     if weeks < 2:
         raise ServsimError(f"calibration needs at least two whole weeks of history; {first:%Y-%m-%d} to "
@@ -344,22 +269,9 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
                      f"{drift['resolved_within_1d'].min():.0%} to {drift['resolved_within_1d'].max():.0%} over the "
                      "window; the fits average over it — calibrate on the recent weeks (--start) to follow the desk "
                      "as it is now")
+    handovers = escalation_paths(result, tw["ticket_id"])
     return Calibration(scenario, data, fits, arrivals, pd.DataFrame(routing_rows), staffing, (first, end), drift,
-                       category_map, channel_map, notes)
-
-
-def duration_drift(created_min: np.ndarray, ttr_min: np.ndarray, first_touch: np.ndarray, weeks: int) -> pd.DataFrame:
-    """Per creation week: tickets, the share resolved at first touch and the share resolved within a day (among
-    tickets created at least a day before the end of the window) — whether durations held still over it.
-
-    ``created_min`` counts minutes from the window's start; ``ttr_min`` is ``inf`` for tickets not yet resolved.
-    """
-    followed = created_min + 1440 <= weeks * 10080
-    frame = pd.DataFrame({"week": (created_min // 10080).astype(int), "first_touch": first_touch,
-                          "within": np.where(followed, ttr_min <= 1440, np.nan)})
-    out = frame.groupby("week").agg(tickets=("week", "size"), first_touch=("first_touch", "mean"),
-                                    resolved_within_1d=("within", "mean"))
-    return out.reindex(range(weeks)).rename_axis("week").reset_index()
+                       handovers, category_map, channel_map, notes)
 
 
 def _stage_samples(measures: pd.DataFrame, notes: list[str]):

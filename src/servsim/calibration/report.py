@@ -120,6 +120,11 @@ def _markdown(cal: Calibration, quality: DataQuality) -> str:
         "## Fitted durations (minutes)", "", _table(fits.round(4)), "",
         "![QQ plots](fits_qq.png)", "",
     ]
+    if not cal.handovers.empty:
+        parts += ["## Escalation paths", "",
+                  "Commonest hand-overs between teams in the log. The model sends the `escalated` share of each "
+                  "ticket type (routing table) through one escalated stage; these are the teams behind it.", "",
+                  _table(cal.handovers.round(4)), ""]
     drift = cal.drift.assign(week=[f"{first + pd.Timedelta(weeks=int(w)):%Y-%m-%d}" for w in cal.drift["week"]])
     parts += ["## Durations over the window", "",
               "Per creation week: tickets, share resolved at the first touch, share resolved within a day. A "

@@ -188,6 +188,8 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
     demand = {"channels": {_slug(c): {"rate": f"{arrivals.weekly_rate_ * share:.6g}/week", "profile": profile}
                            for c, share in channel_share.items()},
               "mix": {"ticket_types": _shares(types.map(_slug)), "priorities": _shares(priority)}}
+    if tw["tier"].notna().any():  # customer tiers (service levels), where the export has them
+        demand["mix"]["tiers"] = _shares(tw["tier"].astype("string").fillna("unknown").map(_slug))
 
     samples = _stage_samples(measures, notes)
     pooled = {(stage, route): _fit("all", stage, route, values[rows], censored[rows], None, notes)
@@ -251,6 +253,8 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
                    "escalated": {"team": "resolvers", "first_response": True, "escalation": True},
                    "wait_customer": {}, "closure": {}},
         "ticket_types": ticket_types,
+        # history's KPIs cannot pause the SLA clock (exports don't say when it paused): nor does the model
+        "policies": {"sla_pauses_while_waiting_for_customer": False},
         "priorities": {p: {"first_response": f, "resolution": r} for p, (f, r) in DEFAULT_TARGETS.items()
                        if p in set(priority)} or {"P3": {"first_response": "1d", "resolution": "5d"}},
     }
@@ -345,7 +349,7 @@ def _shares(values: pd.Series) -> dict[str, float]:
     """Shares of labels (a Series of labels), or a Series of weights by label, rounded to sum to exactly 1."""
     counts = values if pd.api.types.is_numeric_dtype(values) else values.value_counts()
     shares = (counts / counts.sum()).sort_values(ascending=False).round(6)
-    shares.iloc[0] += 1.0 - shares.sum()  # rounding: make the row sum to exactly 1
+    shares.iloc[0] = round(shares.iloc[0] + 1.0 - shares.sum(), 6)  # the rounded row still sums to 1 (within 1e-6)
     return {str(k): float(v) for k, v in shares.items()}
 
 

@@ -163,7 +163,7 @@ class DurationFitter:
         quantiles = {}
         for p in KM_PROBABILITIES:
             if p == 0:
-                quantiles[0.0] = float(x[0])
+                quantiles[0.0] = round(float(x[0]), 1)
             elif p > cdf[-1] or p == 1:
                 quantiles[float(p)] = round(float(max(x[-1], tail.ppf(min(p, TAIL_CAP)))), 1)
             else:

@@ -149,3 +149,12 @@ def test_servicenow_backtest_against_the_quality_bar(servicenow_backtest):
     assert abs(errors["ttr_p50_min"]) <= 0.20
     assert abs(errors["backlog_at_horizon"]) <= 0.20
     assert table.loc["ttr_ks_distance", "simulated"] < 0.10
+
+
+def test_calibrating_an_export_without_tickets_is_an_error():
+    from servsim.log import EVENT_COLUMNS, TICKET_COLUMNS
+
+    empty = ImportResult(pd.DataFrame(columns=TICKET_COLUMNS), pd.DataFrame(columns=EVENT_COLUMNS),
+                         DataQuality("empty.csv"), pd.Timestamp("2026-01-01"))
+    with pytest.raises(servsim.ServsimError, match="empty.csv: no tickets with a creation time to calibrate on"):
+        build_scenario(empty)

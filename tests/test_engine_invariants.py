@@ -195,3 +195,20 @@ def test_work_may_depend_on_where_the_ticket_goes_next(baseline):
     assert np.allclose(work[intake][went_on], 25.0) and np.allclose(work[intake][~went_on], 10.0)
     n = intake.sum()
     assert abs(went_on.mean() - 0.3) < 4 * np.sqrt(0.3 * 0.7 / n)
+
+
+def test_an_initial_backlog_ticket_spends_its_remaining_time_in_its_stage(baseline):
+    """``remaining_min`` replaces the first stage's drawn work time: tickets part-way through a stage finish it
+    after the time they have left, then follow their routes as usual."""
+    start = pd.Timestamp(baseline.clock.start)
+    backlog = pd.DataFrame({"created_at": [start - pd.Timedelta(days=3)] * 3, "channel": "web",
+                            "ticket_type": "fault", "priority": "P1", "stage": "wait_customer",
+                            "remaining_min": [30.0, 600.0, np.nan]})
+    result = servsim.simulate(baseline, seed=7, initial_backlog=backlog)
+    ev = result.events[result.events.ticket_id < 3].groupby("ticket_id").first()
+    waited = (ev.ended_at - ev.enqueued_at).dt.total_seconds() / 60.0
+    assert (ev.activity == "wait_customer").all()
+    assert waited.iloc[0] == pytest.approx(30.0) and waited.iloc[1] == pytest.approx(600.0)
+    assert waited.iloc[2] not in (30.0, 600.0)  # no remaining time given: a fresh draw
+    with pytest.raises(servsim.ServsimError, match=r"initial backlog: remaining_min must be >= 0; 1 are negative"):
+        servsim.simulate(baseline, seed=7, initial_backlog=backlog.assign(remaining_min=[1.0, -5.0, 2.0]))

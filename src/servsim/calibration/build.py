@@ -44,6 +44,7 @@ from .history import (
     duration_drift,
     escalation_paths,
     inferred_staffing,
+    mean_open_tickets,
     monday,
     ticket_measures,
 )
@@ -262,6 +263,13 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
     data["stages"] = {k: v for k, v in data["stages"].items() if k in used}
     scenario = scenario_from_dict(data, source=f"calibration of {result.quality.source}")
     staffing = inferred_staffing(result, first, end)
+    if not staffing.empty:
+        people = float(staffing.groupby("hour_of_week")["active_people"].sum().mean())
+        held = mean_open_tickets(t, first, end) / max(people, 1e-9)
+        notes.append(f"on average {held:,.0f} tickets are open per person active in an hour ({people:.1f} people "
+                     "active per hour of the week): people hold many tickets at once, so a ticket's time in a stage "
+                     "is mostly waiting and the log cannot split it into queueing and work — hence the model's "
+                     "sojourn-as-work assumption")
     category_map = {str(c): _slug(ty) for c, ty in zip(tw["category"].astype("string").fillna("unknown"), types)}
     channel_map = {str(c): _slug(ch) for c, ch in zip(tw["channel"].astype("string").fillna("unknown"), channels)}
     created_min = to_minutes(tw["created_at"], first)

@@ -127,3 +127,11 @@ def escalation_paths(result: ImportResult, ticket_ids: pd.Series, top: int = 15)
     counts = pairs.value_counts().rename("handovers").reset_index()
     counts["share"] = counts["handovers"] / max(len(pairs), 1)
     return counts.head(top)
+
+
+def mean_open_tickets(tickets: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    """Time-average number of tickets open (created, not yet resolved) between ``start`` and ``end``."""
+    span = (end - start).total_seconds() / 60.0
+    opened = np.maximum(to_minutes(tickets["created_at"], start), 0.0)
+    resolved = np.fmin(np.nan_to_num(to_minutes(tickets["resolved_at"], start), nan=span), span)
+    return float(np.clip(resolved - opened, 0.0, None).sum() / span)

@@ -45,10 +45,11 @@ class Backtest:
         return backtest_figures(self)
 
 
-def _backlog_at_cut(result: ImportResult, cut: pd.Timestamp, stages: set[str]) -> pd.DataFrame:
-    """The tickets open at the cut-off: the stage each is in, how long it has been there, and what history says
-    about how long it will stay (time left drawn from the Kaplan–Meier estimate of that stage's sojourns in all
-    tickets created before the cut-off, given the time already spent)."""
+def _backlog_at_cut(result: ImportResult, cut: pd.Timestamp, stages: set[str]
+                    ) -> tuple[pd.DataFrame, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """The tickets open at the cut-off, with the stage each is in and how long it has been there (minutes); and,
+    per stage, the sojourns (with censoring flags) of all tickets created before the cut-off — the history their
+    time left is drawn from."""
     t = result.tickets
     before = t[t["created_at"] < cut].reset_index(drop=True)
     measures = ticket_measures(ImportResult(before, result.events, result.quality, cut), cut)
@@ -58,21 +59,20 @@ def _backlog_at_cut(result: ImportResult, cut: pd.Timestamp, stages: set[str]) -
     stage = np.where(~answered, "pickup", np.where(escalated, "escalated", "handling"))
     since = before["first_response_at"].where(answered, before["created_at"])
     elapsed = (cut - since).dt.total_seconds().to_numpy() / 60.0
-    open_rows = before[is_open].copy()
-    open_rows["stage"], open_rows["elapsed"] = stage[is_open], elapsed[is_open]
+    open_rows = before[is_open].assign(stage=stage[is_open], elapsed=elapsed[is_open])
     path = measures["path"].to_numpy()
-    open_rows.attrs["history"] = {
-        "pickup": (measures["frt"].to_numpy(), measures["frt_censored"].to_numpy()),
-        **{k: (measures["handling"].to_numpy()[path == k], measures["handling_censored"].to_numpy()[path == k])
-           for k in ("handling", "escalated")},
-    }
-    return open_rows
+    history = {"pickup": (measures["frt"].to_numpy(), measures["frt_censored"].to_numpy())}
+    for k in ("handling", "escalated"):
+        history[k] = (measures["handling"].to_numpy()[path == k], measures["handling_censored"].to_numpy()[path == k])
+    return open_rows, history
 
 
-def _time_left(backlog: pd.DataFrame, rng: np.random.Generator, never: float) -> np.ndarray:
-    """Minutes each backlog ticket has left in its stage; ``never`` where history shows no end that late."""
+def _time_left(backlog: pd.DataFrame, history: dict[str, tuple[np.ndarray, np.ndarray]],
+               rng: np.random.Generator, never: float) -> np.ndarray:
+    """Minutes each backlog ticket has left in its stage, drawn from the Kaplan–Meier estimate of that stage's
+    sojourns given the time already spent; ``never`` where history shows no end that late."""
     left = np.full(len(backlog), never)
-    for stage, (durations, censored) in backlog.attrs["history"].items():
+    for stage, (durations, censored) in history.items():
         rows = (backlog["stage"] == stage).to_numpy()
         if rows.any():
             left[rows] = residual_durations(durations, censored, backlog["elapsed"].to_numpy()[rows], rng)
@@ -84,10 +84,9 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
     """Calibrate on tickets created before ``train_until``; simulate ``[train_until, test_until)``.
 
     The simulated period starts from the tickets actually open at the cut-off, each in the stage it was in and
-    with the time it has left there drawn given the time it has already spent (see ``_backlog_at_cut``), and
-    runs with the actual arrival volume of the test period (the calibrated rates scaled to it); both sides are
-    censored at
-    ``test_until`` alike. ``history_weeks`` calibrates on only the weeks just before the cut-off
+    with the time it has left there drawn given the time it has already spent (``_time_left``), and runs with
+    the actual arrival volume of the test period (the calibrated rates scaled to it); both sides are censored
+    at ``test_until`` alike. ``history_weeks`` calibrates on only the weeks just before the cut-off
     (default: all history).
     """
     cut = pd.Timestamp(train_until)
@@ -111,7 +110,7 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
         "demand": base.demand.model_copy(update={"channels": channels}),
     })
 
-    open_at_cut = _backlog_at_cut(result, cut, set(base.stages))
+    open_at_cut, history = _backlog_at_cut(result, cut, set(base.stages))
     backlog = pd.DataFrame({
         "created_at": open_at_cut["created_at"],
         "channel": open_at_cut["channel"].astype("string").fillna("unknown").map(cal.channel_map)
@@ -136,7 +135,7 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
     actual = _measure(t, empty_events, ctx)
     never = 10 * horizon  # open beyond the test period
     runs = [simulate(scenario, seed=seed, replication=r, initial_backlog=backlog.assign(
-        remaining_min=_time_left(open_at_cut, Streams(seed, r)("backtest/time_left"), never)))
+        remaining_min=_time_left(open_at_cut, history, Streams(seed, r)("backtest/time_left"), never)))
         for r in range(replications)]
     sims = [_measure(run.tickets, run.events, ctx) for run in runs]
 

@@ -146,7 +146,8 @@ def _concurrency(result: ImportResult, measures: pd.DataFrame, column: str, end:
 
 def build_scenario(result: ImportResult, start: datetime | str | None = None, end: datetime | str | None = None,
                    name: str = "calibrated") -> Calibration:
-    """Calibrate a baseline scenario on the tickets created in ``[start, end)`` (default: the whole export)."""
+    """Calibrate a baseline scenario on the tickets created in ``[start, end)`` (default: the export's busy
+    period, see :func:`~servsim.calibration.history.active_period`)."""
     t = result.tickets
     if t["created_at"].notna().sum() == 0:
         raise ServsimError(f"{result.quality.source}: no tickets with a creation time to calibrate on")
@@ -195,49 +196,16 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
     samples = _stage_samples(measures, notes)
     pooled = {(stage, route): _fit("all", stage, route, values[rows], censored[rows], None, notes)
               for stage, route, values, censored, rows in samples}
-    fits, ticket_types, routing_rows = [], {}, []
     all_ways_out = _ways_out(measures, np.ones(len(measures), bool))
     reopen_delay = _reopen_delay(window_result, end, notes)
+    fits, ticket_types, routing_rows = [], {}, []
     for label in sorted(types.unique()):
-        in_type = (types == label).to_numpy()
         slug = _slug(label)
-        fit = {(stage, route): _fit(slug, stage, route, values[rows & in_type], censored[rows & in_type],
-                                    pooled[(stage, route)], notes)
-               for stage, route, values, censored, rows in samples}
-        answered = in_type & ~measures["frt_censored"].to_numpy()
-        ways_out = _ways_out(measures, in_type) if answered.sum() >= MIN_FIT else all_ways_out
-        for stage, other in (("handling", "escalated"), ("escalated", "handling")):
-            for route in ("resolve", "wait_customer"):
-                if (stage, route) not in fit and (other, route) in fit and ("pickup", stage) in fit:
-                    fit[(stage, route)] = fit[(other, route)]  # too few in any type to fit: borrow the other's
-                    notes.append(f"{slug}/{stage} -> {route}: too few tickets in the log to fit; uses {other}'s fit")
-        ways_out = {k: ways_out[k] for k in PATHS if ways_out.get(k, 0) > 0 and ("pickup", k) in fit
-                    and (k == "first_touch" or (k, "resolve") in fit or (k, "wait_customer") in fit)}
-        waited = measures["wait"].to_numpy() > 0
-        p_reopen = min(float(measures["reopened"][in_type].mean()), 0.95)
-        routing_rows.append({"ticket_type": slug, "category": label, "tickets": int(in_type.sum()),
-                             **{k: ways_out.get(k, 0.0) for k in PATHS},
-                             "customer_wait": float(waited[in_type].mean()), "reopen": p_reopen})
-        fits += [f for (stage, route), f in fit.items() if f.stage == stage and f.route == route]
-        steps = {"pickup": _routed_step({k: fit[("pickup", k)] for k in ways_out}, ways_out)}
-        if "first_touch" in ways_out:
-            steps["first_touch"] = {"work": {"kind": "constant", "value": 0.0}, "next": "resolve"}
-        for stage in ("handling", "escalated"):
-            if stage in ways_out:
-                on = in_type & (measures["path"].to_numpy() == stage)
-                p_wait = float(waited[on].mean()) if on.any() and ("wait_customer", None) in fit else 0.0
-                by_route = {"resolve": fit.get((stage, "resolve")), "wait_customer": fit.get((stage, "wait_customer"))}
-                steps[stage] = _routed_step(by_route, {"resolve": 1 - p_wait, "wait_customer": p_wait})
-        if any("wait_customer" in (st["next"] if isinstance(st["next"], dict) else {}) for st in steps.values()):
-            steps["wait_customer"] = {"work": fit[("wait_customer", None)].spec, "next": "resolve"}
-        tt = {"category": slug, "entry": "pickup", "steps": steps}
-        if ("closure", None) in fit:
-            steps["closure"] = {"work": fit[("closure", None)].spec}
-            tt["closing"] = ["closure"]
-        if p_reopen > 0:
-            tt["reopen"] = {"probability": round(p_reopen, 6), "delay": reopen_delay,
-                            "reenter": "handling" if "handling" in steps else next(k for k in PATHS if k in steps)}
+        tt, type_fits, routing = _ticket_type(slug, (types == label).to_numpy(), measures, samples, pooled,
+                                              all_ways_out, reopen_delay, notes)
         ticket_types[slug] = tt
+        fits += type_fits
+        routing_rows.append({"ticket_type": slug, "category": label, **routing})
 
     headcount = {team: max(10, int(np.ceil(1.25 * _concurrency(window_result, measures, column, end))))
                  for team, column in (("dispatch", "frt"), ("resolvers", "handling"))}
@@ -284,6 +252,49 @@ def build_scenario(result: ImportResult, start: datetime | str | None = None, en
     handovers = escalation_paths(result, tw["ticket_id"])
     return Calibration(scenario, data, fits, arrivals, pd.DataFrame(routing_rows), staffing, (first, end), drift,
                        handovers, category_map, channel_map, notes)
+
+
+def _ticket_type(slug: str, in_type: np.ndarray, measures: pd.DataFrame, samples: list, pooled: dict,
+                 all_ways_out: dict[str, float], reopen_delay: dict, notes: list[str]
+                 ) -> tuple[dict, list[StageFit], dict]:
+    """One ticket type of the skeleton: its steps (as a scenario mapping), its own fits, its routing row."""
+    fit = {(stage, route): _fit(slug, stage, route, values[rows & in_type], censored[rows & in_type],
+                                pooled[(stage, route)], notes)
+           for stage, route, values, censored, rows in samples}
+    own_fits = list(fit.values())
+    for stage, other in (("handling", "escalated"), ("escalated", "handling")):
+        for route in ("resolve", "wait_customer"):
+            if (stage, route) not in fit and (other, route) in fit and ("pickup", stage) in fit:
+                fit[(stage, route)] = fit[(other, route)]  # too few in any type to fit: borrow the other's
+                notes.append(f"{slug}/{stage} -> {route}: too few tickets in the log to fit; uses {other}'s fit")
+    answered = in_type & ~measures["frt_censored"].to_numpy()
+    ways_out = _ways_out(measures, in_type) if answered.sum() >= MIN_FIT else all_ways_out
+    ways_out = {k: ways_out[k] for k in PATHS if ways_out.get(k, 0) > 0 and ("pickup", k) in fit
+                and (k == "first_touch" or (k, "resolve") in fit or (k, "wait_customer") in fit)}
+    waited = measures["wait"].to_numpy() > 0
+    p_reopen = min(float(measures["reopened"][in_type].mean()), 0.95)
+    routing = {"tickets": int(in_type.sum()), **{k: ways_out.get(k, 0.0) for k in PATHS},
+               "customer_wait": float(waited[in_type].mean()), "reopen": p_reopen}
+
+    steps = {"pickup": _routed_step({k: fit[("pickup", k)] for k in ways_out}, ways_out)}
+    if "first_touch" in ways_out:
+        steps["first_touch"] = {"work": {"kind": "constant", "value": 0.0}, "next": "resolve"}
+    for stage in ("handling", "escalated"):
+        if stage in ways_out:
+            on = in_type & (measures["path"].to_numpy() == stage)
+            p_wait = float(waited[on].mean()) if on.any() and ("wait_customer", None) in fit else 0.0
+            by_route = {"resolve": fit.get((stage, "resolve")), "wait_customer": fit.get((stage, "wait_customer"))}
+            steps[stage] = _routed_step(by_route, {"resolve": 1 - p_wait, "wait_customer": p_wait})
+    if any("wait_customer" in (st["next"] if isinstance(st["next"], dict) else {}) for st in steps.values()):
+        steps["wait_customer"] = {"work": fit[("wait_customer", None)].spec, "next": "resolve"}
+    tt = {"category": slug, "entry": "pickup", "steps": steps}
+    if ("closure", None) in fit:
+        steps["closure"] = {"work": fit[("closure", None)].spec}
+        tt["closing"] = ["closure"]
+    if p_reopen > 0:
+        tt["reopen"] = {"probability": round(p_reopen, 6), "delay": reopen_delay,
+                        "reenter": "handling" if "handling" in steps else next(k for k in PATHS if k in steps)}
+    return tt, own_fits, routing
 
 
 def _stage_samples(measures: pd.DataFrame, notes: list[str]):

@@ -11,7 +11,7 @@ import pytest
 import servsim
 from helpers import ROOT
 from servsim.calibration.backtest import backtest
-from servsim.calibration.build import build_scenario
+from servsim.calibration.build import calibrate
 from servsim.calibration.load import import_log
 from servsim.calibration.quality import DataQuality, ImportResult
 from servsim.cli import main
@@ -62,7 +62,7 @@ def round_trip():
     run = servsim.simulate(scenario, seed=21)
     end = pd.Timestamp(scenario.clock.start) + pd.Timedelta(minutes=scenario.clock.horizon)
     imported = ImportResult(run.tickets, run.events, DataQuality("simulated", len(run.tickets)), end)
-    return run, build_scenario(imported, start="2026-01-05", end=str(end.date()))
+    return run, calibrate(imported, start="2026-01-05", end=str(end.date()))
 
 
 def within_sampling_error(estimate: float, truth: float, se: float) -> bool:
@@ -157,4 +157,4 @@ def test_calibrating_an_export_without_tickets_is_an_error():
     empty = ImportResult(pd.DataFrame(columns=TICKET_COLUMNS), pd.DataFrame(columns=EVENT_COLUMNS),
                          DataQuality("empty.csv"), pd.Timestamp("2026-01-01"))
     with pytest.raises(servsim.ServsimError, match="empty.csv: no tickets with a creation time to calibrate on"):
-        build_scenario(empty)
+        calibrate(empty)

@@ -130,13 +130,13 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from .calibration.build import build_scenario
+    from .calibration.build import calibrate
     from .calibration.load import import_log
     from .calibration.report import write_calibration
 
     imported = import_log(args.log, args.format, args.mapping)
     print(imported.quality.to_text())
-    cal = build_scenario(imported, start=args.start, end=args.end, name=args.name)
+    cal = calibrate(imported, start=args.start, end=args.end, name=args.name)
     written = write_calibration(cal, imported.quality, args.out)
     if args.mapping:
         (args.out / "mapping.yaml").write_text(Path(args.mapping).read_text(encoding="utf-8"), encoding="utf-8")

@@ -16,7 +16,7 @@ from ..kpi import KpiContext, compute_kpis
 from ..log import EVENT_COLUMNS, to_minutes
 from ..scenario import Scenario
 from ..simulate import simulate
-from .build import Calibration, build_scenario
+from .build import Calibration, calibrate
 from .fitting import residual_durations
 from .history import ticket_measures
 from .quality import ImportResult
@@ -97,7 +97,7 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
     if replications < 1:
         raise ServsimError(f"replications must be at least 1, got {replications}")
     start = None if history_weeks is None else cut - pd.Timedelta(weeks=history_weeks)
-    cal = build_scenario(result, start=start, end=cut, name="backtest")
+    cal = calibrate(result, start=start, end=cut, name="backtest")
     t = result.tickets
     horizon = (end - cut).total_seconds() / 60.0
     actual_new = int(((t["created_at"] >= cut) & (t["created_at"] < end)).sum())

@@ -144,7 +144,7 @@ def _concurrency(result: ImportResult, measures: pd.DataFrame, column: str, end:
     return int(level.max()) if len(level) else 1
 
 
-def build_scenario(result: ImportResult, start: datetime | str | None = None, end: datetime | str | None = None,
+def calibrate(result: ImportResult, start: datetime | str | None = None, end: datetime | str | None = None,
                    name: str = "calibrated") -> Calibration:
     """Calibrate a baseline scenario on the tickets created in ``[start, end)`` (default: the export's busy
     period, see :func:`~servsim.calibration.history.active_period`)."""
@@ -372,4 +372,4 @@ def _shares(values: pd.Series) -> dict[str, float]:
     return {str(k): float(v) for k, v in shares.items()}
 
 
-__all__ = ["Calibration", "CalibrationError", "build_scenario"]
+__all__ = ["Calibration", "CalibrationError", "calibrate"]

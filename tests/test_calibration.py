@@ -158,3 +158,11 @@ def test_calibrating_an_export_without_tickets_is_an_error():
                          DataQuality("empty.csv"), pd.Timestamp("2026-01-01"))
     with pytest.raises(servsim.ServsimError, match="empty.csv: no tickets with a creation time to calibrate on"):
         calibrate(empty)
+
+
+def test_a_stage_without_any_observed_way_out_is_an_error():
+    from servsim.calibration.build import _routed_step
+    from servsim.calibration.fitting import CalibrationError
+
+    with pytest.raises(CalibrationError, match="no route out of a stage has observations; calibrate a longer period"):
+        _routed_step({"resolve": None}, {"resolve": 1.0})

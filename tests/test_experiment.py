@@ -88,7 +88,10 @@ def test_interrupted_run_resumes_without_recomputing(tmp_path):
     out = tmp_path / "cmp"
     cmd = [sys.executable, "-m", "servsim.cli", "compare", str(BASELINE), str(SCENARIOS / "vip-first.yaml"),
            "--replications", "12", "--seed", "4", "--out", str(out), "--executor", "serial", "--quiet"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # a shell without job control starts background jobs with SIGINT ignored, and children inherit that:
+    # give the run Python's usual Ctrl-C, whatever launched the tests
+    restore = (lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) if os.name != "nt" else None
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=restore)
     deadline = time.time() + 60
     while time.time() < deadline and len(list(out.glob("replications/*/*.json"))) < 3:
         time.sleep(0.05)

@@ -166,3 +166,30 @@ def test_a_stage_without_any_observed_way_out_is_an_error():
 
     with pytest.raises(CalibrationError, match="no route out of a stage has observations; calibrate a longer period"):
         _routed_step({"resolve": None}, {"resolve": 1.0})
+
+
+def test_the_export_as_of_a_cut_off_knows_nothing_later():
+    """``as_of`` hides what happened after the cut-off: later times, tickets created later, and escalations
+    counted later (from the events' running counts)."""
+    ts = pd.Timestamp
+    tickets = pd.DataFrame({"ticket_id": ["a", "b", "c"], "created_at": [ts("2026-03-02"), ts("2026-03-03"),
+                                                                          ts("2026-03-20")],
+                            "first_response_at": [ts("2026-03-02 01:00"), ts("2026-03-12"), ts("2026-03-21")],
+                            "resolved_at": [ts("2026-03-04"), ts("2026-03-15"), pd.NaT],
+                            "closed_at": pd.NaT, "abandoned_at": pd.NaT, "n_escalations": [0, 2, 0],
+                            "n_reopens": [1, 0, 0]})
+    events = pd.DataFrame({"ticket_id": ["a", "a", "b", "b", "b"], "activity": "handling", "pool": "x",
+                           "resource": None,
+                           "enqueued_at": [ts("2026-03-02"), ts("2026-03-06"), ts("2026-03-03"), ts("2026-03-05"),
+                                           ts("2026-03-11")],
+                           "started_at": pd.NaT,
+                           "ended_at": [ts("2026-03-04"), ts("2026-03-07"), ts("2026-03-05"), ts("2026-03-11"),
+                                        ts("2026-03-15")],
+                           "n_escalations": [0, 0, 1, 1, 2], "n_reopens": [0, 1, 0, 0, 0]})
+    known = ImportResult(tickets, events, DataQuality("x"), ts("2026-03-31")).as_of(ts("2026-03-10"))
+    t = known.tickets.set_index("ticket_id")
+    assert list(t.index) == ["a", "b"]
+    assert t.loc["b", "n_escalations"] == 1 and t.loc["a", "n_reopens"] == 1
+    assert pd.isna(t.loc["b", "first_response_at"]) and pd.isna(t.loc["b", "resolved_at"])
+    assert t.loc["a", "resolved_at"] == ts("2026-03-04") and known.export_end == ts("2026-03-10")
+    assert known.events["ended_at"].isna().sum() == 1  # b's second activity was still going on at the cut-off

@@ -49,12 +49,11 @@ def _backlog_at_cut(result: ImportResult, cut: pd.Timestamp, stages: set[str]
                     ) -> tuple[pd.DataFrame, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """The tickets open at the cut-off, with the stage each is in and how long it has been there (minutes); and,
     per stage, the sojourns (with censoring flags) of all tickets created before the cut-off — the history their
-    time left is drawn from."""
-    t = result.tickets
-    before = t[t["created_at"] < cut].reset_index(drop=True)
-    measures = ticket_measures(ImportResult(before, result.events, result.quality, cut), cut)
-    is_open = ~(before["resolved_at"] <= cut).to_numpy()
-    answered = (before["first_response_at"] <= cut).to_numpy()
+    time left is drawn from. ``result`` is the export as of the cut-off (``ImportResult.as_of``)."""
+    before = result.tickets
+    measures = ticket_measures(result, cut)
+    is_open = before["resolved_at"].isna().to_numpy()
+    answered = before["first_response_at"].notna().to_numpy()
     escalated = (before["n_escalations"] > 0).to_numpy() & ("escalated" in stages)
     stage = np.where(~answered, "pickup", np.where(escalated, "escalated", "handling"))
     since = before["first_response_at"].where(answered, before["created_at"])
@@ -97,7 +96,8 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
     if replications < 1:
         raise ServsimError(f"replications must be at least 1, got {replications}")
     start = None if history_weeks is None else cut - pd.Timedelta(weeks=history_weeks)
-    cal = calibrate(result, start=start, end=cut, name="backtest")
+    known = result.as_of(cut)  # calibration and the backlog see only what was known at the cut-off
+    cal = calibrate(known, start=start, end=cut, name="backtest")
     t = result.tickets
     horizon = (end - cut).total_seconds() / 60.0
     actual_new = int(((t["created_at"] >= cut) & (t["created_at"] < end)).sum())
@@ -110,7 +110,7 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
         "demand": base.demand.model_copy(update={"channels": channels}),
     })
 
-    open_at_cut, history = _backlog_at_cut(result, cut, set(base.stages))
+    open_at_cut, history = _backlog_at_cut(known, cut, set(base.stages))
     backlog = pd.DataFrame({
         "created_at": open_at_cut["created_at"],
         "channel": open_at_cut["channel"].astype("string").fillna("unknown").map(cal.channel_map)
@@ -132,7 +132,7 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
     targets = {p: (v.first_response, v.resolution) for p, v in base.priorities.items()}
     ctx = KpiContext(window_start=cut, window_end=end, targets=targets, backlog_step_min=1440.0)
     empty_events = pd.DataFrame({c: pd.Series(dtype="object") for c in EVENT_COLUMNS})
-    actual = _measure(t, empty_events, ctx)
+    actual = _measure(result.as_of(end).tickets, empty_events, ctx)  # counts as known at the end, like the runs
     never = 10 * horizon  # open beyond the test period
     runs = [simulate(scenario, seed=seed, replication=r, initial_backlog=backlog.assign(
         remaining_min=_time_left(open_at_cut, history, Streams(seed, r)("backtest/time_left"), never)))

@@ -420,8 +420,11 @@ def _events(ev: pd.DataFrame, mapping: EventMapping) -> pd.DataFrame:
         "started_at": ev["start"],
         "ended_at": ev["ts"],
         "source_activity": pd.Categorical(ev["activity"]),
+        # the ticket's counts once this event is logged: what a cut-off then knew (ImportResult.as_of)
+        "n_escalations": ev["escalation"].astype(np.int64).groupby(ev["code"]).cumsum(),
+        "n_reopens": (ev["reopen"] | ev["implicit_reopen"]).astype(np.int64).groupby(ev["code"]).cumsum(),
     })
-    return events[[*EVENT_COLUMNS, "source_activity"]]
+    return events[[*EVENT_COLUMNS, "source_activity", "n_escalations", "n_reopens"]]
 
 
 def _stages(activity: pd.Series, mapping: EventMapping) -> pd.Series:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 
@@ -51,3 +52,21 @@ class ImportResult:
     events: pd.DataFrame
     quality: DataQuality
     export_end: pd.Timestamp  # the last time the export saw; tickets open then are censored
+
+    def as_of(self, cut: pd.Timestamp) -> ImportResult:
+        """The export as it would have looked at ``cut``: tickets created before it, later times missing, and
+        escalation and reopen counts as of ``cut`` where the events carry them (``n_escalations`` and
+        ``n_reopens`` once each event ended; ticket tables without events keep their final counts)."""
+        cut = pd.Timestamp(cut)
+        tickets = self.tickets[self.tickets["created_at"] < cut].copy()
+        for column in ("first_response_at", "resolved_at", "closed_at", "abandoned_at"):
+            tickets[column] = tickets[column].where(tickets[column] <= cut)
+        events = self.events[pd.to_datetime(self.events["enqueued_at"]) < cut].copy()
+        ended = pd.to_datetime(events["ended_at"])
+        events["ended_at"] = ended.where(ended <= cut)
+        for column in ("n_escalations", "n_reopens"):
+            if column in events:
+                known = events[events["ended_at"].notna()].groupby(events["ticket_id"].astype(str))[column].max()
+                ids = tickets["ticket_id"].astype(str)
+                tickets[column] = ids.map(known).fillna(0).astype(np.int64).to_numpy()
+        return ImportResult(tickets.reset_index(drop=True), events.reset_index(drop=True), self.quality, cut)

@@ -139,9 +139,11 @@ def _events(rows: pd.DataFrame) -> pd.DataFrame:
     block = changed.cumsum()
     next_update = rows.groupby("number", sort=False)["updated"].shift(-1)
     frame = pd.DataFrame({"number": number, "stage": stage, "group": group, "person": person, "block": block,
-                          "start": rows["updated"], "end": next_update})
+                          "start": rows["updated"], "end": next_update,
+                          "n_escalations": rows["reassignment_count"], "n_reopens": rows["reopen_count"]})
     first = frame.groupby("block", sort=False).first()
     last_end = frame.groupby("block", sort=False)["end"].last()
+    counts = frame.groupby("block", sort=False)[["n_escalations", "n_reopens"]].max()
     events = pd.DataFrame({
         "ticket_id": first["number"].astype(str).to_numpy(),
         "activity": first["stage"].to_numpy(),
@@ -150,10 +152,12 @@ def _events(rows: pd.DataFrame) -> pd.DataFrame:
         "enqueued_at": first["start"].to_numpy(),
         "started_at": pd.NaT,
         "ended_at": last_end.to_numpy(),
+        # the incident's counts once the activity ended: what a cut-off then knew (ImportResult.as_of)
+        "n_escalations": counts["n_escalations"].to_numpy(), "n_reopens": counts["n_reopens"].to_numpy(),
     })
     # the closed state is where an incident ends, not an activity
     events = events[events["activity"] != "closed"].reset_index(drop=True)
     for column in ("activity", "pool", "resource"):
         events[column] = events[column].astype("category")
     events["started_at"] = events["started_at"].astype("datetime64[ns]")
-    return events[EVENT_COLUMNS]
+    return events[[*EVENT_COLUMNS, "n_escalations", "n_reopens"]]

@@ -81,7 +81,7 @@ def problems(s: Scenario) -> list[tuple[str, str]]:
                 if target in tt.closing:
                     out.append((f"{where}.steps.{stage_name}.next",
                                 f"{target!r} is a closing stage; route to '{RESOLVE}'"))
-            for target in set(step.work_by_next) - set(step.next or {}):
+            for target in sorted(set(step.work_by_next) - set(step.next or {})):
                 out.append((f"{where}.steps.{stage_name}.work_by_next.{target}",
                             f"{target!r} is not a target of this step's next; expected one of: "
                             f"{', '.join(step.next or {}) or '(no route)'}"))

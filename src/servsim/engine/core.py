@@ -113,9 +113,8 @@ def run(m: Compiled) -> RawLog:
                 k += 1
         next_of[i] = targets[k]
         work_of[i] = works[k]()  # the route is drawn first: work may depend on where the ticket goes next
-        if remaining[i] == remaining[i]:  # a ticket of the initial backlog, part-way through its first stage
-            work_of[i] = remaining[i]
-            remaining[i] = NAN
+        if remaining and i in remaining:  # a ticket of the initial backlog, part-way through its first stage
+            work_of[i] = remaining.pop(i)
         if stage_esc[s]:
             n_esc[i] += 1
         team = stage_team[s]
@@ -224,7 +223,7 @@ def run(m: Compiled) -> RawLog:
     deflected = m.deflected.tolist()
     entry_stage = m.entry_stage
     start_stage = m.start_stage.tolist()
-    remaining = m.remaining.tolist()
+    remaining = {int(i): float(m.remaining[i]) for i in np.flatnonzero(~np.isnan(m.remaining))}  # ticket -> minutes
     arrive_at = [max(c, 0.0) for c in created]  # an initial backlog is there from time 0
 
     def arrive(event) -> None:

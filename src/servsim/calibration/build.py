@@ -312,9 +312,9 @@ def _stage_samples(measures: pd.DataFrame, notes: list[str]):
             out.append(("pickup", k, measures["frt"].to_numpy(), np.zeros(n, bool), path == k))
         elif (path == k).any():
             notes.append(f"only {(path == k).sum()} tickets went from pickup to {k}: too few to model that route")
+    censored = measures["handling_censored"].to_numpy()
     for stage in ("handling", "escalated"):
         for route, rows in (("resolve", (path == stage) & ~waited), ("wait_customer", (path == stage) & waited)):
-            censored = measures["handling_censored"].to_numpy()
             if (rows & ~censored).sum() >= MIN_FIT:
                 out.append((stage, route, measures["handling"].to_numpy(), censored, rows))
     if waited.sum() >= MIN_FIT:

@@ -198,10 +198,9 @@ class CompetingRisksFitter:
             raise CalibrationError("every duration is censored: no way out of the stage has been observed yet")
         order = np.argsort(x, kind="stable")
         x, cause, c = x[order], cause[order], c[order]
-        at_risk = len(x) - np.arange(len(x))
-        # tied times: censored observations after the events at the same time (the usual convention)
-        survival_before = np.concatenate([[1.0], np.cumprod(np.where(c, 1.0, 1.0 - 1.0 / at_risk))[:-1]])
-        step = np.where(c, 0.0, survival_before / at_risk)
+        _, cdf = kaplan_meier(x, c)  # x is sorted: the same order
+        survival_before = np.concatenate([[1.0], 1.0 - cdf[:-1]])
+        step = np.where(c, 0.0, survival_before / (len(x) - np.arange(len(x))))
         incidence = {k: np.cumsum(np.where(cause == k, step, 0.0)) for k in labels}
         totals = {k: float(v[-1]) for k, v in incidence.items()}
         self.shares_ = {k: totals[k] / sum(totals.values()) for k in labels}

@@ -9,3 +9,7 @@ class ServsimError(Exception):
 
 class ScenarioError(ServsimError, ValueError):
     """A scenario file or object is invalid; the message names file, field, value and fix."""
+
+
+class ScenarioWarning(UserWarning):
+    """A scenario that runs but probably does not say what was meant (e.g. a gap in a roster)."""

@@ -25,7 +25,7 @@ class KpiContext:
     window_end: pd.Timestamp
     targets: dict[str, tuple[float, float]]  # priority -> (first response, resolution) targets, minutes
     sla_pauses_while_waiting: bool = True
-    staffing: pd.DataFrame | None = None      # pool, shift, resource, staffed_min, hourly_cost
+    staffing: pd.DataFrame | None = None      # pool, shift, resource, staffed_min, hourly_cost[, slots]
     backlog_step_min: float = 60.0
 
     @classmethod
@@ -251,14 +251,16 @@ def _pools(events: pd.DataFrame, ctx: KpiContext, w0: pd.Timestamp, span: float)
     staff = ctx.staffing.copy()
     staff["busy_min"] = pd.Series(res_busy, index=resources).reindex(staff["resource"]).fillna(0.0).to_numpy()
     staff["cost"] = staff["staffed_min"] / 60.0 * staff["hourly_cost"]
+    # a person working on several tickets at once (concurrency) is fully used when every slot is busy
+    staff["capacity_min"] = staff["staffed_min"] * (staff["slots"] if "slots" in staff else 1)
     per_pool = staff.groupby("pool", sort=False).agg(staffed_h=("staffed_min", "sum"), busy_h=("busy_min", "sum"),
-                                                     staff_cost=("cost", "sum"))
+                                                     capacity=("capacity_min", "sum"), staff_cost=("cost", "sum"))
     per_pool[["staffed_h", "busy_h"]] /= 60.0
-    per_pool["utilisation"] = per_pool["busy_h"] / per_pool["staffed_h"].where(per_pool["staffed_h"] > 0)
-    shifts = staff.groupby(["pool", "shift"], sort=False)[["busy_min", "staffed_min"]].sum()
+    per_pool["utilisation"] = per_pool["busy_h"] * 60.0 / per_pool["capacity"].where(per_pool["capacity"] > 0)
+    shifts = staff.groupby(["pool", "shift"], sort=False)[["busy_min", "capacity_min"]].sum()
     per_pool["utilisation_by_shift"] = [
-        {sh: round(float(row.busy_min / row.staffed_min), 4) for (p, sh), row in shifts.iterrows()
-         if p == name and row.staffed_min > 0}
+        {sh: round(float(row.busy_min / row.capacity_min), 4) for (p, sh), row in shifts.iterrows()
+         if p == name and row.capacity_min > 0}
         for name in per_pool.index
     ]
     return per_pool[["staffed_h", "busy_h", "utilisation", "utilisation_by_shift", "staff_cost"]].rename_axis("pool")

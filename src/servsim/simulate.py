@@ -53,7 +53,7 @@ class SimulationResult:
 
 
 def simulate(scenario: Scenario, seed: int = 0, replication: int = 0,
-             initial_backlog: pd.DataFrame | None = None) -> SimulationResult:
+             initial_backlog: pd.DataFrame | None = None, arrivals: pd.DataFrame | None = None) -> SimulationResult:
     """Run one replication of ``scenario``.
 
     Parameters
@@ -64,9 +64,12 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0,
         ``created_at`` (before the start), ``channel``, ``ticket_type``, ``priority``, optional ``tier``,
         ``region``, ``stage`` (where the ticket is; default its type's entry stage) and ``remaining_min``
         (minutes left in that stage; default a fresh draw of its work time).
+    arrivals : trace-driven simulation: the tickets that arrive (columns ``created_at`` inside the simulated
+        period, ``channel``, ``ticket_type``, ``priority``, optional ``tier``, ``region``) instead of drawing
+        them from ``demand``; patience, deflection and reopens are still drawn per ticket.
     """
     began = time.perf_counter()
-    m = compile_scenario(scenario, Streams(seed, replication), initial_backlog)
+    m = compile_scenario(scenario, Streams(seed, replication), initial_backlog, arrivals)
     raw = run(m)
     start = scenario.clock.start
     type_names = np.array(m.type_names, dtype=object)
@@ -94,13 +97,14 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0,
         "sla_paused_min": raw.sla_paused,
         "direct_cost": raw.direct_cost,
     })
-    agent_names = [a.name for a in m.agents]
+    people = [a for a in m.agents if a.slot == 0]  # a person's concurrency slots log as the person
+    person_of_agent = np.append(np.cumsum([a.slot == 0 for a in m.agents]) - 1, -1)
     stage_team = np.array(m.stage_team + [-1])
     events = pd.DataFrame({
         "ticket_id": raw.ev_ticket,
         "activity": coded(raw.ev_stage, m.stage_names),
         "pool": coded(stage_team[raw.ev_stage], m.team_names),
-        "resource": coded(raw.ev_agent, agent_names),
+        "resource": coded(person_of_agent[raw.ev_agent], [a.name for a in people]),
         "enqueued_at": to_datetimes(raw.ev_enqueued, start),
         "started_at": to_datetimes(raw.ev_started, start),
         "ended_at": to_datetimes(raw.ev_ended, start),
@@ -110,7 +114,7 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0,
     staffing = pd.DataFrame([
         {"pool": a.team, "shift": a.shift, "resource": a.name,
          "staffed_min": staffed_minutes(a.intervals, lo, hi),
-         "hourly_cost": scenario.teams[a.team].hourly_cost}
-        for a in m.agents
-    ], columns=["pool", "shift", "resource", "staffed_min", "hourly_cost"])
+         "hourly_cost": scenario.teams[a.team].hourly_cost, "slots": scenario.teams[a.team].concurrency}
+        for a in people
+    ], columns=["pool", "shift", "resource", "staffed_min", "hourly_cost", "slots"])
     return SimulationResult(scenario, seed, replication, tickets, events, staffing, time.perf_counter() - began)

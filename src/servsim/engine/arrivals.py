@@ -6,6 +6,7 @@ cumulative rate, which is piecewise linear, so ``numpy.interp`` inverts it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
@@ -19,7 +20,8 @@ def hour_of_week_offset(start: datetime) -> float:
 
 
 def arrival_times(rng: np.random.Generator, rate_per_min: float, factors: np.ndarray,
-                  start: datetime, horizon: float) -> np.ndarray:
+                  start: datetime, horizon: float,
+                  dated: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """Arrival times in minutes from ``start`` within ``[0, horizon)``.
 
     Parameters
@@ -27,6 +29,8 @@ def arrival_times(rng: np.random.Generator, rate_per_min: float, factors: np.nda
     rate_per_min : weekly-average rate (tickets per minute).
     factors : 168 relative rates, Monday 00:00 first, mean 1.
     horizon : length of the period, minutes.
+    dated : optional multiplier of each hour's rate given the hours' starts (minutes from ``start``): trend
+        and dated demand calendar.
     """
     if rate_per_min <= 0:
         return np.empty(0)
@@ -36,6 +40,8 @@ def arrival_times(rng: np.random.Generator, rate_per_min: float, factors: np.nda
     hours = np.arange(first_hour, first_hour + n_hours)
     rates = rate_per_min * factors[hours % HOURS_PER_WEEK]          # per minute, hour by hour
     edges = hours * 60.0 - offset                                     # hour starts, minutes from start
+    if dated is not None:
+        rates = rates * dated(edges)
     cum = np.concatenate([[0.0], np.cumsum(rates * 60.0)])            # cumulative rate at edges
     grid = np.concatenate([edges, [edges[-1] + 60.0]])
     cum -= np.interp(0.0, grid, cum)                                  # Λ(0) = 0
@@ -55,3 +61,21 @@ def arrival_times(rng: np.random.Generator, rate_per_min: float, factors: np.nda
     # invert Λ: the segment j with cum[j] <= h < cum[j+1] is never a flat (rate 0) one
     j = np.searchsorted(cum, hazard, side="right") - 1
     return grid[j] + (hazard - cum[j]) / (cum[j + 1] - cum[j]) * (grid[j + 1] - grid[j])
+
+
+def dated_multiplier(start: datetime, trend: float, calendar: list) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The demand's trend (growth per week, compounded) and dated periods (``start``..``end`` days inclusive,
+    ``factor``) as a multiplier of hourly rates; None when neither is set (the weekly pattern alone)."""
+    if not trend and not calendar:
+        return None
+    origin = np.datetime64(start, "s")
+
+    def multiplier(edges: np.ndarray) -> np.ndarray:
+        out = (1.0 + trend) ** (np.maximum(edges, 0.0) / 10080.0) if trend else np.ones(len(edges))
+        days = (origin + ((edges + 30.0) * 60).astype("timedelta64[s]")).astype("datetime64[D]")
+        for period in calendar:
+            out = np.where((days >= np.datetime64(period.start)) & (days <= np.datetime64(period.end)),
+                           out * period.factor, out)
+        return out
+
+    return multiplier

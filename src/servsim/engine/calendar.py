@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ..scenario.model import WEEKDAYS, Clock, Shift, minutes_of_day
+from ..scenario.model import WEEKDAYS, Clock, RosterRow, Shift, minutes_of_day
 
 
 def duty_intervals(shift: Shift, clock: Clock) -> list[tuple[float, float]]:
@@ -40,3 +40,40 @@ def duty_intervals(shift: Shift, clock: Clock) -> list[tuple[float, float]]:
 def staffed_minutes(intervals: list[tuple[float, float]], lo: float, hi: float) -> float:
     """Minutes of ``intervals`` inside ``[lo, hi]``."""
     return sum(max(0.0, min(b, hi) - max(a, lo)) for a, b in intervals)
+
+
+Intervals = list[tuple[float, float]]
+
+
+def roster_intervals(rows: list[RosterRow], clock: Clock) -> tuple[tuple[float, float], list[Intervals]]:
+    """A team's dated roster as on-duty intervals, one list per person: person ``k`` is on duty wherever the
+    headcount exceeds ``k``. Also returns the span the roster covers (minutes from the start, clipped to the
+    horizon); inside it, time that no row covers has nobody on duty."""
+    start = clock.start
+    edges = sorted((max((r.start - start).total_seconds() / 60, 0.0), min((r.end - start).total_seconds() / 60,
+                                                                            clock.horizon), r.headcount)
+                   for r in rows)
+    edges = [(lo, hi, n) for lo, hi, n in edges if hi > lo]
+    if not edges:
+        return (0.0, 0.0), []
+    people: list[Intervals] = [[] for _ in range(max(n for _, _, n in edges))]
+    for lo, hi, n in edges:
+        for k in range(n):
+            own = people[k]
+            if own and own[-1][1] == lo:
+                own[-1] = (own[-1][0], hi)  # consecutive rows: one stretch on duty, not a shift change
+            else:
+                own.append((lo, hi))
+    return (edges[0][0], max(hi for _, hi, _ in edges)), people
+
+
+def outside(intervals: list[tuple[float, float]], span: tuple[float, float]) -> list[tuple[float, float]]:
+    """The parts of ``intervals`` outside ``span`` (where a roster does not override the weekly shifts)."""
+    lo, hi = span
+    out = []
+    for a, b in intervals:
+        if a < lo:
+            out.append((a, min(b, lo)))
+        if b > hi:
+            out.append((max(a, hi), b))
+    return [(a, b) for a, b in out if b > a]

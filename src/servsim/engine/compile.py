@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..errors import ServsimError
 from ..scenario.checks import effective_mix
 from ..scenario.model import RESOLVE as RESOLVE_NAME
 from ..scenario.model import Scenario
-from .arrivals import arrival_times
-from .calendar import duty_intervals
+from .arrivals import arrival_times, dated_multiplier
+from .calendar import duty_intervals, outside, roster_intervals
 from .policies import QUEUE_DISCIPLINES
 from .streams import Streams
 
@@ -29,10 +30,13 @@ Sampler = Callable[[], float]
 
 @dataclass
 class Agent:
+    """One server of the engine: a person, or one of a person's ``concurrency`` slots (``slot`` > 0)."""
+
     name: str
     team: str
     shift: str
     intervals: list[tuple[float, float]]
+    slot: int = 0
 
 
 @dataclass
@@ -85,11 +89,14 @@ def _index(names: list[str]) -> dict[str, int]:
     return {n: i for i, n in enumerate(names)}
 
 
-def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None = None) -> Compiled:
+def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None = None,
+                     arrivals: pd.DataFrame | None = None) -> Compiled:
     """Draw the tickets and build the engine's tables for one replication.
 
     ``backlog`` lists tickets already open at the start (see :func:`servsim.simulate`): they are
     in the system from time 0, each in its ``stage`` (default: its type's entry stage).
+    ``arrivals`` replaces the drawn arrivals by given ones (trace-driven simulation); each caller's own
+    behaviour (patience, deflection, reopens) is still drawn from the scenario.
     """
     stage_names = list(s.stages)
     team_names = list(s.teams)
@@ -103,11 +110,24 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
     st_i, tm_i, ty_i = _index(stage_names), _index(team_names), _index(type_names)
     pr_i, ti_i, re_i = _index(priority_names), _index(tier_names), _index(region_names)
 
-    tickets = _draw_tickets(s, streams, channels, mixes, ty_i, pr_i, ti_i, re_i)
-    tickets["start_stage"] = np.full(len(tickets["created"]), -1, dtype=np.int64)
-    tickets["remaining"] = np.full(len(tickets["created"]), np.nan)
+    if arrivals is None:
+        tickets = _draw_tickets(s, streams, channels, mixes, ty_i, pr_i, ti_i, re_i)
+    else:
+        tickets = _given_tickets(s, arrivals, "arrivals", channels, st_i, ty_i, pr_i, ti_i, re_i)
+        created = tickets["created"]
+        if ((created < 0) | (created >= s.clock.horizon)).any():
+            raise ServsimError(f"arrivals: {int(((created < 0) | (created >= s.clock.horizon)).sum())} tickets are "
+                               f"created outside the simulated period ({s.clock.start} plus the horizon)")
+        for c, name in enumerate(channels):
+            rows = tickets["channel"] == c
+            drawn = _customer_draws(s, streams, name, tickets["type"][rows], tickets["priority"][rows])
+            for key, values in drawn.items():
+                tickets[key][rows] = values
     if backlog is not None and len(backlog):
-        old = _backlog_tickets(s, backlog, channels, st_i, ty_i, pr_i, ti_i, re_i)
+        old = _given_tickets(s, backlog, "initial backlog", channels, st_i, ty_i, pr_i, ti_i, re_i)
+        if (old["created"] > 0).any():
+            raise ServsimError("initial backlog: tickets must be created before the scenario's start "
+                               f"({s.clock.start}); {int((old['created'] > 0).sum())} are not")
         tickets = {k: np.concatenate([old[k], v]) for k, v in tickets.items()}
     order = np.argsort(tickets["created"], kind="stable")
     tickets = {k: v[order] for k, v in tickets.items()}
@@ -162,7 +182,7 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
             one = stage.travel.sampler(streams(f"travel/{name}"))
             stage_travel.append([one] * len(region_names))
 
-    # people: one agent per head per shift, with the keys (skill x region) they may serve
+    # people: one per head per shift or roster level, each with ``concurrency`` slots serving the same keys
     agents: list[Agent] = []
     agent_team, agent_keys, agent_serves = [], [], []
     team_key_of_ticket, team_heaps, team_idle = [], [], []
@@ -185,15 +205,24 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
         team_key_of_ticket.append(key_of_ticket)
         team_heaps.append([[] for _ in keys])
         team_idle.append([])
+
+        def serving(skills, regions, keys=keys):
+            return [(c is None or skills is None or c in skills) and (r is None or regions is None or r in regions)
+                    for c, r in keys]
+
+        people = []  # (name, shift, serves, intervals)
+        span, rostered = roster_intervals([r for r in s.roster if r.team == tname], s.clock)
         for shname, shift in team.shifts.items():
-            skills = shift.skills if shift.skills is not None else team.skills
-            regions = shift.regions if shift.regions is not None else team.regions
-            serves = [(c is None or skills is None or c in skills) and (r is None or regions is None or r in regions)
-                      for c, r in keys]
-            intervals = duty_intervals(shift, s.clock)
-            for k in range(shift.headcount):
+            serves = serving(shift.skills if shift.skills is not None else team.skills,
+                             shift.regions if shift.regions is not None else team.regions)
+            intervals = outside(duty_intervals(shift, s.clock), span)
+            people += [(f"{tname}/{shname}/{k + 1}", shname, serves, intervals) for k in range(shift.headcount)]
+        people += [(f"{tname}/roster/{k + 1}", "roster", serving(team.skills, team.regions), intervals)
+                   for k, intervals in enumerate(rostered)]
+        for name, shname, serves, intervals in people:
+            for slot in range(team.concurrency):
                 a = len(agents)
-                agents.append(Agent(f"{tname}/{shname}/{k + 1}", tname, shname, intervals))
+                agents.append(Agent(name, tname, shname, intervals, slot))
                 agent_team.append(tm_i[tname])
                 agent_serves.append(serves)
                 agent_keys.append([j for j, ok in enumerate(serves) if ok])
@@ -238,63 +267,82 @@ def _choice(rng: np.random.Generator, mix: dict[str, float], index: dict[str, in
 
 
 def _draw_tickets(s: Scenario, streams: Streams, channels, mixes, ty_i, pr_i, ti_i, re_i) -> dict[str, np.ndarray]:
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in
-                                          ("created", "channel", "type", "priority", "tier", "region",
-                                           "patience", "deflected", "reopens")}
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in TICKET_ARRAYS}
+    dated = dated_multiplier(s.clock.start, s.demand.trend, s.demand.calendar)
     for c, name in enumerate(channels):
         ch = s.demand.channels[name]
         factors = ch.profile.factors() if ch.profile is not None else np.ones(168)
-        times = arrival_times(streams(f"arrivals/{name}"), ch.rate, factors, s.clock.start, s.clock.horizon)
+        times = arrival_times(streams(f"arrivals/{name}"), ch.rate, factors, s.clock.start, s.clock.horizon, dated)
         n = len(times)
         mix = mixes[name]
         types = _choice(streams(f"mix/{name}/ticket_type"), mix["ticket_types"], ty_i, n)
+        priorities = _choice(streams(f"mix/{name}/priority"), mix["priorities"], pr_i, n)
         parts["created"].append(times)
         parts["channel"].append(np.full(n, c, dtype=np.int64))
         parts["type"].append(types)
-        parts["priority"].append(_choice(streams(f"mix/{name}/priority"), mix["priorities"], pr_i, n))
+        parts["priority"].append(priorities)
         parts["tier"].append(_choice(streams(f"mix/{name}/tier"), mix["tiers"], ti_i, n))
         parts["region"].append(_choice(streams(f"mix/{name}/region"), mix["regions"], re_i, n))
-        parts["patience"].append(ch.patience.draw(streams(f"patience/{name}"), n) if ch.patience is not None
-                                 else np.full(n, np.inf))
-        # per-type probabilities applied to per-ticket uniforms: changing one type's share keeps the others' draws
-        u_deflect = streams(f"deflection/{name}").random(n)
-        u_reopen = streams(f"reopen/{name}").random(n)
-        tts = list(s.ticket_types.values())
-        p_deflect = np.array([tt.deflection for tt in tts])[types] if n else np.zeros(0)
-        p_reopen = np.array([tt.reopen.probability if tt.reopen else 0.0 for tt in tts])[types] if n else np.zeros(0)
-        parts["deflected"].append(u_deflect < p_deflect)
-        parts["reopens"].append(_reopen_count(u_reopen, p_reopen))
-    return {k: (np.concatenate(v) if v else np.empty(0)) for k, v in parts.items()}
+        for key, values in _customer_draws(s, streams, name, types, priorities).items():
+            parts[key].append(values)
+    out = {k: (np.concatenate(v) if v else np.empty(0)) for k, v in parts.items()}
+    out["start_stage"] = np.full(len(out["created"]), -1, dtype=np.int64)
+    out["remaining"] = np.full(len(out["created"]), np.nan)
+    return out
 
 
-def _backlog_tickets(s: Scenario, backlog: pd.DataFrame, channels, st_i, ty_i, pr_i, ti_i, re_i
-                     ) -> dict[str, np.ndarray]:
-    """Tickets open at the start, as arrays like ``_draw_tickets`` gives (created <= 0, minutes)."""
-    from ..errors import ServsimError
+TICKET_ARRAYS = ("created", "channel", "type", "priority", "tier", "region", "patience", "deflected", "reopens")
 
-    n = len(backlog)
+
+def _customer_draws(s: Scenario, streams: Streams, channel: str, types: np.ndarray, priorities: np.ndarray
+                    ) -> dict[str, np.ndarray]:
+    """Each caller's own behaviour on ``channel``: patience, whether a bot answers, how often it reopens."""
+    n = len(types)
+    ch = s.demand.channels[channel]
+    patience = ch.patience.draw(streams(f"patience/{channel}"), n) if ch.patience is not None \
+        else np.full(n, np.inf)
+    if ch.patience_by is not None and n:
+        type_names, priority_names = list(s.ticket_types), list(s.priorities)
+        combos = np.unique(np.stack([types, priorities], axis=1), axis=0)
+        for t, p in combos:
+            entry = ch.patience_by.lookup(type_names[t], priority_names[p])
+            if entry is not None:
+                rows = (types == t) & (priorities == p)
+                patience[rows] = entry[1].draw(streams(f"patience/{channel}/{entry[0]}"), int(rows.sum()))
+    # per-type probabilities applied to per-ticket uniforms: changing one type's share keeps the others' draws
+    u_deflect = streams(f"deflection/{channel}").random(n)
+    u_reopen = streams(f"reopen/{channel}").random(n)
+    tts = list(s.ticket_types.values())
+    p_deflect = np.array([tt.deflection for tt in tts])[types] if n else np.zeros(0)
+    p_reopen = np.array([tt.reopen.probability if tt.reopen else 0.0 for tt in tts])[types] if n else np.zeros(0)
+    return {"patience": patience, "deflected": u_deflect < p_deflect, "reopens": _reopen_count(u_reopen, p_reopen)}
+
+
+def _given_tickets(s: Scenario, frame: pd.DataFrame, what: str, channels, st_i, ty_i, pr_i, ti_i, re_i
+                   ) -> dict[str, np.ndarray]:
+    """Given tickets (an initial backlog, or trace arrivals) as arrays like ``_draw_tickets`` gives."""
+    n = len(frame)
 
     def codes(column: str, index: dict[str, int], default: str | None = None) -> np.ndarray:
-        if column not in backlog:
+        if column not in frame:
             if default is None or default not in index:
-                raise ServsimError(f"initial backlog: column {column!r} is missing")
+                raise ServsimError(f"{what}: column {column!r} is missing")
             return np.full(n, index[default], dtype=np.int64)
-        values = backlog[column].astype(str)
+        values = frame[column].astype(str)
         unknown = sorted(set(values) - set(index))
         if unknown:
-            raise ServsimError(f"initial backlog: {column} values {unknown[:5]} are not in the scenario "
+            raise ServsimError(f"{what}: {column} values {unknown[:5]} are not in the scenario "
                                f"(known: {', '.join(index)})")
         return values.map(index).to_numpy(dtype=np.int64)
 
-    created = ((pd.to_datetime(backlog["created_at"]) - pd.Timestamp(s.clock.start)).dt.total_seconds() / 60.0)
-    if (created > 0).any():
-        raise ServsimError("initial backlog: tickets must be created before the scenario's start "
-                           f"({s.clock.start}); {int((created > 0).sum())} are not")
-    stage = codes("stage", st_i) if "stage" in backlog else np.full(n, -1, dtype=np.int64)
-    remaining = pd.to_numeric(backlog["remaining_min"], errors="coerce").to_numpy(float) \
-        if "remaining_min" in backlog else np.full(n, np.nan)
+    if "created_at" not in frame:
+        raise ServsimError(f"{what}: column 'created_at' is missing")
+    created = (pd.to_datetime(frame["created_at"]) - pd.Timestamp(s.clock.start)).dt.total_seconds() / 60.0
+    stage = codes("stage", st_i) if "stage" in frame else np.full(n, -1, dtype=np.int64)
+    remaining = pd.to_numeric(frame["remaining_min"], errors="coerce").to_numpy(float) \
+        if "remaining_min" in frame else np.full(n, np.nan)
     if (remaining < 0).any():
-        raise ServsimError(f"initial backlog: remaining_min must be >= 0; {int((remaining < 0).sum())} are negative")
+        raise ServsimError(f"{what}: remaining_min must be >= 0; {int((remaining < 0).sum())} are negative")
     return {
         "created": created.to_numpy(float), "channel": codes("channel", {c: k for k, c in enumerate(channels)}),
         "type": codes("ticket_type", ty_i), "priority": codes("priority", pr_i),

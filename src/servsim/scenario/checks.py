@@ -99,6 +99,8 @@ def problems(s: Scenario) -> list[tuple[str, str]]:
             out.append((f"{where}.steps", f"no route from {tt.entry!r} leads to '{RESOLVE}'; tickets would never end"))
         out.extend(_capacity_problems(s, tname, used_regions))
 
+    out.extend(_patience_problems(s))
+    out.extend(_roster_problems(s))
     if s.policies.queue == "vip_first":
         for tier in s.policies.vip_tiers:
             if tier not in used_tiers:
@@ -131,19 +133,67 @@ def _capacity_problems(s: Scenario, tname: str, regions: set[str]) -> list[tuple
             continue
         team = s.teams[stage.team]
         shifts = [sh for sh in team.shifts.values() if sh.headcount > 0]
-        if not shifts:
+        rostered = any(row.team == stage.team and row.headcount > 0 for row in s.roster)
+        if not shifts and not rostered:
             out.append((f"teams.{stage.team}.shifts",
                         f"nobody is ever on shift, but stage {stage_name!r} needs this team"))
             continue
         if s.policies.dispatch == "skills":
-            held = [sh.skills if sh.skills is not None else team.skills for sh in shifts]
+            held = [sh.skills if sh.skills is not None else team.skills for sh in shifts] + \
+                ([team.skills] if rostered else [])
             if all(h is not None and category not in h for h in held):
                 out.append((f"teams.{stage.team}.skills", f"no shift holds skill {category!r}, which ticket type "
                             f"{tname!r} needs at stage {stage_name!r}; add it to the team's or a shift's skills"))
-        served = [sh.regions if sh.regions is not None else team.regions for sh in shifts]
+        served = [sh.regions if sh.regions is not None else team.regions for sh in shifts] + \
+            ([team.regions] if rostered else [])
         if any(r is not None for r in served):
             for region in sorted(regions):
                 if all(r is not None and region not in r for r in served):
                     out.append((f"teams.{stage.team}.regions", f"no shift serves region {region!r}, which "
                                 f"ticket type {tname!r} may need at stage {stage_name!r}"))
     return out
+
+
+def _patience_problems(s: Scenario) -> list[tuple[str, str]]:
+    out = []
+    for name, channel in s.demand.channels.items():
+        table = channel.patience_by
+        if table is None:
+            continue
+        where = f"demand.channels.{name}.patience_by"
+        types = list(table.by_type) + list(table.by_type_and_priority)
+        priorities = list(table.by_priority) + [p for row in table.by_type_and_priority.values() for p in row]
+        out += [(where, f"unknown ticket type {t!r}; {_suggest(t, s.ticket_types)}")
+                for t in dict.fromkeys(types) if t not in s.ticket_types]
+        out += [(where, f"unknown priority {p!r}; {_suggest(p, s.priorities)}")
+                for p in dict.fromkeys(priorities) if p not in s.priorities]
+    return out
+
+
+def _roster_problems(s: Scenario) -> list[tuple[str, str]]:
+    """Rows naming unknown teams or overlapping another row of the same team."""
+    out = []
+    by_team: dict[str, list[tuple[int, object]]] = {}
+    for i, row in enumerate(s.roster):
+        if row.team not in s.teams:
+            out.append((f"roster[{i}].team", f"unknown team {row.team!r}; {_suggest(row.team, s.teams)}"))
+        by_team.setdefault(row.team, []).append((i, row))
+    for rows in by_team.values():
+        rows.sort(key=lambda x: x[1].start)
+        for (i, a), (j, b) in zip(rows, rows[1:]):
+            if b.start < a.end:
+                out.append((f"roster[{j}]", f"{b.team} {b.start:%Y-%m-%d %H:%M}-{b.end:%H:%M} overlaps roster[{i}] "
+                                            f"({a.start:%Y-%m-%d %H:%M}-{a.end:%H:%M}); give each interval once"))
+    return out
+
+
+def roster_gaps(s: Scenario) -> list[str]:
+    """Stretches inside a team's roster that no row covers (the team is unstaffed there): worth a warning."""
+    found = []
+    for team in s.teams:
+        rows = sorted((r for r in s.roster if r.team == team), key=lambda r: r.start)
+        for a, b in zip(rows, rows[1:]):
+            if b.start > a.end:
+                found.append(f"roster: {team} has no row from {a.end:%Y-%m-%d %H:%M} to {b.start:%Y-%m-%d %H:%M}; "
+                             "nobody is on duty then")
+    return found

@@ -6,15 +6,17 @@ import copy
 import difflib
 import hashlib
 import json
+import warnings
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ..errors import ScenarioError
-from .checks import problems
+from ..errors import ScenarioError, ScenarioWarning
+from .checks import problems, roster_gaps
 from .model import Scenario
+from .roster import read_roster
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -43,6 +45,8 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
     if found:
         lines = [f"{source}: {path}: {message}" for path, message in found]
         raise ScenarioError(f"{len(lines)} problem(s) in the scenario:\n" + "\n".join(lines))
+    for gap in roster_gaps(scenario):
+        warnings.warn(f"{source}: {gap}", ScenarioWarning, stacklevel=2)
     return scenario
 
 
@@ -78,6 +82,8 @@ def _read_merged(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: a scenario file must be a mapping of sections (clock, demand, teams, ...)")
+    if isinstance(data.get("roster"), str):  # a roster file, relative to the file that names it
+        data["roster"] = read_roster(path.parent / data["roster"], named_in=path)
     parent = data.pop("extends", None)
     if parent is None:
         return data

@@ -126,6 +126,27 @@ class MixSpec(Strict):
         return None if mix is None else _probabilities(mix, f"the {info.field_name} shares")
 
 
+class PatienceTable(Strict):
+    """Patience that depends on what the caller wants: the most specific entry applies
+    (type and priority, then type, then priority, then the channel's ``patience``)."""
+
+    by_type: dict[str, Distribution] = Field(default_factory=dict, description="ticket type -> patience")
+    by_priority: dict[str, Distribution] = Field(default_factory=dict, description="priority -> patience")
+    by_type_and_priority: dict[str, dict[str, Distribution]] = Field(
+        default_factory=dict, description="ticket type -> priority -> patience")
+
+    def lookup(self, ticket_type: str, priority: str) -> tuple[str, Distribution] | None:
+        """The entry for a caller (its key, used to name the random stream), or None."""
+        own = self.by_type_and_priority.get(ticket_type, {}).get(priority)
+        if own is not None:
+            return f"{ticket_type}/{priority}", own
+        if ticket_type in self.by_type:
+            return ticket_type, self.by_type[ticket_type]
+        if priority in self.by_priority:
+            return f"*/{priority}", self.by_priority[priority]
+        return None
+
+
 class Channel(Strict):
     """One arrival stream, e.g. ``phone: {rate: 40/h}``."""
 
@@ -134,13 +155,33 @@ class Channel(Strict):
     mix: MixSpec | None = Field(None, description="overrides of demand.mix for this channel")
     patience: Distribution | None = Field(
         None, description="callers abandon if no first response within this time (phone)")
+    patience_by: PatienceTable | None = Field(
+        None, description="patience per ticket type and/or priority; callers matching no entry use patience")
+
+
+class DemandPeriod(Strict):
+    """Dated days on which demand differs from the weekly pattern (holidays, campaigns, a season)."""
+
+    start: date = Field(description="first day")
+    end: date = Field(description="last day (inclusive)")
+    factor: float = Field(ge=0, description="multiplies every channel's rate on these days, e.g. 0.3 on a holiday")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DemandPeriod:
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
 
 
 class Demand(Strict):
-    """Arrival streams by channel and the default mix of what arrives."""
+    """Arrival streams by channel, the default mix of what arrives, and how volume moves with the calendar."""
 
     channels: dict[str, Channel] = Field(min_length=1)
     mix: MixSpec = Field(default_factory=MixSpec)
+    trend: float = Field(0.0, gt=-1, description="growth of every rate per week from clock.start, e.g. 0.02 = "
+                                                   "+2% a week (compounded); -0.05 = 5% fewer each week")
+    calendar: list[DemandPeriod] = Field(
+        default_factory=list, description="dated multipliers of the rate; where periods overlap, factors multiply")
 
 
 class Break(Strict):
@@ -185,12 +226,30 @@ class Shift(Strict):
 
 
 class Team(Strict):
-    """A pool of people: headcount by shift, skills, regions, hourly cost."""
+    """A pool of people: headcount by shift, skills, regions, hourly cost, tickets per person at once."""
 
     hourly_cost: float = Field(0.0, ge=0, description="cost of one staffed hour")
     skills: list[str] | None = Field(None, description="ticket categories this team handles; absent = all")
     regions: list[str] | None = Field(None, description="regions this team serves (field teams); absent = all")
-    shifts: dict[str, Shift] = Field(min_length=1)
+    concurrency: int = Field(1, ge=1, le=1000, description="tickets one person works on at once (chat desks, "
+                                                            "ticket queues); each is worked independently")
+    shifts: dict[str, Shift] = Field(default_factory=dict,
+                                     description="weekly pattern; a dated roster overrides it where it covers")
+
+
+class RosterRow(Strict):
+    """One dated interval of a team's headcount (a workforce planner's interval table)."""
+
+    team: str
+    start: datetime
+    end: datetime
+    headcount: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RosterRow:
+        if self.end <= self.start:
+            raise ValueError(f"ends ({self.end}) at or before it starts ({self.start})")
+        return self
 
 
 class Stage(Strict):
@@ -272,6 +331,10 @@ class Scenario(Strict):
     ticket_types: dict[str, TicketType] = Field(min_length=1)
     priorities: dict[str, Targets] = Field(min_length=1, description="most urgent first; SLA targets each")
     policies: Policies = Field(default_factory=Policies)
+    roster: list[RosterRow] = Field(
+        default_factory=list, description="dated headcount per team (rows team, start, end, headcount, or a CSV/"
+                                          "Parquet file of them); from a team's first row to its last it replaces "
+                                          "the team's weekly shifts, with headcount 0 where no row covers")
 
     def category_of(self, ticket_type: str) -> str:
         return self.ticket_types[ticket_type].category or ticket_type

@@ -206,6 +206,33 @@ def _tandem(name: str, lam: float, c1: int, mean1: float, c2: int, mean2: float,
                  {"mean_sojourn": qt.jackson_tandem_sojourn(lam, c1, 1 / mean1, c2, 1 / mean2, p), "escalated": p})
 
 
+def _concurrent(name: str, lam: float, people: int, slots: int, mean: float, window: Window) -> Model:
+    """M/M/c with c = people x slots: each of a person's concurrent tickets is worked independently."""
+    model = _mmc(name, lam, people * slots, mean, window)
+    model.scenario["teams"]["desk"]["shifts"]["all"]["headcount"] = people
+    model.scenario["teams"]["desk"]["concurrency"] = slots
+    return model
+
+
+def _rostered(name: str, lam: float, c: int, mean: float, window: Window) -> Model:
+    """M/M/c staffed by a dated roster of hourly rows (consecutive rows must not break anyone's duty)."""
+    model = _mmc(name, lam, c, mean, window)
+    start = pd.Timestamp(model.scenario["clock"]["start"])
+    hours = int(window.horizon // 60) + 1
+    model.scenario["teams"]["desk"]["shifts"] = {}
+    model.scenario["roster"] = [{"team": "desk", "start": str(start + pd.Timedelta(hours=h)),
+                                 "end": str(start + pd.Timedelta(hours=h + 1)), "headcount": c} for h in range(hours)]
+    return model
+
+
+def _patience_by_type(name: str, lam: float, c: int, mean: float, patience: float, window: Window) -> Model:
+    """Erlang A with the patience given per ticket type instead of per channel."""
+    model = _erlang_a(name, lam, c, mean, patience, window)
+    channel = model.scenario["demand"]["channels"]["phone"]
+    channel["patience_by"] = {"by_type": {"job": channel.pop("patience")}}
+    return model
+
+
 MODELS: dict[str, Model] = {
     # relaxation time 1 / (sqrt(c mu) - sqrt(lam))^2: 38 min at rho = 0.7, 1560 min at rho = 0.95
     "mmc_rho070": _mmc("mmc_rho070", lam=0.7, c=10, mean=10.0, window=Window(2_000, 40_000, 500)),
@@ -218,6 +245,12 @@ MODELS: dict[str, Model] = {
     # rho_L1 = 0.8, rho_L2 = 0.72; relaxation times about 90 and 130 min
     "tandem": _tandem("tandem", lam=0.8, c1=10, mean1=10.0, c2=4, mean2=12.0, p=0.3,
                       window=Window(3_000, 40_000, 1_000)),
+    # 2 people x 5 concurrent tickets = M/M/10
+    "concurrency": _concurrent("concurrency", lam=0.7, people=2, slots=5, mean=10.0,
+                               window=Window(2_000, 40_000, 500)),
+    "roster": _rostered("roster", lam=0.7, c=10, mean=10.0, window=Window(2_000, 40_000, 500)),
+    "patience_by_type": _patience_by_type("patience_by_type", lam=1.0, c=10, mean=10.0, patience=20.0,
+                                          window=Window(2_000, 30_000, 500)),
 }
 
 

@@ -32,7 +32,7 @@ def read_roster(path: Path, named_in: Path) -> list[dict]:
         raise ScenarioError(f"{where}: missing column(s) {missing}; expected columns {', '.join(COLUMNS)}")
     out = pd.DataFrame({"team": table["team"].astype("string").str.strip()})
     for column in ("start", "end"):
-        out[column] = pd.to_datetime(table[column], errors="coerce")
+        out[column] = pd.to_datetime(table[column], errors="coerce", format="ISO8601")
         _refuse(where, column, out[column].isna(), "is not a date and time (YYYY-MM-DD HH:MM)", table[column])
     out["headcount"] = pd.to_numeric(table["headcount"], errors="coerce")
     whole = out["headcount"].notna() & (out["headcount"] % 1 == 0) & (out["headcount"] >= 0)
@@ -45,5 +45,5 @@ def read_roster(path: Path, named_in: Path) -> list[dict]:
 def _refuse(where: str, column: str, bad: pd.Series, what: str, raw: pd.Series) -> None:
     if bad.any():
         rows = [int(i) + 1 for i in bad.to_numpy().nonzero()[0][:5]]
-        examples = ", ".join(f"row {r}: {raw.iloc[r - 1]!r}" for r in rows)
+        examples = ", ".join(f"row {r}: {str(raw.iloc[r - 1])!r}" for r in rows)
         raise ScenarioError(f"{where}: {column} {what} in {int(bad.sum())} row(s) ({examples})")

@@ -1,0 +1,326 @@
+"""Call-by-call logs of a telephone call centre ("Anonymous Bank" layout) -> the canonical ticket log.
+
+The layout is the one of the Technion SEE Lab's "Anonymous Bank" data: one tab-separated line per call,
+with the header ``vru+line call_id customer_id priority type date vru_entry vru_exit vru_time q_start q_exit
+q_time outcome ser_start ser_exit ser_time server``. A call enters the VRU (the automated phone menu),
+may wait in the queue for an agent, and is then served (``AGENT``), hangs up (``HANG``) or is a phantom
+(``PHANTOM``). Every dropped or repaired row is counted with its reason in the :class:`DataQuality` report.
+
+Choices, stated because the log does not record them directly:
+
+- A ticket is a call that asked for an agent; its id is ``"<vru+line>/<call_id>"`` (``call_id`` alone is
+  not unique). ``created_at`` is the moment it asked for an agent: ``q_start`` if it queued, else
+  ``vru_exit`` (it went straight to an agent). ``channel`` is ``phone``, ``category`` the ``type`` code,
+  ``priority`` ``high`` for customer priority 2 and ``regular`` for 0 and 1 (the data's documentation
+  says 0 is treated like 1); ``tier`` and ``region`` are missing. Extra columns: ``vru_entry_at``,
+  ``customer_priority`` (the raw 0/1/2) and ``server`` (the agent's name, missing for ``NO_SERVER``).
+- Served calls (``AGENT``): ``first_response_at`` is the service start, ``resolved_at`` = ``closed_at`` the
+  service end, ``final_stage`` ``service``. Calls that hung up after joining the queue are abandoned:
+  ``abandoned_at`` is ``q_exit``, ``final_stage`` ``queue``. A ``HANG`` that never joined the queue hung
+  up in the VRU: it never asked for an agent, so it is dropped (counted). ``PHANTOM`` calls are dropped.
+- Dates: ``date`` (``YYMMDD``, 19YY for YY >= 50) is the day of VRU entry. The clock times are dated from
+  it in the order vru_entry -> vru_exit -> q_start -> q_exit -> ser_start -> ser_exit, adding a day each
+  time a stamp is more than an hour *earlier* than the previous one (a midnight wrap). Smaller backward
+  steps are not wraps but clock jitter or data errors of the same day (the log has 1-2 s jitter between
+  the VRU/queue and the agents' clocks, and a few errors of up to ~12 min), handled below.
+- ``0:00:00`` is the log's code for "stage not reached". A queue stamp of ``0:00:00`` is missing when
+  ``q_time`` is 0 and both queue stamps are ``0:00:00``, unless the call left the VRU at 0:00:00 itself
+  (a queue visit always starts the instant the VRU is left). A service stamp is missing when the outcome
+  is not ``AGENT``; for an ``AGENT`` call when ``ser_time`` is 0 and both service stamps are ``0:00:00``,
+  unless the stamp before the service (``q_exit`` or ``vru_exit``) is within 2 s of midnight. Otherwise
+  ``0:00:00`` is a real time: the call was there at midnight.
+- The 1-2 s clock jitter: a service that starts at most 2 s before the call asked for an agent has its
+  start (and, if it also ended before, its end) clamped to ``created_at``. A service that starts more
+  than 2 s before it (70 calls in October 1999, all straight from the VRU, mostly with a long VRU time:
+  the VRU exit was recorded late) moves ``created_at`` back to the service start, so that the agent's
+  work is kept whole. Both repairs are counted.
+- Events: one ``service`` activity per ticket in pool ``agents``: enqueued at ``created_at``, started at
+  the service start, ended at its end; for an abandoned call ``started_at`` is missing and ``ended_at``
+  is the hang-up (the simulator's convention for a caller who hung up).
+- A call log has no call still open at its end: ``quality.censored`` is 0. ``export_end`` is the latest
+  time of a kept call.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ServsimError
+from ..log import EVENT_COLUMNS, TICKET_COLUMNS
+from .quality import DataQuality, ImportResult
+
+HEADER = ["vru+line", "call_id", "customer_id", "priority", "type", "date", "vru_entry", "vru_exit", "vru_time",
+          "q_start", "q_exit", "q_time", "outcome", "ser_start", "ser_exit", "ser_time", "server"]
+REQUIRED = [c for c in HEADER if c != "customer_id"]
+STAMPS = ["vru_entry", "vru_exit", "q_start", "q_exit", "ser_start", "ser_exit"]   # in the order of a call
+DURATIONS = ["vru_time", "q_time", "ser_time"]
+OUTCOMES = ("AGENT", "HANG", "PHANTOM")
+EXTRA_COLUMNS = ["vru_entry_at", "customer_priority", "server"]
+TIME_UNIT = "datetime64[ms]"  # the simulator's unit
+DAY = 86_400
+WRAP = -3_600       # a backward step of more than an hour is a midnight wrap
+JITTER = 2          # seconds of clock offset between the VRU/queue and the agents' clocks
+MIDNIGHT = "0:00:00"
+
+# Reasons in the data-quality report.
+BAD_FIELDS = "wrong number of tab-separated fields"
+MALFORMED = "priority and type separated by spaces instead of a tab: split on the spaces"
+PHANTOM = "PHANTOM call (the log's documentation says to ignore)"
+VRU_HANG = "hung up in the VRU before queueing (not demand for agents)"
+DUPLICATE = "duplicate (vru+line, call_id): the first kept"
+NO_SERVICE_START = "served call (AGENT) without a service start (ser_start 0:00:00 and ser_time 0)"
+SERVICE_BACKWARDS = "service ends before it starts (ser_exit < ser_start after the midnight rule)"
+QUEUE_BACKWARDS = "abandoned call leaves the queue before joining it (q_exit < q_start after the midnight rule)"
+NO_SERVER = "served call without an agent name (NO_SERVER): agent left missing"
+JITTER_START = "service start 1-2 s before the call asked for an agent (clock jitter): started_at set to created_at"
+JITTER_END = "service end 1-2 s before the call asked for an agent (clock jitter): ended_at set to created_at"
+EARLY_START = ("service start more than 2 s before the call asked for an agent (VRU exit recorded late): "
+               "created_at moved back to the service start")
+NEGATIVE_VRU = "negative vru_time (vru_exit before vru_entry on the same day): vru_entry_at set to vru_exit"
+ZERO_SERVICE = "zero-length service (AGENT with ser_time 0): kept"
+HANG_SERVICE = "HANG after queueing with service stamps but no agent: abandoned at q_exit, service stamps ignored"
+
+
+def import_callcentre(path: str | Path) -> ImportResult:
+    """Read a call-by-call log in the "Anonymous Bank" layout (tab-separated text, optionally gzip-compressed).
+
+    Raises :class:`ServsimError` naming the file when it is missing, not text, empty, or lacks columns.
+    """
+    path = Path(path)
+    quality = DataQuality(source=str(path))
+    raw = _read_rows(path, quality)
+    calls = _clean(raw, quality)
+    tickets, events = _tables(calls, quality)
+    quality.tickets = len(tickets)
+    quality.censored = 0  # a call log has no call still open at its end
+    times = [tickets[c] for c in ("created_at", "vru_entry_at", "first_response_at", "resolved_at", "closed_at",
+                                  "abandoned_at")]
+    export_end = pd.concat(times).max() if len(tickets) else pd.NaT
+    return ImportResult(tickets=tickets, events=events, quality=quality, export_end=pd.Timestamp(export_end))
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ServsimError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise ServsimError(f"{path}: is a directory, not a call log") from None
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ServsimError(f"{path}: not a readable gzip file ({exc})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ServsimError(f"{path}: not a text call log: byte {data[exc.start]:#04x} at offset {exc.start} is not "
+                           f"UTF-8/ASCII; expected tab-separated text with the header: {' '.join(HEADER)}") from None
+    if "\x00" in text:
+        raise ServsimError(f"{path}: not a text call log: it holds NUL bytes (binary data); expected tab-separated "
+                           f"text with the header: {' '.join(HEADER)}")
+    return text.removeprefix("\ufeff")
+
+
+def _read_rows(path: Path, quality: DataQuality) -> pd.DataFrame:
+    """The rows as strings under the header's names; malformed rows repaired or dropped (counted)."""
+    lines = _read_text(path).splitlines()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines:
+        raise ServsimError(f"{path}: empty file; expected a call log with the header: {' '.join(HEADER)}")
+    header = [name.strip() for name in lines[0].split("\t")]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise ServsimError(f"{path}: not a call-by-call log: column(s) {missing} are missing; expected the "
+                           f"tab-separated header: {' '.join(HEADER)}; the file has: {' '.join(header[:40])}")
+    body = pd.Series(lines[1:], dtype=object)
+    body = body[body.str.strip() != ""]
+    if body.empty:
+        raise ServsimError(f"{path}: no call rows after the header")
+    quality.rows_read = len(body)
+    n_fields = body.str.count("\t") + 1
+    wrong = n_fields != len(header)
+    if wrong.any():
+        body = body.copy()
+        p = header.index("priority")
+        for i in body.index[wrong & (n_fields == len(header) - 1)]:   # the few malformed rows only
+            fields = body[i].split("\t")
+            match = re.fullmatch(r"\s*(\S+) +(\S+)\s*", fields[p])
+            if match:
+                fields[p:p + 1] = [match.group(1), match.group(2)]
+                body[i] = "\t".join(fields)
+                quality.repair(MALFORMED)
+        wrong = body.str.count("\t") + 1 != len(header)
+        quality.drop(f"{BAD_FIELDS} (expected {len(header)})", wrong.sum())
+        body = body[~wrong]
+    rows = body.str.split("\t", expand=True) if len(body) else pd.DataFrame(columns=range(len(header)))
+    rows.columns = header
+    return rows[REQUIRED].apply(lambda column: column.str.strip()).reset_index(drop=True)
+
+
+def _clock(values: pd.Series) -> pd.Series:
+    """``H:MM:SS`` -> seconds of the day (NaN when unparseable)."""
+    parts = values.str.extract(r"^(\d{1,2}):([0-5]\d):([0-5]\d)$").astype(float)
+    seconds = parts[0] * 3600 + parts[1] * 60 + parts[2]
+    return seconds.where(parts[0] < 24)
+
+
+def _day(values: pd.Series) -> pd.Series:
+    """``YYMMDD`` -> the date (19YY for YY >= 50, else 20YY; NaT when unparseable)."""
+    parts = values.str.extract(r"^(\d\d)(\d\d)(\d\d)$").astype(float)
+    year = np.where(parts[0] >= 50, 1900, 2000) + parts[0]
+    return pd.to_datetime(pd.DataFrame({"year": year, "month": parts[1], "day": parts[2]}), errors="coerce")
+
+
+def _clean(raw: pd.DataFrame, quality: DataQuality) -> pd.DataFrame:
+    """Parsed, dated and checked calls that asked for an agent; every drop counted."""
+    phantom = raw["outcome"] == "PHANTOM"
+    quality.drop(PHANTOM, phantom.sum())
+    rows = raw[~phantom]
+    unknown = ~rows["outcome"].isin(OUTCOMES)
+    for value, n in rows.loc[unknown, "outcome"].value_counts().items():
+        quality.drop(f"unknown outcome {value!r} (expected AGENT, HANG or PHANTOM)", n)
+    rows = rows[~unknown]
+
+    calls = pd.DataFrame({"ticket_id": rows["vru+line"] + "/" + rows["call_id"], "type": rows["type"],
+                          "outcome": rows["outcome"], "server": rows["server"]}, index=rows.index)
+    bad = pd.Series(False, index=rows.index)
+    checks = [("date", _day(rows["date"]), "unparseable date (expected YYMMDD)"),
+              ("priority", pd.to_numeric(rows["priority"].where(rows["priority"].isin(["0", "1", "2"]))),
+               "priority not 0, 1 or 2")]
+    checks += [(c, _clock(rows[c]), f"unparseable {c} (expected H:MM:SS)") for c in STAMPS]
+    checks += [(c, pd.to_numeric(rows[c].where(rows[c].str.fullmatch(r"-?\d+"))), f"unparseable {c} (expected "
+                                                                                     f"whole seconds)")
+               for c in DURATIONS]
+    checks += [(c, rows[c], f"missing {c}") for c in ("vru+line", "call_id")]
+    for column, values, reason in checks:
+        failed = ~bad & (values.isna() | (values == "") if values.dtype == object else values.isna())
+        quality.drop(reason, failed.sum())
+        bad |= failed
+        calls[column] = values
+    calls = calls[~bad]
+    duplicate = calls["ticket_id"].duplicated()
+    quality.drop(DUPLICATE, duplicate.sum())
+    calls = calls[~duplicate]
+    for column in ("q_time", "ser_time"):
+        negative = calls[column] < 0
+        quality.drop(f"negative {column}", negative.sum())
+        calls = calls[~negative]
+    calls = calls.copy()
+
+    # "0:00:00" = stage not reached (see the module's docstring), then the stamps in order with midnight wraps
+    raw_q = raw.loc[calls.index, ["q_start", "q_exit"]]
+    raw_s = raw.loc[calls.index, ["ser_start", "ser_exit"]]
+    no_queue = ((raw_q == MIDNIGHT).all(axis=1) & (calls["q_time"] == 0)
+                & (raw.loc[calls.index, "vru_exit"] != MIDNIGHT))
+    before_service = calls["q_exit"].where(~no_queue, calls["vru_exit"])
+    at_midnight = (before_service >= DAY - JITTER) | (before_service <= JITTER)
+    served = calls["outcome"] == "AGENT"
+    no_service = ~served | ((raw_s == MIDNIGHT).all(axis=1) & (calls["ser_time"] == 0) & ~at_midnight)
+    calls.loc[no_queue, ["q_start", "q_exit"]] = np.nan
+    hang_service = ~served & ~no_queue & ~(raw_s == MIDNIGHT).all(axis=1)
+    calls.loc[no_service, ["ser_start", "ser_exit"]] = np.nan
+
+    vru_hang = (calls["outcome"] == "HANG") & no_queue
+    quality.drop(VRU_HANG, vru_hang.sum())
+    started = served & no_service
+    quality.drop(NO_SERVICE_START, started.sum())
+    keep = ~vru_hang & ~started
+    calls, hang_service = calls[keep].copy(), hang_service[keep]
+    quality.repair(HANG_SERVICE, hang_service.sum())
+
+    days = pd.Series(0, index=calls.index)
+    previous = calls[STAMPS[0]].copy()
+    midnight = calls["date"].to_numpy(dtype="datetime64[ns]")
+    for column in STAMPS:
+        clock = calls[column]
+        days += (clock - previous < WRAP).astype(int)
+        seconds = (clock + days * DAY).to_numpy()
+        calls[column + "_at"] = midnight + pd.to_timedelta(seconds, unit="s").to_numpy()
+        previous = clock.fillna(previous)
+
+    served = calls["outcome"] == "AGENT"
+    backwards = served & (calls["ser_exit_at"] < calls["ser_start_at"])
+    quality.drop(SERVICE_BACKWARDS, backwards.sum())
+    left = ~served & (calls["q_exit_at"] < calls["q_start_at"])
+    quality.drop(QUEUE_BACKWARDS, left.sum())
+    return calls[~backwards & ~left].copy()
+
+
+def _tables(calls: pd.DataFrame, quality: DataQuality) -> tuple[pd.DataFrame, pd.DataFrame]:
+    served = (calls["outcome"] == "AGENT").to_numpy()
+    queued = calls["q_start_at"].notna().to_numpy()
+    created = calls["q_start_at"].where(queued, calls["vru_exit_at"])
+    start = calls["ser_start_at"]
+    end = calls["ser_exit_at"]
+
+    early = start < created  # only served calls have a service start
+    jitter = early & (created - start <= pd.Timedelta(seconds=JITTER))
+    quality.repair(JITTER_START, jitter.sum())
+    start = start.mask(jitter, created)
+    end_jitter = jitter & (end < created)
+    quality.repair(JITTER_END, end_jitter.sum())
+    end = end.mask(end_jitter, created)
+    moved = early & ~jitter
+    quality.repair(EARLY_START, moved.sum())
+    created = created.mask(moved, start)
+
+    vru_entry = calls["vru_entry_at"]
+    negative_vru = calls["vru_time"] < 0
+    quality.repair(NEGATIVE_VRU, negative_vru.sum())
+    vru_entry = vru_entry.mask(negative_vru, calls["vru_exit_at"])
+    vru_entry = vru_entry.mask(vru_entry > created, created)  # a service moved back may start inside the VRU
+
+    server = calls["server"].where(calls["server"] != "NO_SERVER")
+    quality.repair(NO_SERVER, (served & server.isna()).sum())
+    zero = served & (calls["ser_time"] == 0) & (calls["ser_exit_at"] == calls["ser_start_at"])
+    quality.repair(ZERO_SERVICE, zero.sum())
+    for stage in ("q", "ser"):
+        span = (calls[f"{stage}_exit_at"] - calls[f"{stage}_start_at"]).dt.total_seconds()
+        differs = (span != calls[f"{stage}_time"]) & span.notna()
+        quality.repair(f"{stage}_time disagrees with {stage}_exit - {stage}_start: the time stamps used",
+                       differs.sum())
+
+    abandoned = calls["q_exit_at"].where(~served)
+    tickets = pd.DataFrame({
+        "ticket_id": calls["ticket_id"].astype(str),
+        "created_at": created,
+        "channel": "phone",
+        "category": calls["type"],
+        "priority": np.where(calls["priority"] == 2, "high", "regular"),
+        "tier": pd.NA,
+        "region": pd.NA,
+        "first_response_at": start,
+        "resolved_at": end,
+        "closed_at": end,
+        "abandoned_at": abandoned,
+        "n_escalations": np.zeros(len(calls), dtype=np.int64),
+        "n_reopens": np.zeros(len(calls), dtype=np.int64),
+        "final_stage": np.where(served, "service", "queue"),
+        "vru_entry_at": vru_entry,
+        "customer_priority": calls["priority"].astype(np.int64),
+        "server": server,
+    })
+    for column in ("created_at", "first_response_at", "resolved_at", "closed_at", "abandoned_at", "vru_entry_at"):
+        tickets[column] = tickets[column].astype(TIME_UNIT)
+    for column in ("channel", "category", "priority", "tier", "region", "final_stage", "server"):
+        tickets[column] = tickets[column].astype("category")
+    tickets = tickets[[*TICKET_COLUMNS, *EXTRA_COLUMNS]].sort_values(["created_at", "ticket_id"], kind="stable",
+                                                                     ignore_index=True)
+    events = pd.DataFrame({
+        "ticket_id": tickets["ticket_id"],
+        "activity": pd.Categorical(["service"] * len(tickets)),
+        "pool": pd.Categorical(["agents"] * len(tickets)),
+        "resource": tickets["server"],
+        "enqueued_at": tickets["created_at"],
+        "started_at": tickets["first_response_at"],
+        "ended_at": tickets["resolved_at"].fillna(tickets["abandoned_at"]),
+    })
+    return tickets, events[EVENT_COLUMNS]

@@ -1,0 +1,195 @@
+"""Dated rosters, concurrency, patience per type and priority, demand calendars and trace-driven arrivals."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import servsim
+from servsim.errors import ScenarioWarning
+from servsim.scenario import scenario_from_dict
+
+
+def desk(**changes) -> dict:
+    """A one-team desk, Mon-Fri 08:00-16:00 x 2, 10 tickets an hour around the clock, 2 weeks from Monday."""
+    data = {
+        "version": 1,
+        "clock": {"start": "2026-01-05 00:00", "horizon": "2w"},
+        "demand": {"channels": {"phone": {"rate": "10/h"}},
+                   "mix": {"ticket_types": {"a": 0.5, "b": 0.5}, "priorities": {"high": 0.3, "low": 0.7}}},
+        "teams": {"desk": {"shifts": {"day": {"days": "Mon-Fri", "start": "08:00", "end": "16:00", "headcount": 2}}}},
+        "stages": {"serve": {"team": "desk", "first_response": True}},
+        "ticket_types": {t: {"entry": "serve", "steps": {"serve": {"work": {"kind": "exponential", "mean": "5min"},
+                                                                     "next": "resolve"}}} for t in ("a", "b")},
+        "priorities": {"high": {"first_response": "1h", "resolution": "4h"},
+                       "low": {"first_response": "4h", "resolution": "1d"}},
+    }
+    for path, value in changes.items():
+        node = data
+        *parents, last = path.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = value
+    return data
+
+
+def staffed(result: servsim.SimulationResult) -> pd.Series:
+    return result.staffing.groupby("shift")["staffed_min"].sum()
+
+
+def test_roster_replaces_the_weekly_shifts_where_it_covers():
+    # the second Monday: 5 people 06:00-22:00 instead of 2 people 08:00-16:00
+    roster = [{"team": "desk", "start": "2026-01-12 06:00", "end": "2026-01-12 22:00", "headcount": 5}]
+    run = servsim.simulate(scenario_from_dict(desk(roster=roster)), seed=1)
+    hours = staffed(run) / 60
+    assert hours["roster"] == pytest.approx(5 * 16)
+    assert hours["day"] == pytest.approx(2 * 8 * 9)  # ten weekdays less the rostered Monday
+    # nobody from the roster works outside its rows; the roster's people serve tickets on that Monday
+    served = run.events.dropna(subset=["started_at"])
+    rostered = served[served["resource"].astype(str).str.startswith("desk/roster/")]
+    assert len(rostered) > 0
+    assert rostered["started_at"].min() >= pd.Timestamp("2026-01-12 06:00")
+    assert rostered["started_at"].max() < pd.Timestamp("2026-01-12 22:00")
+    day_shift = served[served["resource"].astype(str).str.startswith("desk/day/")]
+    assert not day_shift["started_at"].dt.date.eq(pd.Timestamp("2026-01-12").date()).any()
+
+
+def test_roster_only_team_and_gap_warning():
+    roster = [{"team": "desk", "start": "2026-01-05 08:00", "end": "2026-01-05 12:00", "headcount": 3},
+              {"team": "desk", "start": "2026-01-05 13:00", "end": "2026-01-05 17:00", "headcount": 1}]
+    with pytest.warns(ScenarioWarning, match="desk has no row from 2026-01-05 12:00 to 2026-01-05 13:00"):
+        scenario = scenario_from_dict(desk(**{"teams.desk.shifts": {}, "roster": roster}))
+    hours = staffed(servsim.simulate(scenario, seed=1)) / 60
+    assert hours["roster"] == pytest.approx(3 * 4 + 1 * 4)
+
+
+@pytest.mark.parametrize(("roster", "message"), [
+    ([{"team": "dsk", "start": "2026-01-05 08:00", "end": "2026-01-05 12:00", "headcount": 1}],
+     r"roster\[0\].team: unknown team 'dsk'; did you mean 'desk'\?"),
+    ([{"team": "desk", "start": "2026-01-05 08:00", "end": "2026-01-05 12:00", "headcount": 1},
+      {"team": "desk", "start": "2026-01-05 11:00", "end": "2026-01-05 13:00", "headcount": 2}],
+     r"roster\[1\]: desk 2026-01-05 11:00-13:00 overlaps roster\[0\]"),
+    ([{"team": "desk", "start": "2026-01-05 08:00", "end": "2026-01-05 12:00", "headcount": -1}],
+     r"roster\[0\].headcount: -1: Input should be greater than or equal to 0"),
+    ([{"team": "desk", "start": "2026-01-05 12:00", "end": "2026-01-05 08:00", "headcount": 1}],
+     r"roster\[0\]: ends \(2026-01-05 08:00:00\) at or before it starts"),
+])
+def test_bad_roster_rows_are_named(roster, message):
+    with pytest.raises(servsim.ScenarioError, match=message):
+        scenario_from_dict(desk(roster=roster), source="desk.yaml")
+
+
+def test_roster_file_is_read_relative_to_the_scenario(tmp_path):
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "week2.csv").write_text(
+        "team,start,end,headcount\ndesk,2026-01-12 08:00,2026-01-12 09:00,4\ndesk,2026-01-12 09:00,2026-01-12 10:00,2\n")
+    (tmp_path / "desk.yaml").write_text(yaml.safe_dump(desk(roster="plans/week2.csv")))
+    scenario = servsim.load_scenario(tmp_path / "desk.yaml")
+    assert [r.headcount for r in scenario.roster] == [4, 2]
+    hours = staffed(servsim.simulate(scenario, seed=1)) / 60
+    assert hours["roster"] == pytest.approx(4 + 2)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("team,start,end\ndesk,2026-01-12 08:00,2026-01-12 09:00\n", r"missing column\(s\) \['headcount'\]"),
+    ("team,start,end,headcount\ndesk,2026-01-12 08:00,tomorrow,1\n",
+     r"end is not a date and time \(YYYY-MM-DD HH:MM\) in 1 row\(s\) \(row 1: 'tomorrow'\)"),
+    ("team,start,end,headcount\ndesk,2026-01-12 08:00,2026-01-12 09:00,1.5\n",
+     r"headcount is not a whole number >= 0 in 1 row\(s\) \(row 1: '1.5'\)"),
+])
+def test_bad_roster_file_names_file_column_and_row(tmp_path, content, message):
+    (tmp_path / "roster.csv").write_text(content)
+    (tmp_path / "desk.yaml").write_text(yaml.safe_dump(desk(roster="roster.csv")))
+    with pytest.raises(servsim.ScenarioError, match=r"desk.yaml: roster: .*roster.csv: " + message):
+        servsim.load_scenario(tmp_path / "desk.yaml")
+
+
+def test_concurrency_utilisation_counts_slots_and_cost_counts_people():
+    data = desk(**{"teams.desk.concurrency": 3, "teams.desk.hourly_cost": 10.0})
+    run = servsim.simulate(scenario_from_dict(data), seed=2)
+    assert len(run.staffing) == 2 and (run.staffing["slots"] == 3).all()
+    by_pool = run.kpis().by_pool
+    assert by_pool.loc["desk", "staff_cost"] == pytest.approx(10.0 * by_pool.loc["desk", "staffed_h"])
+    busy = by_pool.loc["desk", "busy_h"]
+    assert by_pool.loc["desk", "utilisation"] == pytest.approx(busy / (3 * by_pool.loc["desk", "staffed_h"]))
+    # a person holds up to three tickets at once
+    served = run.events.dropna(subset=["started_at", "ended_at"])
+    one = served[served["resource"] == "desk/day/1"].sort_values("started_at")
+    times = np.concatenate([one["started_at"].to_numpy(), one["ended_at"].to_numpy()])
+    steps = np.concatenate([np.ones(len(one)), -np.ones(len(one))])
+    level = np.cumsum(steps[np.lexsort((steps, times))])
+    assert level.max() == 3
+
+
+def test_patience_by_type_and_priority_takes_the_most_specific_entry():
+    patience = {"by_type": {"a": {"kind": "constant", "value": "1min"}},
+                "by_priority": {"high": {"kind": "constant", "value": "2min"}},
+                "by_type_and_priority": {"b": {"low": {"kind": "constant", "value": "3min"}}}}
+    # nobody is ever free in time: everyone waits until they hang up (only the night-time callers matter)
+    data = desk(**{"demand.channels.phone.patience_by": patience})
+    run = servsim.simulate(scenario_from_dict(data), seed=3)
+    t = run.tickets[run.tickets["abandoned_at"].notna()]
+    waited = (t["abandoned_at"] - t["created_at"]).dt.total_seconds() / 60
+    expected = np.where(t["ticket_type"] == "a", 1.0, np.where(t["priority"] == "high", 2.0, 3.0))
+    assert len(t) > 100
+    np.testing.assert_allclose(waited, expected, atol=1e-3)
+
+
+def test_patience_by_unknown_names_are_reported():
+    data = desk(**{"demand.channels.phone.patience_by": {"by_type": {"c": {"kind": "constant", "value": "1min"}},
+                                                        "by_priority": {"urgent": {"kind": "constant", "value": 1}}}})
+    with pytest.raises(servsim.ScenarioError) as err:
+        scenario_from_dict(data, source="desk.yaml")
+    assert "unknown ticket type 'c'" in str(err.value) and "unknown priority 'urgent'" in str(err.value)
+
+
+def test_demand_calendar_and_trend_scale_the_rate():
+    calendar = [{"start": "2026-01-07", "end": "2026-01-08", "factor": 0.25}]
+    counts = []
+    for r in range(20):
+        run = servsim.simulate(scenario_from_dict(desk(**{"demand.calendar": calendar})), seed=4, replication=r)
+        days = run.tickets["created_at"].dt.normalize().value_counts()
+        counts.append([days.get(pd.Timestamp(d), 0) for d in ("2026-01-06", "2026-01-07", "2026-01-08")])
+    mean = np.mean(counts, axis=0)
+    se = np.sqrt(np.array([240, 60, 60]) / 20)
+    assert abs(mean - [240, 60, 60]).max() < 4 * se.max()
+    # +10% a week, compounded: the second week has ~1.1^1.5 / 1.1^0.5 = 1.1 times the first week's volume
+    weeks = []
+    for r in range(20):
+        t = servsim.simulate(scenario_from_dict(desk(**{"demand.trend": 0.1})), seed=5, replication=r).tickets
+        weeks.append((t["created_at"] >= pd.Timestamp("2026-01-12")).sum() / (t["created_at"] < "2026-01-12").sum())
+    assert np.mean(weeks) == pytest.approx(1.1, abs=4 * np.std(weeks) / np.sqrt(20))
+
+
+def test_unchanged_scenarios_draw_the_same_customers():
+    # a roster, concurrency or patience table elsewhere leaves the arrivals' streams alone
+    base = servsim.simulate(scenario_from_dict(desk()), seed=6).tickets
+    roster = [{"team": "desk", "start": "2026-01-12 06:00", "end": "2026-01-12 22:00", "headcount": 5}]
+    other = servsim.simulate(scenario_from_dict(desk(roster=roster, **{"teams.desk.concurrency": 2})), seed=6).tickets
+    pd.testing.assert_series_equal(base["created_at"], other["created_at"])
+    pd.testing.assert_series_equal(base["priority"], other["priority"])
+
+
+def test_trace_driven_arrivals_are_the_given_tickets():
+    scenario = scenario_from_dict(desk())
+    trace = pd.DataFrame({"created_at": pd.to_datetime(["2026-01-05 09:00:00", "2026-01-05 09:00:30", "2026-01-06 10:00:00"]),
+                          "channel": "phone", "ticket_type": ["a", "b", "a"], "priority": ["high", "low", "low"]})
+    run = servsim.simulate(scenario, seed=1, arrivals=trace)
+    assert list(run.tickets["created_at"]) == list(trace["created_at"])
+    assert list(run.tickets["ticket_type"].astype(str)) == ["a", "b", "a"]
+    assert run.tickets["resolved_at"].notna().all()
+    with pytest.raises(servsim.ServsimError, match="arrivals: 1 tickets are created outside the simulated period"):
+        servsim.simulate(scenario, seed=1, arrivals=trace.assign(created_at=trace["created_at"].replace(
+            pd.Timestamp("2026-01-06 10:00"), pd.Timestamp("2026-02-06 10:00"))))
+    with pytest.raises(servsim.ServsimError, match=r"arrivals: ticket_type values \['z'\] are not in the scenario"):
+        servsim.simulate(scenario, seed=1, arrivals=trace.assign(ticket_type="z"))
+
+
+def test_warning_free_without_roster():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scenario_from_dict(desk())

@@ -1,10 +1,8 @@
-"""Exact analytic queueing formulas (Erlang B, C and A) for staffing baselines.
+"""Exact analytic queueing formulas (Erlang B, C and A): the closed-form baseline of the simulator.
 
-The closed-form counterpart of the simulator: the staffing backtest reports these as a
-baseline column, and users call them directly as ``servsim.erlang``. Every result is exact
-(no approximation formula); time is in minutes and rates are per minute throughout.
-Computations use recursions or log-space weights, so they hold for thousands of agents
-and Erlangs without overflow.
+The staffing backtest reports them as a baseline column and users call them as ``servsim.erlang``.
+Results are exact (no approximation formulas); times are in minutes and rates per minute. Recursions
+and log-space weights keep them finite for thousands of agents and Erlangs.
 """
 
 from __future__ import annotations
@@ -22,20 +20,17 @@ _MAX_STATES = 5_000_000
 def _number(name: str, value: float, *, positive: bool = False, allow_inf: bool = False) -> float:
     """Return ``value`` as a float, or raise ValueError naming the argument and the value."""
     rule = f"a {'' if allow_inf else 'finite '}number {'>' if positive else '>='} 0"
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        x = math.nan
+    x = float(value) if isinstance(value, (int, float, np.integer, np.floating)) else math.nan
     if isinstance(value, bool) or math.isnan(x) or (math.isinf(x) and not allow_inf) or x < 0 or (positive and x == 0):
-        raise ValueError(f"{name} must be {rule}, got {value!r}")
+        raise ValueError(f"{name} must be {rule}, got {value}")
     return x
 
 
 def _agents(value: int, name: str = "agents") -> int:
     """Return ``value`` as an int >= 0, or raise ValueError naming the argument and the value."""
-    ok = not isinstance(value, bool) and isinstance(value, (int, np.integer, float)) and float(value).is_integer()
-    if not ok or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    integral = isinstance(value, (int, np.integer, float)) and float(value).is_integer()
+    if isinstance(value, bool) or not integral or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value}")
     return int(value)
 
 
@@ -150,24 +145,6 @@ class ErlangA:
         answered = c / (c + (m + 1) * theta) * betainc(m + 1, c / theta + 1, -math.expm1(-theta * t))
         return float(min(1.0, self._p_free + np.dot(self._p_ahead, answered)))
 
-    def p_wait_longer(self, target: float) -> float:
-        """Probability that an arrival's virtual wait exceeds ``target`` minutes.
-
-        Parameters
-        ----------
-        target : wait threshold in minutes.
-
-        The virtual wait is the time the arrival would wait if infinitely patient:
-        ``P(V > t | m ahead) = I_{e^{-theta t}}(n mu / theta, m + 1)`` (same density as above).
-        """
-        t = _number("target", target)
-        lam, c, theta = self._rates
-        if theta == 0.0:
-            return self.p_wait * math.exp(-(c - lam) * t)
-        if c == 0.0:
-            return self.p_wait
-        return float(np.dot(self._p_ahead, betainc(c / theta, self._ahead + 1, math.exp(-theta * t))))
-
 
 def _birth_death(lam: float, mu: float, theta: float, n: int) -> tuple[np.ndarray, np.ndarray]:
     """States and stationary probabilities of N (number in system) of M/M/n+M, theta > 0.
@@ -183,32 +160,25 @@ def _birth_death(lam: float, mu: float, theta: float, n: int) -> tuple[np.ndarra
     def death(k: np.ndarray | int) -> np.ndarray:
         return np.minimum(k, n) * mu + np.maximum(np.asarray(k) - n, 0) * theta
 
+    # the mode (last k with death(k) <= lam); being off by one through rounding would only cost states
     mode = min(int(lam / mu), n) if lam < n * mu else n + int((lam - n * mu) / theta)
-    while death(mode + 1) <= lam:
-        mode += 1
-    while mode > 0 and death(mode) > lam:
-        mode -= 1
-    sides, size = [], 1024
-    for step in (1, -1):
-        chunks, last, k = [], 0.0, mode
-        while (step == 1 or k > 0) and sum(len(c) for c in chunks) < _MAX_STATES:
-            ks = np.arange(k + 1, k + 1 + size) if step == 1 else np.arange(k, max(k - size, 0), -1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                if step == 1:  # log w_ks, and tail bound after ks with r = lam / death(ks + 1)
-                    lw, r = last + np.cumsum(np.log(lam / death(ks))), lam / death(ks + 1)
-                    j = ks
-                else:  # log w_{ks-1}, and tail bound below ks - 1 with r = death(ks - 1) / lam
-                    lw, r = last + np.cumsum(np.log(death(ks) / lam)), death(ks - 1) / lam
-                    j = ks - 1
+    sides = []
+    for step in (1, -1):  # walk right (k > mode), then left (k < mode)
+        chunks, last, k, size = [], 0.0, mode, 1024
+        while step == 1 or k > 0:
+            if sum(map(len, chunks)) > _MAX_STATES:
+                raise ValueError(f"mean_patience = {1 / theta:g} min is too long for this overload: the Erlang A "
+                                 f"state space exceeds {_MAX_STATES} states")
+            j = k + step * np.arange(1, size + 1)
+            with np.errstate(divide="ignore", invalid="ignore"):  # log weights of j, then tail ratio beyond j
+                lw = last + step * np.cumsum(np.log(lam / death(j + (step < 0))))
+                r = (lam / death(j + (step > 0))) ** step
                 bound = lw + np.log(r / (1 - r)) + np.log(np.maximum(j - n, 0) + 1 / (1 - r))
             stop = np.flatnonzero(bound < math.log(_TAIL))
             chunks.append(lw[: stop[0] + 1] if stop.size else lw)
             if stop.size:
                 break
-            last, k, size = lw[-1], int(ks[-1]) if step == 1 else int(ks[-1]) - 1, 2 * size
-        else:
-            if step == 1 or k > 0:
-                raise ValueError("Erlang A state space too large; mean_patience is too long for this overload")
+            last, k, size = lw[-1], int(j[-1]), 2 * size
         sides.append(np.concatenate(chunks) if chunks else np.empty(0))
     right, left = sides
     logw = np.concatenate([left[::-1], [0.0], right])
@@ -234,8 +204,7 @@ def erlang_a(arrival_rate: float, mean_service: float, mean_patience: float, age
     """
     lam, s = _number("arrival_rate", arrival_rate), _number("mean_service", mean_service, positive=True)
     patience, n = _number("mean_patience", mean_patience, positive=True, allow_inf=True), _agents(agents)
-    mu, theta = 1.0 / s, 1.0 / patience
-    c = n * mu
+    mu, theta, c = 1.0 / s, 1.0 / patience, n / s
     if theta == 0.0:
         if lam * s >= n:
             raise ValueError(
@@ -243,8 +212,7 @@ def erlang_a(arrival_rate: float, mean_service: float, mean_patience: float, age
                 f"Erlangs is >= agents = {n}; give a finite mean_patience or more agents"
             )
         p_wait = erlang_c(lam * s, n)
-        wait = p_wait / (c - lam)
-        empty = np.empty(0)
+        wait, empty = p_wait / (c - lam), np.empty(0)
         return ErlangA(p_wait, 0.0, wait, lam * s / n, lam * wait, (lam, c, 0.0), 1.0 - p_wait, empty, empty)
     states, p = _birth_death(lam, mu, theta, n)
     waiting = states >= n
@@ -281,7 +249,7 @@ def required_agents(arrival_rate: float, mean_service: float, target_wait: float
     lam, s = _number("arrival_rate", arrival_rate), _number("mean_service", mean_service, positive=True)
     t, goal = _number("target_wait", target_wait), _number("service_level", service_level)
     if goal > 1:
-        raise ValueError(f"service_level must be a number in [0, 1], got {service_level!r}")
+        raise ValueError(f"service_level must be a number in [0, 1], got {service_level}")
     patience = _number("mean_patience", mean_patience, positive=True, allow_inf=True)
     cap = _agents(max_agents, "max_agents")
 
@@ -297,10 +265,8 @@ def required_agents(arrival_rate: float, mean_service: float, target_wait: float
         lo, hi = hi, 2 * hi
     hi = min(hi, cap)
     if hi <= lo or not ok(hi):
-        raise ValueError(
-            f"service_level {goal:g} within target_wait {t:g} min is not reachable with max_agents = {cap} "
-            f"(offered load {lam * s:g} Erlangs)"
-        )
+        raise ValueError(f"service_level {goal:g} within target_wait {t:g} min is not reachable with "
+                         f"max_agents = {cap} (offered load {lam * s:g} Erlangs)")
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if ok(mid) else (mid, hi)

@@ -36,7 +36,7 @@ from ..distributions import as_distribution
 from ..errors import ServsimError
 from ..log import to_minutes
 from ..scenario import Scenario, scenario_from_dict
-from .fitting import ArrivalFitter, CalibrationError, CompetingRisksFitter, DurationFitter
+from .fitting import KM_PROBABILITIES, ArrivalFitter, CalibrationError, CompetingRisksFitter, DurationFitter
 from .history import (
     ACTIVE_SHARE,
     DRIFT_TOLERANCE,
@@ -91,6 +91,8 @@ class Calibration:
     category_map: dict[str, str]       # category in the log -> ticket type
     channel_map: dict[str, str]        # channel in the log -> channel
     notes: list[str] = field(default_factory=list)
+    roster: pd.DataFrame | None = None  # dated headcount per team and interval seen in the window (team, start, ...)
+    team_of: dict[str, str] = field(default_factory=dict)  # person in the log -> team
 
     def fit_table(self) -> pd.DataFrame:
         return pd.DataFrame([{k: v for k, v in f.__dict__.items() if k not in ("spec", "qq")} for f in self.fits])
@@ -110,7 +112,8 @@ def _slug(label: str) -> str:
 
 
 def _fit(ttype: str, stage: str, route: str | None, values: np.ndarray, censored: np.ndarray,
-         fallback: StageFit | None, notes: list[str]) -> StageFit:
+         fallback: StageFit | None, notes: list[str], probabilities=KM_PROBABILITIES,
+         min_duration: float = MIN_DURATION) -> StageFit:
     ok = ~np.isnan(values)
     values, censored = values[ok], censored[ok]
     what = f"{ttype}/{stage}" + (f" -> {route}" if route else "")
@@ -121,10 +124,10 @@ def _fit(ttype: str, stage: str, route: str | None, values: np.ndarray, censored
         notes.append(f"{what}: {(~censored).sum()} observations, borrowed the fit of all types")
         return StageFit(ttype, stage, route, int(ok.sum()), int(censored.sum()), fallback.family, fallback.mean_min,
                         fallback.ks, fallback.aic, fallback.spec)
-    fitter = DurationFitter(min_duration=MIN_DURATION).fit(values, censored)
+    fitter = DurationFitter(min_duration=min_duration).fit(values, censored)
     spec, family = fitter.distribution(), fitter.family_
     if fitter.ks_statistic_ > KS_TOLERANCE:
-        spec = fitter.empirical_distribution()
+        spec = fitter.empirical_distribution(probabilities)
         notes.append(f"{what}: best family {family} is {fitter.ks_statistic_:.3f} away in CDF "
                      f"(> {KS_TOLERANCE}); the empirical distribution is used")
         family = "empirical"

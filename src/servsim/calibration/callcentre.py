@@ -18,6 +18,10 @@ Choices, stated because the log does not record them directly:
   service end, ``final_stage`` ``service``. Calls that hung up after joining the queue are abandoned:
   ``abandoned_at`` is ``q_exit``, ``final_stage`` ``queue``. A ``HANG`` that never joined the queue hung
   up in the VRU: it never asked for an agent, so it is dropped (counted). ``PHANTOM`` calls are dropped.
+- A ``HANG`` whose queue stamps are set but whose ``q_time`` is 0 (it joined the queue and hung up the
+  same second: 17 calls in October 1999) is a queue abandonment, not a VRU hang-up; the log's
+  documentation counts it with the calls that never queued. A ``HANG`` that queued yet carries service
+  stamps without an agent (``NO_SERVER``; 67 calls) is abandoned at ``q_exit``; the stamps are ignored.
 - Dates: ``date`` (``YYMMDD``, 19YY for YY >= 50) is the day of VRU entry. The clock times are dated from
   it in the order vru_entry -> vru_exit -> q_start -> q_exit -> ser_start -> ser_exit, adding a day each
   time a stamp is more than an hour *earlier* than the previous one (a midnight wrap). Smaller backward
@@ -43,7 +47,9 @@ Choices, stated because the log does not record them directly:
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import re
 import zlib
 from pathlib import Path
@@ -63,6 +69,7 @@ DURATIONS = ["vru_time", "q_time", "ser_time"]
 OUTCOMES = ("AGENT", "HANG", "PHANTOM")
 EXTRA_COLUMNS = ["vru_entry_at", "customer_priority", "server"]
 TIME_UNIT = "datetime64[ms]"  # the simulator's unit
+STRING = "string[pyarrow]"  # vectorised string operations
 DAY = 86_400
 WRAP = -3_600       # a backward step of more than an hour is a midnight wrap
 JITTER = 2          # seconds of clock offset between the VRU/queue and the agents' clocks
@@ -83,6 +90,7 @@ JITTER_END = "service end 1-2 s before the call asked for an agent (clock jitter
 EARLY_START = ("service start more than 2 s before the call asked for an agent (VRU exit recorded late): "
                "created_at moved back to the service start")
 NEGATIVE_VRU = "negative vru_time (vru_exit before vru_entry on the same day): vru_entry_at set to vru_exit"
+VRU_AFTER_START = "service start before vru_entry: vru_entry_at set to the service start"
 ZERO_SERVICE = "zero-length service (AGENT with ser_time 0): kept"
 HANG_SERVICE = "HANG after queueing with service stamps but no agent: abandoned at q_exit, service stamps ignored"
 
@@ -102,7 +110,8 @@ def import_callcentre(path: str | Path) -> ImportResult:
     times = [tickets[c] for c in ("created_at", "vru_entry_at", "first_response_at", "resolved_at", "closed_at",
                                   "abandoned_at")]
     export_end = pd.concat(times).max() if len(tickets) else pd.NaT
-    return ImportResult(tickets=tickets, events=events, quality=quality, export_end=pd.Timestamp(export_end))
+    return ImportResult(tickets=tickets, events=events, quality=quality, export_end=pd.Timestamp(export_end),
+                        kind="calls")  # its events carry real service starts and ends
 
 
 def _read_text(path: Path) -> str:
@@ -140,71 +149,92 @@ def _read_rows(path: Path, quality: DataQuality) -> pd.DataFrame:
     if missing:
         raise ServsimError(f"{path}: not a call-by-call log: column(s) {missing} are missing; expected the "
                            f"tab-separated header: {' '.join(HEADER)}; the file has: {' '.join(header[:40])}")
-    body = pd.Series(lines[1:], dtype=object)
+    body = pd.Series(lines[1:], dtype=STRING)
     body = body[body.str.strip() != ""]
     if body.empty:
         raise ServsimError(f"{path}: no call rows after the header")
     quality.rows_read = len(body)
     n_fields = body.str.count("\t") + 1
-    wrong = n_fields != len(header)
+    wrong = (n_fields != len(header)).to_numpy(dtype=bool)
     if wrong.any():
         body = body.copy()
         p = header.index("priority")
-        for i in body.index[wrong & (n_fields == len(header) - 1)]:   # the few malformed rows only
+        for i in body.index[wrong & (n_fields == len(header) - 1).to_numpy(dtype=bool)]:  # the few malformed rows
             fields = body[i].split("\t")
             match = re.fullmatch(r"\s*(\S+) +(\S+)\s*", fields[p])
             if match:
                 fields[p:p + 1] = [match.group(1), match.group(2)]
                 body[i] = "\t".join(fields)
                 quality.repair(MALFORMED)
-        wrong = body.str.count("\t") + 1 != len(header)
+        wrong = (body.str.count("\t") + 1 != len(header)).to_numpy(dtype=bool)
         quality.drop(f"{BAD_FIELDS} (expected {len(header)})", wrong.sum())
         body = body[~wrong]
-    rows = body.str.split("\t", expand=True) if len(body) else pd.DataFrame(columns=range(len(header)))
-    rows.columns = header
-    return rows[REQUIRED].apply(lambda column: column.str.strip()).reset_index(drop=True)
+    if body.empty:
+        raise ServsimError(f"{path}: none of its {quality.rows_read} rows has the {len(header)} tab-separated fields "
+                           f"of its header ({' '.join(header)})")
+    rows = pd.read_csv(io.StringIO("\n".join(body.tolist())), sep="\t", header=None, names=header, dtype=str,
+                       quoting=csv.QUOTE_NONE, na_filter=False, engine="c")
+    return pd.DataFrame({c: rows[c].astype(STRING).str.strip() for c in REQUIRED})
+
+
+def _valid(values: pd.Series, pattern: str) -> pd.Series:
+    """``values`` where they match ``pattern`` in full, else missing (as arrow strings: vectorised)."""
+    values = values.astype(STRING)
+    return values.where(values.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool))
+
+
+def _number(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(values).astype("float64")
 
 
 def _clock(values: pd.Series) -> pd.Series:
     """``H:MM:SS`` -> seconds of the day (NaN when unparseable)."""
-    parts = values.str.extract(r"^(\d{1,2}):([0-5]\d):([0-5]\d)$").astype(float)
-    seconds = parts[0] * 3600 + parts[1] * 60 + parts[2]
-    return seconds.where(parts[0] < 24)
+    values = _valid(values, r"([01]?\d|2[0-3]):[0-5]\d:[0-5]\d")
+    return (_number(values.str.slice(0, -6)) * 3600 + _number(values.str.slice(-5, -3)) * 60
+            + _number(values.str.slice(-2)))
 
 
 def _day(values: pd.Series) -> pd.Series:
     """``YYMMDD`` -> the date (19YY for YY >= 50, else 20YY; NaT when unparseable)."""
-    parts = values.str.extract(r"^(\d\d)(\d\d)(\d\d)$").astype(float)
-    year = np.where(parts[0] >= 50, 1900, 2000) + parts[0]
-    return pd.to_datetime(pd.DataFrame({"year": year, "month": parts[1], "day": parts[2]}), errors="coerce")
+    values = _valid(values, r"\d{6}")
+    yy = _number(values.str.slice(0, 2))
+    parts = {"year": np.where(yy >= 50, 1900, 2000) + yy, "month": _number(values.str.slice(2, 4)),
+             "day": _number(values.str.slice(4, 6))}
+    return pd.to_datetime(pd.DataFrame(parts, index=values.index), errors="coerce")
+
+
+def _integer(values: pd.Series) -> pd.Series:
+    """Whole numbers (NaN when not one)."""
+    return _number(_valid(values, r"-?\d+"))
 
 
 def _clean(raw: pd.DataFrame, quality: DataQuality) -> pd.DataFrame:
     """Parsed, dated and checked calls that asked for an agent; every drop counted."""
-    phantom = raw["outcome"] == "PHANTOM"
+    phantom = (raw["outcome"] == "PHANTOM").to_numpy(dtype=bool)
     quality.drop(PHANTOM, phantom.sum())
     rows = raw[~phantom]
-    unknown = ~rows["outcome"].isin(OUTCOMES)
+    unknown = ~rows["outcome"].isin(OUTCOMES).to_numpy(dtype=bool)
     for value, n in rows.loc[unknown, "outcome"].value_counts().items():
         quality.drop(f"unknown outcome {value!r} (expected AGENT, HANG or PHANTOM)", n)
     rows = rows[~unknown]
 
-    calls = pd.DataFrame({"ticket_id": rows["vru+line"] + "/" + rows["call_id"], "type": rows["type"],
-                          "outcome": rows["outcome"], "server": rows["server"]}, index=rows.index)
-    bad = pd.Series(False, index=rows.index)
-    checks = [("date", _day(rows["date"]), "unparseable date (expected YYMMDD)"),
-              ("priority", pd.to_numeric(rows["priority"].where(rows["priority"].isin(["0", "1", "2"]))),
+    calls = pd.DataFrame({"ticket_id": (rows["vru+line"] + "/" + rows["call_id"]).astype(str),
+                          "type": rows["type"].astype(str).replace("", np.nan), "outcome": rows["outcome"].astype(str),
+                          "server": rows["server"].astype(str)}, index=rows.index)
+    parsed = [("vru+line", rows["vru+line"].where(rows["vru+line"] != ""), "missing vru+line"),
+              ("call_id", rows["call_id"].where(rows["call_id"] != ""), "missing call_id"),
+              ("date", _day(rows["date"]), "unparseable date (expected YYMMDD)"),
+              ("priority", _integer(rows["priority"]).where(rows["priority"].isin(["0", "1", "2"])),
                "priority not 0, 1 or 2")]
-    checks += [(c, _clock(rows[c]), f"unparseable {c} (expected H:MM:SS)") for c in STAMPS]
-    checks += [(c, pd.to_numeric(rows[c].where(rows[c].str.fullmatch(r"-?\d+"))), f"unparseable {c} (expected "
-                                                                                     f"whole seconds)")
-               for c in DURATIONS]
-    checks += [(c, rows[c], f"missing {c}") for c in ("vru+line", "call_id")]
-    for column, values, reason in checks:
-        failed = ~bad & (values.isna() | (values == "") if values.dtype == object else values.isna())
+    parsed += [(c, _clock(rows[c]), f"unparseable {c} (expected H:MM:SS)") for c in STAMPS]
+    parsed += [(c, _integer(rows[c]), f"unparseable {c} (expected whole seconds)") for c in DURATIONS]
+    bad = np.zeros(len(rows), dtype=bool)
+    for column, values, reason in parsed:
+        failed = ~bad & values.isna().to_numpy(dtype=bool)
         quality.drop(reason, failed.sum())
         bad |= failed
-        calls[column] = values
+        if column not in ("vru+line", "call_id"):
+            calls[column] = values
     calls = calls[~bad]
     duplicate = calls["ticket_id"].duplicated()
     quality.drop(DUPLICATE, duplicate.sum())
@@ -214,12 +244,12 @@ def _clean(raw: pd.DataFrame, quality: DataQuality) -> pd.DataFrame:
         quality.drop(f"negative {column}", negative.sum())
         calls = calls[~negative]
     calls = calls.copy()
+    raw = raw.loc[calls.index].astype(str)
 
     # "0:00:00" = stage not reached (see the module's docstring), then the stamps in order with midnight wraps
-    raw_q = raw.loc[calls.index, ["q_start", "q_exit"]]
-    raw_s = raw.loc[calls.index, ["ser_start", "ser_exit"]]
-    no_queue = ((raw_q == MIDNIGHT).all(axis=1) & (calls["q_time"] == 0)
-                & (raw.loc[calls.index, "vru_exit"] != MIDNIGHT))
+    raw_q = raw[["q_start", "q_exit"]]
+    raw_s = raw[["ser_start", "ser_exit"]]
+    no_queue = (raw_q == MIDNIGHT).all(axis=1) & (calls["q_time"] == 0) & (raw["vru_exit"] != MIDNIGHT)
     before_service = calls["q_exit"].where(~no_queue, calls["vru_exit"])
     at_midnight = (before_service >= DAY - JITTER) | (before_service <= JITTER)
     served = calls["outcome"] == "AGENT"
@@ -241,7 +271,8 @@ def _clean(raw: pd.DataFrame, quality: DataQuality) -> pd.DataFrame:
     midnight = calls["date"].to_numpy(dtype="datetime64[ns]")
     for column in STAMPS:
         clock = calls[column]
-        days += (clock - previous < WRAP).astype(int)
+        step = clock - previous
+        days += (step < WRAP).astype(int) - (step > DAY + WRAP).astype(int)  # wraps, and jitter back over midnight
         seconds = (clock + days * DAY).to_numpy()
         calls[column + "_at"] = midnight + pd.to_timedelta(seconds, unit="s").to_numpy()
         previous = clock.fillna(previous)
@@ -276,9 +307,11 @@ def _tables(calls: pd.DataFrame, quality: DataQuality) -> tuple[pd.DataFrame, pd
     negative_vru = calls["vru_time"] < 0
     quality.repair(NEGATIVE_VRU, negative_vru.sum())
     vru_entry = vru_entry.mask(negative_vru, calls["vru_exit_at"])
-    vru_entry = vru_entry.mask(vru_entry > created, created)  # a service moved back may start inside the VRU
+    inside = vru_entry > created  # a service moved back to before the VRU entry
+    quality.repair(VRU_AFTER_START, inside.sum())
+    vru_entry = vru_entry.mask(inside, created)
 
-    server = calls["server"].where(calls["server"] != "NO_SERVER")
+    server = calls["server"].where(~calls["server"].isin(["NO_SERVER", ""]))
     quality.repair(NO_SERVER, (served & server.isna()).sum())
     zero = served & (calls["ser_time"] == 0) & (calls["ser_exit_at"] == calls["ser_start_at"])
     quality.repair(ZERO_SERVICE, zero.sum())

@@ -151,8 +151,8 @@ class DurationFitter:
             return {"kind": self.family_, "mean": mean, "cv": sd / mean}
         return {"kind": "weibull", "shape": math.exp(self._theta[0]), "scale": math.exp(self._theta[1])}
 
-    def empirical_distribution(self) -> dict:
-        """Kaplan–Meier quantiles as an empirical spec.
+    def empirical_distribution(self, probabilities=KM_PROBABILITIES) -> dict:
+        """Kaplan–Meier quantiles (at ``probabilities``, which include 0 and 1) as an empirical spec.
 
         Where censoring leaves the Kaplan–Meier estimate short of 1 (durations longer than anything
         followed up), the missing upper quantiles come from the fitted family, never below the largest
@@ -161,7 +161,7 @@ class DurationFitter:
         x, cdf = kaplan_meier(self._x, self._c)
         tail = _frozen(self.family_, self._theta)
         quantiles = {}
-        for p in KM_PROBABILITIES:
+        for p in probabilities:
             if p == 0:
                 quantiles[0.0] = round(float(x[0]), 1)
             elif p > cdf[-1] or p == 1:

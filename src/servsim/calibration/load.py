@@ -7,7 +7,7 @@ from pathlib import Path
 from ..errors import ServsimError
 from .quality import ImportResult
 
-FORMATS = ("servicenow", "tickets", "events")
+FORMATS = ("servicenow", "callcentre", "tickets", "events")
 
 
 def import_log(path: str | Path, format: str, mapping: str | Path | None = None) -> ImportResult:
@@ -16,6 +16,10 @@ def import_log(path: str | Path, format: str, mapping: str | Path | None = None)
         from .servicenow import import_servicenow
 
         return import_servicenow(path)
+    if format == "callcentre":
+        from .callcentre import import_callcentre
+
+        return import_callcentre(path)
     if format not in FORMATS:
         raise ServsimError(f"unknown format {format!r}; expected one of: {', '.join(FORMATS)}")
     if mapping is None:

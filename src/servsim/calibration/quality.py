@@ -52,6 +52,7 @@ class ImportResult:
     events: pd.DataFrame
     quality: DataQuality
     export_end: pd.Timestamp  # the last time the export saw; tickets open then are censored
+    kind: str = "tickets"     # "calls" for call-by-call logs, whose events carry real service starts and ends
 
     def as_of(self, cut: pd.Timestamp) -> ImportResult:
         """The export as it would have looked at ``cut``: tickets created before it, later times missing, and
@@ -69,4 +70,4 @@ class ImportResult:
                 known = events[events["ended_at"].notna()].groupby(events["ticket_id"].astype(str))[column].max()
                 ids = tickets["ticket_id"].astype(str)
                 tickets[column] = ids.map(known).fillna(0).astype(np.int64).to_numpy()
-        return ImportResult(tickets.reset_index(drop=True), events.reset_index(drop=True), self.quality, cut)
+        return ImportResult(tickets.reset_index(drop=True), events.reset_index(drop=True), self.quality, cut, self.kind)

@@ -1,0 +1,186 @@
+"""Calibrating a call centre from a call-by-call log (queue entry, service start and end, abandonment, agent).
+
+Unlike a ticket export, a call log separates waiting from work, so every number of the model is identified:
+
+- **demand**: calls asking for an agent per hour of the week, the mix of call types and customer priorities;
+- **service time** per call type, from the agents' service durations;
+- **patience** per call type and priority, fitted with right-censoring: a caller who hung up after waiting
+  ``w`` shows a patience of ``w``; a caller served after waiting ``w`` had a patience longer than ``w``;
+- **teams**: agents who take almost only one call type, and take almost all of it, form that type's desk
+  (in the October 1999 log, the internet desk); everyone else is the general team;
+- **staffing**: who was on duty per interval (``staffing.sessions``), as the average week's shifts and as
+  the dated roster of the window (``Calibration.roster``) that a staffing backtest replays;
+- the queue serves high-priority callers first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ServsimError
+from ..scenario import scenario_from_dict
+from .build import Calibration, StageFit, _fit, _shares, _slug
+from .fitting import ArrivalFitter
+from .quality import ImportResult
+from .staffing import dated_roster, sessions, weekly_shifts
+
+SPECIALIST = 0.9       # an agent whose calls are at least this share of one type specialises in it
+DESK_SHARE = 0.8       # a type whose calls are at least this share served by its specialists gets its own desk
+GAP_MIN = 30.0         # idle minutes between two calls beyond which an agent is taken to be off duty
+MIN_CALL = 1 / 60      # minutes: the log counts whole seconds; a 0 s service or wait is taken as 1 s
+GENERAL = "agents"
+# call logs are large and uncensored in service: quantiles fine enough that the table keeps the sample's mean
+FINE = np.round(np.concatenate([np.linspace(0, 0.99, 100), [0.995, 0.999, 1.0]]), 3)
+
+
+def is_call_log(result: ImportResult) -> bool:
+    """Whether ``result`` came from a call-by-call log (its events carry real service starts and ends)."""
+    return result.kind == "calls"
+
+
+def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+                    name: str = "calibrated", interval_min: int = 30, gap_min: float = GAP_MIN) -> Calibration:
+    """A call-centre scenario fitted on the calls of ``[start, end)`` (default: the whole log, whole weeks).
+
+    ``interval_min`` is the roster's interval (15, 30 or 60 minutes); ``gap_min`` the idle time after which an
+    agent counts as off duty.
+    """
+    if interval_min not in (15, 30, 60):
+        raise ServsimError(f"interval_min must be 15, 30 or 60 minutes, got {interval_min}")
+    t = result.tickets
+    first = pd.Timestamp(start) if start is not None else t["created_at"].min().normalize()
+    last = pd.Timestamp(end) if end is not None else t["created_at"].max()
+    weeks = int((last - first).days // 7)
+    if weeks < 1:
+        raise ServsimError(f"{result.quality.source}: call-centre calibration needs at least one whole week; "
+                           f"{first:%Y-%m-%d} to {last:%Y-%m-%d} has none")
+    end = first + pd.Timedelta(days=7 * weeks)
+    calls = t[(t["created_at"] >= first) & (t["created_at"] < end)].reset_index(drop=True)
+    if len(calls) < 100:
+        raise ServsimError(f"{result.quality.source}: only {len(calls)} calls between {first} and {end}")
+    notes: list[str] = []
+    types = calls["category"].astype("string").fillna("unknown").map(_slug)
+    priority = calls["priority"].astype("string").fillna("regular")
+    served = calls["first_response_at"].notna().to_numpy()
+    abandoned = calls["abandoned_at"].notna().to_numpy()
+    wait = np.where(served, _minutes(calls["first_response_at"] - calls["created_at"]),
+                    _minutes(calls["abandoned_at"] - calls["created_at"]))
+    service = _minutes(calls["resolved_at"] - calls["first_response_at"])
+
+    team_of = _teams(calls["server"].astype("string"), types, served)
+    desks = sorted(set(team_of.values()) - {GENERAL})
+    type_team = {ty: (f"{ty}_desk" if f"{ty}_desk" in desks else GENERAL) for ty in sorted(types.unique())}
+    if desks:
+        notes.append("own desks for call types served almost only by their specialists: " + ", ".join(
+            f"{d} ({sum(v == d for v in team_of.values())} agents)" for d in desks))
+
+    fits: list[StageFit] = []
+    ticket_types, routing = {}, []
+    pooled_service = _fit("all", "service", None, np.maximum(service[served], MIN_CALL),
+                          np.zeros(served.sum(), bool), None, notes, FINE, MIN_CALL)
+    for ty in sorted(types.unique()):
+        rows = (types == ty).to_numpy()
+        fit = _fit(ty, "service", None, np.maximum(service[rows & served], MIN_CALL),
+                   np.zeros((rows & served).sum(), bool), pooled_service, notes, FINE, MIN_CALL)
+        fits.append(fit)
+        stage = "service" if type_team[ty] == GENERAL else f"service_{ty}"
+        ticket_types[ty] = {"category": ty, "entry": stage, "steps": {stage: {"work": fit.spec, "next": "resolve"}}}
+        routing.append({"ticket_type": ty, "calls": int(rows.sum()), "served": int((rows & served).sum()),
+                        "abandoned": int((rows & abandoned).sum()), "team": type_team[ty],
+                        "mean_service_min": float(np.nanmean(service[rows & served])) if (rows & served).any() else
+                        float("nan")})
+
+    patience, patience_fits = _patience(types, priority, wait, served, abandoned, notes)
+    fits += patience_fits
+
+    arrivals = ArrivalFitter().fit(calls["created_at"], start=first, end=end)
+    work = result.events.dropna(subset=["resource", "started_at", "ended_at"])
+    stretches = sessions(work["resource"], work["started_at"], work["ended_at"], gap_min)
+    roster = dated_roster(stretches, team_of, first, end, interval_min, default_team=GENERAL)
+    shifts = weekly_shifts(roster, first)
+    skills = {team: [ty for ty, tm in type_team.items() if tm == team] for team in set(type_team.values())}
+    teams = {team: {"skills": skills[team], "shifts": shifts.get(team) or {}} for team in sorted(skills)}
+    empty = [team for team, spec in teams.items() if not spec["shifts"]]
+    if empty:
+        raise ServsimError(f"{result.quality.source}: nobody of team(s) {empty} was seen working between "
+                           f"{first:%Y-%m-%d} and {end:%Y-%m-%d}; check the log's server column")
+    notes.append(f"staffing: agents on duty from their calls (idle gaps up to {gap_min:g} min count as on duty), "
+                 f"averaged per hour of the week into shifts; the dated roster per {interval_min} min is in "
+                 "roster.csv")
+    data = {
+        "version": 1, "name": name,
+        "description": f"Call centre calibrated on {len(calls):,} calls asking for an agent, "
+                       f"{first:%Y-%m-%d} to {end:%Y-%m-%d}.",
+        "clock": {"start": first.strftime("%Y-%m-%d %H:%M"), "horizon": f"{weeks}w", "warmup": "1d"},
+        "demand": {"channels": {"phone": {"rate": f"{arrivals.weekly_rate_:.6g}/week",
+                                          "profile": {"hour_of_week": [round(float(x), 4) for x in
+                                                                       _monday_first(arrivals.profile_)]},
+                                          **patience}},
+                   "mix": {"ticket_types": _shares(types), "priorities": _shares(priority)}},
+        "teams": teams,
+        "stages": {("service" if team == GENERAL else f"service_{team.removesuffix('_desk')}"):
+                   {"team": team, "first_response": True} for team in teams},
+        "ticket_types": ticket_types,
+        "priorities": {p: {"first_response": "1min", "resolution": "1h"}
+                       for p in sorted(set(priority), key=lambda p: p != "high")},
+        "policies": {"queue": "priority", "dispatch": "skills", "sla_pauses_while_waiting_for_customer": False},
+    }
+    scenario = scenario_from_dict(data, source=f"calibration of {result.quality.source}")
+    staffing = roster.assign(hour_of_week=(roster["start"].dt.day_of_week * 24 + roster["start"].dt.hour))
+    staffing = (staffing.groupby(["team", "hour_of_week"])["headcount"].mean().rename("active_people")
+                .reset_index().rename(columns={"team": "pool"}))
+    drift = pd.DataFrame({"week": range(weeks), "tickets": arrivals.weekly_counts_})
+    return Calibration(scenario, data, fits, arrivals, pd.DataFrame(routing), staffing, (first, end), drift,
+                       pd.DataFrame(columns=["from_team", "to_team", "handovers", "share"]),
+                       {str(c): _slug(c) for c in calls["category"].astype("string").fillna("unknown").unique()},
+                       {"phone": "phone"}, notes, roster, team_of)
+
+
+def _minutes(delta: pd.Series) -> np.ndarray:
+    return delta.dt.total_seconds().to_numpy() / 60.0
+
+
+def _monday_first(profile: np.ndarray) -> np.ndarray:
+    return np.asarray(profile, float)  # ArrivalFitter's slots are already Monday 00:00 first
+
+
+def _teams(server: pd.Series, types: pd.Series, served: np.ndarray) -> dict[str, str]:
+    """Agent -> team: a type's desk for its specialists where they take at least ``DESK_SHARE`` of it."""
+    frame = pd.DataFrame({"server": server[served], "type": types[served]}).dropna()
+    counts = pd.crosstab(frame["server"], frame["type"])
+    share = counts.div(counts.sum(axis=1), axis=0)
+    speciality = share.idxmax(axis=1)[share.max(axis=1) >= SPECIALIST]
+    team_of = {str(a): GENERAL for a in counts.index}
+    for ty in counts.columns:
+        own = speciality[speciality == ty].index
+        if len(own) and counts.loc[own, ty].sum() >= DESK_SHARE * counts[ty].sum():
+            team_of.update({str(a): f"{ty}_desk" for a in own})
+    return team_of
+
+
+def _patience(types: pd.Series, priority: pd.Series, wait: np.ndarray, served: np.ndarray, abandoned: np.ndarray,
+              notes: list[str]) -> tuple[dict, list[StageFit]]:
+    """Patience per type and priority (right-censored at the waits of served callers), falling back to the
+    type's, then to all callers' where a cell has too few abandonments."""
+    waited = (abandoned | (served & (wait > 0))) & ~np.isnan(wait)
+    values, censored = np.maximum(wait, MIN_CALL), served
+    pooled = _fit("all", "patience", None, values[waited], censored[waited], None, notes, FINE, MIN_CALL)
+    fits, table = [pooled], {}
+    by_type: dict[str, dict] = {}
+    for ty in sorted(types.unique()):
+        rows = waited & (types == ty).to_numpy()
+        if (rows & abandoned).sum() >= 30:
+            fit = _fit(ty, "patience", None, values[rows], censored[rows], pooled, notes, FINE, MIN_CALL)
+            fits.append(fit)
+            by_type[ty] = fit.spec
+        for p in sorted(priority.unique()):
+            cell = rows & (priority == p).to_numpy()
+            if (cell & abandoned).sum() >= 30:
+                fit = _fit(ty, "patience", p, values[cell], censored[cell], pooled, notes, FINE, MIN_CALL)
+                fits.append(fit)
+                table.setdefault(ty, {})[p] = fit.spec
+    spec: dict = {"patience": pooled.spec}
+    if table or by_type:
+        spec["patience_by"] = {k: v for k, v in (("by_type", by_type), ("by_type_and_priority", table)) if v}
+    return spec, fits

@@ -1,0 +1,94 @@
+"""Who was on duty, from the work a log shows: on-duty sessions per person, a dated roster per team and
+interval, and the average week as weekly shifts.
+
+A log never records log-ins, only work. A person is taken to be on duty from the start of a piece of work to
+its end, and through idle gaps shorter than ``gap_min`` between two pieces (waiting for the next call is
+part of a shift; a longer silence is a break or the end of the shift). Logs that record only completions
+(instants) count a person in every interval in which they completed something.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+WEEK_MIN = 10080
+
+
+def sessions(resource: pd.Series, start: pd.Series, end: pd.Series, gap_min: float) -> pd.DataFrame:
+    """On-duty stretches (``resource, start, end``): each person's work intervals joined across idle gaps
+    shorter than ``gap_min`` minutes."""
+    frame = pd.DataFrame({"resource": resource.astype("string"), "start": pd.to_datetime(start),
+                          "end": pd.to_datetime(end)}).dropna()
+    frame = frame[frame["end"] >= frame["start"]].sort_values(["resource", "start"], kind="stable")
+    # a new session where the person changes or the gap since the latest end so far is too long
+    latest = frame.groupby("resource", sort=False)["end"].cummax().groupby(frame["resource"], sort=False).shift()
+    gap = (frame["start"] - latest).dt.total_seconds() / 60.0
+    new = latest.isna() | (gap > gap_min)
+    block = new.cumsum()
+    return (frame.groupby(block, sort=False)
+            .agg(resource=("resource", "first"), start=("start", "min"), end=("end", "max"))
+            .reset_index(drop=True))
+
+
+def dated_roster(stretches: pd.DataFrame, team_of: dict[str, str], start: pd.Timestamp, end: pd.Timestamp,
+                 interval_min: int, instants: bool = False, default_team: str = "agents") -> pd.DataFrame:
+    """Headcount per team and interval of ``[start, end)`` (rows ``team, start, end, headcount``).
+
+    The headcount is the time-average number of people on duty in the interval, rounded; with ``instants``
+    (completion-only logs) it is the number of distinct people who did something in it.
+    """
+    n_cells = int((end - start).total_seconds() // 60 // interval_min)
+    edges = start + pd.to_timedelta(np.arange(n_cells + 1) * interval_min, unit="min")
+    rows = []
+    teams = np.array([team_of.get(r, default_team) for r in stretches["resource"].astype(str)], dtype=object)
+    for team in sorted(set(teams) | set(team_of.values())):
+        own = stretches[teams == team]
+        lo = (own["start"] - start).dt.total_seconds().to_numpy() / 60.0
+        hi = (own["end"] - start).dt.total_seconds().to_numpy() / 60.0
+        if instants:
+            counts = np.zeros(n_cells)
+            for person in own["resource"].unique():
+                mine = (own["resource"] == person).to_numpy()
+                cells = np.unique(np.floor(lo[mine] / interval_min).astype(int))
+                cells = cells[(cells >= 0) & (cells < n_cells)]
+                counts[cells] += 1
+        else:
+            # minutes on duty per cell: clip every stretch to every cell it overlaps, via cumulative coverage
+            grid = np.arange(n_cells + 1) * float(interval_min)
+            covered = np.array([np.clip(np.minimum(hi, g) - lo, 0.0, None).sum() for g in grid])
+            counts = np.diff(covered) / interval_min
+        rows.append(pd.DataFrame({"team": team, "start": edges[:-1], "end": edges[1:],
+                                  "headcount": np.rint(counts).astype(int)}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["team", "start", "end", "headcount"])
+
+
+def weekly_shifts(roster: pd.DataFrame, week_start: pd.Timestamp) -> dict[str, dict[str, dict]]:
+    """The average week of a dated roster as weekly shifts per team: for each day, one shift per run of hours
+    with the same (rounded mean) headcount, e.g. ``Mon 08:00-12:00 x 5``."""
+    from ..scenario.model import WEEKDAYS
+
+    out: dict[str, dict[str, dict]] = {}
+    for team, rows in roster.groupby("team", sort=True):
+        minutes = (rows["start"] - week_start).dt.total_seconds().to_numpy() / 60.0
+        hour = ((minutes % WEEK_MIN) // 60).astype(int)
+        length = (rows["end"] - rows["start"]).dt.total_seconds().to_numpy() / 60.0
+        person_min = np.bincount(hour, weights=rows["headcount"].to_numpy() * length, minlength=168)
+        covered = np.bincount(hour, weights=length, minlength=168)
+        level = np.rint(np.divide(person_min, covered, out=np.zeros(168), where=covered > 0)).astype(int)
+        weekday0 = week_start.weekday()
+        shifts = {}
+        for d in range(7):
+            day = WEEKDAYS[(weekday0 + d) % 7]
+            h = 0
+            while h < 24:
+                n = level[d * 24 + h]
+                stop = h + 1
+                while stop < 24 and level[d * 24 + stop] == n:
+                    stop += 1
+                if n > 0:
+                    shifts[f"{day.lower()}_{h:02d}"] = {"days": day, "start": f"{h:02d}:00", "end": f"{stop:02d}:00",
+                                                        "headcount": int(n)}
+                h = stop
+        out[str(team)] = shifts
+    return out

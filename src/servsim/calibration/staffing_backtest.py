@@ -1,0 +1,175 @@
+"""Staffing backtest of a call centre: calibrate on the weeks before a cut-off, replay the test period's actual
+calls and actual roster, and compare per (day, hour) what callers got — abandonment, service level, P(wait),
+mean wait — with what happened, next to two baselines computed on the same inputs: the analytic Erlang A
+model (M/M/n+M) per team and hour, and the naive "same weekday and hour, averaged over the training weeks"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..erlang import erlang_a
+from ..errors import ServsimError
+from ..scenario import Scenario, scenario_from_dict
+from ..simulate import SimulationResult, simulate
+from .build import Calibration
+from .calls import GAP_MIN, calibrate_calls
+from .quality import ImportResult
+from .staffing import dated_roster, sessions
+
+KPIS = {"abandonment": "abandoned", "service_level_20s": "within 20 s", "service_level_60s": "within 60 s",
+        "p_wait": "waited at all", "mean_wait_min": "mean wait (min)"}
+COLUMNS = ("simulated", "erlang_a", "naive")
+
+
+@dataclass
+class StaffingBacktest:
+    """Per-cell KPIs of the test period: actual, simulated (mean over replications), Erlang A and naive."""
+
+    calibration: Calibration
+    scenario: Scenario                 # the calibrated model set up for the test period (actual roster)
+    cells: pd.DataFrame                # one row per (day, hour) cell: offered calls, agents, KPI columns
+    table: pd.DataFrame                # per KPI: MAE of each column against actual, and a verdict
+    runs: list[SimulationResult] = field(repr=False, default_factory=list)
+
+    def summary(self) -> str:
+        lines = [f"Staffing backtest, {len(self.cells)} hourly cells with enough calls "
+                 f"(mean absolute error against actual; lower is better)"]
+        for row in self.table.itertuples():
+            lines.append(f"  {KPIS[row.kpi]:<18} simulated {row.simulated:7.4f}   Erlang A {row.erlang_a:7.4f}   "
+                         f"naive {row.naive:7.4f}   {row.verdict}")
+        return "\n".join(lines)
+
+
+def per_call(tickets: pd.DataFrame) -> pd.DataFrame:
+    """Each call's hour cell, wait (minutes, to service or to hanging up) and outcome."""
+    created = pd.to_datetime(tickets["created_at"])
+    answered = pd.to_datetime(tickets["first_response_at"])
+    gone = pd.to_datetime(tickets["abandoned_at"])
+    wait = (answered.fillna(gone) - created).dt.total_seconds().to_numpy() / 60.0
+    return pd.DataFrame({"cell": created.dt.floor("h"), "served": answered.notna().to_numpy(),
+                         "abandoned": gone.notna().to_numpy() & answered.isna().to_numpy(), "wait": wait})
+
+
+def cell_kpis(calls: pd.DataFrame) -> pd.DataFrame:
+    """Per hour cell: offered calls and the KPIs (shares of offered calls; waits of all offered calls)."""
+    c = calls.assign(sl20=calls["served"] & (calls["wait"] <= 20 / 60 + 1e-9),
+                     sl60=calls["served"] & (calls["wait"] <= 1.0 + 1e-9), waited=calls["wait"] > 1e-9)
+    g = c.groupby("cell")
+    return pd.DataFrame({"offered": g.size(), "abandonment": g["abandoned"].mean(),
+                         "service_level_20s": g["sl20"].mean(), "service_level_60s": g["sl60"].mean(),
+                         "p_wait": g["waited"].mean(), "mean_wait_min": g["wait"].mean()})
+
+
+def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, test_until: str | pd.Timestamp | None
+                      = None, history_weeks: int | None = None, replications: int = 10, seed: int = 0,
+                      min_calls: int = 20, interval_min: int = 30) -> StaffingBacktest:
+    """Calibrate on calls before ``train_until`` and replay ``[train_until, test_until)`` with its actual calls
+    and roster; cells (hours) with fewer than ``min_calls`` offered calls are left out of the errors."""
+    cut = pd.Timestamp(train_until)
+    end = pd.Timestamp(test_until) if test_until is not None else result.export_end.ceil("D")
+    if end <= cut:
+        raise ServsimError(f"test_until ({end}) must be after train_until ({cut})")
+    if replications < 1:
+        raise ServsimError(f"replications must be at least 1, got {replications}")
+    t = result.tickets
+    start = cut - pd.Timedelta(weeks=history_weeks) if history_weeks else t["created_at"].min().normalize()
+    cal = calibrate_calls(result.as_of(cut), start=start, end=cut, name="staffing-backtest",
+                          interval_min=interval_min)
+
+    test = t[(t["created_at"] >= cut) & (t["created_at"] < end)]
+    work = result.events.dropna(subset=["resource", "started_at", "ended_at"])
+    work = work[(work["started_at"] >= cut) & (work["started_at"] < end)]
+    roster = dated_roster(sessions(work["resource"], work["started_at"], work["ended_at"], GAP_MIN), cal.team_of,
+                          cut, end, interval_min)
+    roster = roster[roster["team"].isin(list(cal.scenario.teams))]
+    types = test["category"].astype("string").fillna("unknown").map(cal.category_map)
+    largest = max(cal.scenario.demand.mix.ticket_types, key=cal.scenario.demand.mix.ticket_types.get)
+    trace = pd.DataFrame({"created_at": test["created_at"], "channel": "phone",
+                          "ticket_type": types.fillna(largest).to_numpy(),
+                          "priority": test["priority"].astype("string").fillna("regular").to_numpy()})
+    data = cal.scenario.model_dump(mode="json", by_alias=True)
+    data["clock"].update(start=str(cut), horizon=(end - cut).total_seconds() / 60.0, warmup=0.0)
+    data["roster"] = [{**r, "start": str(r["start"]), "end": str(r["end"])} for r in roster.to_dict("records")]
+    scenario = scenario_from_dict(data, source="staffing backtest")
+    runs = [simulate(scenario, seed=seed, replication=r, arrivals=trace) for r in range(replications)]
+
+    actual = cell_kpis(per_call(test))
+    simulated = sum(cell_kpis(per_call(run.tickets))[list(KPIS)].reindex(actual.index) for run in runs) / len(runs)
+    analytic = _erlang_a_cells(cal, t, trace, roster, actual.index)
+    naive = _naive(cal, t, actual.index)
+    cells = actual.rename(columns={k: f"{k}_actual" for k in KPIS})
+    for name, frame in (("simulated", simulated), ("erlang_a", analytic), ("naive", naive)):
+        cells = cells.join(frame[list(KPIS)].rename(columns={k: f"{k}_{name}" for k in KPIS}))
+    cells["agents"] = _agents_per_cell(roster, actual.index)
+    kept = cells[cells["offered"] >= min_calls]
+    rows = []
+    for kpi in KPIS:
+        mae = {col: float((kept[f"{kpi}_{col}"] - kept[f"{kpi}_actual"]).abs().mean()) for col in COLUMNS}
+        gain = 1 - mae["simulated"] / mae["erlang_a"] if mae["erlang_a"] > 0 else float("nan")
+        best = min(mae, key=mae.get)
+        verdict = (f"simulation {100 * gain:.0f}% {'below' if gain >= 0 else 'above'} Erlang A; "
+                   f"{'best of the three' if best == 'simulated' else best.replace('_', ' ') + ' is closer'}")
+        rows.append({"kpi": kpi, **mae, "improvement_vs_erlang_a": gain, "verdict": verdict})
+    return StaffingBacktest(cal, scenario, cells.reset_index(), pd.DataFrame(rows), runs)
+
+
+def _agents_per_cell(roster: pd.DataFrame, cells: pd.Index) -> pd.Series:
+    hours = roster.assign(cell=roster["start"].dt.floor("h"))
+    per_team = hours.groupby(["cell", "team"])["headcount"].mean()  # time-average over the hour's intervals
+    return per_team.groupby("cell").sum().reindex(cells).fillna(0.0)
+
+
+def _erlang_a_cells(cal: Calibration, tickets: pd.DataFrame, trace: pd.DataFrame, roster: pd.DataFrame,
+                    cells: pd.Index) -> pd.DataFrame:
+    """Erlang A per team and hour on the same inputs: the hour's actual calls, the team's mean service time and
+    patience from the training weeks (patience as abandonments / total waiting time, the standard estimator),
+    the hour's mean headcount (interpolated between the neighbouring whole numbers of agents)."""
+    s = cal.scenario
+    team_of_type = {ty: s.stages[tt.entry].team for ty, tt in s.ticket_types.items()}
+    routing = cal.routing.set_index("ticket_type")
+    first, end = cal.window
+    train = tickets[(tickets["created_at"] >= first) & (tickets["created_at"] < end)]
+    train_calls = per_call(train).assign(
+        team=train["category"].astype("string").fillna("unknown").map(cal.category_map).map(team_of_type).to_numpy())
+    hours = roster.assign(cell=roster["start"].dt.floor("h")).groupby(["team", "cell"])["headcount"].mean()
+    arrivals = trace.assign(cell=trace["created_at"].dt.floor("h"), team=trace["ticket_type"].map(team_of_type))
+    out = {kpi: np.zeros(len(cells)) for kpi in KPIS}
+    offered = arrivals.groupby("cell").size().reindex(cells).fillna(0).to_numpy()
+    for team, calls in arrivals.groupby("team"):
+        own = routing[[team_of_type[ty] == team for ty in routing.index] & (routing["served"] > 0).to_numpy()]
+        mean_service = float(np.average(own["mean_service_min"], weights=own["served"]))
+        history = train_calls[train_calls["team"] == team]
+        # abandonments per minute waited; a team whose callers never waited gets a patience of an hour (unknown)
+        waited = float(np.nansum(history["wait"]))
+        patience = waited / max(int(history["abandoned"].sum()), 1) if waited > 0 else 60.0
+        counts = calls.groupby("cell").size().reindex(cells).fillna(0).to_numpy()
+        agents = hours.get(team, pd.Series(dtype=float)).reindex(cells).fillna(0.0).to_numpy()
+        for i, (lam, n) in enumerate(zip(counts / 60.0, agents)):
+            if lam == 0:
+                continue
+            lo, w = int(np.floor(n)), n - np.floor(n)
+            models = [(erlang_a(lam, mean_service, patience, lo), 1 - w)]
+            if w > 0:
+                models.append((erlang_a(lam, mean_service, patience, lo + 1), w))
+            values = {"abandonment": sum(m.abandonment * v for m, v in models),
+                      "service_level_20s": sum(m.service_level(20 / 60) * v for m, v in models),
+                      "service_level_60s": sum(m.service_level(1.0) * v for m, v in models),
+                      "p_wait": sum(m.p_wait * v for m, v in models),
+                      "mean_wait_min": sum(m.mean_wait * v for m, v in models)}
+            for kpi, value in values.items():
+                out[kpi][i] += value * counts[i] / offered[i]  # the hour's KPI weighted over teams by calls
+    return pd.DataFrame(out, index=cells)
+
+
+def _naive(cal: Calibration, tickets: pd.DataFrame, cells: pd.Index) -> pd.DataFrame:
+    """Each cell predicted by the training weeks' calls of the same weekday and hour, pooled."""
+    first, end = cal.window
+    train = tickets[(tickets["created_at"] >= first) & (tickets["created_at"] < end)]
+    calls = per_call(train)
+    calls["slot"] = calls["cell"].dt.day_of_week * 24 + calls["cell"].dt.hour
+    by_slot = cell_kpis(calls.assign(cell=calls["slot"]))
+    slots = pd.Index(cells.day_of_week * 24 + cells.hour)
+    return by_slot.reindex(slots).set_index(cells)

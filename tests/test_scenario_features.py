@@ -61,7 +61,8 @@ def test_roster_replaces_the_weekly_shifts_where_it_covers():
 def test_roster_only_team_and_gap_warning():
     roster = [{"team": "desk", "start": "2026-01-05 08:00", "end": "2026-01-05 12:00", "headcount": 3},
               {"team": "desk", "start": "2026-01-05 13:00", "end": "2026-01-05 17:00", "headcount": 1}]
-    with pytest.warns(ScenarioWarning, match="desk has no row from 2026-01-05 12:00 to 2026-01-05 13:00"):
+    gap = r"desk has 1 stretch\(es\) that no row covers, the first from 2026-01-05 12:00 to 2026-01-05 13:00"
+    with pytest.warns(ScenarioWarning, match=gap):
         scenario = scenario_from_dict(desk(**{"teams.desk.shifts": {}, "roster": roster}))
     hours = staffed(servsim.simulate(scenario, seed=1)) / 60
     assert hours["roster"] == pytest.approx(3 * 4 + 1 * 4)
@@ -86,7 +87,8 @@ def test_bad_roster_rows_are_named(roster, message):
 def test_roster_file_is_read_relative_to_the_scenario(tmp_path):
     (tmp_path / "plans").mkdir()
     (tmp_path / "plans" / "week2.csv").write_text(
-        "team,start,end,headcount\ndesk,2026-01-12 08:00,2026-01-12 09:00,4\ndesk,2026-01-12 09:00,2026-01-12 10:00,2\n")
+        "team,start,end,headcount\n"
+        "desk,2026-01-12 08:00,2026-01-12 09:00,4\ndesk,2026-01-12 09:00,2026-01-12 10:00,2\n")
     (tmp_path / "desk.yaml").write_text(yaml.safe_dump(desk(roster="plans/week2.csv")))
     scenario = servsim.load_scenario(tmp_path / "desk.yaml")
     assert [r.headcount for r in scenario.roster] == [4, 2]
@@ -176,7 +178,8 @@ def test_unchanged_scenarios_draw_the_same_customers():
 
 def test_trace_driven_arrivals_are_the_given_tickets():
     scenario = scenario_from_dict(desk())
-    trace = pd.DataFrame({"created_at": pd.to_datetime(["2026-01-05 09:00:00", "2026-01-05 09:00:30", "2026-01-06 10:00:00"]),
+    created = ["2026-01-05 09:00:00", "2026-01-05 09:00:30", "2026-01-06 10:00:00"]
+    trace = pd.DataFrame({"created_at": pd.to_datetime(created),
                           "channel": "phone", "ticket_type": ["a", "b", "a"], "priority": ["high", "low", "low"]})
     run = servsim.simulate(scenario, seed=1, arrivals=trace)
     assert list(run.tickets["created_at"]) == list(trace["created_at"])

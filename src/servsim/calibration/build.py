@@ -113,7 +113,10 @@ def _slug(label: str) -> str:
 
 def _fit(ttype: str, stage: str, route: str | None, values: np.ndarray, censored: np.ndarray,
          fallback: StageFit | None, notes: list[str], probabilities=KM_PROBABILITIES,
-         min_duration: float = MIN_DURATION) -> StageFit:
+         min_duration: float = MIN_DURATION, mean_tolerance: float | None = None) -> StageFit:
+    """Fit one duration (a family by AIC, or the censored empirical distribution where the family is more than
+    ``KS_TOLERANCE`` away in CDF, or — with ``mean_tolerance`` and no censoring — its mean is that far off the
+    sample's); too few observations borrow ``fallback``."""
     ok = ~np.isnan(values)
     values, censored = values[ok], censored[ok]
     what = f"{ttype}/{stage}" + (f" -> {route}" if route else "")
@@ -126,10 +129,13 @@ def _fit(ttype: str, stage: str, route: str | None, values: np.ndarray, censored
                         fallback.ks, fallback.aic, fallback.spec)
     fitter = DurationFitter(min_duration=min_duration).fit(values, censored)
     spec, family = fitter.distribution(), fitter.family_
-    if fitter.ks_statistic_ > KS_TOLERANCE:
+    mean_off = mean_tolerance is not None and not censored.any() and \
+        abs(fitter.mean_ / values.mean() - 1) > mean_tolerance
+    if fitter.ks_statistic_ > KS_TOLERANCE or mean_off:
         spec = fitter.empirical_distribution(probabilities)
-        notes.append(f"{what}: best family {family} is {fitter.ks_statistic_:.3f} away in CDF "
-                     f"(> {KS_TOLERANCE}); the empirical distribution is used")
+        why = (f"is {fitter.ks_statistic_:.3f} away in CDF (> {KS_TOLERANCE})" if not mean_off else
+               f"has mean {fitter.mean_:.2f} min against the sample's {values.mean():.2f}")
+        notes.append(f"{what}: best family {family} {why}; the empirical distribution is used")
         family = "empirical"
     return StageFit(ttype, stage, route, int(len(values)), int(censored.sum()), family, as_distribution(spec).mean,
                     float(fitter.ks_statistic_), float(fitter.aic_), spec, fitter.qq(QQ_PROBABILITIES))
@@ -150,7 +156,13 @@ def _concurrency(result: ImportResult, measures: pd.DataFrame, column: str, end:
 def calibrate(result: ImportResult, start: datetime | str | None = None, end: datetime | str | None = None,
                    name: str = "calibrated") -> Calibration:
     """Calibrate a baseline scenario on the tickets created in ``[start, end)`` (default: the export's busy
-    period, see :func:`~servsim.calibration.history.active_period`)."""
+    period, see :func:`~servsim.calibration.history.active_period`). A call-by-call log is calibrated as a call
+    centre (:func:`~servsim.calibration.calls.calibrate_calls`)."""
+    if result.kind == "calls":
+        from .calls import calibrate_calls
+
+        return calibrate_calls(result, None if start is None else pd.Timestamp(start),
+                               None if end is None else pd.Timestamp(end), name=name)
     t = result.tickets
     if t["created_at"].notna().sum() == 0:
         raise ServsimError(f"{result.quality.source}: no tickets with a creation time to calibrate on")

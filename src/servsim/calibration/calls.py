@@ -30,6 +30,7 @@ DESK_SHARE = 0.8       # a type whose calls are at least this share served by it
 GAP_MIN = 30.0         # idle minutes between two calls beyond which an agent is taken to be off duty
 MIN_CALL = 1 / 60      # minutes: the log counts whole seconds; a 0 s service or wait is taken as 1 s
 GENERAL = "agents"
+MEAN_TOLERANCE = 0.02  # a service-time family whose mean is further off the sample's gives way to the empirical
 # call logs are large and uncensored in service: quantiles fine enough that the table keeps the sample's mean
 FINE = np.round(np.concatenate([np.linspace(0, 0.99, 100), [0.995, 0.999, 1.0]]), 3)
 
@@ -78,11 +79,11 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
     fits: list[StageFit] = []
     ticket_types, routing = {}, []
     pooled_service = _fit("all", "service", None, np.maximum(service[served], MIN_CALL),
-                          np.zeros(served.sum(), bool), None, notes, FINE, MIN_CALL)
+                          np.zeros(served.sum(), bool), None, notes, FINE, MIN_CALL, MEAN_TOLERANCE)
     for ty in sorted(types.unique()):
         rows = (types == ty).to_numpy()
         fit = _fit(ty, "service", None, np.maximum(service[rows & served], MIN_CALL),
-                   np.zeros((rows & served).sum(), bool), pooled_service, notes, FINE, MIN_CALL)
+                   np.zeros((rows & served).sum(), bool), pooled_service, notes, FINE, MIN_CALL, MEAN_TOLERANCE)
         fits.append(fit)
         stage = "service" if type_team[ty] == GENERAL else f"service_{ty}"
         ticket_types[ty] = {"category": ty, "entry": stage, "steps": {stage: {"work": fit.spec, "next": "resolve"}}}

@@ -11,7 +11,8 @@ FORMATS = ("servicenow", "callcentre", "tickets", "events")
 
 
 def import_log(path: str | Path, format: str, mapping: str | Path | None = None) -> ImportResult:
-    """Import ``path`` as ``format`` (``servicenow``, ``tickets`` or ``events``; the latter two need a mapping)."""
+    """Import ``path`` as ``format`` (``servicenow``, ``callcentre``, ``tickets`` or ``events``; the latter two need
+    a mapping)."""
     if format == "servicenow":
         from .servicenow import import_servicenow
 

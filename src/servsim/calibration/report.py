@@ -14,6 +14,7 @@ from .. import __version__
 from .backtest import Backtest
 from .build import KS_TOLERANCE, Calibration
 from .quality import DataQuality
+from .staffing_backtest import StaffingBacktest
 
 
 class _PlainDumper(yaml.SafeDumper):
@@ -22,6 +23,11 @@ class _PlainDumper(yaml.SafeDumper):
 
     def ignore_aliases(self, data) -> bool:
         return True
+
+    def represent_sequence(self, tag, sequence, flow_style=None):
+        if len(sequence) > 8 and all(isinstance(v, float) for v in sequence):  # a profile: wrapped lines
+            flow_style = True
+        return super().represent_sequence(tag, sequence, flow_style)
 
     def represent_mapping(self, tag, mapping, flow_style=None):
         if mapping and all(isinstance(k, float) for k in mapping):  # a quantile table: one wrapped line
@@ -32,6 +38,22 @@ class _PlainDumper(yaml.SafeDumper):
 def scenario_yaml(cal: Calibration, quality: DataQuality) -> str:
     """The calibrated scenario as YAML, with where each number came from in comments."""
     first, end = cal.window
+    if cal.roster is not None:  # a call log: waiting and work are both in the log
+        assumption = [
+            "# Identified from the log: arrivals per hour of the week, call-type and priority mix, service time per",
+            "# type (agents' service durations), patience per type and priority (right-censored at the waits of",
+            "# served callers), teams (desks of specialists) and the agents on duty (from their calls; the dated",
+            "# roster is in roster.csv). ASSUMED: agents on duty are available between calls (breaks under the idle",
+            "# gap count as duty); the queue serves high priority first; SLA targets are defaults.",
+        ]
+    else:
+        assumption = [
+            "# ASSUMPTION: the log records sojourn times (waiting + work). Each stage's sojourn is used as its work "
+            "and",
+            "# the teams are staffed above their peak concurrency, so the model adds no queueing of its own. Replace",
+            "# headcounts and work times with real ones before trying staffing changes. SLA targets are defaults:",
+            "# the export does not contain them.",
+        ]
     head = [
         f"# Calibrated by servsim {__version__} from {quality.source}",
         f"# {quality.tickets:,} tickets in the export; this scenario is fitted on those created "
@@ -40,10 +62,7 @@ def scenario_yaml(cal: Calibration, quality: DataQuality) -> str:
         "# Durations: per ticket type and stage, exponential/lognormal/gamma/Weibull fitted with right-censoring",
         f"# (tickets still open at the end), chosen by AIC; empirical where the best family's CDF is more than "
         f"{KS_TOLERANCE} away (KS distance).",
-        "# ASSUMPTION: the log records sojourn times (waiting + work). Each stage's sojourn is used as its work and",
-        "# the teams are staffed above their peak concurrency, so the model adds no queueing of its own. Replace",
-        "# headcounts and work times with real ones before trying staffing changes. SLA targets are defaults:",
-        "# the export does not contain them.",
+        *assumption,
     ]
     body = yaml.dump(cal.data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=120)
     fits: dict[tuple[str, str], list] = {}
@@ -92,6 +111,9 @@ def write_calibration(cal: Calibration, quality: DataQuality, out: str | Path) -
     report = out / "calibration.md"
     report.write_text(_markdown(cal, quality), encoding="utf-8")
     written.append(report)
+    if cal.roster is not None:
+        cal.roster.to_csv(out / "roster.csv", index=False, date_format="%Y-%m-%d %H:%M")
+        written.append(out / "roster.csv")
     return written
 
 
@@ -126,7 +148,7 @@ def _markdown(cal: Calibration, quality: DataQuality) -> str:
                   "ticket type (routing table) through one escalated stage; these are the teams behind it.", "",
                   _table(cal.handovers.round(4)), ""]
     drift = cal.drift.assign(week=[f"{first + pd.Timedelta(weeks=int(w)):%Y-%m-%d}" for w in cal.drift["week"]])
-    parts += ["## Durations over the window", "",
+    parts += ["## Durations over the window" if "first_touch" in drift else "## Volume per week", "",
               "Per creation week: tickets, share resolved at the first touch, share resolved within a day. A "
               "drifting desk shows here first; the fits average over the whole window.", "",
               _table(drift.rename(columns={"week": "week of"}).round(3)), ""]
@@ -161,4 +183,20 @@ def write_backtest(bt: Backtest, out: str | Path) -> list[Path]:
         fig.savefig(out / f"{name}.png", dpi=100)
         plt.close(fig)
         written.append(out / f"{name}.png")
+    return written
+
+
+def write_staffing_backtest(bt: StaffingBacktest, out: str | Path) -> list[Path]:
+    """Write staffing_backtest.csv (per KPI), staffing_cells.csv (per hour) and staffing_backtest.md into ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "staffing_backtest.csv", out / "staffing_cells.csv", out / "staffing_backtest.md"]
+    bt.table.to_csv(written[0], index=False)
+    bt.cells.to_csv(written[1], index=False)
+    written[2].write_text("# Staffing backtest\n\nThe test period replayed with its actual calls and its actual roster "
+                          "(agents on duty from the log); per hour, the share of calls abandoned, answered within "
+                          "20 s and 60 s, the share that waited and the mean wait, against actual. Columns: the "
+                          "simulation (mean of replications), the Erlang A model on the same inputs, and the naive "
+                          "average of the same weekday and hour in the training weeks.\n\n```\n" + bt.summary()
+                          + "\n```\n", encoding="utf-8")
     return written

@@ -188,12 +188,13 @@ def _roster_problems(s: Scenario) -> list[tuple[str, str]]:
 
 
 def roster_gaps(s: Scenario) -> list[str]:
-    """Stretches inside a team's roster that no row covers (the team is unstaffed there): worth a warning."""
+    """Per team, the stretches inside its roster that no row covers (nobody on duty there): worth a warning."""
     found = []
     for team in s.teams:
         rows = sorted((r for r in s.roster if r.team == team), key=lambda r: r.start)
-        for a, b in zip(rows, rows[1:]):
-            if b.start > a.end:
-                found.append(f"roster: {team} has no row from {a.end:%Y-%m-%d %H:%M} to {b.start:%Y-%m-%d %H:%M}; "
-                             "nobody is on duty then")
+        gaps = [(a.end, b.start) for a, b in zip(rows, rows[1:]) if b.start > a.end]
+        if gaps:
+            found.append(f"roster: {team} has {len(gaps)} stretch(es) that no row covers, the first from "
+                         f"{gaps[0][0]:%Y-%m-%d %H:%M} to {gaps[0][1]:%Y-%m-%d %H:%M}; nobody is on duty then "
+                         "(rows with headcount 0 say so on purpose)")
     return found

@@ -1,0 +1,149 @@
+"""Call-centre calibration: a simulated call log calibrates back to its own parameters; on the real October 1999
+log the calibrated model answers staffing questions and replays a week with its actual roster."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import servsim
+from helpers import ROOT
+from servsim.calibration.calls import calibrate_calls
+from servsim.calibration.quality import DataQuality, ImportResult
+from servsim.calibration.staffing_backtest import staffing_backtest
+from servsim.scenario import scenario_from_dict
+
+CALL_LOG = ROOT.parent / "shared" / "data" / "callcentre" / "anonbank_october_1999.txt.gz"
+needs_log = pytest.mark.skipif(not CALL_LOG.exists(), reason=f"the real call log is not here ({CALL_LOG.name}); "
+                                                              "it lives in the shared data folder beside the project")
+
+
+def known_centre() -> dict:
+    """Three weeks of a call centre: 7 agents 08:00-20:00, 10 over lunch (a dated roster), two call types."""
+    days = pd.date_range("2026-01-05", periods=21, freq="D")
+    roster = []
+    for day in days:
+        for lo, hi, n in ((8, 12, 7), (12, 14, 10), (14, 20, 7)):
+            roster.append({"team": "agents", "start": str(day + pd.Timedelta(hours=lo)),
+                           "end": str(day + pd.Timedelta(hours=hi)), "headcount": n})
+    daily = [0.0] * 8 + [1.0] * 12 + [0.0] * 4
+    return {
+        "version": 1,
+        "clock": {"start": "2026-01-05 00:00", "horizon": "3w"},
+        "demand": {"channels": {"phone": {"rate": f"{100 * 12 * 7}/week", "profile": {"daily": daily},
+                                          "patience": {"kind": "exponential", "mean": "3min"}}},
+                   "mix": {"ticket_types": {"ps": 0.7, "nw": 0.3}, "priorities": {"high": 0.2, "regular": 0.8}}},
+        "teams": {"agents": {}},
+        "roster": roster,
+        "stages": {"service": {"team": "agents", "first_response": True}},
+        "ticket_types": {t: {"entry": "service", "steps": {"service": {"work": {"kind": "exponential", "mean": m},
+                                                                         "next": "resolve"}}}
+                         for t, m in (("ps", "4min"), ("nw", "2min"))},
+        "priorities": {"high": {"first_response": "1min", "resolution": "1h"},
+                       "regular": {"first_response": "1min", "resolution": "1h"}},
+    }
+
+
+def as_call_log(run: servsim.SimulationResult) -> ImportResult:
+    """A simulated run as an imported call log (the canonical tables, the agent of each call, kind 'calls')."""
+    served = run.events.dropna(subset=["started_at"]).set_index("ticket_id")["resource"]
+    tickets = run.tickets.assign(category=run.tickets["ticket_type"].astype(str),
+                                 server=run.tickets["ticket_id"].map(served).astype("string"))
+    return ImportResult(tickets, run.events, DataQuality("simulated call log"), tickets["created_at"].max(), "calls")
+
+
+@pytest.fixture(scope="module")
+def round_trip():
+    run = servsim.simulate(scenario_from_dict(known_centre()), seed=11)
+    return run, calibrate_calls(as_call_log(run), start=pd.Timestamp("2026-01-05"), end=pd.Timestamp("2026-01-26"))
+
+
+def test_round_trip_recovers_service_times_and_mix(round_trip):
+    run, cal = round_trip
+    fits = cal.fit_table().set_index(["ticket_type", "stage"])
+    for ty, mean in (("ps", 4.0), ("nw", 2.0)):
+        n = int(fits.loc[(ty, "service"), "n"])
+        se = mean / np.sqrt(n)  # exponential: sd = mean
+        assert abs(fits.loc[(ty, "service"), "mean_min"] - mean) < 4 * se, (ty, fits.loc[(ty, "service")])
+    shares = cal.scenario.demand.mix.ticket_types
+    n = len(run.tickets)
+    assert abs(shares["ps"] - 0.7) < 4 * np.sqrt(0.21 / n)
+    assert abs(cal.arrivals.weekly_rate_ - 8400) < 4 * np.sqrt(8400 / 3)
+
+
+def test_round_trip_recovers_patience_where_callers_waited(round_trip):
+    _, cal = round_trip
+    patience = servsim.distributions.as_distribution(cal.scenario.demand.channels["phone"].patience.model_dump(
+        mode="json", by_alias=True))
+    draws = patience.draw(np.random.default_rng(0), 200_000)
+    # the waits seen reach a few minutes: the censored fit must match the exponential's CDF there
+    for t in (0.25, 0.5, 1.0, 2.0):
+        assert np.mean(draws <= t) == pytest.approx(1 - np.exp(-t / 3.0), abs=0.03), t
+
+
+def test_round_trip_recovers_the_roster(round_trip):
+    _, cal = round_trip
+    roster = cal.roster[cal.roster["team"] == "agents"]
+    hour = roster["start"].dt.hour
+    lunch = roster.loc[hour.isin([12, 13]), "headcount"]
+    morning = roster.loc[hour.isin([9, 10]), "headcount"]
+    night = roster.loc[hour.isin([2, 3, 22]), "headcount"]
+    assert lunch.median() == 10 and morning.median() == 7 and night.max() == 0
+    shifts = cal.scenario.teams["agents"].shifts
+    assert max(sh.headcount for sh in shifts.values()) == 10
+
+
+@pytest.fixture(scope="module")
+def october():
+    return servsim.import_log(CALL_LOG, "callcentre")
+
+
+@needs_log
+def test_real_log_calibrates_teams_service_and_patience(october):
+    cal = servsim.calibrate(october, start="1999-10-01", end="1999-10-22")
+    s = cal.scenario
+    assert set(s.teams) == {"agents", "in_desk"}  # the internet desk's specialists (Z2... agents)
+    assert s.teams["in_desk"].skills == ["in"]
+    t = october.tickets
+    window = t[(t["created_at"] >= "1999-10-01") & (t["created_at"] < "1999-10-22")]
+    service = (window["resolved_at"] - window["first_response_at"]).dt.total_seconds() / 60
+    for ty, fit in cal.fit_table().query("stage == 'service' and ticket_type != 'all'").set_index("ticket_type"
+                                                                                                 ).iterrows():
+        sample = service[window["category"].astype(str).str.lower() == ty].dropna()
+        assert fit["mean_min"] == pytest.approx(sample.mean(), rel=0.05), ty  # the table keeps the sample's mean
+    table = s.demand.channels["phone"].patience_by
+    assert set(table.by_type_and_priority["ps"]) == {"high", "regular"}
+    # no agent appears twice at once: the roster never exceeds the agents seen
+    assert cal.roster.groupby("start")["headcount"].sum().max() <= t["server"].nunique()
+
+
+@needs_log
+def test_calibrated_call_centre_answers_staffing_questions(october):
+    cal = servsim.calibrate(october, start="1999-10-01", end="1999-10-22")
+    base = cal.scenario.model_dump(mode="json", by_alias=True)
+    base["clock"]["horizon"] = "1w"
+    results = {}
+    for factor in (0.5, 1.0, 2.0):
+        def scaled(team):
+            return {**team, "shifts": {k: {**sh, "headcount": max(1, round(sh["headcount"] * factor))}
+                                       for k, sh in team["shifts"].items()}}
+
+        data = {**base, "teams": {name: scaled(team) for name, team in base["teams"].items()}}
+        kpis = [servsim.simulate(scenario_from_dict(data), seed=1, replication=r).kpis().overall for r in range(2)]
+        results[factor] = {k: np.mean([x[k] for x in kpis]) for k in ("abandonment_rate", "frt_mean_min")}
+    assert results[0.5]["abandonment_rate"] > 2 * results[1.0]["abandonment_rate"]
+    assert results[1.0]["abandonment_rate"] > 2 * results[2.0]["abandonment_rate"]
+    assert results[0.5]["frt_mean_min"] > results[1.0]["frt_mean_min"] > results[2.0]["frt_mean_min"]
+
+
+@needs_log
+def test_staffing_backtest_of_week_four(october):
+    bt = staffing_backtest(october, "1999-10-22", "1999-10-29", replications=3, seed=1)
+    table = bt.table.set_index("kpi")
+    assert len(bt.cells[bt.cells["offered"] >= 20]) > 80
+    assert len(bt.runs) == 3 and bt.scenario.roster  # the replayed week's roster and the runs come back
+    for kpi in ("abandonment", "service_level_60s"):
+        # the simulation beats the naive weekday-hour average and stays level with Erlang A (see README)
+        assert table.loc[kpi, "simulated"] < table.loc[kpi, "naive"], table
+        assert table.loc[kpi, "simulated"] < 1.15 * table.loc[kpi, "erlang_a"], table

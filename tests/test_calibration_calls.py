@@ -125,7 +125,7 @@ def test_calibrated_call_centre_answers_staffing_questions(october):
     base["clock"]["horizon"] = "1w"
     results = {}
     for factor in (0.5, 1.0, 2.0):
-        def scaled(team):
+        def scaled(team, factor=factor):
             return {**team, "shifts": {k: {**sh, "headcount": max(1, round(sh["headcount"] * factor))}
                                        for k, sh in team["shifts"].items()}}
 

@@ -16,6 +16,7 @@ from servsim.calibration.load import import_log
 from servsim.calibration.quality import DataQuality, ImportResult
 from servsim.cli import main
 from servsim.scenario import scenario_from_dict
+from servsim.simulate import simulate
 
 SAMPLE = ROOT / "calibration" / "sample"
 PRESETS = ROOT / "calibration" / "presets"
@@ -193,3 +194,22 @@ def test_the_export_as_of_a_cut_off_knows_nothing_later():
     assert pd.isna(t.loc["b", "first_response_at"]) and pd.isna(t.loc["b", "resolved_at"])
     assert t.loc["a", "resolved_at"] == ts("2026-03-04") and known.export_end == ts("2026-03-10")
     assert known.events["ended_at"].isna().sum() == 1  # b's second activity was still going on at the cut-off
+
+
+def test_capacity_model_responds_smoothly_to_staffing():
+    """With --capacity a model calibrated on the real ServiceNow log answers a staffing question: fewer people,
+    later answers and resolutions; more people, earlier ones — no cliff set by a constant."""
+    if not SERVICENOW.exists():
+        pytest.skip(f"the real ServiceNow log is not here ({SERVICENOW}); it ships beside the repository")
+    cal = calibrate(import_log(SERVICENOW, "servicenow"), start="2016-04-25", end="2016-05-16", capacity=True)
+    assert set(cal.scenario.teams) == {"desk"} and "assumed" in cal.provenance["ticket_types.*.steps.*_to_*.work"]
+    base = cal.scenario.model_dump(mode="json", by_alias=True)
+    p50 = {}
+    for factor in (0.5, 1.0, 2.0):
+        shifts = {k: {**sh, "headcount": max(1, round(sh["headcount"] * factor))}
+                  for k, sh in base["teams"]["desk"]["shifts"].items()}
+        scenario = scenario_from_dict({**base, "teams": {"desk": {**base["teams"]["desk"], "shifts": shifts}}})
+        runs = [simulate(scenario, seed=1, replication=r).kpis().overall for r in range(2)]
+        p50[factor] = (np.mean([k["frt_p50_min"] for k in runs]), np.mean([k["ttr_p50_min"] for k in runs]))
+    assert p50[0.5][0] > p50[1.0][0] > p50[2.0][0]
+    assert p50[0.5][1] > p50[1.0][1] > p50[2.0][1]

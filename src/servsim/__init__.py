@@ -17,23 +17,24 @@ or calibrate a baseline on a ticket export and check it against what happened ne
     history = servsim.import_log("incident_event_log.zip", "servicenow")
     baseline = servsim.calibrate(history, start="2016-04-25", end="2016-05-16").scenario
     servsim.backtest(history, "2016-05-16", test_until="2016-06-06", history_weeks=3).table
+
+and, for a call centre, replay a week with its actual calls and roster next to the Erlang A model::
+
+    calls = servsim.import_log("anonbank_october_1999.txt.gz", "callcentre")
+    print(servsim.staffing_backtest(calls, "1999-10-22", "1999-10-29").summary())
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("servsim")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
-
-from .calibration.backtest import Backtest, backtest  # noqa: E402
-from .calibration.build import Calibration, calibrate  # noqa: E402
-from .calibration.load import import_log  # noqa: E402
-from .errors import ScenarioError, ServsimError  # noqa: E402
-from .experiment import Experiment, run_experiment, run_sweep  # noqa: E402
-from .kpi import KpiReport, compute_kpis  # noqa: E402
-from .scenario import Scenario, load_scenario  # noqa: E402
-from .simulate import SimulationResult, simulate  # noqa: E402
+from . import erlang
+from .calibration.backtest import Backtest, backtest
+from .calibration.build import Calibration, calibrate
+from .calibration.load import import_log
+from .calibration.staffing_backtest import StaffingBacktest, staffing_backtest
+from .errors import ScenarioError, ServsimError
+from .experiment import Experiment, run_experiment, run_sweep
+from .kpi import KpiReport, compute_kpis
+from .scenario import Scenario, load_scenario
+from .simulate import SimulationResult, simulate
+from .version import __version__ as __version__
 
 __all__ = [
     "Backtest",
@@ -44,12 +45,15 @@ __all__ = [
     "ScenarioError",
     "ServsimError",
     "SimulationResult",
+    "StaffingBacktest",
     "backtest",
     "calibrate",
     "compute_kpis",
+    "erlang",
     "import_log",
     "load_scenario",
     "run_experiment",
     "run_sweep",
     "simulate",
+    "staffing_backtest",
 ]

@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__
 from .errors import ServsimError
+from .version import __version__
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -139,7 +139,8 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     imported = import_log(args.log, args.format, args.mapping)
     print(imported.quality.to_text())
-    cal = calibrate(imported, start=args.start, end=args.end, name=args.name)
+    cal = calibrate(imported, start=args.start, end=args.end, name=args.name, capacity=args.capacity,
+                    utilisation=args.utilisation)
     written = write_calibration(cal, imported.quality, args.out)
     if args.mapping:
         (args.out / "mapping.yaml").write_text(Path(args.mapping).read_text(encoding="utf-8"), encoding="utf-8")
@@ -174,7 +175,8 @@ def _backtest(args: argparse.Namespace) -> int:
                   + " ".join(p.name for p in written))
         return 0
     bt = backtest(imported, args.train_until, replications=args.replications, seed=args.seed,
-                  test_until=args.test_until, history_weeks=args.history_weeks)
+                  test_until=args.test_until, history_weeks=args.history_weeks, capacity=args.capacity,
+                  utilisation=args.utilisation)
     first, end = bt.calibration.window
     print(f"backtest: calibrated on {first:%Y-%m-%d} to {end:%Y-%m-%d}, {args.replications} replications of the "
           "period after it")
@@ -236,6 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="callcentre: a call-by-call log (queue and service times, abandonment, agents)")
         p.add_argument("--mapping", type=Path, help="column mapping (YAML) for --format tickets/events")
         p.add_argument("--out", type=Path, required=name == "calibrate", help="output folder")
+        p.add_argument("--capacity", action="store_true",
+                       help="ticket logs: staff a desk with the people the log shows and give every answer and "
+                            "resolution work, so that staffing changes act (call logs always have it)")
+        p.add_argument("--utilisation", type=float, help="with --capacity: the share of staffed time taken by "
+                       "work, which the log cannot show (default 0.6)")
         p.set_defaults(func=func)
     calibrate, backtest = sub.choices["calibrate"], sub.choices["backtest"]
     calibrate.add_argument("--start", help="first day to calibrate on (default: the first whole week)")

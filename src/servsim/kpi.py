@@ -16,6 +16,8 @@ import pandas as pd
 
 from .log import check_schema, to_minutes
 
+QUANTILES = np.linspace(0, 1, 101)  # the probabilities at which distributions of times are summarised (ECDFs)
+
 
 @dataclass
 class KpiContext:

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from . import __version__
 from .engine.calendar import staffed_minutes
 from .engine.compile import compile_scenario
 from .engine.core import run
 from .engine.streams import Streams
 from .log import coded, to_datetimes
 from .scenario import Scenario, scenario_hash
+from .version import __version__
 
 if TYPE_CHECKING:
     from .kpi import KpiReport

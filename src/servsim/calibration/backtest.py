@@ -79,14 +79,16 @@ def _time_left(backlog: pd.DataFrame, history: dict[str, tuple[np.ndarray, np.nd
 
 
 def backtest(result: ImportResult, train_until: datetime | str, replications: int = 10, seed: int = 0,
-             test_until: datetime | str | None = None, history_weeks: int | None = None) -> Backtest:
+             test_until: datetime | str | None = None, history_weeks: int | None = None, capacity: bool = False,
+             utilisation: float | None = None) -> Backtest:
     """Calibrate on tickets created before ``train_until``; simulate ``[train_until, test_until)``.
 
     The simulated period starts from the tickets actually open at the cut-off, each in the stage it was in and
     with the time it has left there drawn given the time it has already spent (``_time_left``), and runs with
     the actual arrival volume of the test period (the calibrated rates scaled to it); both sides are censored
     at ``test_until`` alike. ``history_weeks`` calibrates on only the weeks just before the cut-off
-    (default: all history).
+    (default: all history). With ``capacity`` (see :func:`~servsim.calibration.build.calibrate`) the model's
+    desk keeps the weekly staffing of the training weeks.
     """
     cut = pd.Timestamp(train_until)
     end = pd.Timestamp(test_until) if test_until is not None else result.export_end.floor("D")
@@ -97,7 +99,7 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
         raise ServsimError(f"replications must be at least 1, got {replications}")
     start = None if history_weeks is None else cut - pd.Timedelta(weeks=history_weeks)
     known = result.as_of(cut)  # calibration and the backlog see only what was known at the cut-off
-    cal = calibrate(known, start=start, end=cut, name="backtest")
+    cal = calibrate(known, start=start, end=cut, name="backtest", capacity=capacity, utilisation=utilisation)
     t = result.tickets
     horizon = (end - cut).total_seconds() / 60.0
     actual_new = int(((t["created_at"] >= cut) & (t["created_at"] < end)).sum())
@@ -122,12 +124,12 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
     })
     keep = backlog["priority"].isin(list(base.priorities)).to_numpy()
     backlog, open_at_cut = backlog[keep], open_at_cut[keep]
-    # the skeleton's teams are sized to add no queueing: make room for the backlog too
-    extra = len(backlog)
-    teams = {name: team.model_copy(update={"shifts": {
-        k: sh.model_copy(update={"headcount": sh.headcount + extra}) for k, sh in team.shifts.items()}})
-        for name, team in base.teams.items()}
-    scenario = scenario.model_copy(update={"teams": teams})
+    if not cal.provenance:  # the sojourn-only skeleton's teams are sized to add no queueing: room for the backlog
+        extra = len(backlog)
+        teams = {name: team.model_copy(update={"shifts": {
+            k: sh.model_copy(update={"headcount": sh.headcount + extra}) for k, sh in team.shifts.items()}})
+            for name, team in base.teams.items()}
+        scenario = scenario.model_copy(update={"teams": teams})
 
     targets = {p: (v.first_response, v.resolution) for p, v in base.priorities.items()}
     ctx = KpiContext(window_start=cut, window_end=end, targets=targets, backlog_step_min=1440.0)

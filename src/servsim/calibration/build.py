@@ -36,6 +36,7 @@ from ..distributions import as_distribution
 from ..errors import ServsimError
 from ..log import to_minutes
 from ..scenario import Scenario, scenario_from_dict
+from .capacity import DEFAULT_UTILISATION, add_capacity
 from .fitting import KM_PROBABILITIES, ArrivalFitter, CalibrationError, CompetingRisksFitter, DurationFitter
 from .history import (
     ACTIVE_SHARE,
@@ -93,6 +94,7 @@ class Calibration:
     notes: list[str] = field(default_factory=list)
     roster: pd.DataFrame | None = None  # dated headcount per team and interval seen in the window (team, start, ...)
     team_of: dict[str, str] = field(default_factory=dict)  # person in the log -> team
+    provenance: dict[str, str] = field(default_factory=dict)  # field path -> identified / assumed, and why
 
     def fit_table(self) -> pd.DataFrame:
         return pd.DataFrame([{k: v for k, v in f.__dict__.items() if k not in ("spec", "qq")} for f in self.fits])
@@ -154,10 +156,17 @@ def _concurrency(result: ImportResult, measures: pd.DataFrame, column: str, end:
 
 
 def calibrate(result: ImportResult, start: datetime | str | None = None, end: datetime | str | None = None,
-                   name: str = "calibrated") -> Calibration:
+              name: str = "calibrated", utilisation: float | None = None, capacity: bool = False) -> Calibration:
     """Calibrate a baseline scenario on the tickets created in ``[start, end)`` (default: the export's busy
     period, see :func:`~servsim.calibration.history.active_period`). A call-by-call log is calibrated as a call
-    centre (:func:`~servsim.calibration.calls.calibrate_calls`)."""
+    centre (:func:`~servsim.calibration.calls.calibrate_calls`).
+
+    With ``capacity=True`` and a log that names who did what, the team is staffed as the log shows and each
+    answer and resolution needs work from it (:mod:`~servsim.calibration.capacity`): the model answers staffing
+    questions; ``utilisation`` (default 0.6) is the share of staffed time that work is assumed to take.
+    Otherwise the sojourn-only skeleton (every stage's sojourn is work, teams sized to add no queueing), which
+    reproduces history best but does not respond to staffing.
+    """
     if result.kind == "calls":
         from .calls import calibrate_calls
 
@@ -244,15 +253,22 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     }
     used = {s for tt in ticket_types.values() for s in tt["steps"]}
     data["stages"] = {k: v for k, v in data["stages"].items() if k in used}
-    scenario = scenario_from_dict(data, source=f"calibration of {result.quality.source}")
     staffing = inferred_staffing(result, first, end)
+    provenance = {}
+    if capacity and not staffing.empty:
+        provenance = add_capacity(data, staffing, _pieces(measures), weeks, utilisation or DEFAULT_UTILISATION,
+                                  notes)
+    else:
+        notes.append(("the log names no resources: no staffing can be inferred" if capacity else
+                      "sojourn-only model (--capacity not asked for)") + ": the teams are sized above the peak "
+                     "number of tickets in each stage, so staffing what-ifs mean nothing")
+    scenario = scenario_from_dict(data, source=f"calibration of {result.quality.source}")
     if not staffing.empty:
         people = float(staffing.groupby("hour_of_week")["active_people"].sum().mean())
         held = mean_open_tickets(t, first, end) / max(people, 1e-9)
         notes.append(f"on average {held:,.0f} tickets are open per person active in an hour ({people:.1f} people "
                      "active per hour of the week): people hold many tickets at once, so a ticket's time in a stage "
-                     "is mostly waiting and the log cannot split it into queueing and work — hence the model's "
-                     "sojourn-as-work assumption")
+                     "is mostly waiting: the model keeps each sojourn as a delay and adds the work on top")
     category_map = {str(c): _slug(ty) for c, ty in zip(tw["category"].astype("string").fillna("unknown"), types)}
     channel_map = {str(c): _slug(ch) for c, ch in zip(tw["channel"].astype("string").fillna("unknown"), channels)}
     created_min = to_minutes(tw["created_at"], first)
@@ -266,7 +282,26 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
                      "as it is now")
     handovers = escalation_paths(result, tw["ticket_id"])
     return Calibration(scenario, data, fits, arrivals, pd.DataFrame(routing_rows), staffing, (first, end), drift,
-                       handovers, category_map, channel_map, notes)
+                       handovers, category_map, channel_map, notes, provenance=provenance)
+
+
+def _pieces(measures: pd.DataFrame) -> dict[tuple[str, str], tuple[int, float]]:
+    """Per ``(stage, route target)``: tickets that went that way (answered, or resolved/handed to the customer)
+    and their median time in the stage, minutes — how the capacity model shares the work among its pieces."""
+    path = measures["path"].to_numpy()
+    waited = measures["wait"].to_numpy() > 0
+    out = {}
+    for k in PATHS:
+        rows = path == k
+        if rows.any():
+            out[("pickup", k)] = (int(rows.sum()), float(np.median(measures["frt"].to_numpy()[rows])))
+    done = measures["resolved"].to_numpy()
+    for stage in ("handling", "escalated"):
+        on = path == stage
+        for target, rows in (("resolve", on & ~waited & done), ("wait_customer", on & waited)):
+            if rows.any():
+                out[(stage, target)] = (int(rows.sum()), float(np.median(measures["handling"].to_numpy()[rows])))
+    return out
 
 
 def _ticket_type(slug: str, in_type: np.ndarray, measures: pd.DataFrame, samples: list, pooled: dict,

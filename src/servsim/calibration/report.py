@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .. import __version__
+from ..version import __version__
 from .backtest import Backtest
 from .build import KS_TOLERANCE, Calibration
 from .quality import DataQuality

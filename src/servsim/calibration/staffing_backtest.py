@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..erlang import erlang_a
 from ..errors import ServsimError
@@ -22,6 +23,7 @@ from .staffing import dated_roster, sessions
 KPIS = {"abandonment": "abandoned", "service_level_20s": "within 20 s", "service_level_60s": "within 60 s",
         "p_wait": "waited at all", "mean_wait_min": "mean wait (min)"}
 COLUMNS = ("simulated", "erlang_a", "naive")
+SHARES = ("abandonment", "service_level_20s", "service_level_60s", "p_wait")  # binomial shares of a cell's calls
 
 
 @dataclass
@@ -38,8 +40,9 @@ class StaffingBacktest:
         lines = [f"Staffing backtest, {len(self.cells)} hourly cells with enough calls "
                  f"(mean absolute error against actual; lower is better)"]
         for row in self.table.itertuples():
+            floor = f"{row.noise_floor:7.4f}" if row.noise_floor == row.noise_floor else "      -"
             lines.append(f"  {KPIS[row.kpi]:<18} simulated {row.simulated:7.4f}   Erlang A {row.erlang_a:7.4f}   "
-                         f"naive {row.naive:7.4f}   {row.verdict}")
+                         f"naive {row.naive:7.4f}   noise floor {floor}   {row.verdict}")
         return "\n".join(lines)
 
 
@@ -112,8 +115,20 @@ def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, tes
         best = min(mae, key=mae.get)
         verdict = (f"simulation {100 * gain:.0f}% {'below' if gain >= 0 else 'above'} Erlang A; "
                    f"{'best of the three' if best == 'simulated' else best.replace('_', ' ') + ' is closer'}")
-        rows.append({"kpi": kpi, **mae, "improvement_vs_erlang_a": gain, "verdict": verdict})
+        rows.append({"kpi": kpi, **mae, "noise_floor": _noise_floor(kept, kpi), "improvement_vs_erlang_a": gain,
+                     "verdict": verdict})
     return StaffingBacktest(cal, scenario, cells.reset_index(), pd.DataFrame(rows), runs)
+
+
+def _noise_floor(cells: pd.DataFrame, kpi: str) -> float:
+    """The error even a perfect model would have: the mean absolute deviation of a share observed on the cell's
+    ``offered`` calls from its true value (taken as the simulated one), binomial. NaN for waits."""
+    if kpi not in SHARES:
+        return float("nan")
+    n = cells["offered"].to_numpy().astype(int)
+    p = np.clip(cells[f"{kpi}_simulated"].to_numpy(float), 0.0, 1.0)
+    return float(np.mean([np.sum(stats.binom.pmf(np.arange(k + 1), k, q) * np.abs(np.arange(k + 1) / k - q))
+                          for k, q in zip(n, p)]))
 
 
 def _agents_per_cell(roster: pd.DataFrame, cells: pd.Index) -> pd.Series:

@@ -119,6 +119,8 @@ def run(m: Compiled) -> RawLog:
             n_esc[i] += 1
         team = stage_team[s]
         if team < 0:
+            if stage_fr[s] and fr[i] != fr[i]:  # the reply went out with the work that led here
+                fr[i] = now
             state[i] = WITH_CUSTOMER
             at(work_of[i], customer_replied, i)
             return

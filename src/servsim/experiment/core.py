@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from ..errors import ServsimError
 from ..scenario import Scenario, load_scenario, scenario_hash
+from ..version import __version__
 from .executors import execute
 from .stats import CI_METHOD, paired_differences, summarise
 from .store import ReplicationStore

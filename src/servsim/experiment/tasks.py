@@ -7,12 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from ..kpi import KpiReport
+from ..kpi import QUANTILES, KpiReport
 from ..log import to_minutes
 from ..scenario import scenario_from_dict
 from ..simulate import simulate
-
-QUANTILES = np.linspace(0, 1, 101)
 
 
 def flat_kpis(report: KpiReport) -> dict[str, float]:

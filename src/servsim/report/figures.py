@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..experiment.tasks import QUANTILES
+from ..kpi import QUANTILES
 
 LABELS = {
     "frt_mean_min": "first response, mean (min)", "frt_p90_min": "first response, p90 (min)",

@@ -53,9 +53,8 @@ def problems(s: Scenario) -> list[tuple[str, str]]:
     for name, stage in s.stages.items():
         if stage.team is not None and stage.team not in s.teams:
             out.append((f"stages.{name}.team", f"unknown team {stage.team!r}; {_suggest(stage.team, s.teams)}"))
-        if stage.team is None and (stage.first_response or stage.travel is not None):
-            out.append((f"stages.{name}", "a stage without a team (waiting for the customer) cannot be a "
-                                          "first response or have travel"))
+        if stage.team is None and stage.travel is not None:
+            out.append((f"stages.{name}", "a stage without a team (waiting for the customer) cannot have travel"))
         if isinstance(stage.travel, dict):
             missing = sorted(used_regions - set(stage.travel))
             if missing:

@@ -256,7 +256,8 @@ class Stage(Strict):
     """A step of the flow and who does it; ``team`` absent means the ticket waits for the customer."""
 
     team: str | None = Field(None, description="the team doing the work; absent = waiting for the customer")
-    first_response: bool = Field(False, description="starting this stage is the first human reply")
+    first_response: bool = Field(False, description="starting this stage is the first human reply (for a stage "
+                                                    "without a team: reaching it, e.g. a reply sent with the fix)")
     escalation: bool = Field(False, description="entering this stage counts as an escalation")
     travel: Distribution | dict[str, Distribution] | None = Field(
         None, description="one-way travel time before the work (field visits), or one per region")

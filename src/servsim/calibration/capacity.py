@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import optimize
 
 from ..distributions import as_distribution
 from .staffing import weekly_shifts
@@ -38,7 +39,7 @@ BAND = (0.4, 0.9)
 TEAM = "desk"
 DELAY_STAGES = ("pickup", "first_touch", "handling", "escalated")  # the skeleton's team stages, now delays
 WORKED = ("pickup", "handling", "escalated")  # the delays whose end is an answer or a resolution: work follows
-CAP_MIN = 480.0  # a piece's weight is the median time before it, up to a working day
+CAP_MIN = 480.0  # a piece's weight is the median time before it, and a piece's work, up to a working day
 MAX_SHARE = 0.9  # work takes at most this share of a sojourn's mean; the rest stays a delay
 
 
@@ -95,7 +96,7 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: dict[tuple[str, str
                 # work inside a sojourn is shaped like it (quick tickets take quick work); work after a first
                 # response is counted inside the next stage's sojourn and drawn exponential
                 own = name != "pickup" or target == "first_touch"
-                steps[stage] = {"work": scaled(sojourn, mean / max(as_distribution(sojourn).mean, 1e-9)) if own
+                steps[stage] = {"work": _work_like(sojourn, mean) if own
                                 else {"kind": "exponential", "mean": round(mean, 3)}, "next": target}
             main_stage = f"{name}_to_{main}"
             step["work"] = delays[main_stage]
@@ -119,8 +120,21 @@ def _spent(stage: str, target: str, work: dict, default: float) -> float:
     return work.get((stage, target), default) + work.get(("pickup", stage), default)
 
 
-def scaled(spec: dict, factor: float) -> dict:
-    """The duration ``spec`` times ``factor`` (each quantile), as an empirical quantile table."""
+def _work_like(sojourn: dict, mean: float) -> dict:
+    """A work time shaped like ``sojourn``, with mean ``mean`` and no piece longer than ``CAP_MIN``."""
+    def mean_of(factor: float) -> float:
+        return as_distribution(scaled(sojourn, factor, CAP_MIN)).mean - min(mean, 0.99 * CAP_MIN)
+
+    low = mean / max(as_distribution(sojourn).mean, 1e-9)
+    high = low
+    while mean_of(high) < 0 and high < low * 1e6:
+        high *= 4
+    factor = optimize.brentq(mean_of, low, high, xtol=1e-9 * low) if mean_of(low) < 0 < mean_of(high) else low
+    return scaled(sojourn, factor, CAP_MIN)
+
+
+def scaled(spec: dict, factor: float, cap: float = np.inf) -> dict:
+    """The duration ``spec`` times ``factor`` (each quantile, at most ``cap``), as an empirical quantile table."""
     dist = as_distribution(spec)
     p = np.round(np.linspace(0, 1, 101), 2)
     if spec.get("kind") == "empirical" and spec.get("quantiles"):
@@ -130,4 +144,4 @@ def scaled(spec: dict, factor: float) -> dict:
     else:  # a family: its quantiles from a fixed, seeded sample (a deterministic table)
         q = np.quantile(dist.draw(np.random.default_rng(0), 20_000), p)
     return {"kind": "empirical",
-            "quantiles": {float(k): round(float(v * factor), 3) for k, v in zip(p, q)}}
+            "quantiles": {float(k): round(float(min(v * factor, cap)), 3) for k, v in zip(p, q)}}

@@ -213,3 +213,24 @@ def test_capacity_model_responds_smoothly_to_staffing():
         p50[factor] = (np.mean([k["frt_p50_min"] for k in runs]), np.mean([k["ttr_p50_min"] for k in runs]))
     assert p50[0.5][0] > p50[1.0][0] > p50[2.0][0]
     assert p50[0.5][1] > p50[1.0][1] > p50[2.0][1]
+
+
+def test_a_change_to_an_assumed_number_is_flagged(tmp_path):
+    """The sojourn-only skeleton's headcounts are not staffing seen in the log: changing them gets a warning that
+    says so, and its calibrated file says where every number came from."""
+    cal = calibrate(import_log(SAMPLE / "tickets.csv.gz", "tickets", PRESETS / "servsim-tickets.yaml"))
+    assert cal.scenario.provenance["teams"].startswith("assumed")
+    data = cal.scenario.model_dump(mode="json", by_alias=True)
+    team, shift = "resolvers", next(iter(data["teams"]["resolvers"]["shifts"]))
+    data["teams"][team]["shifts"][shift]["headcount"] += 2
+    data["name"] = "two more"
+    with pytest.warns(servsim.errors.ScenarioWarning,
+                      match=rf"two more change teams\.{team}\.shifts\.{shift}\.headcount, which the baseline did not "
+                            r"measure \(assumed: sized above the peak"):
+        servsim.run_experiment([cal.scenario, scenario_from_dict(data)], replications=2, executor="serial",
+                               progress=False)
+    # a change of a measured number (the arrival rate) passes without a word
+    data = cal.scenario.model_dump(mode="json", by_alias=True)
+    channel = next(iter(data["demand"]["channels"]))
+    data["demand"]["channels"][channel]["rate"] = "100/week"
+    assert servsim.scenario.provenance.assumed_changes(cal.scenario, scenario_from_dict(data)) == {}

@@ -257,7 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    warnings.showwarning = _print_warning  # one readable line, not the warning's source location
     args = build_parser().parse_args(argv)
     if getattr(args, "kpi", "unset") is None:
         args.kpi = ["frt_p90_min", "sla_attainment", "cost_total"]

@@ -17,6 +17,7 @@ from ..log import EVENT_COLUMNS, to_minutes
 from ..scenario import Scenario
 from ..simulate import simulate
 from .build import Calibration, calibrate
+from .capacity import TEAM as CAPACITY_TEAM
 from .fitting import residual_durations
 from .history import ticket_measures
 from .quality import ImportResult
@@ -124,7 +125,7 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
     })
     keep = backlog["priority"].isin(list(base.priorities)).to_numpy()
     backlog, open_at_cut = backlog[keep], open_at_cut[keep]
-    if not cal.provenance:  # the sojourn-only skeleton's teams are sized to add no queueing: room for the backlog
+    if CAPACITY_TEAM not in base.teams:  # the sojourn-only skeleton's teams add no queueing: room for the backlog
         extra = len(backlog)
         teams = {name: team.model_copy(update={"shifts": {
             k: sh.model_copy(update={"headcount": sh.headcount + extra}) for k, sh in team.shifts.items()}})

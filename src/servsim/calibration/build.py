@@ -254,14 +254,20 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     used = {s for tt in ticket_types.values() for s in tt["steps"]}
     data["stages"] = {k: v for k, v in data["stages"].items() if k in used}
     staffing = inferred_staffing(result, first, end)
-    provenance = {}
+    provenance = {"demand": "identified: arrivals per hour of the week and the mix, from the log",
+                  "priorities": "assumed: default SLA targets (the export does not contain them)",
+                  "ticket_types.*.steps.*.next": "identified: ways out of each stage (Aalen-Johansen)"}
     if capacity and not staffing.empty:
-        provenance = add_capacity(data, staffing, _pieces(measures), weeks, utilisation or DEFAULT_UTILISATION,
-                                  notes)
+        provenance.update(add_capacity(data, staffing, _pieces(measures), weeks, utilisation or DEFAULT_UTILISATION,
+                                       notes))
     else:
+        provenance.update({"teams": "assumed: sized above the peak number of open tickets (sojourn-only model), not "
+                                    "staffing seen in the log",
+                           "ticket_types.*.steps.*.work": "identified: sojourns (waiting + work) in the log"})
         notes.append(("the log names no resources: no staffing can be inferred" if capacity else
                       "sojourn-only model (--capacity not asked for)") + ": the teams are sized above the peak "
                      "number of tickets in each stage, so staffing what-ifs mean nothing")
+    data["provenance"] = provenance
     scenario = scenario_from_dict(data, source=f"calibration of {result.quality.source}")
     if not staffing.empty:
         people = float(staffing.groupby("hour_of_week")["active_people"].sum().mean())

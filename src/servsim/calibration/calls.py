@@ -126,6 +126,13 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
         "priorities": {p: {"first_response": "1min", "resolution": "1h"}
                        for p in sorted(set(priority), key=lambda p: p != "high")},
         "policies": {"queue": "priority", "dispatch": "skills", "sla_pauses_while_waiting_for_customer": False},
+        "provenance": {
+            "demand": "identified: calls per hour of the week, mix, patience (censored fit) from the log",
+            "teams": f"identified: agents on duty from their calls (idle gaps up to {gap_min:g} min count as duty)",
+            "ticket_types": "identified: service durations per call type",
+            "policies.queue": "assumed: high priority strictly first (the bank credits 1.5 min of waiting)",
+            "priorities": "assumed: default SLA targets",
+        },
     }
     scenario = scenario_from_dict(data, source=f"calibration of {result.quality.source}")
     staffing = roster.assign(hour_of_week=(roster["start"].dt.day_of_week * 24 + roster["start"].dt.hour))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ServsimError
+from ..errors import ScenarioWarning, ServsimError
 from ..scenario import Scenario, load_scenario, scenario_hash
+from ..scenario.provenance import assumed_changes
 from ..version import __version__
 from .executors import execute
 from .stats import CI_METHOD, paired_differences, summarise
@@ -169,6 +171,7 @@ def run_experiment(
     common_random_numbers : False gives each scenario independent streams (for variance comparisons).
     """
     named = _as_scenarios(scenarios)
+    _warn_assumed(named)
     auto = replications == "auto"
     if not auto and (not isinstance(replications, (int, np.integer)) or replications < 1):
         raise ServsimError(f"replications must be a positive number or 'auto', got {replications!r}")
@@ -213,6 +216,19 @@ def run_experiment(
         target = min(max_replications, max(needed, target + 2))
     ordered = {name: [done[name][r] for r in sorted(done[name])] for name in named}
     return Experiment(named, ordered, seed, computed, reused)
+
+
+def _warn_assumed(named: dict[str, Scenario]) -> None:
+    """Warn once per field when a scenario changes a number its baseline (the first) marks as assumed."""
+    base, *others = named.values()
+    touched: dict[str, tuple[str, list[str]]] = {}
+    for name, scenario in zip(list(named)[1:], others):
+        for path, why in assumed_changes(base, scenario).items():
+            touched.setdefault(path, (why, []))[1].append(name)
+    for path, (why, names) in touched.items():
+        warnings.warn(f"{', '.join(names[:3])}{' ...' if len(names) > 3 else ''} change {path}, which the baseline "
+                      f"did not measure ({why}); the difference is only as good as that assumption",
+                      ScenarioWarning, stacklevel=3)
 
 
 def _replications_needed(done: dict[str, dict[int, dict]], precision: float, kpis: Sequence[str]) -> int:

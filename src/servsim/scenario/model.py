@@ -332,6 +332,10 @@ class Scenario(Strict):
     ticket_types: dict[str, TicketType] = Field(min_length=1)
     priorities: dict[str, Targets] = Field(min_length=1, description="most urgent first; SLA targets each")
     policies: Policies = Field(default_factory=Policies)
+    provenance: dict[str, str] = Field(
+        default_factory=dict, description="where numbers came from: field path (* wildcards) -> 'identified: ...' "
+                                          "or 'assumed: ...'; compare and sweep warn when a change touches an "
+                                          "assumed number")
     roster: list[RosterRow] = Field(
         default_factory=list, description="dated headcount per team (rows team, start, end, headcount, or a CSV/"
                                           "Parquet file of them); from a team's first row to its last it replaces "

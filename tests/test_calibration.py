@@ -147,6 +147,7 @@ def test_servicenow_backtest_against_the_quality_bar(servicenow_backtest):
     errors = table["relative_error"]
     for kpi in ("weekly_volume", "ttr_p90_min", "escalation_rate"):
         assert abs(errors[kpi]) <= 0.15, (kpi, errors[kpi])
+    assert len(servicenow_backtest.runs) == 3  # the simulated ticket logs come back to the caller
     assert abs(errors["ttr_p50_min"]) <= 0.20
     assert abs(errors["backlog_at_horizon"]) <= 0.20
     assert table.loc["ttr_ks_distance", "simulated"] < 0.10
@@ -234,3 +235,29 @@ def test_a_change_to_an_assumed_number_is_flagged(tmp_path):
     channel = next(iter(data["demand"]["channels"]))
     data["demand"]["channels"][channel]["rate"] = "100/week"
     assert servsim.scenario.provenance.assumed_changes(cal.scenario, scenario_from_dict(data)) == {}
+
+
+def test_capacity_model_works_the_hours_people_worked():
+    """Helpdesk log, 2013-04 to 09: with --capacity the simulated work happens when the log's people were active
+    (hour-of-day distribution of work completions within 1 h, Wasserstein, on every weekday with work); the
+    sojourn-only skeleton works around the clock."""
+    log = ROOT.parent / "shared" / "data" / "helpdesk" / "helpdesk.csv.gz"
+    if not log.exists():
+        pytest.skip(f"the Helpdesk event log is not here ({log}); it ships beside the repository")
+    from scipy.stats import wasserstein_distance
+
+    history = import_log(log, "events", PRESETS / "helpdesk-events.yaml")
+    hours = np.arange(24)
+
+    def by_hour(times: pd.Series) -> np.ndarray:
+        return np.bincount(times.dt.hour, minlength=24) / len(times)
+
+    done = history.events.dropna(subset=["resource", "ended_at"])["ended_at"]
+    actual = done[(done >= "2013-04-01") & (done < "2013-09-30")]
+    run = simulate(calibrate(history, start="2013-04-01", end="2013-09-30", capacity=True).scenario, seed=1)
+    simulated = run.events.dropna(subset=["resource", "ended_at"])["ended_at"]
+    for day in range(5):
+        a, s = actual[actual.dt.day_of_week == day], simulated[simulated.dt.day_of_week == day]
+        assert wasserstein_distance(hours, hours, by_hour(a), by_hour(s)) < 1.0, day
+    night = simulated.dt.hour.ge(20) | simulated.dt.hour.lt(8)
+    assert night.mean() < 0.25  # actual: 17%; the skeleton's: 42%

@@ -174,6 +174,20 @@ def _backtest(args: argparse.Namespace) -> int:
             print(f"written to {args.out}/: scenario.yaml calibration.md roster.csv "
                   + " ".join(p.name for p in written))
         return 0
+    if "," in args.train_until:  # several cut-offs: a rolling-origin backtest
+        from .calibration.backtest import rolling_backtest
+
+        weeks = int(args.test_weeks)
+        table = rolling_backtest(imported, args.train_until.split(","), test_weeks=weeks,
+                                 history_weeks=args.history_weeks, replications=args.replications, seed=args.seed,
+                                 capacity=args.capacity)
+        print(f"rolling-origin backtest: relative error of each KPI per cut-off ({weeks} test weeks each)")
+        print(table.to_string(index=False, float_format=lambda v: f"{v:+.1%}"))
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            table.to_csv(args.out / "rolling_backtest.csv", index=False)
+            print(f"written to {args.out}/rolling_backtest.csv")
+        return 0
     bt = backtest(imported, args.train_until, replications=args.replications, seed=args.seed,
                   test_until=args.test_until, history_weeks=args.history_weeks, capacity=args.capacity,
                   utilisation=args.utilisation)
@@ -248,7 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--start", help="first day to calibrate on (default: the first whole week)")
     calibrate.add_argument("--end", help="day after the last one to calibrate on (default: the export's end)")
     calibrate.add_argument("--name", default="calibrated", help="the scenario's name")
-    backtest.add_argument("--train-until", required=True, help="cut-off date: calibrate before, test after")
+    backtest.add_argument("--train-until", required=True, help="cut-off date: calibrate before, test after; several "
+                          "dates separated by commas run a rolling-origin backtest (ticket logs)")
+    backtest.add_argument("--test-weeks", type=int, default=3, help="with several cut-offs: weeks tested after each")
     backtest.add_argument("--test-until", help="end of the test period (default: the export's end)")
     backtest.add_argument("--history-weeks", type=int, help="calibrate on only this many weeks before the cut-off "
                           "(default: all history); shorter follows a desk whose durations drift")

@@ -3,7 +3,7 @@ was actually open at the cut-off, and compare simulated with actual KPIs — how
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -15,7 +15,7 @@ from ..errors import ServsimError
 from ..kpi import KpiContext, compute_kpis
 from ..log import EVENT_COLUMNS, to_minutes
 from ..scenario import Scenario
-from ..simulate import simulate
+from ..simulate import SimulationResult, simulate
 from .build import Calibration, calibrate
 from .capacity import TEAM as CAPACITY_TEAM
 from .fitting import residual_durations
@@ -39,6 +39,7 @@ class Backtest:
     actual_ttr: np.ndarray
     simulated_ttr: np.ndarray
     weekly: pd.DataFrame                # week, actual, simulated
+    runs: list[SimulationResult] = field(repr=False, default_factory=list)  # the simulated ticket logs
 
     def figures(self):
         from ..report.figures import backtest_figures
@@ -159,7 +160,7 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
     weekly = pd.DataFrame({"actual": actual["weekly"],
                            "simulated": pd.concat([s["weekly"] for s in sims], axis=1).mean(axis=1)})
     return Backtest(cal, scenario, pd.DataFrame(rows), actual["backlog"],
-                    pd.concat([s["backlog"] for s in sims], axis=1), actual["ttr"], sim_ttr, weekly)
+                    pd.concat([s["backlog"] for s in sims], axis=1), actual["ttr"], sim_ttr, weekly, runs)
 
 
 def _largest(s: Scenario) -> str:
@@ -184,3 +185,21 @@ def _measure(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -> di
     kpis = {k: report.overall.get(k, np.nan) for k in KPIS}
     kpis["weekly_volume"] = float(weekly.mean()) if weeks else float("nan")
     return {"kpis": kpis, "ttr": ttr[~np.isnan(ttr)], "weekly": weekly, "backlog": report.backlog}
+
+
+def rolling_backtest(result: ImportResult, cutoffs: list[datetime | str], test_weeks: int = 3,
+                     history_weeks: int | None = None, replications: int = 5, seed: int = 0,
+                     capacity: bool = False) -> pd.DataFrame:
+    """Backtests from several cut-offs (rolling origin), each testing the ``test_weeks`` after it: one row per
+    KPI with each cut-off's relative error and their mean, smallest and largest — how much a single cut-off's
+    verdict can be trusted."""
+    if len(cutoffs) < 2:
+        raise ServsimError(f"a rolling-origin backtest needs at least two cut-offs, got {len(cutoffs)}")
+    errors = {}
+    for cut in cutoffs:
+        cut = pd.Timestamp(cut)
+        bt = backtest(result, cut, replications=replications, seed=seed, history_weeks=history_weeks,
+                      test_until=cut + pd.Timedelta(weeks=test_weeks), capacity=capacity)
+        errors[f"{cut:%Y-%m-%d}"] = bt.table.set_index("kpi")["relative_error"]
+    table = pd.DataFrame(errors).dropna(how="all")
+    return table.assign(mean=table.mean(axis=1), smallest=table.min(axis=1), largest=table.max(axis=1)).reset_index()

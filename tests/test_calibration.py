@@ -261,3 +261,16 @@ def test_capacity_model_works_the_hours_people_worked():
         assert wasserstein_distance(hours, hours, by_hour(a), by_hour(s)) < 1.0, day
     night = simulated.dt.hour.ge(20) | simulated.dt.hour.lt(8)
     assert night.mean() < 0.25  # actual: 17%; the skeleton's: 42%
+
+
+def test_rolling_origin_backtest_on_the_sample(tmp_path, capsys):
+    code = main(["backtest", str(SAMPLE / "tickets.csv.gz"), "--format", "tickets", "--mapping",
+                 str(PRESETS / "servsim-tickets.yaml"), "--train-until", "2026-01-26,2026-02-01", "--test-weeks", "2",
+                 "--replications", "1", "--out", str(tmp_path)])
+    assert code == 0
+    table = pd.read_csv(tmp_path / "rolling_backtest.csv").set_index("kpi")
+    assert list(table.columns) == ["2026-01-26", "2026-02-01", "mean", "smallest", "largest"]
+    volume = table.loc["weekly_volume"]
+    assert volume["smallest"] <= volume["mean"] <= volume["largest"]
+    assert abs(volume["mean"]) < 0.1  # the backtest imposes the actual volume
+    assert "rolling-origin backtest" in capsys.readouterr().out

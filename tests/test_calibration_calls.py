@@ -147,3 +147,20 @@ def test_staffing_backtest_of_week_four(october):
         # the simulation beats the naive weekday-hour average and stays level with Erlang A (see README)
         assert table.loc[kpi, "simulated"] < table.loc[kpi, "naive"], table
         assert table.loc[kpi, "simulated"] < 1.15 * table.loc[kpi, "erlang_a"], table
+
+
+def test_round_trip_recovers_a_chat_desks_concurrency():
+    """A chat desk: 4 agents 08:00-20:00 each on up to 3 chats at once; calibrated back, the desk has 4 people on
+    duty at midday and concurrency 3, and the chats' handling time is recovered."""
+    data = known_centre()
+    data["roster"] = [{**row, "headcount": 4} for row in data["roster"]]
+    data["teams"]["agents"]["concurrency"] = 3
+    data["demand"]["channels"]["phone"]["rate"] = f"{60 * 12 * 7}/week"
+    run = servsim.simulate(scenario_from_dict(data), seed=12)
+    cal = calibrate_calls(as_call_log(run), start=pd.Timestamp("2026-01-05"), end=pd.Timestamp("2026-01-26"))
+    assert cal.scenario.teams["agents"].concurrency == 3
+    roster = cal.roster[cal.roster["start"].dt.hour.isin([10, 11, 12, 13])]
+    assert roster["headcount"].median() == 4
+    fits = cal.fit_table().set_index(["ticket_type", "stage"])
+    n = int(fits.loc[("ps", "service"), "n"])
+    assert abs(fits.loc[("ps", "service"), "mean_min"] - 4.0) < 4 * 4.0 / np.sqrt(n)

@@ -137,7 +137,9 @@ def _fit(ttype: str, stage: str, route: str | None, values: np.ndarray, censored
         spec = fitter.empirical_distribution(probabilities)
         why = (f"is {fitter.ks_statistic_:.3f} away in CDF (> {KS_TOLERANCE})" if not mean_off else
                f"has mean {fitter.mean_:.2f} min against the sample's {values.mean():.2f}")
-        notes.append(f"{what}: best family {family} {why}; the empirical distribution is used")
+        if censored.mean() > 0.5:  # the uncensored values are the short ones: a KS distance to them means little
+            why = f"is not checked ({censored.mean():.0%} of the durations are censored)"
+        notes.append(f"{what}: best family {family} {why}; the empirical (Kaplan–Meier) distribution is used")
         family = "empirical"
     return StageFit(ttype, stage, route, int(len(values)), int(censored.sum()), family, as_distribution(spec).mean,
                     float(fitter.ks_statistic_), float(fitter.aic_), spec, fitter.qq(QQ_PROBABILITIES))

@@ -9,7 +9,8 @@ Unlike a ticket export, a call log separates waiting from work, so every number 
 - **teams**: agents who take almost only one call type, and take almost all of it, form that type's desk
   (in the October 1999 log, the internet desk); everyone else is the general team;
 - **staffing**: who was on duty per interval (``staffing.sessions``), as the average week's shifts and as
-  the dated roster of the window (``Calibration.roster``) that a staffing backtest replays;
+  the dated roster of the window (``Calibration.roster``) that a staffing backtest replays; and how many
+  contacts one agent takes at once (``staffing.concurrency``: 1 on a phone line, more on chat);
 - the queue serves high-priority callers first.
 """
 
@@ -23,13 +24,14 @@ from ..scenario import scenario_from_dict
 from .build import Calibration, StageFit, _fit, _shares, _slug
 from .fitting import ArrivalFitter
 from .quality import ImportResult
-from .staffing import dated_roster, sessions, weekly_shifts
+from .staffing import concurrency, dated_roster, sessions, weekly_shifts
 
 SPECIALIST = 0.9       # an agent whose calls are at least this share of one type specialises in it
 DESK_SHARE = 0.8       # a type whose calls are at least this share served by its specialists gets its own desk
 GAP_MIN = 30.0         # idle minutes between two calls beyond which an agent is taken to be off duty
 MIN_CALL = 1 / 60      # minutes: the log counts whole seconds; a 0 s service or wait is taken as 1 s
 GENERAL = "agents"
+MIN_ABANDONED = 30     # hang-ups needed to fit a patience (of all callers, a type, or a type and priority)
 MEAN_TOLERANCE = 0.02  # a service-time family whose mean is further off the sample's gives way to the empirical
 # call logs are large and uncensored in service: quantiles fine enough that the table keeps the sample's mean
 FINE = np.round(np.concatenate([np.linspace(0, 0.99, 100), [0.995, 0.999, 1.0]]), 3)
@@ -100,8 +102,13 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
     stretches = sessions(work["resource"], work["started_at"], work["ended_at"], gap_min)
     roster = dated_roster(stretches, team_of, first, end, interval_min, default_team=GENERAL)
     shifts = weekly_shifts(roster, first)
+    slots = concurrency(work["resource"], work["started_at"], work["ended_at"], team_of, GENERAL)
     skills = {team: [ty for ty, tm in type_team.items() if tm == team] for team in set(type_team.values())}
-    teams = {team: {"skills": skills[team], "shifts": shifts.get(team) or {}} for team in sorted(skills)}
+    teams = {team: {"skills": skills[team], "shifts": shifts.get(team) or {},
+                    **({"concurrency": slots[team]} if slots.get(team, 1) > 1 else {})} for team in sorted(skills)}
+    for team, k in slots.items():
+        if k > 1:
+            notes.append(f"{team}: people work on {k} contacts at once (chat-like); concurrency {k}")
     empty = [team for team, spec in teams.items() if not spec["shifts"]]
     if empty:
         raise ServsimError(f"{result.quality.source}: nobody of team(s) {empty} was seen working between "
@@ -173,18 +180,22 @@ def _patience(types: pd.Series, priority: pd.Series, wait: np.ndarray, served: n
     type's, then to all callers' where a cell has too few abandonments."""
     waited = (abandoned | (served & (wait > 0))) & ~np.isnan(wait)
     values, censored = np.maximum(wait, MIN_CALL), served
+    if (waited & abandoned).sum() < MIN_ABANDONED:
+        notes.append(f"patience: only {int((waited & abandoned).sum())} callers hung up in the queue (need "
+                     f"{MIN_ABANDONED}); the model has no abandonment")
+        return {}, []
     pooled = _fit("all", "patience", None, values[waited], censored[waited], None, notes, FINE, MIN_CALL)
     fits, table = [pooled], {}
     by_type: dict[str, dict] = {}
     for ty in sorted(types.unique()):
         rows = waited & (types == ty).to_numpy()
-        if (rows & abandoned).sum() >= 30:
+        if (rows & abandoned).sum() >= MIN_ABANDONED:
             fit = _fit(ty, "patience", None, values[rows], censored[rows], pooled, notes, FINE, MIN_CALL)
             fits.append(fit)
             by_type[ty] = fit.spec
         for p in sorted(priority.unique()):
             cell = rows & (priority == p).to_numpy()
-            if (cell & abandoned).sum() >= 30:
+            if (cell & abandoned).sum() >= MIN_ABANDONED:
                 fit = _fit(ty, "patience", p, values[cell], censored[cell], pooled, notes, FINE, MIN_CALL)
                 fits.append(fit)
                 table.setdefault(ty, {})[p] = fit.spec

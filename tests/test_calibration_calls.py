@@ -164,3 +164,22 @@ def test_round_trip_recovers_a_chat_desks_concurrency():
     fits = cal.fit_table().set_index(["ticket_type", "stage"])
     n = int(fits.loc[("ps", "service"), "n"])
     assert abs(fits.loc[("ps", "service"), "mean_min"] - 4.0) < 4 * 4.0 / np.sqrt(n)
+
+
+def test_the_call_sample_is_current_and_backtests(tmp_path, capsys):
+    from servsim.calibration.sample import write_call_sample
+    from servsim.cli import main
+
+    shipped = ROOT / "calibration" / "sample" / "calls.txt.gz"
+    path = write_call_sample(ROOT / "scenarios" / "callcentre.yaml", tmp_path)
+    assert path.read_bytes() == shipped.read_bytes(), "calls.txt.gz is stale: regenerate it"
+    code = main(["backtest", str(shipped), "--format", "callcentre", "--train-until", "2026-01-18",
+                 "--test-until", "2026-01-25", "--replications", "2", "--out", str(tmp_path / "bt")])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "staffing backtest" in out and "Erlang A" in out
+    table = pd.read_csv(tmp_path / "bt" / "staffing_backtest.csv").set_index("kpi")
+    # the model is the one that made the log: it is at least as close as the naive weekday-hour average
+    assert table.loc["abandonment", "simulated"] <= table.loc["abandonment", "naive"]
+    for name in ("scenario.yaml", "roster.csv", "staffing_cells.csv", "staffing_backtest.md"):
+        assert (tmp_path / "bt" / name).exists(), name

@@ -183,3 +183,32 @@ def test_the_call_sample_is_current_and_backtests(tmp_path, capsys):
     assert table.loc["abandonment", "simulated"] <= table.loc["abandonment", "naive"]
     for name in ("scenario.yaml", "roster.csv", "staffing_cells.csv", "staffing_backtest.md"):
         assert (tmp_path / "bt" / name).exists(), name
+
+
+SAMPLE_CALLS = ROOT / "calibration" / "sample" / "calls.txt.gz"
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda log: calibrate_calls(log, interval_min=20), "interval_min must be 15, 30 or 60 minutes, got 20"),
+    (lambda log: calibrate_calls(log, start=pd.Timestamp("2026-01-04"), end=pd.Timestamp("2026-01-09")),
+     "call-centre calibration needs at least one whole week; 2026-01-04 to 2026-01-09 has none"),
+    (lambda log: staffing_backtest(log, "2026-01-18", "2026-01-11"),
+     r"test_until \(2026-01-11 00:00:00\) must be after train_until \(2026-01-18 00:00:00\)"),
+    (lambda log: staffing_backtest(log, "2026-01-18", "2026-01-25", replications=0),
+     "replications must be at least 1, got 0"),
+])
+def test_call_calibration_errors_say_what_to_change(call, message):
+    with pytest.raises(servsim.ServsimError, match=message):
+        call(servsim.import_log(SAMPLE_CALLS, "callcentre"))
+
+
+def test_rolling_backtest_and_capacity_errors():
+    from servsim.calibration.backtest import rolling_backtest
+
+    history = servsim.import_log(ROOT / "calibration" / "sample" / "tickets.csv.gz", "tickets",
+                                 ROOT / "calibration" / "presets" / "servsim-tickets.yaml")
+    with pytest.raises(servsim.ServsimError, match="a rolling-origin backtest needs at least two cut-offs, got 1"):
+        rolling_backtest(history, ["2026-01-26"])
+    with pytest.raises(servsim.ServsimError, match=r"--utilisation must be a share of the staffed time in \(0, 1\], "
+                                                   "got 1.5"):
+        servsim.calibrate(history, capacity=True, utilisation=1.5)

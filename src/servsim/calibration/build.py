@@ -169,6 +169,8 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     Otherwise the sojourn-only skeleton (every stage's sojourn is work, teams sized to add no queueing), which
     reproduces history best but does not respond to staffing.
     """
+    if utilisation is not None and not 0 < utilisation <= 1:
+        raise ServsimError(f"--utilisation must be a share of the staffed time in (0, 1], got {utilisation}")
     if result.kind == "calls":
         from .calls import calibrate_calls
 

@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import optimize
 
 from ..distributions import as_distribution
+from ..errors import ServsimError
 from .staffing import weekly_shifts
 
 DEFAULT_UTILISATION = 0.6
@@ -51,8 +52,6 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: dict[tuple[str, str
     how many tickets in the window went that way and their median time in the stage (minutes). Returns the
     provenance of what was added (field path -> identified/assumed and why).
     """
-    if not 0 < utilisation <= 1:
-        raise ValueError(f"utilisation must be in (0, 1], got {utilisation}")
     per_hour = staffing.groupby("hour_of_week")["active_people"].sum().reindex(range(168), fill_value=0.0)
     people_min = float(per_hour.sum()) * 60.0 * weeks
     weight = {key: min(max(median, 1.0), CAP_MIN) for key, (n, median) in pieces.items()}
@@ -72,7 +71,8 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: dict[tuple[str, str
                          "headcount": np.rint(per_hour.to_numpy()).astype(int)})
     shifts = weekly_shifts(week, monday).get(TEAM, {})
     if not shifts:
-        raise ValueError("no one is active in any hour of the window; the log's resources cannot staff a desk")
+        raise ServsimError("no one is active in any hour of the window; the log's resources cannot staff a desk "
+                           "(calibrate without --capacity)")
     data["teams"] = {TEAM: {"shifts": shifts}}
     stages = {name: ({"escalation": True} if name == "escalated" else {}) for name in data["stages"]
               if name in DELAY_STAGES or data["stages"][name].get("team") is None}

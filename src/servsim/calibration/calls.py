@@ -37,11 +37,6 @@ MEAN_TOLERANCE = 0.02  # a service-time family whose mean is further off the sam
 FINE = np.round(np.concatenate([np.linspace(0, 0.99, 100), [0.995, 0.999, 1.0]]), 3)
 
 
-def is_call_log(result: ImportResult) -> bool:
-    """Whether ``result`` came from a call-by-call log (its events carry real service starts and ends)."""
-    return result.kind == "calls"
-
-
 def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
                     name: str = "calibrated", interval_min: int = 30, gap_min: float = GAP_MIN) -> Calibration:
     """A call-centre scenario fitted on the calls of ``[start, end)`` (default: the whole log, whole weeks).
@@ -122,8 +117,8 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
                        f"{first:%Y-%m-%d} to {end:%Y-%m-%d}.",
         "clock": {"start": first.strftime("%Y-%m-%d %H:%M"), "horizon": f"{weeks}w", "warmup": "1d"},
         "demand": {"channels": {"phone": {"rate": f"{arrivals.weekly_rate_:.6g}/week",
-                                          "profile": {"hour_of_week": [round(float(x), 4) for x in
-                                                                       _monday_first(arrivals.profile_)]},
+                                          "profile": {"hour_of_week": [round(float(x), 4)
+                                                                       for x in arrivals.profile_]},
                                           **patience}},
                    "mix": {"ticket_types": _shares(types), "priorities": _shares(priority)}},
         "teams": teams,
@@ -154,10 +149,6 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
 
 def _minutes(delta: pd.Series) -> np.ndarray:
     return delta.dt.total_seconds().to_numpy() / 60.0
-
-
-def _monday_first(profile: np.ndarray) -> np.ndarray:
-    return np.asarray(profile, float)  # ArrivalFitter's slots are already Monday 00:00 first
 
 
 def _teams(server: pd.Series, types: pd.Series, served: np.ndarray) -> dict[str, str]:

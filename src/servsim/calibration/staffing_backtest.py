@@ -20,8 +20,8 @@ from .calls import GAP_MIN, calibrate_calls
 from .quality import ImportResult
 from .staffing import dated_roster, sessions
 
-KPIS = {"abandonment": "abandoned", "service_level_20s": "within 20 s", "service_level_60s": "within 60 s",
-        "p_wait": "waited at all", "mean_wait_min": "mean wait (min)"}
+KPIS = {"abandonment": "abandoned", "service_level_20s": "answered in 20 s", "service_level_60s": "answered in 60 s",
+        "p_wait": "waited at all", "mean_wait_min": "mean wait"}
 COLUMNS = ("simulated", "erlang_a", "naive")
 SHARES = ("abandonment", "service_level_20s", "service_level_60s", "p_wait")  # binomial shares of a cell's calls
 
@@ -35,14 +35,19 @@ class StaffingBacktest:
     cells: pd.DataFrame                # one row per (day, hour) cell: offered calls, agents, KPI columns
     table: pd.DataFrame                # per KPI: MAE of each column against actual, and a verdict
     runs: list[SimulationResult] = field(repr=False, default_factory=list)
+    min_calls: int = 20                # hours with fewer offered calls are left out of the errors
 
     def summary(self) -> str:
-        lines = [f"Staffing backtest, {len(self.cells)} hourly cells with enough calls "
-                 f"(mean absolute error against actual; lower is better)"]
+        """The table in words: each KPI's mean absolute error per hour, in percentage points (shares) or minutes."""
+        lines = [f"Staffing backtest: {len(self.cells[self.cells['offered'] >= self.min_calls])} hours with at least "
+                 f"{self.min_calls} calls; mean absolute error per hour against what callers got (lower is better)",
+                 f"  {'':<19}{'simulation':>11}{'Erlang A':>11}{'naive':>11}{'noise floor':>13}"]
         for row in self.table.itertuples():
-            floor = f"{row.noise_floor:7.4f}" if row.noise_floor == row.noise_floor else "      -"
-            lines.append(f"  {KPIS[row.kpi]:<18} simulated {row.simulated:7.4f}   Erlang A {row.erlang_a:7.4f}   "
-                         f"naive {row.naive:7.4f}   noise floor {floor}   {row.verdict}")
+            unit, scale = ("min", 1.0) if row.kpi == "mean_wait_min" else ("pts", 100.0)
+            values = [f"{getattr(row, c) * scale:>7.1f} {unit}" for c in (*COLUMNS, "noise_floor")]
+            values[-1] = values[-1] if row.noise_floor == row.noise_floor else f"{'-':>11}"
+            lines.append(f"  {KPIS[row.kpi]:<19}{values[0]:>11}{values[1]:>11}{values[2]:>11}{values[3]:>13}   "
+                         f"{row.verdict}")
         return "\n".join(lines)
 
 
@@ -113,11 +118,12 @@ def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, tes
         mae = {col: float((kept[f"{kpi}_{col}"] - kept[f"{kpi}_actual"]).abs().mean()) for col in COLUMNS}
         gain = 1 - mae["simulated"] / mae["erlang_a"] if mae["erlang_a"] > 0 else float("nan")
         best = min(mae, key=mae.get)
-        verdict = (f"simulation {100 * gain:.0f}% {'below' if gain >= 0 else 'above'} Erlang A; "
-                   f"{'best of the three' if best == 'simulated' else best.replace('_', ' ') + ' is closer'}")
+        names = {"simulated": "the simulation", "erlang_a": "Erlang A", "naive": "the naive average"}
+        verdict = (f"simulation {abs(gain):.0%} {'better' if gain >= 0 else 'worse'} than Erlang A; "
+                   f"{names[best]} is closest")
         rows.append({"kpi": kpi, **mae, "noise_floor": _noise_floor(kept, kpi), "improvement_vs_erlang_a": gain,
                      "verdict": verdict})
-    return StaffingBacktest(cal, scenario, cells.reset_index(), pd.DataFrame(rows), runs)
+    return StaffingBacktest(cal, scenario, cells.reset_index(), pd.DataFrame(rows), runs, min_calls)
 
 
 def _noise_floor(cells: pd.DataFrame, kpi: str) -> float:

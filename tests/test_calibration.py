@@ -274,3 +274,16 @@ def test_rolling_origin_backtest_on_the_sample(tmp_path, capsys):
     assert volume["smallest"] <= volume["mean"] <= volume["largest"]
     assert abs(volume["mean"]) < 0.1  # the backtest imposes the actual volume
     assert "rolling-origin backtest" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("start", "end"), [("2013-03-04", "2013-10-07"), ("2012-01-02", "2012-04-02")])
+def test_what_the_builder_writes_always_validates(start, end):
+    """A window whose only way out of handling is to wait for the customer once built a route to a stage it did
+    not define; every calibrated scenario must validate and run, with or without --capacity."""
+    log = ROOT.parent / "shared" / "data" / "helpdesk" / "helpdesk.csv.gz"
+    if not log.exists():
+        pytest.skip(f"the Helpdesk event log is not here ({log}); it ships beside the repository")
+    history = import_log(log, "events", PRESETS / "helpdesk-events.yaml")
+    for capacity in (False, True):
+        scenario = calibrate(history, start=start, end=end, capacity=capacity).scenario
+        assert simulate(scenario, seed=1).kpis().overall["tickets"] > 0

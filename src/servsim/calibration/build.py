@@ -345,7 +345,8 @@ def _ticket_type(slug: str, in_type: np.ndarray, measures: pd.DataFrame, samples
             p_wait = float(waited[on].mean()) if on.any() and ("wait_customer", None) in fit else 0.0
             by_route = {"resolve": fit.get((stage, "resolve")), "wait_customer": fit.get((stage, "wait_customer"))}
             steps[stage] = _routed_step(by_route, {"resolve": 1 - p_wait, "wait_customer": p_wait})
-    if any("wait_customer" in (st["next"] if isinstance(st["next"], dict) else {}) for st in steps.values()):
+    if any("wait_customer" in (st["next"] if isinstance(st["next"], dict) else {st["next"]: 1.0})
+           for st in steps.values()):  # a route to it, the only one (a name) or one of several (a table)
         steps["wait_customer"] = {"work": fit[("wait_customer", None)].spec, "next": "resolve"}
     tt = {"category": slug, "entry": "pickup", "steps": steps}
     if ("closure", None) in fit:

@@ -212,3 +212,10 @@ def test_rolling_backtest_and_capacity_errors():
     with pytest.raises(servsim.ServsimError, match=r"--utilisation must be a share of the staffed time in \(0, 1\], "
                                                    "got 1.5"):
         servsim.calibrate(history, capacity=True, utilisation=1.5)
+
+
+def test_too_few_calls_is_refused_with_the_count():
+    log = servsim.import_log(SAMPLE_CALLS, "callcentre")
+    few = ImportResult(log.tickets.head(50), log.events, log.quality, log.export_end, "calls")
+    with pytest.raises(servsim.ServsimError, match=r"calls.txt.gz: only 50 calls between 2026-01-04"):
+        calibrate_calls(few, start=pd.Timestamp("2026-01-04"), end=pd.Timestamp("2026-01-11"))

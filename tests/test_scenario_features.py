@@ -196,3 +196,13 @@ def test_warning_free_without_roster():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         scenario_from_dict(desk())
+
+
+def test_missing_roster_file_and_arrival_columns_are_named(tmp_path):
+    (tmp_path / "desk.yaml").write_text(yaml.safe_dump(desk(roster="plans/none.csv")))
+    with pytest.raises(servsim.ScenarioError, match=r"desk.yaml: roster: .*none.csv: file not found \(a path is "
+                                                    r"relative to the scenario file\)"):
+        servsim.load_scenario(tmp_path / "desk.yaml")
+    trace = pd.DataFrame({"channel": ["phone"], "ticket_type": ["a"], "priority": ["low"]})
+    with pytest.raises(servsim.ServsimError, match="arrivals: column 'created_at' is missing"):
+        servsim.simulate(scenario_from_dict(desk()), arrivals=trace)

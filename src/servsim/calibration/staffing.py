@@ -3,14 +3,15 @@ interval, and the average week as weekly shifts.
 
 A log never records log-ins, only work. A person is taken to be on duty from the start of a piece of work to
 its end, and through idle gaps shorter than ``gap_min`` between two pieces (waiting for the next call is
-part of a shift; a longer silence is a break or the end of the shift). Logs that record only completions
-(instants) count a person in every interval in which they completed something.
+part of a shift; a longer silence is a break or the end of the shift).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from ..scenario.model import WEEKDAYS
 
 WEEK_MIN = 10080
 
@@ -32,11 +33,10 @@ def sessions(resource: pd.Series, start: pd.Series, end: pd.Series, gap_min: flo
 
 
 def dated_roster(stretches: pd.DataFrame, team_of: dict[str, str], start: pd.Timestamp, end: pd.Timestamp,
-                 interval_min: int, instants: bool = False, default_team: str = "agents") -> pd.DataFrame:
+                 interval_min: int, default_team: str = "agents") -> pd.DataFrame:
     """Headcount per team and interval of ``[start, end)`` (rows ``team, start, end, headcount``).
 
-    The headcount is the time-average number of people on duty in the interval, rounded; with ``instants``
-    (completion-only logs) it is the number of distinct people who did something in it.
+    The headcount is the time-average number of people on duty in the interval, rounded.
     """
     n_cells = int((end - start).total_seconds() // 60 // interval_min)
     edges = start + pd.to_timedelta(np.arange(n_cells + 1) * interval_min, unit="min")
@@ -46,18 +46,10 @@ def dated_roster(stretches: pd.DataFrame, team_of: dict[str, str], start: pd.Tim
         own = stretches[teams == team]
         lo = (own["start"] - start).dt.total_seconds().to_numpy() / 60.0
         hi = (own["end"] - start).dt.total_seconds().to_numpy() / 60.0
-        if instants:
-            counts = np.zeros(n_cells)
-            for person in own["resource"].unique():
-                mine = (own["resource"] == person).to_numpy()
-                cells = np.unique(np.floor(lo[mine] / interval_min).astype(int))
-                cells = cells[(cells >= 0) & (cells < n_cells)]
-                counts[cells] += 1
-        else:
-            # minutes on duty per cell: clip every stretch to every cell it overlaps, via cumulative coverage
-            grid = np.arange(n_cells + 1) * float(interval_min)
-            covered = np.array([np.clip(np.minimum(hi, g) - lo, 0.0, None).sum() for g in grid])
-            counts = np.diff(covered) / interval_min
+        # minutes on duty per cell: clip every stretch to every cell it overlaps, via cumulative coverage
+        grid = np.arange(n_cells + 1) * float(interval_min)
+        covered = np.array([np.clip(np.minimum(hi, g) - lo, 0.0, None).sum() for g in grid])
+        counts = np.diff(covered) / interval_min
         rows.append(pd.DataFrame({"team": team, "start": edges[:-1], "end": edges[1:],
                                   "headcount": np.rint(counts).astype(int)}))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["team", "start", "end", "headcount"])
@@ -66,8 +58,6 @@ def dated_roster(stretches: pd.DataFrame, team_of: dict[str, str], start: pd.Tim
 def weekly_shifts(roster: pd.DataFrame, week_start: pd.Timestamp) -> dict[str, dict[str, dict]]:
     """The average week of a dated roster as weekly shifts per team: for each day, one shift per run of hours
     with the same (rounded mean) headcount, e.g. ``Mon 08:00-12:00 x 5``."""
-    from ..scenario.model import WEEKDAYS
-
     out: dict[str, dict[str, dict]] = {}
     for team, rows in roster.groupby("team", sort=True):
         minutes = (rows["start"] - week_start).dt.total_seconds().to_numpy() / 60.0

@@ -122,26 +122,41 @@ def _spent(stage: str, target: str, work: dict, default: float) -> float:
 
 def _work_like(sojourn: dict, mean: float) -> dict:
     """A work time shaped like ``sojourn``, with mean ``mean`` and no piece longer than ``CAP_MIN``."""
-    def mean_of(factor: float) -> float:
-        return as_distribution(scaled(sojourn, factor, CAP_MIN)).mean - min(mean, 0.99 * CAP_MIN)
+    p, q = _quantiles(sojourn)
+    target = min(mean, 0.99 * CAP_MIN)
+
+    def mean_of(factor: float) -> float:  # the mean of the capped table, as the empirical distribution computes it
+        values = np.array(_times(q, factor, CAP_MIN))
+        return float(np.sum(np.diff(p) * (values[1:] + values[:-1]) / 2)) - target
 
     low = mean / max(as_distribution(sojourn).mean, 1e-9)
     high = low
     while mean_of(high) < 0 and high < low * 1e6:
         high *= 4
     factor = optimize.brentq(mean_of, low, high, xtol=1e-9 * low) if mean_of(low) < 0 < mean_of(high) else low
-    return scaled(sojourn, factor, CAP_MIN)
+    return _table(p, q, factor, CAP_MIN)
 
 
 def scaled(spec: dict, factor: float, cap: float = np.inf) -> dict:
     """The duration ``spec`` times ``factor`` (each quantile, at most ``cap``), as an empirical quantile table."""
+    return _table(*_quantiles(spec), factor, cap)
+
+
+def _quantiles(spec: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities and quantiles of a duration spec: its own table, or a family's from a fixed, seeded sample
+    (a deterministic table)."""
     dist = as_distribution(spec)
-    p = np.round(np.linspace(0, 1, 101), 2)
     if spec.get("kind") == "empirical" and spec.get("quantiles"):
         table = {float(k): v for k, v in dist.quantiles.items()}
         p = np.array(sorted(table))
-        q = np.array([table[k] for k in p])
-    else:  # a family: its quantiles from a fixed, seeded sample (a deterministic table)
-        q = np.quantile(dist.draw(np.random.default_rng(0), 20_000), p)
-    return {"kind": "empirical",
-            "quantiles": {float(k): round(float(min(v * factor, cap)), 3) for k, v in zip(p, q)}}
+        return p, np.array([table[k] for k in p])
+    p = np.round(np.linspace(0, 1, 101), 2)
+    return p, np.quantile(dist.draw(np.random.default_rng(0), 20_000), p)
+
+
+def _times(q: np.ndarray, factor: float, cap: float) -> list[float]:
+    return [round(float(min(v * factor, cap)), 3) for v in q]
+
+
+def _table(p: np.ndarray, q: np.ndarray, factor: float, cap: float) -> dict:
+    return {"kind": "empirical", "quantiles": {float(k): v for k, v in zip(p, _times(q, factor, cap))}}

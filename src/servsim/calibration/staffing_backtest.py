@@ -106,8 +106,12 @@ def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, tes
 
     actual = cell_kpis(per_call(test))
     simulated = sum(cell_kpis(per_call(run.tickets))[list(KPIS)].reindex(actual.index) for run in runs) / len(runs)
-    analytic = _erlang_a_cells(cal, t, trace, roster, actual.index)
-    naive = _naive(cal, t, actual.index)
+    first, train_end = cal.window
+    train = t[(t["created_at"] >= first) & (t["created_at"] < train_end)]
+    train_calls = per_call(train).assign(
+        ticket_type=train["category"].astype("string").fillna("unknown").map(cal.category_map).to_numpy())
+    analytic = _erlang_a_cells(cal, train_calls, trace, roster, actual.index)
+    naive = _naive(train_calls, actual.index)
     cells = actual.rename(columns={k: f"{k}_actual" for k in KPIS})
     for name, frame in (("simulated", simulated), ("erlang_a", analytic), ("naive", naive)):
         cells = cells.join(frame[list(KPIS)].rename(columns={k: f"{k}_{name}" for k in KPIS}))
@@ -143,7 +147,7 @@ def _agents_per_cell(roster: pd.DataFrame, cells: pd.Index) -> pd.Series:
     return per_team.groupby("cell").sum().reindex(cells).fillna(0.0)
 
 
-def _erlang_a_cells(cal: Calibration, tickets: pd.DataFrame, trace: pd.DataFrame, roster: pd.DataFrame,
+def _erlang_a_cells(cal: Calibration, train_calls: pd.DataFrame, trace: pd.DataFrame, roster: pd.DataFrame,
                     cells: pd.Index) -> pd.DataFrame:
     """Erlang A per team and hour on the same inputs: the hour's actual calls, the team's mean service time and
     patience from the training weeks (patience as abandonments / total waiting time, the standard estimator),
@@ -151,10 +155,7 @@ def _erlang_a_cells(cal: Calibration, tickets: pd.DataFrame, trace: pd.DataFrame
     s = cal.scenario
     team_of_type = {ty: s.stages[tt.entry].team for ty, tt in s.ticket_types.items()}
     routing = cal.routing.set_index("ticket_type")
-    first, end = cal.window
-    train = tickets[(tickets["created_at"] >= first) & (tickets["created_at"] < end)]
-    train_calls = per_call(train).assign(
-        team=train["category"].astype("string").fillna("unknown").map(cal.category_map).map(team_of_type).to_numpy())
+    train_team = train_calls["ticket_type"].map(team_of_type)
     hours = roster.assign(cell=roster["start"].dt.floor("h")).groupby(["team", "cell"])["headcount"].mean()
     arrivals = trace.assign(cell=trace["created_at"].dt.floor("h"), team=trace["ticket_type"].map(team_of_type))
     out = {kpi: np.zeros(len(cells)) for kpi in KPIS}
@@ -162,7 +163,7 @@ def _erlang_a_cells(cal: Calibration, tickets: pd.DataFrame, trace: pd.DataFrame
     for team, calls in arrivals.groupby("team"):
         own = routing[[team_of_type[ty] == team for ty in routing.index] & (routing["served"] > 0).to_numpy()]
         mean_service = float(np.average(own["mean_service_min"], weights=own["served"]))
-        history = train_calls[train_calls["team"] == team]
+        history = train_calls[(train_team == team).to_numpy()]
         # abandonments per minute waited; a team whose callers never waited gets a patience of an hour (unknown)
         waited = float(np.nansum(history["wait"]))
         patience = waited / max(int(history["abandoned"].sum()), 1) if waited > 0 else 60.0
@@ -185,12 +186,8 @@ def _erlang_a_cells(cal: Calibration, tickets: pd.DataFrame, trace: pd.DataFrame
     return pd.DataFrame(out, index=cells)
 
 
-def _naive(cal: Calibration, tickets: pd.DataFrame, cells: pd.Index) -> pd.DataFrame:
+def _naive(train_calls: pd.DataFrame, cells: pd.Index) -> pd.DataFrame:
     """Each cell predicted by the training weeks' calls of the same weekday and hour, pooled."""
-    first, end = cal.window
-    train = tickets[(tickets["created_at"] >= first) & (tickets["created_at"] < end)]
-    calls = per_call(train)
-    calls["slot"] = calls["cell"].dt.day_of_week * 24 + calls["cell"].dt.hour
-    by_slot = cell_kpis(calls.assign(cell=calls["slot"]))
+    by_slot = cell_kpis(train_calls.assign(cell=train_calls["cell"].dt.day_of_week * 24 + train_calls["cell"].dt.hour))
     slots = pd.Index(cells.day_of_week * 24 + cells.hour)
     return by_slot.reindex(slots).set_index(cells)

@@ -17,7 +17,6 @@ from ..log import EVENT_COLUMNS, to_minutes
 from ..scenario import Scenario
 from ..simulate import SimulationResult, simulate
 from .build import Calibration, calibrate
-from .capacity import TEAM as CAPACITY_TEAM
 from .fitting import residual_durations
 from .history import ticket_measures
 from .quality import ImportResult
@@ -126,7 +125,7 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
     })
     keep = backlog["priority"].isin(list(base.priorities)).to_numpy()
     backlog, open_at_cut = backlog[keep], open_at_cut[keep]
-    if CAPACITY_TEAM not in base.teams:  # the sojourn-only skeleton's teams add no queueing: room for the backlog
+    if base.provenance.get("teams", "").startswith("assumed"):  # the skeleton adds no queueing: room for the backlog
         extra = len(backlog)
         teams = {name: team.model_copy(update={"shifts": {
             k: sh.model_copy(update={"headcount": sh.headcount + extra}) for k, sh in team.shifts.items()}})

@@ -47,8 +47,11 @@ from .history import (
     inferred_staffing,
     mean_open_tickets,
     monday,
+    ticket_groups,
     ticket_measures,
 )
+from .labels import shares as _shares
+from .labels import slug as _slug
 from .quality import ImportResult
 
 MAX_TYPES = 8             # frequent categories kept as ticket types; the rest become "other"
@@ -106,11 +109,6 @@ def _pool(values: pd.Series, max_kept: int) -> pd.Series:
     share = values.value_counts(normalize=True)
     kept = [str(v) for v in share[share >= MIN_SHARE].index[:max_kept]]
     return values.where(values.isin(kept), "other").astype(str)
-
-
-def _slug(label: str) -> str:
-    out = "".join(c.lower() if c.isalnum() else "_" for c in str(label)).strip("_")
-    return out or "unknown"
 
 
 def _fit(ttype: str, stage: str, route: str | None, values: np.ndarray, censored: np.ndarray,
@@ -262,8 +260,8 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
                   "priorities": "assumed: default SLA targets (the export does not contain them)",
                   "ticket_types.*.steps.*.next": "identified: ways out of each stage (Aalen-Johansen)"}
     if capacity and not staffing.empty:
-        provenance.update(add_capacity(data, staffing, _pieces(measures), weeks, utilisation or DEFAULT_UTILISATION,
-                                       notes))
+        pieces = _pieces(measures, ticket_groups(window_result, end))
+        provenance.update(add_capacity(data, staffing, pieces, weeks, utilisation or DEFAULT_UTILISATION, notes))
     else:
         provenance.update({"teams": "assumed: sized above the peak number of open tickets (sojourn-only model), not "
                                     "staffing seen in the log",
@@ -295,23 +293,28 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
                        handovers, category_map, channel_map, notes, provenance=provenance)
 
 
-def _pieces(measures: pd.DataFrame) -> dict[tuple[str, str], tuple[int, float]]:
-    """Per ``(stage, route target)``: tickets that went that way (answered, or resolved/handed to the customer)
-    and their median time in the stage, minutes — how the capacity model shares the work among its pieces."""
+def _pieces(measures: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """One row per piece of work a ticket needed — its answer (``pickup -> way out``) and its resolution or
+    hand-back to the customer (``handling|escalated -> resolve|wait_customer``) — with the minutes the ticket
+    spent in the stage before it, the group that did it (the one holding the ticket at the answer, or at the
+    resolution) and the group that answered the ticket (``entry_group``): how the capacity model shares the work
+    among teams and keeps who hands over to whom."""
     path = measures["path"].to_numpy()
     waited = measures["wait"].to_numpy() > 0
-    out = {}
+    done = measures["resolved"].to_numpy()
+    entry, final = groups["entry_group"].to_numpy(), groups["final_group"].to_numpy()
+    parts = []
     for k in PATHS:
         rows = path == k
-        if rows.any():
-            out[("pickup", k)] = (int(rows.sum()), float(np.median(measures["frt"].to_numpy()[rows])))
-    done = measures["resolved"].to_numpy()
+        parts.append(pd.DataFrame({"stage": "pickup", "target": k, "minutes": measures["frt"].to_numpy()[rows],
+                                   "group": entry[rows], "entry_group": entry[rows]}))
     for stage in ("handling", "escalated"):
         on = path == stage
         for target, rows in (("resolve", on & ~waited & done), ("wait_customer", on & waited)):
-            if rows.any():
-                out[(stage, target)] = (int(rows.sum()), float(np.median(measures["handling"].to_numpy()[rows])))
-    return out
+            parts.append(pd.DataFrame({"stage": stage, "target": target,
+                                       "minutes": measures["handling"].to_numpy()[rows], "group": final[rows],
+                                       "entry_group": entry[rows]}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _ticket_type(slug: str, in_type: np.ndarray, measures: pd.DataFrame, samples: list, pooled: dict,
@@ -423,14 +426,6 @@ def _routed_step(fits: dict[str, StageFit], shares: dict[str, float]) -> dict:
     if others:
         step["work_by_next"] = others
     return step
-
-
-def _shares(values: pd.Series) -> dict[str, float]:
-    """Shares of labels (a Series of labels), or a Series of weights by label, rounded to sum to exactly 1."""
-    counts = values if pd.api.types.is_numeric_dtype(values) else values.value_counts()
-    shares = (counts / counts.sum()).sort_values(ascending=False).round(6)
-    shares.iloc[0] = round(shares.iloc[0] + 1.0 - shares.sum(), 6)  # the rounded row still sums to 1 (within 1e-6)
-    return {str(k): float(v) for k, v in shares.items()}
 
 
 __all__ = ["Calibration", "CalibrationError", "calibrate"]

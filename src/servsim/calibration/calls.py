@@ -21,8 +21,10 @@ import pandas as pd
 
 from ..errors import ServsimError
 from ..scenario import scenario_from_dict
-from .build import Calibration, StageFit, _fit, _shares, _slug
+from .build import Calibration, StageFit, _fit
 from .fitting import ArrivalFitter
+from .labels import shares as _shares
+from .labels import slug as _slug
 from .quality import ImportResult
 from .staffing import concurrency, dated_roster, sessions, weekly_shifts
 

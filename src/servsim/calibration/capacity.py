@@ -33,6 +33,7 @@ from scipy import optimize
 
 from ..distributions import as_distribution
 from ..errors import ServsimError
+from .labels import shares, slug
 from .staffing import weekly_shifts
 
 DEFAULT_UTILISATION = 0.6
@@ -42,82 +43,201 @@ DELAY_STAGES = ("pickup", "first_touch", "handling", "escalated")  # the skeleto
 WORKED = ("pickup", "handling", "escalated")  # the delays whose end is an answer or a resolution: work follows
 CAP_MIN = 480.0  # a piece's weight is the median time before it, and a piece's work, up to a working day
 MAX_SHARE = 0.9  # work takes at most this share of a sojourn's mean; the rest stays a delay
+MIN_TEAM_SHARE = 0.03  # groups doing less of the work than this are pooled into OTHER
+MAX_TEAMS = 8
+MIN_TEAM_HOURS = 40  # hours of the week with someone on duty (rounded) below which a group is too thin to staff
+OTHER = "other_groups"
+MIN_FIT = 30  # tickets a team answered below which who takes them over follows all teams' hand-overs
 
 
-def add_capacity(data: dict, staffing: pd.DataFrame, pieces: dict[tuple[str, str], tuple[int, float]],
-                 weeks: int, utilisation: float, notes: list[str]) -> dict[str, str]:
-    """Turn the skeleton ``data`` (a scenario mapping, changed in place) into delays plus a staffed ``desk``.
+def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks: int, utilisation: float,
+                 notes: list[str]) -> dict[str, str]:
+    """Turn the skeleton ``data`` (a scenario mapping, changed in place) into delays plus staffed teams.
 
-    ``staffing`` is active people per pool and hour of the week; ``pieces`` gives, per ``(stage, route target)``,
-    how many tickets in the window went that way and their median time in the stage (minutes). Returns the
-    provenance of what was added (field path -> identified/assumed and why).
+    ``staffing`` is active people per pool and hour of the week; ``pieces`` has one row per piece of work in the
+    window (``stage, target, minutes, group, entry_group``: see ``build._pieces``). Returns the provenance of
+    what was added (field path -> identified/assumed and why).
     """
-    per_hour = staffing.groupby("hour_of_week")["active_people"].sum().reindex(range(168), fill_value=0.0)
-    people_min = float(per_hour.sum()) * 60.0 * weeks
-    weight = {key: min(max(median, 1.0), CAP_MIN) for key, (n, median) in pieces.items()}
-    per_weight = utilisation * people_min / max(sum(n * weight[key] for key, (n, _) in pieces.items()), 1e-9)
-    work = {key: w * per_weight for key, w in weight.items()}
-    total = sum(n for n, _ in pieces.values())
-    mean_work = utilisation * people_min / max(total, 1)
-    band = ", ".join(f"{u:.0%}: {u * people_min / max(total, 1):.0f} min" for u in BAND)
-    notes.append(f"capacity: {per_hour.mean():.1f} people active per hour on average ({per_hour.max():.0f} at the "
-                 f"peak); {total:,} answers and resolutions in the window; at an ASSUMED utilisation of "
-                 f"{utilisation:.0%} they take {mean_work:.0f} min of work on average (band {band}), shared by the "
-                 "median time before each kind: " + ", ".join(f"{s} -> {t} {w:.0f} min" for (s, t), w in
-                                                               sorted(work.items())) + "; set it with --utilisation")
-    monday = pd.Timestamp("2024-01-01")  # any Monday: the shifts are a weekly pattern
-    week = pd.DataFrame({"team": TEAM, "start": monday + pd.to_timedelta(np.arange(168), unit="h"),
-                         "end": monday + pd.to_timedelta(np.arange(1, 169), unit="h"),
-                         "headcount": np.rint(per_hour.to_numpy()).astype(int)})
-    shifts = weekly_shifts(week, monday).get(TEAM, {})
-    if not shifts:
-        raise ServsimError("no one is active in any hour of the window; the log's resources cannot staff a desk "
-                           "(calibrate without --capacity)")
-    data["teams"] = {TEAM: {"shifts": shifts}}
+    team_of, fallback = _teams(staffing, pieces, notes)
+    pieces = pieces.assign(team=pieces["group"].map(team_of).fillna(fallback),
+                           entry_team=pieces["entry_group"].map(team_of).fillna(fallback))
+    pool_team = staffing["pool"].astype(str).map(team_of).fillna(fallback)
+    teams, staffed_min = {}, {}
+    for team, rows in staffing.groupby(pool_team.to_numpy()):
+        per_hour = rows.groupby("hour_of_week")["active_people"].sum().reindex(range(168), fill_value=0.0)
+        level = np.rint(per_hour.to_numpy()).astype(int)
+        teams[team] = {"shifts": _shifts(team, level)}
+        staffed_min[team] = float(level.sum()) * 60.0 * weeks
+    kinds = (pieces.groupby(["stage", "target", "team"])["minutes"].agg(["size", "median"])
+             .rename(columns={"size": "n"}).reset_index())
+    kinds["weight"] = kinds["median"].clip(1.0, CAP_MIN)
+    load = (kinds["n"] * kinds["weight"]).groupby(kinds["team"]).sum()
+    kinds["work"] = kinds["weight"] * utilisation * kinds["team"].map(staffed_min) / kinds["team"].map(load)
+    work = {(r.stage, r.target, r.team): float(r.work) for r in kinds.itertuples()}
+    total = int(kinds["n"].sum())
+    mean_work = utilisation * sum(staffed_min.values()) / max(total, 1)
+    people = {team: staffed_min[team] / 60.0 / weeks / 168 for team in teams}
+    band = ", ".join(f"{u:.0%}: {u * sum(staffed_min.values()) / max(total, 1):.0f} min" for u in BAND)
+    notes.append(f"capacity: {len(teams)} team(s), " + ", ".join(f"{t} {n:.1f}" for t, n in people.items()) +
+                 f" people on duty per hour on average; {total:,} answers and resolutions in the window; at an "
+                 f"ASSUMED utilisation of {utilisation:.0%} they take {mean_work:.0f} min of work on average "
+                 f"(band {band}), shared within each team by the median time before each kind of piece; set it "
+                 "with --utilisation")
+    data["teams"] = teams
     stages = {name: ({"escalation": True} if name == "escalated" else {}) for name in data["stages"]
               if name in DELAY_STAGES or data["stages"][name].get("team") is None}
+    split = _Split(kinds, pieces, work, mean_work, len(teams) > 1)
     for tt in data["ticket_types"].values():
         steps = tt["steps"]
         for name in [s for s in steps if s in WORKED]:
-            step = steps[name]
-            route = {step["next"]: 1.0} if isinstance(step["next"], str) else step["next"]
-            main = max(route, key=route.get)
-            delays = {}
-            for target in route:
-                stage = f"{name}_to_{target}"
-                mean = work.get((name, target), mean_work)
-                sojourn = step.get("work_by_next", {}).get(target, step["work"])
-                # the log's first response is the start of the work, except where the first touch resolves the
-                # ticket: there the reply is the fix, logged when the work ends
-                stages[stage] = {"team": TEAM, "first_response": name == "pickup" and target != "first_touch"}
-                share = min(_spent(name, target, work, mean_work) / max(as_distribution(sojourn).mean, 1e-9),
-                            MAX_SHARE)
-                delays[stage] = scaled(sojourn, 1.0 - share)
-                # work inside a sojourn is shaped like it (quick tickets take quick work); work after a first
-                # response is counted inside the next stage's sojourn and drawn exponential
-                own = name != "pickup" or target == "first_touch"
-                steps[stage] = {"work": _work_like(sojourn, mean) if own
-                                else {"kind": "exponential", "mean": round(mean, 3)}, "next": target}
-            main_stage = f"{name}_to_{main}"
-            step["work"] = delays[main_stage]
-            step["next"] = {f"{name}_to_{t}": p for t, p in route.items()} if len(route) > 1 else main_stage
-            others = {k: v for k, v in delays.items() if k != main_stage}
-            step.pop("work_by_next", None)
-            if others:
-                step["work_by_next"] = others
+            split.work_pieces(name, steps, stages)
+        for entry in split.entry_teams:  # who answered a ticket decides who takes it over: L1 -> L2 routes
+            for name in ("handling", "escalated"):
+                if name in steps and f"pickup_to_{name}_by_{entry}" in steps:
+                    steps[f"{name}_from_{entry}"] = split.handed_over(name, steps[name], entry)
+                    stages[f"{name}_from_{entry}"] = dict(stages[name])
+                    steps[f"pickup_to_{name}_by_{entry}"]["next"] = f"{name}_from_{entry}"
     if "first_touch" in stages:
         stages["first_touch"] = {"first_response": True}
+    for name, (team, first_response) in split.work_stages.items():
+        stages[name] = {"team": team, "first_response": first_response}
     data["stages"] = stages
-    return {f"teams.{TEAM}.shifts": "identified: people active per hour of the week in the log",
+    return {"teams": "identified: people active per hour of the week in the log, per group"
+                     + (f" ({', '.join(sorted(teams))})" if len(teams) > 1 else ""),
             "ticket_types.*.steps.*_to_*.work": f"assumed: utilisation {utilisation:.0%} of the staffed time"}
 
 
-def _spent(stage: str, target: str, work: dict, default: float) -> float:
-    """Minutes of work the log counts inside the sojourn of ``stage`` on its way to ``target``: the work that ends
-    it (a fix, or a reply that is the fix) and, after a first response, the work begun at that response."""
-    if stage == "pickup":
-        return work.get(("pickup", target), default) if target == "first_touch" else 0.0
-    return work.get((stage, target), default) + work.get(("pickup", stage), default)
+def _teams(staffing: pd.DataFrame, pieces: pd.DataFrame, notes: list[str]) -> tuple[dict[str, str], str]:
+    """Which group is which team: the groups doing at least ``MIN_TEAM_SHARE`` of the pieces of work (at most
+    ``MAX_TEAMS``) with someone on duty in at least ``MIN_TEAM_HOURS`` hours of the week are teams of their own;
+    the rest are pooled into ``OTHER`` (or, if no one of theirs is ever on duty, into the busiest team). One
+    team, ``TEAM``, where the log names fewer than two such groups. Returns the mapping and the team of a piece
+    whose group is not known."""
+    per_hour = staffing.groupby(["pool", "hour_of_week"])["active_people"].sum()
+    staffed = per_hour[per_hour >= 0.5].groupby(level="pool").size()
+    share = pieces["group"].dropna().astype(str).value_counts(normalize=True)
+    kept = [g for g in share.index if share[g] >= MIN_TEAM_SHARE and staffed.get(g, 0) >= MIN_TEAM_HOURS][:MAX_TEAMS]
+    groups = set(share.index) | set(staffing["pool"].astype(str))
+    if len(kept) < 2:
+        return {g: TEAM for g in groups}, TEAM
+    names: dict[str, str] = {}
+    for g in kept:
+        name = slug(g)
+        names[g] = name if name not in names.values() else f"{name}_{len(names)}"
+    rest = groups - set(kept)
+    pooled_staffed = per_hour[per_hour.index.get_level_values("pool").isin(rest)].groupby(level="hour_of_week").sum()
+    other = OTHER if (pooled_staffed >= 0.5).any() else names[kept[0]]
+    notes.append(f"teams: {len(kept)} groups do {share[kept].sum():.0%} of the work and are teams of their own; "
+                 f"{len(rest)} other groups (" + ", ".join(sorted(rest)[:8]) + (", ..." if len(rest) > 8 else "") +
+                 f") are pooled into {other}")
+    return {**{g: other for g in rest}, **names}, other
+
+
+class _Split:
+    """Splits each routed step ``S -> T`` of the skeleton into a delay and pieces of work ``S_to_T[_by_team]``,
+    each done by the team that did such pieces in the log, in the proportions seen."""
+
+    def __init__(self, kinds: pd.DataFrame, pieces: pd.DataFrame, work: dict, mean_work: float, by_team: bool):
+        self.kinds, self.pieces, self.work, self.mean_work, self.by_team = kinds, pieces, work, mean_work, by_team
+        self.work_stages: dict[str, tuple[str, bool]] = {}
+        answered = pieces[pieces["stage"] == "pickup"]["team"].value_counts()
+        self.entry_teams = [t for t in answered.index if answered[t] >= MIN_FIT] if by_team else []
+
+    def teams(self, stage: str, target: str, rows: pd.DataFrame | None = None) -> dict[str, float]:
+        """Share of each team among the pieces ``stage -> target`` (of ``rows``, default all)."""
+        rows = self.pieces if rows is None else rows
+        n = rows[(rows["stage"] == stage) & (rows["target"] == target)]["team"].value_counts()
+        if n.sum() == 0:
+            n = self.kinds[(self.kinds["stage"] == stage) & (self.kinds["target"] == target)].set_index("team")["n"]
+        if n.sum() == 0:
+            n = self.kinds.groupby("team")["n"].sum()
+        return {str(k): float(v) / float(n.sum()) for k, v in n.items() if v > 0}
+
+    def stage_name(self, stage: str, target: str, team: str) -> str:
+        return f"{stage}_to_{target}" + (f"_by_{team}" if self.by_team else "")
+
+    def mean(self, stage: str, target: str, team: str | None = None) -> float:
+        """Mean work of a piece (of ``team``; else averaged over the teams that do such pieces)."""
+        if team is not None:
+            return self.work.get((stage, target, team), self.mean_work)
+        shares = self.teams(stage, target)
+        return sum(p * self.mean(stage, target, t) for t, p in shares.items())
+
+    def work_pieces(self, name: str, steps: dict, stages: dict) -> None:
+        step = steps[name]
+        route = {step["next"]: 1.0} if isinstance(step["next"], str) else step["next"]
+        main = max(route, key=route.get)
+        delays, table = {}, {}
+        for target, p in route.items():
+            sojourn = step.get("work_by_next", {}).get(target, step["work"])
+            spent = (self.mean(name, target) if name != "pickup" or target == "first_touch" else 0.0) + \
+                (self.mean("pickup", name) if name != "pickup" else 0.0)
+            delay = scaled(sojourn, 1.0 - min(spent / max(as_distribution(sojourn).mean, 1e-9), MAX_SHARE))
+            own = name != "pickup" or target == "first_touch"
+            for team, q in self.teams(name, target).items():
+                stage = self.stage_name(name, target, team)
+                mean = self.mean(name, target, team)
+                # the log's first response is the start of the work, except where the first touch resolves the
+                # ticket: there the reply is the fix, logged when the work ends
+                self.work_stages[stage] = (team, name == "pickup" and target != "first_touch")
+                # work inside a sojourn is shaped like it (quick tickets take quick work); work after a first
+                # response is counted inside the next stage's sojourn and drawn exponential
+                steps[stage] = {"work": _work_like(sojourn, mean) if own
+                                else {"kind": "exponential", "mean": round(mean, 3)}, "next": target}
+                delays[stage] = delay
+                table[stage] = p * q
+        _route(step, delays, table, main=max((s for s in table if s.startswith(f"{name}_to_{main}")),
+                                             key=table.get))
+
+    def handed_over(self, name: str, step: dict, entry: str) -> dict:
+        """A copy of the (already split) step ``name`` for tickets answered by ``entry``: its pieces go to the teams
+        that took over such tickets from ``entry`` in the log."""
+        rows = self.pieces[self.pieces["entry_team"] == entry]
+        route = step["next"] if isinstance(step["next"], dict) else {step["next"]: 1.0}
+        delays = {s: step.get("work_by_next", {}).get(s, step["work"]) for s in route}
+        by_target: dict[str, float] = {}
+        for s, p in route.items():
+            target = s.removeprefix(f"{name}_to_").split("_by_")[0]
+            by_target[target] = by_target.get(target, 0.0) + p
+        table = {}
+        own = rows[rows["stage"] == name]
+        for target, p in by_target.items():
+            if (own["target"] == target).sum() >= MIN_FIT:
+                shares = self.teams(name, target, own)
+            elif name == "handling" and self.stage_name(name, target, entry) in delays:  # no hand-over: same team
+                shares = {entry: 1.0}
+            else:
+                shares = self.teams(name, target)
+            for team, q in shares.items():
+                stage = self.stage_name(name, target, team)
+                if stage in delays:
+                    table[stage] = p * q
+        copy = dict(step)
+        _route(copy, delays, table, main=max(table, key=table.get))
+        return copy
+
+
+def _route(step: dict, delays: dict[str, dict], table: dict[str, float], main: str) -> None:
+    """Set a step's ``next`` to ``table`` (renormalised), its ``work`` to the main route's delay and the other
+    routes' delays under ``work_by_next``."""
+    table = {k: v for k, v in table.items() if v > 0}
+    step["work"] = delays[main]
+    step["next"] = shares(pd.Series(table)) if len(table) > 1 else main
+    step.pop("work_by_next", None)
+    others = {k: delays[k] for k in table if k != main and delays[k] != delays[main]}
+    if others:
+        step["work_by_next"] = others
+
+
+def _shifts(team: str, level: np.ndarray) -> dict:
+    monday = pd.Timestamp("2024-01-01")  # any Monday: the shifts are a weekly pattern
+    week = pd.DataFrame({"team": team, "start": monday + pd.to_timedelta(np.arange(168), unit="h"),
+                         "end": monday + pd.to_timedelta(np.arange(1, 169), unit="h"), "headcount": level})
+    shifts = weekly_shifts(week, monday).get(team, {})
+    if not shifts:
+        raise ServsimError(f"no one of team {team} is active in any hour of the window; the log's resources cannot "
+                           "staff it (calibrate without --capacity)")
+    return shifts
 
 
 def _work_like(sojourn: dict, mean: float) -> dict:

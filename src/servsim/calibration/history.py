@@ -83,6 +83,32 @@ def _customer_wait(result: ImportResult, ticket_ids: pd.Series, end: pd.Timestam
     return spent.groupby(level=0).sum().reindex(ticket_ids.astype(str)).fillna(0.0).to_numpy()
 
 
+def ticket_groups(result: ImportResult, end: pd.Timestamp) -> pd.DataFrame:
+    """Per ticket (aligned with ``result.tickets``): the group that held it at its first response
+    (``entry_group``) and at its resolution, or last before ``end`` (``final_group``), from the pools of its
+    activities begun by ``end``. Missing where the log names no group."""
+    t = result.tickets
+    out = pd.DataFrame({"entry_group": pd.Series(np.nan, index=t.index, dtype=object),
+                        "final_group": pd.Series(np.nan, index=t.index, dtype=object)})
+    e = result.events.dropna(subset=["pool", "enqueued_at"])
+    e = e[pd.to_datetime(e["enqueued_at"]) < end]
+    if e.empty:
+        return out
+    held = pd.DataFrame({"ticket": e["ticket_id"].astype(str).to_numpy(), "at": pd.to_datetime(e["enqueued_at"]),
+                         "pool": e["pool"].astype(str).to_numpy()}).sort_values("at", kind="stable")
+    ids = t["ticket_id"].astype(str).to_numpy()
+    for column, times in (("entry_group", t["first_response_at"]), ("final_group", t["resolved_at"])):
+        at = pd.to_datetime(times).where(pd.to_datetime(times) < end, end)
+        asked = pd.DataFrame({"ticket": ids, "at": at.to_numpy(), "row": np.arange(len(t))}).dropna(subset=["at"])
+        asked = asked.sort_values("at", kind="stable")
+        group = pd.Series(np.nan, index=asked["row"].to_numpy(), dtype=object)
+        for direction in ("backward", "forward"):  # the activity under way then; else the ticket's first one
+            found = pd.merge_asof(asked, held, on="at", by="ticket", direction=direction)
+            group = group.fillna(pd.Series(found["pool"].to_numpy(), index=found["row"].to_numpy()))
+        out[column] = group.reindex(np.arange(len(t))).to_numpy()
+    return out
+
+
 def inferred_staffing(result: ImportResult, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """Distinct resources active per team and hour of the week, averaged over the weeks of the window."""
     e = result.events.dropna(subset=["resource"])

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+
+import pytest
 
 import servsim
 from helpers import ROOT
@@ -22,3 +26,21 @@ def test_readme_python_example_runs():
     namespace: dict = {}
     exec(compile(code.replace("scenarios/", str(ROOT / "scenarios") + "/"), "README.md", "exec"), namespace)
     assert namespace["report"].overall["tickets"] > 0
+
+
+def test_every_public_name_resolves():
+    for name in servsim.__all__:
+        assert getattr(servsim, name) is not None, name
+    assert servsim.erlang.erlang_c(2, 1.0) > 0
+    with pytest.raises(AttributeError, match="no attribute 'nonesuch'"):
+        servsim.nonesuch  # noqa: B018
+
+
+def test_import_and_validate_stay_light():
+    """`import servsim` and `servsim validate` load no pandas, scipy or matplotlib (they cost seconds): the
+    modules that need them are imported on first use."""
+    code = ("import sys, servsim; from servsim.cli import main; "
+            f"main(['validate', {str(ROOT / 'scenarios' / 'baseline.yaml')!r}]); "
+            "print(sorted(m for m in ('pandas', 'scipy', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"

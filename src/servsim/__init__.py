@@ -24,17 +24,50 @@ and, for a call centre, replay a week with its actual calls and roster next to t
     print(servsim.staffing_backtest(calls, "1999-10-22", "1999-10-29").summary())
 """
 
-from . import erlang
-from .calibration.backtest import Backtest, backtest
-from .calibration.build import Calibration, calibrate
-from .calibration.load import import_log
-from .calibration.staffing_backtest import StaffingBacktest, staffing_backtest
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from .errors import ScenarioError, ServsimError
-from .experiment import Experiment, run_experiment, run_sweep
-from .kpi import KpiReport, compute_kpis
-from .scenario import Scenario, load_scenario
-from .simulate import SimulationResult, simulate
 from .version import __version__ as __version__
+
+# name -> module that defines it: imported on first use, so that `import servsim` and the CLI start fast (the
+# calibration modules pull in scipy.stats and matplotlib-sized dependencies that a scenario run never needs)
+_LAZY = {
+    "Backtest": ".calibration.backtest", "backtest": ".calibration.backtest",
+    "Calibration": ".calibration.build", "calibrate": ".calibration.build",
+    "import_log": ".calibration.load",
+    "StaffingBacktest": ".calibration.staffing_backtest", "staffing_backtest": ".calibration.staffing_backtest",
+    "Experiment": ".experiment", "run_experiment": ".experiment", "run_sweep": ".experiment",
+    "KpiReport": ".kpi", "compute_kpis": ".kpi",
+    "Scenario": ".scenario", "load_scenario": ".scenario",
+    "SimulationResult": ".simulate", "simulate": ".simulate",
+}
+
+if TYPE_CHECKING:  # what static tools and IDEs see
+    from . import erlang
+    from .calibration.backtest import Backtest, backtest
+    from .calibration.build import Calibration, calibrate
+    from .calibration.load import import_log
+    from .calibration.staffing_backtest import StaffingBacktest, staffing_backtest
+    from .experiment import Experiment, run_experiment, run_sweep
+    from .kpi import KpiReport, compute_kpis
+    from .scenario import Scenario, load_scenario
+    from .simulate import SimulationResult, simulate
+
+
+def __getattr__(name: str):
+    if name == "erlang":
+        return import_module(".erlang", __name__)
+    if name not in _LAZY:
+        raise AttributeError(f"module 'servsim' has no attribute {name!r}")
+    value = getattr(import_module(_LAZY[name], __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "Backtest",

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..errors import ScenarioError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = ["team", "start", "end", "headcount"]
 
@@ -17,6 +19,8 @@ def read_roster(path: Path, named_in: Path) -> list[dict]:
 
     Raises ``ScenarioError`` naming the file, the column and the first bad rows (1-based, header excluded).
     """
+    import pandas as pd  # only scenarios with a roster file need it: `validate` starts faster without
+
     where = f"{named_in}: roster: {path}"
     try:
         if path.suffix.lower() in (".parquet", ".pq"):

@@ -212,3 +212,16 @@ def test_an_initial_backlog_ticket_spends_its_remaining_time_in_its_stage(baseli
     assert waited.iloc[2] not in (30.0, 600.0)  # no remaining time given: a fresh draw
     with pytest.raises(servsim.ServsimError, match=r"initial backlog: remaining_min must be >= 0; 1 are negative"):
         servsim.simulate(baseline, seed=7, initial_backlog=backlog.assign(remaining_min=[1.0, -5.0, 2.0]))
+
+
+def test_the_backlog_at_a_time_depends_only_on_what_happened_before_it(baseline):
+    """A ticket resolved and reopened later is not open between the two (it was counted open during its reopen
+    delay whenever the reopening fell before the horizon): the backlog series of a run three weeks shorter is
+    exactly the start of the longer run's, and the baseline has tickets whose reopen delay it must skip."""
+    short = baseline.model_copy(update={"clock": baseline.clock.model_copy(
+        update={"horizon": baseline.clock.horizon - 3 * 10080})})
+    full = servsim.simulate(baseline, seed=3)
+    long_backlog = full.kpis().backlog
+    short_backlog = servsim.simulate(short, seed=3).kpis().backlog
+    assert (full.tickets["n_reopens"] > 0).sum() > 50
+    np.testing.assert_array_equal(long_backlog.iloc[:len(short_backlog)].to_numpy(), short_backlog.to_numpy())

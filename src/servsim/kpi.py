@@ -161,7 +161,7 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -
         "abandonment_rate": _abandonment(t, aband),
         "deflection_rate": float(bot.mean()) if len(t) else float("nan"),
     })
-    backlog = _backlog(tickets, w0, span, ctx.backlog_step_min)
+    backlog = _backlog(tickets, events, w0, span, ctx.backlog_step_min)
     overall["backlog_at_horizon"] = int(backlog.iloc[-1]) if len(backlog) else 0
     overall["backlog_mean"] = float(backlog.mean()) if len(backlog) else float("nan")
 
@@ -179,6 +179,20 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -
     return KpiReport(overall, by_priority, _stages(events, w0, span), by_pool, backlog)
 
 
+def _reopen_gaps(events: pd.DataFrame, w0: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes (from ``w0``) at which a ticket was resolved and later reopened: the end of an activity and the
+    start of the ticket's next one, where they differ (a ticket's activities otherwise follow on at once)."""
+    if events.empty:
+        return np.empty(0), np.empty(0)
+    ticket = pd.factorize(events["ticket_id"])[0]
+    enq = to_minutes(events["enqueued_at"], w0)
+    end = to_minutes(events["ended_at"], w0)
+    order = np.lexsort((enq, ticket))
+    ticket, enq, end = ticket[order], enq[order], end[order]
+    gap = (ticket[1:] == ticket[:-1]) & (enq[1:] > end[:-1] + 1e-6)
+    return end[:-1][gap], enq[1:][gap]
+
+
 def _abandonment(t: pd.DataFrame, aband: np.ndarray) -> float:
     """Abandoned share among tickets of the channels where anyone abandoned (phone-like channels)."""
     channel = _labels(t["channel"])
@@ -186,16 +200,22 @@ def _abandonment(t: pd.DataFrame, aband: np.ndarray) -> float:
     return float(aband[can].sum() / can.sum()) if can.any() else 0.0
 
 
-def _backlog(tickets: pd.DataFrame, w0: pd.Timestamp, span: float, step: float) -> pd.Series:
-    """Open tickets at each step of the window (index: minutes from its start)."""
+def _backlog(tickets: pd.DataFrame, events: pd.DataFrame, w0: pd.Timestamp, span: float, step: float) -> pd.Series:
+    """Open tickets at each step of the window (index: minutes from its start): created and not yet resolved or
+    abandoned — where a ticket was resolved and reopened later, not between the resolution and the reopening (a
+    gap between two consecutive activities of the ticket), so the count at a time depends only on what happened
+    before it."""
     created = to_minutes(tickets["created_at"], w0)
     ended = np.fmin(to_minutes(tickets["resolved_at"], w0), to_minutes(tickets["abandoned_at"], w0))
     ended = np.where(np.isnan(ended), np.inf, ended)
+    gap_from, gap_to = _reopen_gaps(events, w0)
     grid = np.arange(0.0, span + 1e-9, step)
     if grid[-1] < span:
         grid = np.append(grid, span)
     opened = np.searchsorted(np.sort(created), grid, side="right")
     closed = np.searchsorted(np.sort(ended), grid, side="right")
+    closed += np.searchsorted(np.sort(gap_from), grid, side="right") - np.searchsorted(np.sort(gap_to), grid,
+                                                                                        side="right")
     return pd.Series(opened - closed, index=pd.Index(grid, name="minute"), name="backlog")
 
 

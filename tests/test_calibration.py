@@ -15,8 +15,8 @@ from servsim.calibration.build import calibrate
 from servsim.calibration.load import import_log
 from servsim.calibration.quality import DataQuality, ImportResult
 from servsim.cli import main
+from servsim.one_run import simulate
 from servsim.scenario import scenario_from_dict
-from servsim.simulate import simulate
 
 SAMPLE = ROOT / "calibration" / "sample"
 PRESETS = ROOT / "calibration" / "presets"

@@ -40,7 +40,7 @@ _LAZY = {
     "Experiment": ".experiment", "run_experiment": ".experiment", "run_sweep": ".experiment",
     "KpiReport": ".kpi", "compute_kpis": ".kpi",
     "Scenario": ".scenario", "load_scenario": ".scenario",
-    "SimulationResult": ".simulate", "simulate": ".simulate",
+    "SimulationResult": ".one_run", "simulate": ".one_run",
 }
 
 if TYPE_CHECKING:  # what static tools and IDEs see
@@ -51,8 +51,8 @@ if TYPE_CHECKING:  # what static tools and IDEs see
     from .calibration.staffing_backtest import StaffingBacktest, staffing_backtest
     from .experiment import Experiment, run_experiment, run_sweep
     from .kpi import KpiReport, compute_kpis
+    from .one_run import SimulationResult, simulate
     from .scenario import Scenario, load_scenario
-    from .simulate import SimulationResult, simulate
 
 
 def __getattr__(name: str):

@@ -31,8 +31,8 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from .kpi import format_report
+    from .one_run import simulate
     from .scenario import dump_scenario, load_scenario
-    from .simulate import simulate
 
     scenario = load_scenario(args.scenario)
     result = simulate(scenario, seed=args.seed)

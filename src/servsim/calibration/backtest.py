@@ -14,8 +14,8 @@ from ..engine.streams import Streams
 from ..errors import ServsimError
 from ..kpi import KpiContext, compute_kpis
 from ..log import EVENT_COLUMNS, to_minutes
+from ..one_run import SimulationResult, simulate
 from ..scenario import Scenario
-from ..simulate import SimulationResult, simulate
 from .build import Calibration, calibrate
 from .fitting import residual_durations
 from .history import ticket_measures

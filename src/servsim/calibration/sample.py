@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..one_run import simulate
 from ..scenario import load_scenario
-from ..simulate import simulate
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 

@@ -13,8 +13,8 @@ from scipy import stats
 
 from ..erlang import erlang_a
 from ..errors import ServsimError
+from ..one_run import SimulationResult, simulate
 from ..scenario import Scenario, scenario_from_dict
-from ..simulate import SimulationResult, simulate
 from .build import Calibration
 from .calls import GAP_MIN, calibrate_calls
 from .quality import ImportResult

@@ -9,8 +9,8 @@ import numpy as np
 
 from ..kpi import QUANTILES, KpiReport
 from ..log import to_minutes
+from ..one_run import simulate
 from ..scenario import scenario_from_dict
-from ..simulate import simulate
 
 
 def flat_kpis(report: KpiReport) -> dict[str, float]:

@@ -75,9 +75,10 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
     kinds["work"] = kinds["weight"] * utilisation * kinds["team"].map(staffed_min) / kinds["team"].map(load)
     work = {(r.stage, r.target, r.team): float(r.work) for r in kinds.itertuples()}
     total = int(kinds["n"].sum())
-    mean_work = utilisation * sum(staffed_min.values()) / max(total, 1)
+    staffed_per_piece = sum(staffed_min.values()) / max(total, 1)
+    mean_work = utilisation * staffed_per_piece
     people = {team: staffed_min[team] / 60.0 / weeks / 168 for team in teams}
-    band = ", ".join(f"{u:.0%}: {u * sum(staffed_min.values()) / max(total, 1):.0f} min" for u in BAND)
+    band = ", ".join(f"{u:.0%}: {u * staffed_per_piece:.0f} min" for u in BAND)
     notes.append(f"capacity: {len(teams)} team(s), " + ", ".join(f"{t} {n:.1f}" for t, n in people.items()) +
                  f" people on duty per hour on average; {total:,} answers and resolutions in the window; at an "
                  f"ASSUMED utilisation of {utilisation:.0%} they take {mean_work:.0f} min of work on average "
@@ -90,7 +91,7 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
     for tt in data["ticket_types"].values():
         steps = tt["steps"]
         for name in [s for s in steps if s in WORKED]:
-            split.work_pieces(name, steps, stages)
+            split.work_pieces(name, steps)
         for entry in split.entry_teams:  # who answered a ticket decides who takes it over: L1 -> L2 routes
             for name in ("handling", "escalated"):
                 if name in steps and f"pickup_to_{name}_by_{entry}" in steps:
@@ -139,7 +140,8 @@ class _Split:
 
     def __init__(self, kinds: pd.DataFrame, pieces: pd.DataFrame, work: dict, mean_work: float, by_team: bool):
         self.kinds, self.pieces, self.work, self.mean_work, self.by_team = kinds, pieces, work, mean_work, by_team
-        self.work_stages: dict[str, tuple[str, bool]] = {}
+        self.work_stages: dict[str, tuple[str, bool]] = {}  # piece of work -> (its team, is a first response)
+        self.target_of: dict[str, str] = {}  # piece of work -> the stage (or resolve) it leads to
         answered = pieces[pieces["stage"] == "pickup"]["team"].value_counts()
         self.entry_teams = [t for t in answered.index if answered[t] >= MIN_FIT] if by_team else []
 
@@ -163,7 +165,7 @@ class _Split:
         shares = self.teams(stage, target)
         return sum(p * self.mean(stage, target, t) for t, p in shares.items())
 
-    def work_pieces(self, name: str, steps: dict, stages: dict) -> None:
+    def work_pieces(self, name: str, steps: dict) -> None:
         step = steps[name]
         route = {step["next"]: 1.0} if isinstance(step["next"], str) else step["next"]
         main = max(route, key=route.get)
@@ -180,14 +182,14 @@ class _Split:
                 # the log's first response is the start of the work, except where the first touch resolves the
                 # ticket: there the reply is the fix, logged when the work ends
                 self.work_stages[stage] = (team, name == "pickup" and target != "first_touch")
+                self.target_of[stage] = target
                 # work inside a sojourn is shaped like it (quick tickets take quick work); work after a first
                 # response is counted inside the next stage's sojourn and drawn exponential
                 steps[stage] = {"work": _work_like(sojourn, mean) if own
                                 else {"kind": "exponential", "mean": round(mean, 3)}, "next": target}
                 delays[stage] = delay
                 table[stage] = p * q
-        _route(step, delays, table, main=max((s for s in table if s.startswith(f"{name}_to_{main}")),
-                                             key=table.get))
+        _route(step, delays, table, main=max((s for s in table if self.target_of[s] == main), key=table.get))
 
     def handed_over(self, name: str, step: dict, entry: str) -> dict:
         """A copy of the (already split) step ``name`` for tickets answered by ``entry``: its pieces go to the teams
@@ -197,8 +199,7 @@ class _Split:
         delays = {s: step.get("work_by_next", {}).get(s, step["work"]) for s in route}
         by_target: dict[str, float] = {}
         for s, p in route.items():
-            target = s.removeprefix(f"{name}_to_").split("_by_")[0]
-            by_target[target] = by_target.get(target, 0.0) + p
+            by_target[self.target_of[s]] = by_target.get(self.target_of[s], 0.0) + p
         table = {}
         own = rows[rows["stage"] == name]
         for target, p in by_target.items():

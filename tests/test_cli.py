@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -21,8 +22,9 @@ def test_validate_reports_each_file(capsys):
 
 
 def test_validate_fails_with_exit_code_2_and_the_problem(tmp_path, capsys):
+    shutil.copy(BASELINE, tmp_path / "baseline.yaml")
     bad = tmp_path / "bad.yaml"
-    bad.write_text(f"extends: {BASELINE}\npolicies: {{queue: fastest}}\n")
+    bad.write_text("extends: baseline.yaml\npolicies: {queue: fastest}\n")
     assert main(["validate", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "bad.yaml: policies.queue: 'fastest': Input should be 'priority', 'fifo' or 'vip_first'" in err

@@ -91,14 +91,17 @@ def test_interrupted_run_resumes_without_recomputing(tmp_path):
     # a shell without job control starts background jobs with SIGINT ignored, and children inherit that:
     # give the run Python's usual Ctrl-C, whatever launched the tests
     restore = (lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) if os.name != "nt" else None
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=restore)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=restore)
     deadline = time.time() + 60
     while time.time() < deadline and len(list(out.glob("replications/*/*.json"))) < 3:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT if os.name != "nt" else signal.SIGTERM)
-    proc.wait(timeout=30)
+    _, err = proc.communicate(timeout=30)
     finished = {p: p.stat().st_mtime_ns for p in out.glob("replications/*/*.json")}
     assert 3 <= len(finished) < 24, "the run was not interrupted part-way"
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert f"interrupted; {len(finished)} replication(s) saved in {out}; rerun the same command to resume" in err
     again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
     assert f"({24 - len(finished)} simulated, {len(finished)} reused)" in again.stdout
     assert all(p.stat().st_mtime_ns == t for p, t in finished.items())
@@ -165,3 +168,33 @@ def test_unreachable_dask_scheduler_keeps_finished_work(tmp_path):
     with pytest.raises(ServsimError, match=r"cannot reach the Dask scheduler at 'tcp://127\.0\.0\.1:1'"):
         run_experiment([short(BASELINE, 2)], replications=2, seed=1, out=tmp_path, dask="tcp://127.0.0.1:1")
     assert len(list(tmp_path.glob("replications/*/*.json"))) == 1
+
+
+def test_the_store_never_reuses_a_file_it_cannot_vouch_for(tmp_path):
+    """A replication file copied over another, edited, emptied or garbled is recomputed with a warning, and the
+    results equal a clean run's; a folder another live run holds is refused, a stale lock taken over."""
+    scenario = short(BASELINE, 2)
+    clean = run_experiment([scenario], replications=3, seed=5, executor="serial").results
+    run_experiment([scenario], replications=3, seed=5, out=tmp_path, executor="serial")
+    files = sorted(tmp_path.glob("replications/*/*.json"))
+    files[1].write_bytes(files[0].read_bytes())  # rep 0's results under rep 1's name
+    edited = json.loads(files[2].read_text())
+    edited["kpis"] = {**edited["kpis"], "tickets": 1}
+    files[2].write_text(json.dumps(edited))
+    with pytest.warns(servsim.errors.ServsimWarning) as caught:
+        exp = run_experiment([scenario], replications=3, seed=5, out=tmp_path, executor="serial")
+    messages = " ".join(str(w.message) for w in caught)
+    assert "belongs to another replication" in messages and "does not match its checksum" in messages
+    assert (exp.n_reused, exp.n_computed) == (1, 2)
+    pd.testing.assert_frame_equal(exp.results, clean)
+    for garbage in (b"{}", b"\x00\xff garbage", b"[1, 2"):
+        files[0].write_bytes(garbage)
+        with pytest.warns(servsim.errors.ServsimWarning, match="recomputing this replication"):
+            exp = run_experiment([scenario], replications=3, seed=5, out=tmp_path, executor="serial")
+        pd.testing.assert_frame_equal(exp.results, clean)
+    (tmp_path / ".servsim.lock").write_text(str(os.getppid()))  # a live process holds the folder
+    with pytest.raises(ServsimError, match=r"another servsim process \(pid \d+\) is writing into this folder"):
+        run_experiment([scenario], replications=3, seed=5, out=tmp_path, executor="serial")
+    (tmp_path / ".servsim.lock").write_text("999999999")  # its process is gone
+    assert run_experiment([scenario], replications=3, seed=5, out=tmp_path, executor="serial").n_reused == 3
+    assert not (tmp_path / ".servsim.lock").exists()

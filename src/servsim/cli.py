@@ -13,9 +13,13 @@ from .version import __version__
 
 def _validate(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
+    from .scenario.load_check import check_load
 
     for path in args.scenarios:
         s = load_scenario(path)
+        check = check_load(s)
+        for message in check.warnings() + ([f"{check.size_error()}"] if check.size_error() else []):
+            print(f"warning: {path}: {message}", file=sys.stderr)
         print(f"{path}: valid ({s.name}: {len(s.demand.channels)} channels, {len(s.ticket_types)} ticket types, "
               f"{len(s.teams)} teams, {sum(sh.headcount for t in s.teams.values() for sh in t.shifts.values())} "
               "people on shifts)")
@@ -33,9 +37,12 @@ def _run(args: argparse.Namespace) -> int:
     from .kpi import format_report
     from .one_run import simulate
     from .scenario import dump_scenario, load_scenario
+    from .scenario.load_check import check_load
 
     scenario = load_scenario(args.scenario)
-    result = simulate(scenario, seed=args.seed)
+    for message in check_load(scenario).warnings():
+        print(f"warning: {args.scenario}: {message}", file=sys.stderr)
+    result = simulate(scenario, seed=args.seed, force=args.force)
     report = result.kpis()
     if args.out:
         out = Path(args.out)
@@ -57,6 +64,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+FORCE_HELP = "run even a scenario expected to exceed 20 million tickets per replication"
 HEADLINE_KPIS = ("frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p50_min", "ttr_p90_min",
                  "resolution_within_target", "sla_attainment", "abandonment_rate", "backlog_mean",
                  "cost_total", "cost_per_resolved_ticket")
@@ -73,7 +81,7 @@ def _replications(text: str) -> int | str:
 
 def _experiment_options(args: argparse.Namespace) -> dict:
     return {"precision": args.precision, "max_replications": args.max_replications, "executor": args.executor,
-            "dask": args.dask, "out": args.out, "progress": False if args.quiet else None}
+            "dask": args.dask, "out": args.out, "progress": False if args.quiet else None, "force": args.force}
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -214,6 +222,7 @@ def _add_experiment_options(p: argparse.ArgumentParser) -> None:
                    help="local processes on all cores (default) or serial")
     p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster: tcp://host:8786, or 'local'")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -230,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     p.add_argument("--out", type=Path, help="folder for the scenario, ticket log, KPIs and run metadata")
     p.add_argument("--json", action="store_true", help="print the KPIs as JSON instead of tables")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.set_defaults(func=_run)
     p = sub.add_parser("compare", help="replicate scenarios and compare each with the first (paired, with CIs)")
     p.add_argument("scenarios", nargs="+", type=Path)
@@ -289,6 +299,26 @@ def main(argv: list[str] | None = None) -> int:
     except ServsimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        out = getattr(args, "out", None)
+        saved = _saved_replications(out)
+        print("\ninterrupted" + (f"; {saved} replication(s) saved in {out}; rerun the same command to resume"
+                                  if saved else ""), file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader went away (servsim schema | head): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as exc:  # a full disk, a folder that cannot be written
+        print(f"error: {exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+
+
+def _saved_replications(out: Path | None) -> int:
+    if out is None or not (Path(out) / "replications").is_dir():
+        return 0
+    return sum(1 for _ in (Path(out) / "replications").rglob("*.json"))
 
 
 if __name__ == "__main__":

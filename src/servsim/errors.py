@@ -11,5 +11,9 @@ class ScenarioError(ServsimError, ValueError):
     """A scenario file or object is invalid; the message names file, field, value and fix."""
 
 
-class ScenarioWarning(UserWarning):
+class ServsimWarning(UserWarning):
+    """Base class of servsim's warnings."""
+
+
+class ScenarioWarning(ServsimWarning):
     """A scenario that runs but probably does not say what was meant (e.g. a gap in a roster)."""

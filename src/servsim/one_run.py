@@ -13,8 +13,10 @@ from .engine.calendar import staffed_minutes
 from .engine.compile import compile_scenario
 from .engine.core import run
 from .engine.streams import Streams
+from .errors import ServsimError
 from .log import coded, to_datetimes
 from .scenario import Scenario, scenario_hash
+from .scenario.load_check import check_load
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -53,7 +55,8 @@ class SimulationResult:
 
 
 def simulate(scenario: Scenario, seed: int = 0, replication: int = 0,
-             initial_backlog: pd.DataFrame | None = None, arrivals: pd.DataFrame | None = None) -> SimulationResult:
+             initial_backlog: pd.DataFrame | None = None, arrivals: pd.DataFrame | None = None,
+             force: bool = False) -> SimulationResult:
     """Run one replication of ``scenario``.
 
     Parameters
@@ -67,7 +70,12 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0,
     arrivals : trace-driven simulation: the tickets that arrive (columns ``created_at`` inside the simulated
         period, ``channel``, ``ticket_type``, ``priority``, optional ``tier``, ``region``) instead of drawing
         them from ``demand``; patience, deflection and reopens are still drawn per ticket.
+    force : run even if the scenario is expected to take more than ``MAX_TICKETS`` tickets (see
+        :mod:`servsim.scenario.load_check`); without it such a run is refused before it starts.
     """
+    too_big = None if force or arrivals is not None else check_load(scenario).size_error()
+    if too_big:
+        raise ServsimError(f"{scenario.name}: {too_big}")
     began = time.perf_counter()
     m = compile_scenario(scenario, Streams(seed, replication), initial_backlog, arrivals)
     raw = run(m)

@@ -25,7 +25,7 @@ def parse_duration(value: str | int | float) -> float:
     Accepts ``"45min"``, ``"4h"``, ``"2d"``, ``"1.5 hours"``, ``"30s"``, ``"1w"``,
     a bare number (already minutes), or ``"0"``. Negative durations are rejected.
     """
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"{value!r} is not a duration; expected e.g. '30min', '4h', '2d'")
     if isinstance(value, (int, float)):
         minutes = float(value)
@@ -43,7 +43,9 @@ def parse_duration(value: str | int | float) -> float:
                     "(s, min, h, d, w), e.g. '30min', '4h', '2d'"
                 )
             minutes = float(match.group(1)) * MINUTES_PER[match.group(2).lower()]
-    if minutes < 0 or minutes != minutes:
+    if minutes != minutes or minutes in (float("inf"), float("-inf")):
+        raise ValueError(f"{value!r} is not a finite duration; expected e.g. '30min', '4h', '2d'")
+    if minutes < 0:
         raise ValueError(f"{value!r} is negative; a duration must be >= 0")
     return minutes
 
@@ -53,7 +55,7 @@ def parse_rate(value: str | int | float) -> float:
 
     A bare number is read as tickets per hour.
     """
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"{value!r} is not a rate; expected e.g. '12/h' or '1500/week'")
     if isinstance(value, (int, float)):
         per_minute = float(value) / 60.0
@@ -65,7 +67,9 @@ def parse_rate(value: str | int | float) -> float:
                 "e.g. '12/h', '300/day' or '1500/week'"
             )
         per_minute = float(match.group(1)) / MINUTES_PER[match.group(2).lower()]
-    if per_minute < 0 or per_minute != per_minute:
+    if per_minute != per_minute or per_minute in (float("inf"), float("-inf")):
+        raise ValueError(f"{value!r} is not a finite rate; expected e.g. '12/h' or '1500/week'")
+    if per_minute < 0:
         raise ValueError(f"{value!r} is negative; a rate must be >= 0")
     return per_minute
 

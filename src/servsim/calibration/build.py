@@ -53,6 +53,7 @@ from .history import (
 from .labels import shares as _shares
 from .labels import slug as _slug
 from .quality import ImportResult
+from .waits import remove_waits
 
 MAX_TYPES = 8             # frequent categories kept as ticket types; the rest become "other"
 MIN_SHARE = 0.01          # channels and categories rarer than this are pooled
@@ -262,6 +263,7 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     if capacity and not staffing.empty:
         pieces = _pieces(measures, ticket_groups(window_result, end))
         provenance.update(add_capacity(data, staffing, pieces, weeks, utilisation or DEFAULT_UTILISATION, notes))
+        remove_waits(data, f"calibration of {result.quality.source}", notes)
     else:
         provenance.update({"teams": "assumed: sized above the peak number of open tickets (sojourn-only model), not "
                                     "staffing seen in the log",
@@ -276,7 +278,8 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
         held = mean_open_tickets(t, first, end) / max(people, 1e-9)
         notes.append(f"on average {held:,.0f} tickets are open per person active in an hour ({people:.1f} people "
                      "active per hour of the week): people hold many tickets at once, so a ticket's time in a stage "
-                     "is mostly waiting: the model keeps each sojourn as a delay and adds the work on top")
+                     "is mostly waiting: the model keeps each sojourn as a delay, with the work and the wait for it "
+                     "taken out")
     category_map = {str(c): _slug(ty) for c, ty in zip(tw["category"].astype("string").fillna("unknown"), types)}
     channel_map = {str(c): _slug(ch) for c, ch in zip(tw["channel"].astype("string").fillna("unknown"), channels)}
     created_min = to_minutes(tw["created_at"], first)

@@ -6,19 +6,21 @@ morning). The skeleton built by ``build`` reproduces those sojourns as team-less
 capacity the work needs:
 
 - **staffing**: the people active per hour of the week (distinct resources with an activity in that hour,
-  averaged over the window's weeks) become the weekly shifts of one team, ``desk``;
+  averaged over the window's weeks) become the weekly shifts of a team per busy group of the log (the rest
+  pooled; one team, ``desk``, where fewer than two groups are busy enough);
 - **work content**: every answer and every resolution is a piece of work done by someone on duty; the log's
   throughput gives the total, ``utilisation × staffed minutes``. The utilisation is ASSUMED (the log cannot
   show idle time): default ``DEFAULT_UTILISATION``, settable, and the report shows the band from 0.4 to 0.9.
   The total is shared among the kinds of piece in proportion to the median time tickets spend before them
   (capped at ``CAP_MIN``): a ticket answered and resolved within ten minutes cannot have taken an hour's work;
-- **structure**: each routed step ``S -> T`` gets a work stage ``S_to_T`` done by ``desk`` between the delay
-  of ``S`` and ``T``. The first response is the start of the pickup's work (the ticket is taken), or, where
-  the first touch resolves the ticket, its end (the reply is the fix). The work the log counts inside a
-  sojourn is split off it: the delay is the fitted sojourn scaled down by the work's share of its mean, and
-  the work is the sojourn scaled to the work's mean (quick tickets take quick work), so that delay plus work
-  keeps the sojourn's mean. The wait for a free person comes on top: the log's sojourns already contain it,
-  so at the staffing seen the model's quick tickets are slower than the log's (measured in the README).
+- **structure**: each routed step ``S -> T`` gets work stages ``S_to_T_by_team`` (the teams that did such work)
+  between the delay of ``S`` and ``T``. The first response is the start of the pickup's work (the ticket is
+  taken), or, where the first touch resolves the ticket, its end (the reply is the fix). The work the log
+  counts inside a sojourn is split off it: the delay is the fitted sojourn scaled down by the work's share of
+  its mean, and the work is the sojourn scaled to the work's mean (quick tickets take quick work), so that
+  delay plus work keeps the sojourn's mean. The wait for a free person is in the sojourn too; it depends on
+  the staffing the model adds, so :mod:`~servsim.calibration.waits` measures it on the model and takes it
+  out of the delays.
 
 With this, fewer people mean queues for the work and later answers and resolutions; more people shorten them
 down to the delays. How steep that response is depends on the assumed utilisation, which the scenario's
@@ -243,7 +245,7 @@ def _shifts(team: str, level: np.ndarray) -> dict:
 
 def _work_like(sojourn: dict, mean: float) -> dict:
     """A work time shaped like ``sojourn``, with mean ``mean`` and no piece longer than ``CAP_MIN``."""
-    p, q = _quantiles(sojourn)
+    p, q = quantile_table(sojourn)
     target = min(mean, 0.99 * CAP_MIN)
 
     def mean_of(factor: float) -> float:  # the mean of the capped table, as the empirical distribution computes it
@@ -260,10 +262,10 @@ def _work_like(sojourn: dict, mean: float) -> dict:
 
 def scaled(spec: dict, factor: float, cap: float = np.inf) -> dict:
     """The duration ``spec`` times ``factor`` (each quantile, at most ``cap``), as an empirical quantile table."""
-    return _table(*_quantiles(spec), factor, cap)
+    return _table(*quantile_table(spec), factor, cap)
 
 
-def _quantiles(spec: dict) -> tuple[np.ndarray, np.ndarray]:
+def quantile_table(spec: dict) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities and quantiles of a duration spec: its own table, or a family's from a fixed, seeded sample
     (a deterministic table)."""
     dist = as_distribution(spec)

@@ -26,6 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ..errors import ServsimError
+from ..files import read_table
 from ..log import EVENT_COLUMNS, TICKET_COLUMNS
 from .quality import DataQuality, ImportResult
 
@@ -256,16 +257,13 @@ def import_events(path: str | Path, mapping: EventMapping | str | Path) -> Impor
 def _read(path: Path, mapping: EventMapping) -> pd.DataFrame:
     """All columns as strings; a mapped column missing from the file is a :class:`MappingError`."""
     options = {"sep": mapping.separator, "encoding": mapping.encoding}
-    try:
-        header = list(pd.read_csv(path, nrows=0, **options).columns)
-    except FileNotFoundError:
-        raise MappingError(f"{path}: event log not found") from None
+    header = list(read_table(path, "event log", MappingError, nrows=0, **options).columns)
     wanted = {key: col for key, col in mapping.columns.model_dump().items() if col is not None}
     missing = [f"columns.{key}: {col!r}" for key, col in wanted.items() if col not in header]
     if missing:
         raise MappingError(f"{mapping.source}: column(s) not in {path.name}: {'; '.join(missing)}. "
                            f"The file's columns are: {header}")
-    return pd.read_csv(path, dtype=str, keep_default_na=True, **options)
+    return read_table(path, "event log", MappingError, dtype=str, keep_default_na=True, **options)
 
 
 def _clean(raw: pd.DataFrame, mapping: EventMapping, quality: DataQuality, path: Path) -> pd.DataFrame:

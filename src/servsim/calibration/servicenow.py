@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ServsimError
+from ..files import read_table
 from ..log import EVENT_COLUMNS, TICKET_COLUMNS
 from .quality import DataQuality, ImportResult
 
@@ -45,10 +46,7 @@ def import_servicenow(path: str | Path, date_format: str = DATE_FORMAT) -> Impor
     date_format : strftime format of the date columns (the UCI export is day-first ``d/m/YYYY HH:MM``).
     """
     path = Path(path)
-    try:
-        raw = pd.read_csv(path, na_values=["?"], low_memory=False, dtype=str)
-    except FileNotFoundError:
-        raise ServsimError(f"{path}: file not found") from None
+    raw = read_table(path, "ServiceNow incident export", na_values=["?"], low_memory=False, dtype=str)
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         raise ServsimError(f"{path}: not a ServiceNow incident export: column(s) {missing} are missing; "

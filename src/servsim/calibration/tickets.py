@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import ServsimError
+from ..files import read_table
 from ..log import EVENT_COLUMNS, TICKET_COLUMNS
 from .quality import DataQuality, ImportResult
 
@@ -78,10 +79,7 @@ def load_ticket_mapping(path: str | Path) -> TicketMapping:
 def import_tickets(path: str | Path, mapping: TicketMapping, mapping_source: str = "mapping") -> ImportResult:
     """Read a CSV ticket table with ``mapping``; every dropped or repaired row is counted."""
     path = Path(path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=True)
-    except FileNotFoundError:
-        raise ServsimError(f"{path}: file not found") from None
+    raw = read_table(path, "ticket table", dtype=str, keep_default_na=True)
     cols = mapping.columns
     wanted = {k: v for k, v in cols.model_dump().items() if v}
     missing = {k: v for k, v in wanted.items() if v not in raw.columns}

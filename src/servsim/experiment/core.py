@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import ScenarioWarning, ServsimError
 from ..scenario import Scenario, load_scenario, scenario_hash
+from ..scenario.load_check import check_load
 from ..scenario.provenance import assumed_changes
 from ..version import __version__
 from .executors import execute
@@ -156,6 +157,7 @@ def run_experiment(
     out: str | Path | None = None,
     progress: bool | None = None,
     common_random_numbers: bool = True,
+    force: bool = False,
 ) -> Experiment:
     """Run every scenario ``replications`` times; replication r of each scenario sees the same customers.
 
@@ -169,9 +171,17 @@ def run_experiment(
     out : folder where each replication is saved as it finishes; finished ones found there are reused.
     progress : show a progress bar (default: when stderr is a terminal).
     common_random_numbers : False gives each scenario independent streams (for variance comparisons).
+    force : run even a scenario expected to exceed the size a run takes without it (see
+        :mod:`servsim.scenario.load_check`).
     """
     named = _as_scenarios(scenarios)
     _warn_assumed(named)
+    for name, scenario in named.items():
+        check = check_load(scenario)
+        if check.size_error() and not force:
+            raise ServsimError(f"scenario {name!r}: {check.size_error()}")
+        for message in check.warnings():
+            warnings.warn(f"scenario {name!r}: {message}", ScenarioWarning, stacklevel=2)
     auto = replications == "auto"
     if not auto and (not isinstance(replications, (int, np.integer)) or replications < 1):
         raise ServsimError(f"replications must be a positive number or 'auto', got {replications!r}")
@@ -180,40 +190,42 @@ def run_experiment(
     store = ReplicationStore(out)
     hashes = {name: scenario_hash(s) for name, s in named.items()}
     data = {name: s.model_dump(mode="json", by_alias=True) for name, s in named.items()}
-    store.write_manifest({"servsim_version": __version__, "seed": seed, "common_random_numbers": common_random_numbers,
-                          "scenarios": [{"name": n, "hash": hashes[n]} for n in named]})
-    offsets = {name: (0 if common_random_numbers else k * INDEPENDENT_OFFSET) for k, name in enumerate(named)}
-    done: dict[str, dict[int, dict]] = {name: {} for name in named}
-    computed = reused = 0
-    target = min(AUTO_FIRST_BATCH, max_replications) if auto else int(replications)
-    show = sys.stderr.isatty() if progress is None else progress
-    while True:
-        tasks = []
-        for name in named:
-            for r in range(target):
-                rep = r + offsets[name]
-                if r in done[name]:
-                    continue
-                cached = store.load(name, hashes[name], seed, rep)
-                if cached is not None:
-                    done[name][r] = cached
-                    reused += 1
-                else:
-                    tasks.append(((name, r), data[name], seed, rep))
-        from tqdm.auto import tqdm
+    with store.locked():
+        store.write_manifest({"servsim_version": __version__, "seed": seed,
+                              "common_random_numbers": common_random_numbers,
+                              "scenarios": [{"name": n, "hash": hashes[n]} for n in named]})
+        offsets = {name: (0 if common_random_numbers else k * INDEPENDENT_OFFSET) for k, name in enumerate(named)}
+        done: dict[str, dict[int, dict]] = {name: {} for name in named}
+        computed = reused = 0
+        target = min(AUTO_FIRST_BATCH, max_replications) if auto else int(replications)
+        show = sys.stderr.isatty() if progress is None else progress
+        while True:
+            tasks = []
+            for name in named:
+                for r in range(target):
+                    rep = r + offsets[name]
+                    if r in done[name]:
+                        continue
+                    cached = store.load(name, hashes[name], seed, rep)
+                    if cached is not None:
+                        done[name][r] = cached
+                        reused += 1
+                    else:
+                        tasks.append(((name, r), data[name], seed, rep))
+            from tqdm.auto import tqdm
 
-        with tqdm(total=len(tasks), disable=not show or not tasks, desc="replications", unit="rep") as bar:
-            for (name, r), summary in execute(tasks, executor, workers, dask):
-                store.save(name, hashes[name], summary)
-                done[name][r] = summary
-                computed += 1
-                bar.update()
-        if not auto or target >= max_replications:
-            break
-        needed = _replications_needed(done, precision, precision_kpis)
-        if needed <= target:
-            break
-        target = min(max_replications, max(needed, target + 2))
+            with tqdm(total=len(tasks), disable=not show or not tasks, desc="replications", unit="rep") as bar:
+                for (name, r), summary in execute(tasks, executor, workers, dask):
+                    store.save(name, hashes[name], summary)
+                    done[name][r] = summary
+                    computed += 1
+                    bar.update()
+            if not auto or target >= max_replications:
+                break
+            needed = _replications_needed(done, precision, precision_kpis)
+            if needed <= target:
+                break
+            target = min(max_replications, max(needed, target + 2))
     ordered = {name: [done[name][r] for r in sorted(done[name])] for name in named}
     return Experiment(named, ordered, seed, computed, reused)
 

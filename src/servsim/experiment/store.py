@@ -6,15 +6,27 @@ Layout of an experiment folder::
     replications/<name>-<hash>/seed<S>-rep<R>.json
 
 A scenario's results live under its content hash: changing a scenario invalidates
-only its own results; the others are reused.
+only its own results; the others are reused. Each file carries its seed, replication,
+scenario hash and a checksum of its content; a file that is damaged, edited or copied from
+another replication is recomputed (with a warning), never reused. A lock file keeps two
+experiments from writing into one folder at once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from ..errors import ServsimError, ServsimWarning
+
+LOCK = ".servsim.lock"
+MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
 class ReplicationStore:
@@ -34,15 +46,29 @@ class ReplicationStore:
         if not path.exists():
             return None
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            return None  # a file cut short by an interruption: recompute it
+            if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+                raise ValueError("not a replication file")
+            summary = json.loads(path.read_text(encoding="utf-8"))
+            expected = {"seed": seed, "replication": replication, "scenario_hash": scenario_hash}
+            if not isinstance(summary, dict) or any(summary.get(k) != v for k, v in expected.items()):
+                raise ValueError("it belongs to another replication or scenario")
+            if summary.get("checksum") != _checksum(summary):
+                raise ValueError("its content does not match its checksum (edited or damaged)")
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
+            why = exc if isinstance(exc, ValueError) and not isinstance(exc, (json.JSONDecodeError,
+                                                                              UnicodeDecodeError)) \
+                else "not readable JSON (cut short or damaged)"
+            warnings.warn(f"{path}: {why}; recomputing this replication", ServsimWarning, stacklevel=2)
+            return None
+        return summary
 
     def save(self, name: str, scenario_hash: str, summary: dict[str, Any]) -> None:
         if self.root is None:
             return
         path = self._path(name, scenario_hash, summary["seed"], summary["replication"])
         path.parent.mkdir(parents=True, exist_ok=True)
+        summary = {**summary, "scenario_hash": scenario_hash}
+        summary["checksum"] = _checksum(summary)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(summary), encoding="utf-8")
         os.replace(tmp, path)  # atomic: a reader never sees half a file
@@ -52,6 +78,60 @@ class ReplicationStore:
             return
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder's lock while an experiment writes into it; a lock left by a process that is gone is
+        taken over."""
+        if self.root is None:
+            yield
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = self.root / LOCK
+        for _ in range(2):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                break
+            except FileExistsError:
+                owner = _owner(lock)
+                if owner is not None and _alive(owner):
+                    raise ServsimError(f"{self.root}: another servsim process (pid {owner}) is writing into this "
+                                       f"folder; wait for it, or use another --out (remove {lock} if it is stale)"
+                                       ) from None
+                lock.unlink(missing_ok=True)  # stale: its process is gone
+        else:
+            raise ServsimError(f"{self.root}: cannot take the lock {lock}")
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+
+
+def _checksum(summary: dict[str, Any]) -> str:
+    content = {k: v for k, v in summary.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _owner(lock: Path) -> int | None:
+    try:
+        return int(lock.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _safe(name: str) -> str:

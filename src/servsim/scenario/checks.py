@@ -96,6 +96,11 @@ def problems(s: Scenario) -> list[tuple[str, str]]:
                         f"{tt.reopen.reenter!r} has no step; {_suggest(tt.reopen.reenter, tt.steps)}"))
         if tt.entry in tt.steps and not _can_resolve(tt):
             out.append((f"{where}.steps", f"no route from {tt.entry!r} leads to '{RESOLVE}'; tickets would never end"))
+        else:
+            for trap in _traps(tt):
+                out.append((f"{where}.steps.{trap}", f"a ticket can reach {trap!r} from {tt.entry!r} but never get "
+                            f"from it to '{RESOLVE}': it would go round for ever; route it (or a stage after it) "
+                            "to 'resolve'"))
         out.extend(_capacity_problems(s, tname, used_regions))
 
     out.extend(_patience_problems(s))
@@ -120,6 +125,31 @@ def _can_resolve(tt) -> bool:
             return True
         todo.extend(t for t, p in route.items() if p > 0)
     return False
+
+
+def _traps(tt) -> list[str]:
+    """Stages reachable from the entry (or the reopen stage) from which no route leads to resolution."""
+    def reachable(starts: list[str]) -> set[str]:
+        seen, todo = set(), list(starts)
+        while todo:
+            stage = todo.pop()
+            if stage in seen or stage not in tt.steps:
+                continue
+            seen.add(stage)
+            todo.extend(t for t, p in (tt.steps[stage].next or {}).items() if p > 0 and t != RESOLVE)
+        return seen
+
+    starts = [tt.entry] + ([tt.reopen.reenter] if tt.reopen is not None else [])
+    reached = reachable(starts) - set(tt.closing)
+    resolving = {s for s in reached if any(t == RESOLVE and p > 0 for t, p in (tt.steps[s].next or {}).items())}
+    can_end, grew = set(resolving), True
+    while grew:
+        grew = False
+        for s in reached - can_end:
+            if any(t in can_end and p > 0 for t, p in (tt.steps[s].next or {}).items()):
+                can_end.add(s)
+                grew = True
+    return sorted(reached - can_end)
 
 
 def _capacity_problems(s: Scenario, tname: str, regions: set[str]) -> list[tuple[str, str]]:

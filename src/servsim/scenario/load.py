@@ -6,6 +6,7 @@ import copy
 import difflib
 import hashlib
 import json
+import os
 import warnings
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -14,13 +15,20 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ScenarioError, ScenarioWarning
+from ..files import finite_problems, parse_yaml, read_text, regular_file
 from .checks import problems, roster_gaps
 from .model import Scenario
 from .roster import read_roster
 
+MAX_EXTENDS = 32  # files in one extends: chain
+EXTENDS_PATH = "SERVSIM_EXTENDS_PATH"  # more folders extends: may name, separated like PATH
 
-def load_scenario(path: str | Path) -> Scenario:
+
+def load_scenario(path: str | Path, extends_roots: tuple[str | Path, ...] = ()) -> Scenario:
     """Read, merge (``extends:``) and validate a scenario file.
+
+    ``extends:`` may name files in the scenario's own folder (and below it), in ``extends_roots`` and in the
+    folders listed in the environment variable ``SERVSIM_EXTENDS_PATH``; nowhere else.
 
     Raises
     ------
@@ -29,7 +37,9 @@ def load_scenario(path: str | Path) -> Scenario:
         every problem as ``file: field.path: bad value: what was expected``.
     """
     path = Path(path)
-    data = _read_merged(path, chain=())
+    extra = [p for p in os.environ.get(EXTENDS_PATH, "").split(os.pathsep) if p]
+    roots = tuple(Path(r).resolve() for r in (path.parent, *extends_roots, *extra))
+    data = _read_merged(path, chain=(), roots=roots)
     return scenario_from_dict(data, source=str(path))
 
 
@@ -37,6 +47,10 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
     """Validate a plain mapping (already merged) into a :class:`Scenario`."""
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: a scenario must be a mapping of sections, got {type(data).__name__}")
+    found = finite_problems(data)
+    if found:
+        lines = [f"{source}: {path}: {message}" for path, message in found]
+        raise ScenarioError(f"{len(lines)} problem(s) in the scenario:\n" + "\n".join(lines))
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -67,19 +81,17 @@ def deep_merge(base: dict[str, Any], change: dict[str, Any], _parent: str = "") 
     return out
 
 
-def _read_merged(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
-    resolved = path.resolve()
+def _read_merged(path: Path, chain: tuple[Path, ...], roots: tuple[Path, ...]) -> dict[str, Any]:
+    resolved = regular_file(path, "scenario file", ScenarioError).resolve()
     if resolved in chain:
         loop = " -> ".join(str(p.name) for p in (*chain, resolved))
         raise ScenarioError(f"{path}: extends: circular chain of files ({loop})")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(f"{path}: extends: a chain of more than {MAX_EXTENDS} files; a change names its baseline, "
+                            "which names few others")
+    data = parse_yaml(read_text(path, "scenario file", error=ScenarioError), str(path), ScenarioError)
+    if data is None:
+        raise ScenarioError(f"{path}: empty; a scenario file is a mapping of sections (clock, demand, teams, ...)")
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: a scenario file must be a mapping of sections (clock, demand, teams, ...)")
     if isinstance(data.get("roster"), str):  # a roster file, relative to the file that names it
@@ -87,12 +99,25 @@ def _read_merged(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    if not isinstance(parent, str):
-        raise ScenarioError(f"{path}: extends: {parent!r} is not a file name; expected e.g. 'baseline.yaml'")
-    base_path = (path.parent / parent)  # relative to the file that names it, not to the working directory
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError(f"{path}: extends: {_short(parent)} is not a file name; expected e.g. 'baseline.yaml'")
+    base_path = path.parent / parent  # relative to the file that names it, not to the working directory
     if not base_path.exists():
         raise ScenarioError(f"{path}: extends: {parent!r} not found (looked for {base_path})")
-    return deep_merge(_read_merged(base_path, (*chain, resolved)), data)
+    try:
+        inside = any(base_path.resolve().is_relative_to(root) for root in roots)
+    except (OSError, RuntimeError):  # a symlink loop
+        inside = False
+    if not inside:
+        raise ScenarioError(f"{path}: extends: {parent!r} is outside the scenario's folder; copy the baseline next "
+                            f"to the change, or allow its folder (load_scenario(extends_roots=...), or the "
+                            f"environment variable {EXTENDS_PATH})")
+    return deep_merge(_read_merged(base_path, (*chain, resolved), roots), data)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _format_validation(exc: ValidationError, source: str) -> str:

@@ -184,6 +184,9 @@ class Demand(Strict):
         default_factory=list, description="dated multipliers of the rate; where periods overlap, factors multiply")
 
 
+MAX_HEADCOUNT = 100_000  # people in one shift or roster row: more is a typo, and would not fit in memory
+
+
 class Break(Strict):
     start: str
     end: str
@@ -195,7 +198,7 @@ class Shift(Strict):
     days: list[str] | str = Field("Mon-Fri", description="'Mon-Fri', 'Sat,Sun' or a list of day names")
     start: str = Field(description="HH:MM")
     end: str = Field(description="HH:MM, later than start; 24:00 is midnight at the end of the day")
-    headcount: int = Field(ge=0)
+    headcount: int = Field(ge=0, le=MAX_HEADCOUNT)
     breaks: list[Break] = Field(default_factory=list, description="times of day when this shift is off")
     skills: list[str] | None = Field(None, description="overrides the team's skills for this shift")
     regions: list[str] | None = Field(None, description="overrides the team's regions for this shift")
@@ -209,7 +212,13 @@ class Shift(Strict):
     @field_validator("days")
     @classmethod
     def _days(cls, value: list[str] | str) -> list[str]:
-        return parse_days(value)
+        days = parse_days(value)
+        if not days:
+            raise ValueError("no days: a shift works on at least one day, e.g. 'Mon-Fri' (remove the shift, or set "
+                             "its headcount to 0, to have nobody)")
+        if len(set(days)) < len(days):
+            raise ValueError(f"{sorted({d for d in days if days.count(d) > 1})} named twice; name each day once")
+        return days
 
     @model_validator(mode="after")
     def _ordered(self) -> Shift:
@@ -222,6 +231,12 @@ class Shift(Strict):
             b0, b1 = minutes_of_day(b.start), minutes_of_day(b.end)
             if not minutes_of_day(self.start) <= b0 < b1 <= minutes_of_day(self.end):
                 raise ValueError(f"break {b.start}-{b.end} is not inside the shift {self.start}-{self.end}")
+        spans = sorted((minutes_of_day(b.start), minutes_of_day(b.end), f"{b.start}-{b.end}") for b in self.breaks)
+        for (_, end, first), (start, _, second) in zip(spans, spans[1:]):
+            if start < end:
+                raise ValueError(f"breaks {first} and {second} overlap; give each pause once")
+        if sum(end - start for start, end, _ in spans) >= minutes_of_day(self.end) - minutes_of_day(self.start):
+            raise ValueError(f"its breaks cover the whole shift {self.start}-{self.end}; nobody would ever work")
         return self
 
 
@@ -243,7 +258,7 @@ class RosterRow(Strict):
     team: str
     start: datetime
     end: datetime
-    headcount: int = Field(ge=0)
+    headcount: int = Field(ge=0, le=MAX_HEADCOUNT)
 
     @model_validator(mode="after")
     def _ordered(self) -> RosterRow:

@@ -1,0 +1,124 @@
+"""Taking the wait for a free person out of the capacity model's delays.
+
+A completion-only log's sojourn in a stage contains everything that happened in it: the delay (a colleague, a
+vendor, the customer), the wait for a free person and the work. :mod:`~servsim.calibration.capacity` splits the
+work off each sojourn; the wait cannot be read from the log, because it depends on the staffing the model adds.
+So it is measured on the model itself: simulate the calibrated scenario, take each work stage's mean wait (from
+joining its queue to being taken) and shorten the delay before that stage by it. The delays change the moments
+the work arrives, so the waits are measured again on the corrected model and the correction is redone from the
+original delays (a fixed-point iteration; ``ROUNDS`` rounds).
+
+The wait is removed by deconvolution, not by scaling or shifting the delay: the wait does not grow with the delay,
+and it is mostly zero with a long tail (a ticket arriving when someone is free is taken at once), so what it takes
+out is the sojourns' tail, not their body.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+
+from ..one_run import simulate
+from ..scenario import scenario_from_dict
+from .capacity import quantile_table
+
+ROUNDS = 2
+EM_ITERATIONS = 200
+MAX_WAITS = 1000  # waits per stage used in a deconvolution (their quantiles, if there are more)
+PROBE_WEEKS = 4  # weeks simulated after warm-up to measure the waits (at most the calibrated horizon)
+PROBE_REPLICATIONS = 3
+SEED = 20_250_917  # the probe's seed: calibration is deterministic
+
+
+def remove_waits(data: dict, source: str, notes: list[str]) -> dict[str, float]:
+    """Take, in place, the wait for a free person that the model itself shows at each work stage of the scenario
+    mapping ``data`` out of the delay before that stage. Returns the mean waits of the last round (work stage ->
+    minutes)."""
+    work_stages = {name for name, stage in data["stages"].items() if stage.get("team")}
+    original = copy.deepcopy(data["ticket_types"])
+    means = []
+    for _ in range(ROUNDS):
+        waits = _waits(data, work_stages, source)
+        means.append({stage: float(w.mean()) for stage, w in waits.items()})
+        data["ticket_types"] = copy.deepcopy(original)
+        for tt in data["ticket_types"].values():
+            for name, step in tt["steps"].items():
+                if name not in work_stages:
+                    _shorten(step, waits)
+    last = means[-1]
+    if last:
+        slowest = sorted(last, key=last.get, reverse=True)[:3]
+        notes.append("waits for a free person are inside the log's sojourns, so they are taken out of the delays "
+                     f"before the work (measured on the model; {ROUNDS} rounds, mean wait per work stage " +
+                     " -> ".join(f"{np.mean(list(m.values())):.0f}" for m in means) + " min); longest at " +
+                     ", ".join(f"{s} ({last[s]:.0f} min)" for s in slowest))
+    return last
+
+
+def _waits(data: dict, work_stages: set[str], source: str) -> dict[str, np.ndarray]:
+    """The minutes from joining the queue to being taken, per work stage, in ``PROBE_REPLICATIONS`` seeded runs of
+    ``data`` (at most ``PROBE_WEEKS`` after warm-up)."""
+    scenario = scenario_from_dict(copy.deepcopy(data), source=source)
+    clock = scenario.clock
+    horizon = min(clock.horizon, clock.warmup + PROBE_WEEKS * 7 * 1440.0)
+    scenario = scenario.model_copy(update={"clock": clock.model_copy(update={"horizon": horizon})})
+    measured = pd.Timestamp(clock.start) + pd.Timedelta(minutes=clock.warmup)
+    waits = []
+    for replication in range(PROBE_REPLICATIONS):
+        events = simulate(scenario, seed=SEED, replication=replication).events
+        taken = events[(events["enqueued_at"] >= measured) & events["activity"].astype(str).isin(work_stages)
+                       & events["started_at"].notna()]
+        waits.append(pd.DataFrame({"stage": taken["activity"].astype(str),
+                                   "wait": (taken["started_at"] - taken["enqueued_at"]).dt.total_seconds() / 60}))
+    pooled = pd.concat(waits)
+    return {str(k): v.to_numpy() for k, v in pooled.groupby("stage")["wait"]}
+
+
+def _shorten(step: dict, waits: dict[str, float]) -> None:
+    """Shift the delay of each route of ``step`` down by the wait at the stage it leads to."""
+    if "next" not in step:  # a closing step
+        return
+    route = {step["next"]: 1.0} if isinstance(step["next"], str) else step["next"]
+    by_next = step.get("work_by_next", {})
+    if not any(np.any(waits.get(target, np.zeros(0)) > 0) for target in route):
+        return
+    main = max((t for t in route if t not in by_next), key=route.get, default=None)
+    delays = {t: deconvolved(by_next.get(t, step["work"]), waits[t]) if np.any(waits.get(t, np.zeros(0)) > 0)
+              else by_next.get(t, step["work"]) for t in route}
+    if main is None:
+        main = max(route, key=route.get)
+    step["work"] = delays[main]
+    others = {t: d for t, d in delays.items() if t != main and d != delays[main]}
+    step.pop("work_by_next", None)
+    if others:
+        step["work_by_next"] = others
+
+
+def deconvolved(spec: dict, waits: np.ndarray) -> dict:
+    """The duration ``D`` such that ``D + W`` (``W`` drawn from ``waits``, independently) is distributed like
+    ``spec``: an empirical quantile table, found by Richardson-Lucy (EM) deconvolution on the points of ``spec``'s
+    own table. A wait that is mostly zero leaves the body of ``spec`` in place and takes the tail in."""
+    p, q = quantile_table(spec)
+    waits = np.asarray(waits, float)
+    if not np.any(waits > 0):
+        return {"kind": "empirical", "quantiles": {float(k): round(float(v), 3) for k, v in zip(p, q)}}
+    if len(waits) > MAX_WAITS:  # the waits' quantiles stand for them
+        waits = np.quantile(waits, (np.arange(MAX_WAITS) + 0.5) / MAX_WAITS)
+    points, where = np.unique((q[1:] + q[:-1]) / 2, return_inverse=True)  # spec as masses at its cells' middles
+    observed = np.bincount(where, weights=np.diff(p), minlength=len(points))
+    cuts = (points[1:] + points[:-1]) / 2
+    ends = points[None, :] + waits[:, None]  # wait x point
+    landing = np.where(ends <= q[-1], np.searchsorted(cuts, ends), len(points))  # past the longest: not seen
+    kernel = np.stack([np.bincount(landing[:, k], minlength=len(points) + 1)[:-1] for k in range(len(points))],
+                      axis=1) / len(waits)
+    seen = np.maximum(kernel.sum(axis=0), 1e-12)
+    mass = observed.copy()
+    for _ in range(EM_ITERATIONS):
+        mass *= (kernel.T @ (observed / np.maximum(kernel @ mass, 1e-300))) / seen
+    cumulative = np.cumsum(mass) / mass.sum()
+    probabilities = np.round(np.linspace(0, 1, 101), 2)
+    values = points[np.minimum(np.searchsorted(cumulative, probabilities - 1e-12), len(points) - 1)]
+    values[0] = points[np.argmax(mass > 0)] if q[0] > 0 else 0.0
+    return {"kind": "empirical", "quantiles": {float(k): round(float(v), 3) for k, v in zip(probabilities, values)}}

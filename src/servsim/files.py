@@ -1,0 +1,227 @@
+"""Reading the files a user names, safely: regular files only, a size cap, UTF-8 with a clear hint, and a YAML
+loader that rejects duplicate keys, runaway aliases and deep nesting.
+
+Every error is a :class:`~servsim.errors.ServsimError` (or the ``error`` class the caller passes) that names the
+file and says what was expected; nothing here lets an ``OSError``, ``UnicodeDecodeError``, ``RecursionError`` or
+a YAML traceback through, and nothing reads past the cap (a FIFO, ``/dev/zero`` or a directory is refused before
+it is opened).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ServsimError
+
+MAX_TEXT_BYTES = 16 * 1024 * 1024  # a scenario, mapping or roster file larger than this is not one
+MAX_YAML_NODES = 200_000  # values in a YAML document, counting each use of an alias again
+MAX_YAML_DEPTH = 64  # nesting of mappings and lists
+
+
+def regular_file(path: str | Path, what: str = "file", error: type[Exception] = ServsimError) -> Path:
+    """``path`` if it names a readable regular file (symlinks followed); else ``error`` saying what it is."""
+    path = Path(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise error(f"{path}: {what} not found") from None
+    except PermissionError:
+        raise error(f"{path}: permission denied; cannot read this {what}") from None
+    except OSError as exc:  # a symlink loop, a name too long, ...
+        raise error(f"{path}: cannot read this {what}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise error(f"{path}: is a folder; expected a {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise error(f"{path}: is not a regular file (a pipe, socket or device); expected a {what}")
+    if not os.access(path, os.R_OK):
+        raise error(f"{path}: permission denied; cannot read this {what}")
+    return path
+
+
+def read_text(path: str | Path, what: str = "file", limit: int = MAX_TEXT_BYTES,
+              error: type[Exception] = ServsimError) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes (a byte-order mark is dropped)."""
+    path = regular_file(path, what, error)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise error(f"{path}: cannot read this {what}: {exc.strerror or exc}") from None
+    if len(raw) > limit:
+        raise error(f"{path}: larger than {limit // (1024 * 1024)} MiB; a {what} is much smaller than that")
+    if b"\x00" in raw[:8192]:
+        raise error(f"{path}: a binary file (it contains NUL bytes); expected a {what} as UTF-8 text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise error(f"{path}: line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8; save the {what} as UTF-8 "
+                    "(it may be Latin-1 or Windows-1252: re-encode it, e.g. 'iconv -f latin1 -t utf-8')") from None
+
+
+def parse_yaml(text: str, source: str, error: type[Exception] = ServsimError) -> Any:
+    """Parse one YAML document, refusing duplicate keys, more than ``MAX_YAML_NODES`` values (alias bombs) and
+    nesting deeper than ``MAX_YAML_DEPTH``. Times of day such as ``17:00`` stay strings (YAML 1.1 would read a
+    number of minutes), and an impossible date such as ``2026-13-01`` stays a string for validation to report."""
+    loader = None
+    try:
+        loader = _Loader(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_size(node, source, error)
+        return loader.construct_document(node)
+    except _Refused as exc:
+        raise error(f"{source}: {exc}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text[:exc.position].count("\n") + 1
+        raise error(f"{source}: line {line}: character #x{exc.character:04x} is not allowed in YAML text") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        raise error(f"{source}: not valid YAML: {where}{exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise error(f"{source}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise error(f"{source}: nested more than {MAX_YAML_DEPTH} levels deep; not a servsim file") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def load_yaml(path: str | Path, what: str = "file", error: type[Exception] = ServsimError) -> Any:
+    """:func:`read_text` then :func:`parse_yaml`."""
+    return parse_yaml(read_text(path, what, error=error), str(path), error)
+
+
+class _Refused(Exception):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    """A safe loader with YAML 1.2-like numbers (no base-60), duplicate keys refused and nesting capped."""
+
+    yaml_implicit_resolvers = {key: [(tag, rx) for tag, rx in resolvers
+                                     if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+                               for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _Refused(f"line {mark.line + 1}: nested more than {MAX_YAML_DEPTH} levels deep; not a servsim "
+                               "file")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):  # noqa: ANN001
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise _Refused(f"line {key_node.start_mark.line + 1}: a key must be a name, not a list or "
+                               "mapping") from None
+            if key in seen:
+                raise _Refused(f"line {key_node.start_mark.line + 1}: duplicate key {key!r} (first at line "
+                               f"{seen[key]}); a key may appear once in a mapping")
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+    def construct_yaml_timestamp(self, node):  # noqa: ANN001
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return self.construct_scalar(node)
+
+
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*|0b[01_]+|0o[0-7_]+|0x[0-9a-fA-F_]+)$")
+_FLOAT = re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
+                    r"|\.[0-9_]+(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+def _check_size(root: yaml.Node, source: str, error: type[Exception]) -> None:
+    """Count the values the document expands to (each alias use again) without expanding it."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if isinstance(node, yaml.ScalarNode):
+            total = 1
+        else:
+            sizes[id(node)] = MAX_YAML_NODES + 1  # a node that contains itself expands without end
+            children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
+            total = 1 + sum(size(child) for child in children)
+        sizes[id(node)] = min(total, MAX_YAML_NODES + 1)
+        return sizes[id(node)]
+
+    if size(root) > MAX_YAML_NODES:
+        raise error(f"{source}: expands to more than {MAX_YAML_NODES:,} values (aliases used over and over?); "
+                    "not a servsim file")
+
+
+def finite_problems(data: Any, path: str = "") -> list[tuple[str, str]]:
+    """``(field path, message)`` for every number in ``data`` that is infinite or not a number."""
+    out = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out += finite_problems(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            out += finite_problems(value, f"{path}[{i}]")
+    elif isinstance(data, float) and not math.isfinite(data):
+        out.append((path or "(top level)", f"{data}: expected a finite number"))
+    elif isinstance(data, dt.datetime) and data.tzinfo is not None:
+        out.append((path or "(top level)", f"{data.isoformat()}: a time with a time zone; expected a local date "
+                                           "and time (the desk's wall clock), e.g. 2026-01-05 08:00"))
+    return out
+
+
+def read_table(path: str | Path, what: str, error: type[Exception] = ServsimError, **options: Any):  # noqa: ANN201
+    """A CSV (or a zip or gzip holding one) as a pandas DataFrame, with ``options`` for ``pandas.read_csv``; an
+    empty file, a header without rows, a wrong encoding or a broken archive is ``error`` naming the file."""
+    import zipfile
+
+    import pandas as pd
+
+    path = regular_file(path, what, error)
+    encoding = options.get("encoding") or "utf-8"
+    try:
+        table = pd.read_csv(path, **options)
+    except pd.errors.EmptyDataError:
+        raise error(f"{path}: empty file; expected a CSV {what} with a header row") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: byte 0x{exc.object[exc.start]:02x} is not {encoding} text; expected a CSV {what} in "
+                    f"{encoding} (re-save it as UTF-8, or give its encoding, e.g. latin-1, in the mapping's "
+                    "encoding:)") from None
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise error(f"{path}: not a readable archive ({exc}); expected a CSV {what}, or a zip holding one") from None
+    except pd.errors.ParserError as exc:
+        raise error(f"{path}: not a readable CSV {what}: {str(exc).strip()}") from None
+    except ValueError as exc:  # e.g. a zip holding several files
+        raise error(f"{path}: cannot read this {what}: {exc}") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read this {what}: {exc.strerror or exc}") from None
+    if table.empty and options.get("nrows") != 0:
+        raise error(f"{path}: a header ({', '.join(map(str, table.columns[:12]))}) but no rows; expected a CSV {what} "
+                    "with at least one row")
+    return table

@@ -1,0 +1,118 @@
+"""Before a run: how big it will be and whether each team can keep up (long-run averages, no simulation).
+
+- **Size**: expected tickets (arrival rates × horizon, with trend and calendar ignored) and events (stage visits
+  per ticket from the routing), and the memory they take; a run past ``MAX_TICKETS`` is refused unless forced.
+- **Stability**: per team, the offered load (arrivals × visits × mean work, per stage the team does) against its
+  average number of people on duty × concurrency. ρ ≥ 1 means its queue grows without bound over the horizon.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import RESOLVE, WEEKDAYS, Scenario, minutes_of_day
+
+MAX_TICKETS = 20_000_000  # per replication; beyond it a run needs force=True (--force)
+BYTES_PER_TICKET = 2_000  # tickets + events tables and the engine's state, measured on the baseline
+WEEK = 10_080.0
+
+
+@dataclass(frozen=True)
+class LoadCheck:
+    tickets: float  # expected tickets created over the horizon
+    events: float  # expected stage visits
+    memory_bytes: float
+    load: dict[str, tuple[float, float]]  # team -> (offered people-equivalents, people on duty x concurrency)
+
+    def overloaded(self) -> dict[str, float]:
+        """Teams whose offered load is at least their capacity, with ρ."""
+        return {team: offered / capacity if capacity > 0 else float("inf")
+                for team, (offered, capacity) in self.load.items() if offered > 0 and offered >= capacity}
+
+    def warnings(self) -> list[str]:
+        out = []
+        for team, rho in sorted(self.overloaded().items(), key=lambda kv: -kv[1]):
+            offered, capacity = self.load[team]
+            out.append(f"team {team}: offered work needs {offered:.1f} people on duty on average, it has "
+                       f"{capacity:.1f} (utilisation {rho:.0%}): its queue grows without bound and the backlog at "
+                       "the horizon will be large; add people or lower the demand")
+        return out
+
+    def size_error(self) -> str | None:
+        if self.tickets <= MAX_TICKETS:
+            return None
+        return (f"about {self.tickets:,.0f} tickets and {self.events:,.0f} events per replication (about "
+                f"{self.memory_bytes / 2**30:,.1f} GiB): more than the {MAX_TICKETS:,} a run takes without --force "
+                "(force=True); check the rates and the horizon")
+
+
+def check_load(s: Scenario) -> LoadCheck:
+    """Expected size of a replication and each team's offered load against its capacity."""
+    arrivals: dict[str, float] = {}  # ticket type -> tickets per minute
+    for channel in s.demand.channels.values():
+        mix = (channel.mix and channel.mix.ticket_types) or s.demand.mix.ticket_types or {}
+        for tt, share in mix.items():
+            arrivals[tt] = arrivals.get(tt, 0.0) + channel.rate * share
+    tickets = sum(arrivals.values()) * s.clock.horizon
+    offered: dict[str, float] = {}
+    visits_total = 0.0
+    for tname, rate in arrivals.items():
+        tt = s.ticket_types.get(tname)
+        if tt is None:
+            continue
+        rate *= 1.0 - tt.deflection
+        rounds = 1.0 / (1.0 - tt.reopen.probability) if tt.reopen else 1.0  # reopened tickets go round again
+        visits = {stage: v * rounds for stage, v in _visits(tt).items()}
+        visits_total += rate * sum(visits.values()) * s.clock.horizon
+        for stage, v in visits.items():
+            team = s.stages[stage].team if stage in s.stages else None
+            if team is not None:
+                offered[team] = offered.get(team, 0.0) + rate * v * _mean_work(tt.steps[stage])
+    capacity = {team: _people_on_duty(s, team) * s.teams[team].concurrency for team in s.teams}
+    load = {team: (offered.get(team, 0.0), capacity[team]) for team in s.teams}
+    return LoadCheck(tickets, visits_total, (tickets + visits_total / 3) * BYTES_PER_TICKET, load)
+
+
+def _visits(tt) -> dict[str, float]:  # noqa: ANN001 - a TicketType
+    """Expected visits of each stage per ticket (traffic equations of the routing; closing stages once)."""
+    names = [n for n in tt.steps if n not in tt.closing]
+    index = {n: i for i, n in enumerate(names)}
+    routing = np.zeros((len(names), len(names)))
+    for n in names:
+        for target, p in (tt.steps[n].next or {}).items():
+            if target != RESOLVE and target in index:
+                routing[index[n], index[target]] += p
+    entry = np.zeros(len(names))
+    if tt.entry in index:
+        entry[index[tt.entry]] = 1.0
+    try:
+        visits = np.linalg.solve(np.eye(len(names)) - routing.T, entry)
+    except np.linalg.LinAlgError:  # a trap (checked elsewhere): count each stage once
+        visits = np.ones(len(names))
+    out = {n: float(max(v, 0.0)) for n, v in zip(names, visits)}
+    out.update({c: 1.0 for c in tt.closing})
+    return out
+
+
+def _mean_work(step) -> float:  # noqa: ANN001 - a Step
+    route = step.next or {}
+    if not step.work_by_next or not route:
+        return float(step.work.mean)
+    return float(sum(p * (step.work_by_next.get(t, step.work)).mean for t, p in route.items()))
+
+
+def _people_on_duty(s: Scenario, team: str) -> float:
+    """Average people on duty over the week (weekly shifts, or the dated roster's rows where it has some)."""
+    rows = [r for r in s.roster if r.team == team]
+    if rows:
+        span = (max(r.end for r in rows) - min(r.start for r in rows)).total_seconds() / 60.0
+        worked = sum(r.headcount * (r.end - r.start).total_seconds() / 60.0 for r in rows)
+        return worked / span if span > 0 else 0.0
+    minutes = 0.0
+    for shift in s.teams[team].shifts.values():
+        length = minutes_of_day(shift.end) - minutes_of_day(shift.start)
+        length -= sum(minutes_of_day(b.end) - minutes_of_day(b.start) for b in shift.breaks)
+        minutes += shift.headcount * length * len([d for d in shift.days if d in WEEKDAYS])
+    return minutes / WEEK

@@ -260,3 +260,77 @@ def test_importers_name_the_file_and_what_is_wrong(tmp_path: Path, fmt: str):
     (tmp_path / "folder.csv").mkdir()
     with pytest.raises(servsim.ServsimError, match=f"is a folder; expected a {what}"):
         import_log(tmp_path / "folder.csv", fmt, MAPPINGS.get(fmt))
+
+
+def test_a_case_id_reused_for_many_tickets_is_split_and_counted(tmp_path: Path):
+    import pandas as pd
+
+    from servsim.calibration.load import import_log
+
+    sample = BASELINE.parents[1] / "calibration" / "sample" / "events.csv.gz"
+    events = pd.read_csv(sample, dtype=str)
+    before = import_log(sample, "events", MAPPINGS["events"])
+    reused = events["ticket_id"].drop_duplicates().iloc[100:300]
+    events.loc[events["ticket_id"].isin(reused), "ticket_id"] = "T-42"  # 200 tickets under one id
+    events.to_csv(tmp_path / "reused.csv", index=False)
+    after = import_log(tmp_path / "reused.csv", "events", MAPPINGS["events"])
+    assert len(after.tickets) == len(before.tickets)
+    assert after.tickets["n_reopens"].max() == before.tickets["n_reopens"].max()  # not one ticket with 199 reopens
+    split = {reason: n for reason, n in after.quality.repaired.items() if "case id reused" in reason}
+    assert list(split.values()) == [199] and "'intake'" in next(iter(split))
+
+
+NUMBERS = st.one_of(st.integers(-5, 10**6), st.floats(-1e9, 1e9, allow_nan=False),
+                    st.sampled_from(["0", "0min", "1e-9min", "1000w", "3/h", "1e5/h", ""]))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(st.sampled_from([p for p in BASE_LEAVES if p and p[0] != "clock"]), NUMBERS)
+def test_what_validation_accepts_runs(path, value):
+    """A number anywhere in the baseline replaced by an odd one: refused with a ScenarioError, or it runs (a
+    week) to KPIs."""
+    import copy
+    import warnings
+
+    data = copy.deepcopy(BASE_DATA)
+    data["clock"].update(horizon=10080.0, warmup=1440.0)
+    target = data
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            scenario = scenario_from_dict(data, source="fuzz")
+        except ScenarioError:
+            return
+    try:
+        servsim.simulate(scenario, seed=1).kpis()
+    except servsim.ServsimError:
+        pass
+
+
+def test_every_problem_at_once_and_removing_a_team_is_a_fair_question(folder: Path, capsys):
+    path = folder / "two.yaml"
+    path.write_text(CHANGE + "teams:\n  l1:\n    shifts:\n      day: {headcount: .nan, heads: 3}\n")
+    with pytest.raises(ScenarioError, match=r"2 problem\(s\)") as caught:
+        servsim.load_scenario(path)
+    assert "headcount: nan: expected a finite number" in str(caught.value)
+    assert "heads: unknown key" in str(caught.value)
+    no_l3 = folder / "no-l3.yaml"
+    no_l3.write_text(CHANGE + "name: no-l3\nteams:\n  l3:\n    shifts:\n      day: {headcount: 0}\n")
+    with pytest.warns(servsim.errors.ScenarioWarning, match="team l3: nobody is ever on duty, but stage.s. l3 need"):
+        scenario = servsim.load_scenario(no_l3)
+    assert servsim.simulate(scenario, seed=1).kpis().overall["backlog_at_horizon"] > 0  # L3's tickets wait
+    no_l1 = folder / "no-l1.yaml"
+    no_l1.write_text(CHANGE + "teams:\n  l1:\n    shifts: {day: {headcount: 0}, late: {headcount: 0}, evening: "
+                             "{headcount: 0}, weekend: {headcount: 0}}\n")
+    with pytest.raises(ScenarioError, match="nobody is ever on shift, but every 'how_to' ticket starts at stage"):
+        servsim.load_scenario(no_l1)
+
+
+def test_an_unknown_kpi_is_an_error_with_a_suggestion(capsys):
+    code = main(["sweep", str(BASELINE), "--set", "teams.l2.shifts.evening.headcount=1..2", "--replications", "1",
+                 "--kpi", "sla_atainment", "--executor", "serial", "--quiet"])
+    assert code == 2
+    assert "--kpi: unknown KPI 'sla_atainment' (did you mean 'sla_attainment'?)" in capsys.readouterr().err

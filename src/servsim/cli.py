@@ -122,6 +122,14 @@ def _sweep(args: argparse.Namespace) -> int:
     sweep = run_sweep(args.scenario, settings, args.replications, args.seed, **_experiment_options(args))
     curves = sweep.curves()
     params = [path for path, _ in settings]
+    known = list(dict.fromkeys(curves["kpi"]))
+    unknown = [k for k in args.kpi if k not in known]
+    if unknown:
+        import difflib
+
+        hints = [f"{k!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, known, 1))
+                             else "") for k in unknown]
+        raise ServsimError(f"--kpi: unknown KPI {', '.join(hints)}; known: {', '.join(known)}")
     table = curves[curves["kpi"].isin(args.kpi)].pivot_table(index=params, columns="kpi", values="mean")
     print(f"{len(sweep.names)} points x {len(sweep.replications[sweep.names[0]])} replications, seed {args.seed}; "
           "means (CIs in curves.csv)")

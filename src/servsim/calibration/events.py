@@ -48,6 +48,10 @@ CLOSED_EARLY = "closure before the last resolution (closed_at cleared)"
 UNMAPPED_PRIORITY = "priority value not in priority_map (priority set to NA)"
 
 
+OPENER_SHARE = 0.8  # an activity opening this share of the cases opens a ticket: its repeat in a case is a new one
+REPEAT_SHARE = 0.01  # ... unless it recurs in more than this share of the cases
+
+
 class MappingError(ServsimError, ValueError):
     """An event mapping or the file it is applied to is unusable; the message names file, key and fix."""
 
@@ -244,6 +248,7 @@ def import_events(path: str | Path, mapping: EventMapping | str | Path) -> Impor
     quality.rows_read = len(raw)
     ev = _clean(raw, mapping, quality, path)
     _warn_unseen(mapping, set(ev["activity"].unique()), path)
+    ev = _split_reused_cases(ev, quality)
     ev = _order(ev, quality)
     _classify(ev, mapping)
     tickets = _tickets(ev, mapping, quality)
@@ -329,6 +334,29 @@ def _warn_unseen(mapping: EventMapping, seen: set, path: Path) -> None:
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 warnings.warn(f"{mapping.source}: {key}: activity {name!r} never occurs in {path.name}{hint}",
                               UserWarning, stacklevel=3)
+
+
+def _split_reused_cases(ev: pd.DataFrame, quality: DataQuality) -> pd.DataFrame:
+    """A case id reused for several tickets: where the activity that opens at least ``OPENER_SHARE`` of the cases
+    and occurs once in all but ``REPEAT_SHARE`` of them (e.g. 'Insert ticket') occurs again within a case, a new
+    ticket starts (``case#2``, ...); counted. An activity that often recurs (a re-rating) opens nothing."""
+    if ev.empty:
+        return ev
+    ordered = ev.sort_values(["case", "ts", "row"], kind="stable")
+    firsts = ordered.groupby("case", sort=False)["activity"].first()
+    opener = firsts.value_counts()
+    if opener.iloc[0] < OPENER_SHARE * len(firsts) or len(firsts) < 20:
+        return ev
+    nth = (ordered["activity"] == opener.index[0]).groupby(ordered["case"], sort=False).cumsum().clip(lower=1)
+    again = nth > 1
+    reused = ordered["case"][again].nunique()
+    if reused == 0 or reused > REPEAT_SHARE * len(firsts):
+        return ev
+    quality.repair(f"case id reused: a new ticket starts where {opener.index[0]!r} occurs again in a case (tickets "
+                   "split off)", int(nth[again].groupby(ordered["case"][again]).max().sub(1).sum()))
+    ev = ev.copy()
+    ev.loc[again[again].index, "case"] = ordered["case"][again].astype(str) + "#" + nth[again].astype(str)
+    return ev
 
 
 def _order(ev: pd.DataFrame, quality: DataQuality) -> pd.DataFrame:

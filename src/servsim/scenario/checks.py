@@ -164,8 +164,9 @@ def _capacity_problems(s: Scenario, tname: str, regions: set[str]) -> list[tuple
         shifts = [sh for sh in team.shifts.values() if sh.headcount > 0]
         rostered = any(row.team == stage.team and row.headcount > 0 for row in s.roster)
         if not shifts and not rostered:
-            out.append((f"teams.{stage.team}.shifts",
-                        f"nobody is ever on shift, but stage {stage_name!r} needs this team"))
+            if stage_name == s.ticket_types[tname].entry:  # then no ticket of this type could ever be served
+                out.append((f"teams.{stage.team}.shifts", f"nobody is ever on shift, but every {tname!r} ticket "
+                            f"starts at stage {stage_name!r}, which needs this team"))
             continue
         if s.policies.dispatch == "skills":
             held = [sh.skills if sh.skills is not None else team.skills for sh in shifts] + \
@@ -214,6 +215,21 @@ def _roster_problems(s: Scenario) -> list[tuple[str, str]]:
                 out.append((f"roster[{j}]", f"{b.team} {b.start:%Y-%m-%d %H:%M}-{b.end:%H:%M} overlaps roster[{i}] "
                                             f"({a.start:%Y-%m-%d %H:%M}-{a.end:%H:%M}); give each interval once"))
     return out
+
+
+def unstaffed(s: Scenario) -> list[str]:
+    """Teams with nobody ever on duty that some route leads to ("what if we remove L3?"): worth a warning."""
+    found = []
+    for team_name, team in s.teams.items():
+        if any(sh.headcount > 0 for sh in team.shifts.values()) or any(
+                r.team == team_name and r.headcount > 0 for r in s.roster):
+            continue
+        stages = sorted({name for tt in s.ticket_types.values() for name in tt.steps
+                         if name in s.stages and s.stages[name].team == team_name})
+        if stages:
+            found.append(f"team {team_name}: nobody is ever on duty, but stage(s) {', '.join(stages)} need it: "
+                         "tickets routed there wait until the horizon (counted as open)")
+    return found
 
 
 def roster_gaps(s: Scenario) -> list[str]:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import ScenarioError, ScenarioWarning
 from ..files import finite_problems, parse_yaml, read_text, regular_file
-from .checks import problems, roster_gaps
+from .checks import problems, roster_gaps, unstaffed
 from .model import Scenario
 from .roster import read_roster
 
@@ -47,20 +47,20 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
     """Validate a plain mapping (already merged) into a :class:`Scenario`."""
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: a scenario must be a mapping of sections, got {type(data).__name__}")
-    found = finite_problems(data)
-    if found:
-        lines = [f"{source}: {path}: {message}" for path, message in found]
-        raise ScenarioError(f"{len(lines)} problem(s) in the scenario:\n" + "\n".join(lines))
+    lines = [f"{source}: {path}: {message}" for path, message in finite_problems(data)]
     try:
         scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(_format_validation(exc, source)) from None
+    except ValidationError as exc:  # every problem at once: the non-finite numbers and the schema's
+        said = {line.split(": ")[1] for line in lines}
+        lines += [line for line in _validation_lines(exc, source) if line.split(": ")[1] not in said]
+    if lines:
+        raise ScenarioError(f"{len(lines)} problem(s) in the scenario:\n" + "\n".join(lines))
     found = problems(scenario)
     if found:
         lines = [f"{source}: {path}: {message}" for path, message in found]
         raise ScenarioError(f"{len(lines)} problem(s) in the scenario:\n" + "\n".join(lines))
-    for gap in roster_gaps(scenario):
-        warnings.warn(f"{source}: {gap}", ScenarioWarning, stacklevel=2)
+    for caution in roster_gaps(scenario) + unstaffed(scenario):
+        warnings.warn(f"{source}: {caution}", ScenarioWarning, stacklevel=2)
     return scenario
 
 
@@ -120,15 +120,18 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _format_validation(exc: ValidationError, source: str) -> str:
+def _validation_lines(exc: ValidationError, source: str) -> list[str]:
     lines = []
     for err in exc.errors(include_url=False):
-        loc = [part for part in err["loc"] if not _is_union_tag(part)]
+        *parents, last = err["loc"] or ("",)  # the last part is the user's own key, whatever it looks like
+        loc = [part for part in parents if not _is_union_tag(part)] + ([last] if last != "" else [])
+        if err["type"] != "extra_forbidden" and _is_union_tag(last):
+            loc = loc[:-1]
         path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             known = _fields_at(Scenario, list(err["loc"][:-1]))
-            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            close = difflib.get_close_matches(str(last), known, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             message = f"unknown key; {hint}expected one of: {', '.join(known)}"
         elif err["type"] == "union_tag_invalid":
@@ -141,7 +144,7 @@ def _format_validation(exc: ValidationError, source: str) -> str:
         shown = "" if err["type"] in ("missing", "extra_forbidden", "union_tag_invalid") \
             or isinstance(value, dict) or repr(value) in message else f"{value!r}: "
         lines.append(f"{source}: {path or '(top level)'}: {shown}{message}")
-    return f"{len(lines)} problem(s) in the scenario:\n" + "\n".join(lines)
+    return lines
 
 
 def _is_union_tag(part: Any) -> bool:

@@ -35,6 +35,8 @@ class LoadCheck:
         out = []
         for team, rho in sorted(self.overloaded().items(), key=lambda kv: -kv[1]):
             offered, capacity = self.load[team]
+            if capacity == 0:  # nobody at all: said when the scenario is read
+                continue
             out.append(f"team {team}: offered work needs {offered:.1f} people on duty on average, it has "
                        f"{capacity:.1f} (utilisation {rho:.0%}): its queue grows without bound and the backlog at "
                        "the horizon will be large; add people or lower the demand")

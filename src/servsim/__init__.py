@@ -39,6 +39,7 @@ _LAZY = {
     "StaffingBacktest": ".calibration.staffing_backtest", "staffing_backtest": ".calibration.staffing_backtest",
     "Experiment": ".experiment", "run_experiment": ".experiment", "run_sweep": ".experiment",
     "KpiReport": ".kpi", "compute_kpis": ".kpi",
+    "Optimum": ".experiment.optimize", "optimize": ".experiment.optimize",
     "Scenario": ".scenario", "load_scenario": ".scenario",
     "SimulationResult": ".one_run", "simulate": ".one_run",
 }
@@ -50,6 +51,7 @@ if TYPE_CHECKING:  # what static tools and IDEs see
     from .calibration.load import import_log
     from .calibration.staffing_backtest import StaffingBacktest, staffing_backtest
     from .experiment import Experiment, run_experiment, run_sweep
+    from .experiment.optimize import Optimum, optimize
     from .kpi import KpiReport, compute_kpis
     from .one_run import SimulationResult, simulate
     from .scenario import Scenario, load_scenario
@@ -74,6 +76,7 @@ __all__ = [
     "Calibration",
     "Experiment",
     "KpiReport",
+    "Optimum",
     "Scenario",
     "ScenarioError",
     "ServsimError",
@@ -85,6 +88,7 @@ __all__ = [
     "erlang",
     "import_log",
     "load_scenario",
+    "optimize",
     "run_experiment",
     "run_sweep",
     "simulate",

@@ -148,6 +148,41 @@ def _sweep(args: argparse.Namespace) -> int:
 FORMATS = ("servicenow", "tickets", "events", "callcentre")  # kept in step with calibration.load (a test checks)
 
 
+def _optimize(args: argparse.Namespace) -> int:
+    from .experiment.optimize import optimize, weekly_staff_cost
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    quiet = args.quiet or not sys.stderr.isatty()
+    found = optimize(scenario, args.vary, args.require, replications=args.replications, seed=args.seed,
+                     confidence=args.confidence, out=args.out, executor=args.executor, dask=args.dask,
+                     force=args.force, report=None if quiet else (lambda line: print(line, file=sys.stderr)))
+    print(f"optimize {scenario.name}: {len(found.levers)} lever(s), {len(found.requirements)} requirement(s); "
+          f"{args.replications} replications per staffing, {2 * args.replications} on fresh ones to confirm; "
+          f"one-sided {args.confidence:.0%} bounds")
+    print(found.table().rename(columns={"first_guess": "Erlang C guess"}).to_string(index=False))
+    base_cost = weekly_staff_cost(scenario)
+    explored = int((~found.frontier["confirmation"]).sum()) if not found.frontier.empty else 0
+    if found.chosen is None:
+        print("\n" + "; ".join(found.notes))
+    else:
+        print(f"\nweekly staff cost {found.weekly_cost:,.0f} (baseline {base_cost:,.0f}, "
+              f"{found.weekly_cost - base_cost:+,.0f})")
+        table = found.checks.assign(holds=found.checks["holds"].map({True: "yes", False: "no"}),
+                                    margin=found.checks["margin"].map(lambda m: f"{m:.0%}"),
+                                    binds=found.checks["requirement"].isin(found.binding).map({True: "binds",
+                                                                                               False: ""}))
+        print(table[["requirement", "mean", "bound", "target", "holds", "margin", "binds"]]
+              .to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        for note in found.notes:
+            print(note)
+    print(f"explored {explored} staffing(s)")
+    if args.out:
+        written = found.save(args.out)
+        print(f"written to {args.out}/: " + " ".join(p.name for p in written) + " and evaluations/")
+    return 0 if found.chosen is not None else 1
+
+
 def _calibrate(args: argparse.Namespace) -> int:
     from .calibration.build import calibrate
     from .calibration.load import import_log
@@ -253,6 +288,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenarios", nargs="+", type=Path)
     _add_experiment_options(p)
     p.set_defaults(func=_compare)
+    p = sub.add_parser("optimize", help="the cheapest staffing (headcounts within bounds) that meets KPI "
+                                        "requirements with a stated confidence")
+    p.add_argument("scenario", type=Path)
+    p.add_argument("--vary", action="append", required=True, metavar="PATH=LOW..HIGH",
+                   help="a headcount the optimiser may set, e.g. teams.l2.shifts.evening.headcount=1..6 (repeat)")
+    p.add_argument("--require", action="append", required=True, metavar="KPI>=VALUE",
+                   help="a requirement, e.g. 'sla_attainment>=0.9', 'frt_p90_min<=30min', "
+                        "'sla_attainment/P1>=0.95' (repeat)")
+    p.add_argument("--replications", type=int, default=10, help="per staffing tried (default 10; twice as many "
+                                                                 "to confirm)")
+    p.add_argument("--confidence", type=float, default=0.95, help="one-sided confidence that each requirement "
+                                                                  "holds (default 0.95)")
+    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--out", type=Path, help="folder for the result; re-running the same command resumes")
+    p.add_argument("--executor", choices=["processes", "serial"], default="processes")
+    p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster: tcp://host:8786, or 'local'")
+    p.add_argument("--quiet", action="store_true", help="no line per staffing tried")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    p.set_defaults(func=_optimize)
     p = sub.add_parser("sweep", help="run a scenario across values of one or two parameters")
     p.add_argument("scenario", type=Path)
     p.add_argument("--set", action="append", required=True, metavar="PATH=VALUES",

@@ -225,3 +225,21 @@ def test_the_backlog_at_a_time_depends_only_on_what_happened_before_it(baseline)
     short_backlog = servsim.simulate(short, seed=3).kpis().backlog
     assert (full.tickets["n_reopens"] > 0).sum() > 50
     np.testing.assert_array_equal(long_backlog.iloc[:len(short_backlog)].to_numpy(), short_backlog.to_numpy())
+
+
+def test_kpis_do_not_depend_on_the_order_of_the_rows(baseline_run, baseline):
+    """KPIs are a function of the tables' content: shuffled rows and string ticket ids (an export's) give the same
+    numbers as the simulator's ordered, integer-keyed tables."""
+    from servsim.kpi import KpiContext, compute_kpis
+
+    ctx = KpiContext.from_scenario(baseline, baseline_run.staffing)
+    ordered = compute_kpis(baseline_run.tickets, baseline_run.events, ctx)
+    rng = np.random.default_rng(3)
+    tickets = baseline_run.tickets.sample(frac=1.0, random_state=1).assign(
+        ticket_id=lambda t: "T" + t["ticket_id"].astype(str))
+    events = baseline_run.events.iloc[rng.permutation(len(baseline_run.events))].assign(
+        ticket_id=lambda e: "T" + e["ticket_id"].astype(str))
+    shuffled = compute_kpis(tickets, events, ctx)
+    assert shuffled.overall == pytest.approx(ordered.overall, nan_ok=True)
+    pd.testing.assert_frame_equal(shuffled.by_pool, ordered.by_pool)
+    pd.testing.assert_series_equal(shuffled.backlog, ordered.backlog)

@@ -111,13 +111,14 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -
     check_schema(tickets, events)
     w0 = ctx.window_start
     span = (ctx.window_end - w0).total_seconds() / 60.0
-    created_all = to_minutes(tickets["created_at"], w0)
+    at = _Minutes(w0)
+    created_all = at(tickets, "created_at")
     inside = (created_all >= 0) & (created_all < span)
     t = tickets.loc[inside]
     created = created_all[inside]
-    fr = to_minutes(t["first_response_at"], w0)
-    res = to_minutes(t["resolved_at"], w0)
-    aband = ~np.isnan(to_minutes(t["abandoned_at"], w0))
+    fr = at(tickets, "first_response_at")[inside]
+    res = at(tickets, "resolved_at")[inside]
+    aband = ~np.isnan(at(tickets, "abandoned_at")[inside])
     bot = _labels(t["final_stage"]) == "bot"
     human = ~aband & ~bot
     priority = _labels(t["priority"])
@@ -161,11 +162,11 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -
         "abandonment_rate": _abandonment(t, aband),
         "deflection_rate": float(bot.mean()) if len(t) else float("nan"),
     })
-    backlog = _backlog(tickets, events, w0, span, ctx.backlog_step_min)
+    backlog = _backlog(tickets, events, at, span, ctx.backlog_step_min)
     overall["backlog_at_horizon"] = int(backlog.iloc[-1]) if len(backlog) else 0
     overall["backlog_mean"] = float(backlog.mean()) if len(backlog) else float("nan")
 
-    by_pool = _pools(events, ctx, w0, span)
+    by_pool = _pools(events, ctx, at, span)
     direct = float(t["direct_cost"].sum()) if "direct_cost" in t else 0.0
     staff_cost = float(by_pool["staff_cost"].sum()) if "staff_cost" in by_pool else float("nan")
     overall["cost_total"] = staff_cost + direct
@@ -176,18 +177,33 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -
     levels = list(ctx.targets) + sorted(set(priority) - set(ctx.targets) - {""})
     by_priority = pd.DataFrame({p: block(priority == p) for p in levels}).T
     by_priority.index.name = "priority"
-    return KpiReport(overall, by_priority, _stages(events, w0, span), by_pool, backlog)
+    return KpiReport(overall, by_priority, _stages(events, at, span), by_pool, backlog)
 
 
-def _reopen_gaps(events: pd.DataFrame, w0: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+class _Minutes:
+    """Minutes from the window's start of a table's time column, each converted once per KPI computation."""
+
+    def __init__(self, start: pd.Timestamp) -> None:
+        self.start, self.cache = start, {}
+
+    def __call__(self, table: pd.DataFrame, column: str) -> np.ndarray:
+        key = (id(table), column)
+        if key not in self.cache:
+            self.cache[key] = to_minutes(table[column], self.start)
+        return self.cache[key]
+
+
+def _reopen_gaps(events: pd.DataFrame, at: _Minutes) -> tuple[np.ndarray, np.ndarray]:
     """Minutes (from ``w0``) at which a ticket was resolved and later reopened: the end of an activity and the
     start of the ticket's next one, where they differ (a ticket's activities otherwise follow on at once)."""
     if events.empty:
         return np.empty(0), np.empty(0)
-    ticket = pd.factorize(events["ticket_id"])[0]
-    enq = to_minutes(events["enqueued_at"], w0)
-    end = to_minutes(events["ended_at"], w0)
-    order = np.lexsort((enq, ticket))
+    ticket = events["ticket_id"].to_numpy()
+    if ticket.dtype.kind not in "iu":
+        ticket = pd.factorize(events["ticket_id"])[0]
+    enq, end = at(events, "enqueued_at"), at(events, "ended_at")
+    # a simulated log comes in order of enqueueing: a stable sort by ticket keeps that order within each ticket
+    order = np.argsort(ticket, kind="stable") if np.all(enq[1:] >= enq[:-1]) else np.lexsort((enq, ticket))
     ticket, enq, end = ticket[order], enq[order], end[order]
     gap = (ticket[1:] == ticket[:-1]) & (enq[1:] > end[:-1] + 1e-6)
     return end[:-1][gap], enq[1:][gap]
@@ -200,15 +216,15 @@ def _abandonment(t: pd.DataFrame, aband: np.ndarray) -> float:
     return float(aband[can].sum() / can.sum()) if can.any() else 0.0
 
 
-def _backlog(tickets: pd.DataFrame, events: pd.DataFrame, w0: pd.Timestamp, span: float, step: float) -> pd.Series:
+def _backlog(tickets: pd.DataFrame, events: pd.DataFrame, at: _Minutes, span: float, step: float) -> pd.Series:
     """Open tickets at each step of the window (index: minutes from its start): created and not yet resolved or
     abandoned — where a ticket was resolved and reopened later, not between the resolution and the reopening (a
     gap between two consecutive activities of the ticket), so the count at a time depends only on what happened
     before it."""
-    created = to_minutes(tickets["created_at"], w0)
-    ended = np.fmin(to_minutes(tickets["resolved_at"], w0), to_minutes(tickets["abandoned_at"], w0))
+    created = at(tickets, "created_at")
+    ended = np.fmin(at(tickets, "resolved_at"), at(tickets, "abandoned_at"))
     ended = np.where(np.isnan(ended), np.inf, ended)
-    gap_from, gap_to = _reopen_gaps(events, w0)
+    gap_from, gap_to = _reopen_gaps(events, at)
     grid = np.arange(0.0, span + 1e-9, step)
     if grid[-1] < span:
         grid = np.append(grid, span)
@@ -245,10 +261,8 @@ def _group_sums(column: pd.Series, keep: np.ndarray, *values: np.ndarray
     return names[present], [(a[present], b[present]) for a, b in sums], rows[present]
 
 
-def _stages(events: pd.DataFrame, w0: pd.Timestamp, span: float) -> pd.DataFrame:
-    enq = to_minutes(events["enqueued_at"], w0)
-    start = to_minutes(events["started_at"], w0)
-    end = to_minutes(events["ended_at"], w0)
+def _stages(events: pd.DataFrame, at: _Minutes, span: float) -> pd.DataFrame:
+    enq, start, end = at(events, "enqueued_at"), at(events, "started_at"), at(events, "ended_at")
     keep = (enq >= 0) & (enq < span)
     names, ((wait_sum, wait_n), (work_sum, work_n)), visits = _group_sums(
         events["activity"], keep, start - enq, end - start)
@@ -258,10 +272,9 @@ def _stages(events: pd.DataFrame, w0: pd.Timestamp, span: float) -> pd.DataFrame
     return out
 
 
-def _pools(events: pd.DataFrame, ctx: KpiContext, w0: pd.Timestamp, span: float) -> pd.DataFrame:
+def _pools(events: pd.DataFrame, ctx: KpiContext, at: _Minutes, span: float) -> pd.DataFrame:
     """Busy time, staffed time, utilisation and staff cost per pool (and per shift when staffing is known)."""
-    start = to_minutes(events["started_at"], w0)
-    end = to_minutes(events["ended_at"], w0)
+    start, end = at(events, "started_at"), at(events, "ended_at")
     end = np.where(np.isnan(end), span, end)
     busy = np.nan_to_num(np.clip(np.minimum(end, span) - np.maximum(start, 0.0), 0.0, None))
     has_pool = events["pool"].notna().to_numpy() & events["resource"].notna().to_numpy()
@@ -270,22 +283,32 @@ def _pools(events: pd.DataFrame, ctx: KpiContext, w0: pd.Timestamp, span: float)
     if ctx.staffing is None or ctx.staffing.empty:
         return pd.DataFrame({"busy_h": busy_by_pool / 60.0}).rename_axis("pool")
     resources, ((res_busy, _),), _ = _group_sums(events["resource"], has_pool, busy)
-    staff = ctx.staffing.copy()
-    staff["busy_min"] = pd.Series(res_busy, index=resources).reindex(staff["resource"]).fillna(0.0).to_numpy()
-    staff["cost"] = staff["staffed_min"] / 60.0 * staff["hourly_cost"]
+    staff = ctx.staffing
+    pool_codes, pool_names = pd.factorize(staff["pool"])
+    shift_codes, shift_names = pd.factorize(staff["shift"])
+    staffed = staff["staffed_min"].to_numpy(float)
+    busy_min = pd.Series(res_busy, index=resources).reindex(staff["resource"]).fillna(0.0).to_numpy()
     # a person working on several tickets at once (concurrency) is fully used when every slot is busy
-    staff["capacity_min"] = staff["staffed_min"] * (staff["slots"] if "slots" in staff else 1)
-    per_pool = staff.groupby("pool", sort=False).agg(staffed_h=("staffed_min", "sum"), busy_h=("busy_min", "sum"),
-                                                     capacity=("capacity_min", "sum"), staff_cost=("cost", "sum"))
-    per_pool[["staffed_h", "busy_h"]] /= 60.0
-    per_pool["utilisation"] = per_pool["busy_h"] * 60.0 / per_pool["capacity"].where(per_pool["capacity"] > 0)
-    shifts = staff.groupby(["pool", "shift"], sort=False)[["busy_min", "capacity_min"]].sum()
-    per_pool["utilisation_by_shift"] = [
-        {sh: round(float(row.busy_min / row.capacity_min), 4) for (p, sh), row in shifts.iterrows()
-         if p == name and row.capacity_min > 0}
-        for name in per_pool.index
-    ]
-    return per_pool[["staffed_h", "busy_h", "utilisation", "utilisation_by_shift", "staff_cost"]].rename_axis("pool")
+    capacity = staffed * (staff["slots"].to_numpy(float) if "slots" in staff else 1.0)
+    cost = staffed / 60.0 * staff["hourly_cost"].to_numpy(float)
+
+    def per_pool(x: np.ndarray) -> np.ndarray:
+        return np.bincount(pool_codes, weights=x, minlength=len(pool_names))
+
+    cap = per_pool(capacity)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        utilisation = np.where(cap > 0, per_pool(busy_min) / cap, np.nan)
+    pair = pool_codes * len(shift_names) + shift_codes
+    pair_busy = np.bincount(pair, weights=busy_min, minlength=len(pool_names) * len(shift_names))
+    pair_cap = np.bincount(pair, weights=capacity, minlength=len(pool_names) * len(shift_names))
+    by_shift: list[dict[str, float]] = [{} for _ in pool_names]
+    for k in dict.fromkeys(pair):  # (pool, shift) pairs in order of first appearance
+        if pair_cap[k] > 0:
+            by_shift[k // len(shift_names)][str(shift_names[k % len(shift_names)])] = \
+                round(float(pair_busy[k] / pair_cap[k]), 4)
+    return pd.DataFrame({"staffed_h": per_pool(staffed) / 60.0, "busy_h": per_pool(busy_min) / 60.0,
+                         "utilisation": utilisation, "utilisation_by_shift": by_shift, "staff_cost": per_pool(cost)},
+                        index=pd.Index(pool_names, name="pool"))
 
 
 _LABELS = {

@@ -31,9 +31,12 @@ def to_datetimes(minutes: np.ndarray, start: datetime) -> pd.Series:
 
 def to_minutes(times: pd.Series, start: datetime) -> np.ndarray:
     """Datetimes -> float minutes from ``start`` (NaT -> NaN)."""
-    values = pd.to_datetime(times).to_numpy(dtype="datetime64[ns]")
-    out = (values - np.datetime64(pd.Timestamp(start).to_datetime64(), "ns")).astype("timedelta64[ns]")
-    minutes = out.astype(np.int64) / 60e9
+    values = times.to_numpy() if isinstance(times, pd.Series) else np.asarray(times)
+    if values.dtype.kind != "M":  # strings, objects, time-zone-aware values
+        values = pd.to_datetime(times).to_numpy(dtype="datetime64[ns]")
+    unit = np.datetime_data(values.dtype)[0]
+    ticks = (values - np.datetime64(pd.Timestamp(start).to_datetime64(), unit)).view(np.int64)
+    minutes = ticks / (60.0 * np.timedelta64(1, "s") / np.timedelta64(1, unit))
     minutes[np.isnat(values)] = np.nan
     return minutes
 

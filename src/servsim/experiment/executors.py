@@ -2,7 +2,9 @@
 
 Each executor takes ``(key, scenario data, seed, replication)`` tasks and yields
 ``(key, summary)`` as tasks finish. Results depend only on the task, never on the
-executor, so the same seed gives identical results everywhere.
+executor, so the same seed gives identical results everywhere. Processes and Dask workers
+get tasks in batches (about ``BATCHES_PER_WORKER`` per worker), so that sending a scenario
+and collecting a result is paid per batch, not per replication.
 """
 
 from __future__ import annotations
@@ -17,6 +19,17 @@ from ..errors import ServsimError
 from .tasks import run_replication
 
 Task = tuple[Any, dict, int, int]
+BATCHES_PER_WORKER = 4  # enough batches to balance the load and show progress, few enough to be cheap
+
+
+def run_batch(batch: list[Task]) -> list[tuple[Any, dict]]:
+    """Run a batch of tasks in one worker call (the scenario data of tasks sharing it is sent once)."""
+    return [(key, run_replication(data, seed, rep)) for key, data, seed, rep in batch]
+
+
+def _batches(tasks: list[Task], workers: int) -> list[list[Task]]:
+    size = max(1, -(-len(tasks) // (workers * BATCHES_PER_WORKER)))
+    return [tasks[i:i + size] for i in range(0, len(tasks), size)]
 
 
 def _serial(tasks: list[Task]) -> Iterator[tuple[Any, dict]]:
@@ -30,10 +43,10 @@ def _processes(tasks: list[Task], workers: int | None) -> Iterator[tuple[Any, di
         yield from _serial(tasks)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(run_replication, data, seed, rep): key for key, data, seed, rep in tasks}
+        futures = [pool.submit(run_batch, batch) for batch in _batches(tasks, workers)]
         try:
             for future in as_completed(futures):
-                yield futures[future], future.result()
+                yield from future.result()
         except BaseException:
             for future in futures:
                 future.cancel()
@@ -66,11 +79,13 @@ def _dask(tasks: list[Task], address: str) -> Iterator[tuple[Any, dict]]:
                 if id(data) not in shared:
                     # a list, not the dict itself: scatter would send a dict's values under its keys
                     shared[id(data)] = client.scatter([data], broadcast=True)[0]
-            futures = [client.submit(run_replication, shared[id(data)], seed, rep, pure=False)
-                       for _, data, seed, rep in tasks]
-            keys = {f.key: task[0] for f, task in zip(futures, tasks)}
+            workers = max(1, len(client.scheduler_info().get("workers", {})))
+            # the scattered scenario futures inside a batch are resolved on the worker
+            futures = [client.submit(run_batch, [(key, shared[id(data)], seed, rep) for key, data, seed, rep in batch],
+                                     pure=False)
+                       for batch in _batches(tasks, workers)]
             for future in dask_completed(futures):
-                yield keys[future.key], future.result()
+                yield from future.result()
     finally:
         if cluster is not None:
             cluster.close()

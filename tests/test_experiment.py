@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -198,3 +199,43 @@ def test_the_store_never_reuses_a_file_it_cannot_vouch_for(tmp_path):
     (tmp_path / ".servsim.lock").write_text("999999999")  # its process is gone
     assert run_experiment([scenario], replications=3, seed=5, out=tmp_path, executor="serial").n_reused == 3
     assert not (tmp_path / ".servsim.lock").exists()
+
+
+def _children(pid: int) -> set[int]:
+    """Live child processes of ``pid`` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to find the worker processes")
+def test_workers_do_not_outlive_a_killed_run(tmp_path):
+    """kill -9 of a compare leaves no orphaned pool workers behind."""
+    cmd = [sys.executable, "-m", "servsim.cli", "compare", str(BASELINE), "--replications", "40", "--out",
+           str(tmp_path), "--executor", "processes", "--quiet"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(_children(proc.pid)) < 2:
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    assert workers, "the run started no workers"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    deadline = time.time() + 10
+    while time.time() < deadline and any(Path(f"/proc/{w}").exists() and _alive(w) for w in workers):
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{w}").exists() and _alive(w) for w in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

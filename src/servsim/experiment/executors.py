@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
@@ -19,12 +21,24 @@ from ..errors import ServsimError
 from .tasks import run_replication
 
 Task = tuple[Any, dict, int, int]
+PARENT_CHECK_S = 0.5
 BATCHES_PER_WORKER = 4  # enough batches to balance the load and show progress, few enough to be cheap
 
 
 def run_batch(batch: list[Task]) -> list[tuple[Any, dict]]:
     """Run a batch of tasks in one worker call (the scenario data of tasks sharing it is sent once)."""
     return [(key, run_replication(data, seed, rep)) for key, data, seed, rep in batch]
+
+
+def _follow_parent(parent: int) -> None:
+    """In a worker process: exit when the process that started it is gone (killed with -9, say), instead of
+    lingering as an orphan."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="servsim-follow-parent").start()
 
 
 def _batches(tasks: list[Task], workers: int) -> list[list[Task]]:
@@ -42,7 +56,7 @@ def _processes(tasks: list[Task], workers: int | None) -> Iterator[tuple[Any, di
     if workers <= 1:
         yield from _serial(tasks)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_follow_parent, initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(run_batch, batch) for batch in _batches(tasks, workers)]
         try:
             for future in as_completed(futures):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -64,3 +65,19 @@ def test_run_json_prints_only_json(capsys):
     assert main(["run", str(SCENARIOS / "chatbot.yaml"), "--seed", "1", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert 0 < data["overall"]["deflection_rate"] < 0.2
+
+
+def test_compare_speaks_in_units_and_says_better_or_worse(tmp_path, capsys):
+    shutil.copy(BASELINE, tmp_path / "baseline.yaml")
+    short = tmp_path / "short.yaml"
+    short.write_text("extends: baseline.yaml\nname: short\nclock: {horizon: 3w, warmup: 1w}\n")
+    more = tmp_path / "more.yaml"
+    more.write_text("extends: short.yaml\nname: more-l2\nteams:\n  l2:\n    shifts:\n      software: {headcount: 6}\n")
+    assert main(["compare", str(short), str(more), "--replications", "4", "--executor", "serial", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    block = out.split("\nbacklog, time average\n", 1)[1].split("\n\n", 1)[0]
+    assert "better" in block.splitlines()[1]  # more L2 people: a smaller backlog, which is better
+    assert re.search(r"SLA attainment\n  short\s+\d+\.\d% ± \d+\.\d pts\n  more-l2\s+\d+\.\d% ± \d+\.\d pts\s+"
+                     r"[+-]\d+\.\d pts \[", out)
+    assert re.search(r"cost, total\n  short\s+[\d,]+ ± [\d,.]+\n  more-l2 .*worse", out)  # more people cost more
+    assert re.search(r"first response, mean\n  short\s+\d+\.\dmin ± ", out)

@@ -87,6 +87,7 @@ def _experiment_options(args: argparse.Namespace) -> dict:
 def _compare(args: argparse.Namespace) -> int:
     from .experiment import run_experiment
     from .experiment.stats import CI_METHOD
+    from .kpi import describe, format_change, format_value
 
     exp = run_experiment(args.scenarios, args.replications, args.seed, **_experiment_options(args))
     summary = exp.summary().set_index(["kpi", "scenario"])
@@ -94,18 +95,25 @@ def _compare(args: argparse.Namespace) -> int:
     n = len(exp.replications[exp.names[0]])
     print(f"{n} replications per scenario, seed {args.seed} "
           f"({exp.n_computed} simulated, {exp.n_reused} reused); {CI_METHOD}")
+    width = max(len(name) for name in exp.names) + 2
     for kpi in HEADLINE_KPIS:
         if (kpi, exp.names[0]) not in summary.index:
             continue
-        print(f"\n{kpi}")
+        label, _, direction = describe(kpi)
+        print(f"\n{label}")
         for name in exp.names:
             row = summary.loc[(kpi, name)]
-            line = f"  {name:<24}{row['mean']:>14.4g} ± {row['half_width']:<10.3g}"
+            spread = format_change(kpi, row["half_width"]).lstrip("+")
+            line = f"  {name:<{width}}{format_value(kpi, row['mean']):>10} ± {spread:<9}"
             if comparison is not None and name != exp.names[0]:
                 d = comparison.loc[(kpi, name)]
-                verdict = "differs" if d["distinguishable"] else "no detectable difference"
-                line += f"  change {d['difference']:+.4g} [{d['ci_low']:+.4g}, {d['ci_high']:+.4g}]  {verdict}"
-            print(line)
+                if not d["distinguishable"]:
+                    verdict = "no detectable difference"
+                else:
+                    verdict = ("better" if d["difference"] * direction > 0 else "worse") if direction else "differs"
+                line += (f"  {format_change(kpi, d['difference']):>10} "
+                         f"[{format_change(kpi, d['ci_low'])}, {format_change(kpi, d['ci_high'])}]  {verdict}")
+            print(line.rstrip())
     if args.out:
         exp.save(args.out)
         print(f"\nwritten to {args.out}/: results.csv summary.csv summary.json comparison.csv, figures (PNG), "

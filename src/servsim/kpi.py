@@ -335,7 +335,48 @@ def _fmt(value: float, kind: str) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "-"
     return {"n": f"{int(value):,}", "%": f"{100 * value:.1f}%", "t": format_minutes(value),
-            "f": f"{value:,.1f}"}[kind]
+            "f": f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.1f}"}[kind]
+
+
+_HIGHER_IS_BETTER = {"frt_within_target", "resolution_within_target", "resolved_by_horizon", "sla_attainment",
+                     "fcr_rate", "deflection_rate", "resolved_tickets"}
+_LOWER_IS_BETTER = {"frt_mean_min", "frt_p50_min", "frt_p90_min", "ttr_mean_min", "ttr_p50_min", "ttr_p90_min",
+                    "censored_open_at_horizon", "escalation_rate", "reopen_rate", "abandonment_rate",
+                    "backlog_at_horizon", "backlog_mean", "cost_total", "cost_per_resolved_ticket", "stage_wait_min"}
+
+
+def describe(kpi: str) -> tuple[str, str, int]:
+    """``(label, kind, direction)`` of a flat KPI name (``sla_attainment/P1``, ``utilisation/l2``): kind ``t``
+    (minutes), ``%`` (a share), ``n`` (a count) or ``f`` (a number); direction +1 if higher is better, -1 if
+    lower is, 0 if neither."""
+    base, _, part = kpi.partition("/")
+    if base == "utilisation":
+        return f"utilisation of {part}", "%", 0
+    if base == "stage_wait_min":
+        return f"wait before {part}", "t", -1
+    label, kind = _LABELS.get(base, (base, "f"))
+    direction = 1 if base in _HIGHER_IS_BETTER else -1 if base in _LOWER_IS_BETTER else 0
+    return (f"{label} ({part})" if part else label), kind, direction
+
+
+def format_value(kpi: str, value: float | None) -> str:
+    """A KPI's value in its unit: ``89.7%``, ``42.0min``, ``1,204``."""
+    return _fmt(value, describe(kpi)[1])
+
+
+def format_change(kpi: str, change: float | None) -> str:
+    """A difference of a KPI, signed, in its unit: shares in percentage points (``+1.5 pts``)."""
+    if change is None or np.isnan(change):
+        return "-"
+    kind = describe(kpi)[1]
+    if kind == "%":
+        return f"{round(100 * change, 1) + 0.0:+.1f} pts"  # + 0.0: no '-0.0'
+
+    if kind == "t":
+        from .units import format_minutes
+
+        return ("+" if change >= 0 else "-") + format_minutes(abs(change))
+    return f"{change:+,.0f}" if kind == "n" or abs(change) >= 100 else f"{change:+,.2f}"
 
 
 def format_report(report: KpiReport) -> str:

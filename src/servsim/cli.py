@@ -125,6 +125,7 @@ def _sweep(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
 
     from .experiment import parse_setting, run_sweep
+    from .kpi import format_value
 
     settings = [parse_setting(text) for text in args.set]
     sweep = run_sweep(args.scenario, settings, args.replications, args.seed, **_experiment_options(args))
@@ -141,7 +142,8 @@ def _sweep(args: argparse.Namespace) -> int:
     table = curves[curves["kpi"].isin(args.kpi)].pivot_table(index=params, columns="kpi", values="mean")
     print(f"{len(sweep.names)} points x {len(sweep.replications[sweep.names[0]])} replications, seed {args.seed}; "
           "means (CIs in curves.csv)")
-    print(table[[k for k in args.kpi if k in table.columns]].to_string(float_format=lambda v: f"{v:.4g}"))
+    shown = table[[k for k in args.kpi if k in table.columns]]
+    print(shown.apply(lambda col: col.map(lambda v: format_value(col.name, v))).to_string())
     if args.out:
         sweep.save(args.out)
         curves.to_csv(Path(args.out) / "curves.csv", index=False)

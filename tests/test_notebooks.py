@@ -22,3 +22,9 @@ def test_notebook_runs(path):
     errors = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])
               if o.output_type == "error"]
     assert not errors
+    # a figure shown in a cell renders as an image (not the text of a bare Figure object)
+    plots = [cell for cell in nb.cells if cell.cell_type == "code" and ".plot_" in cell.source]
+    for cell in plots:
+        assert any("image/png" in o.get("data", {}) for o in cell.outputs), cell.source
+    assert not any("Warning" in o.get("text", "") for cell in nb.cells if cell.cell_type == "code"
+                   for o in cell.get("outputs", []) if o.output_type == "stream")

@@ -30,7 +30,7 @@ BLOCK = 1024  # values drawn per call to numpy: scalar draws cost ~1 µs each, a
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @property
     def mean(self) -> float:  # pragma: no cover - every subclass overrides it

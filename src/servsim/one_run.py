@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,14 +15,22 @@ from .engine.calendar import staffed_minutes
 from .engine.compile import compile_scenario
 from .engine.core import run
 from .engine.streams import Streams
-from .errors import ServsimError
+from .errors import ScenarioWarning, ServsimError
 from .log import coded, to_datetimes
-from .scenario import Scenario, scenario_hash
+from .scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash
 from .scenario.load_check import check_load
 from .version import __version__
 
 if TYPE_CHECKING:
     from .kpi import KpiReport
+
+
+def _validated(scenario: Scenario | str | Path) -> Scenario:
+    if isinstance(scenario, (str, Path)):
+        return load_scenario(scenario)
+    with warnings.catch_warnings():  # said when it was read
+        warnings.simplefilter("ignore", ScenarioWarning)
+        return scenario_from_dict(scenario.model_dump(mode="json", by_alias=True), source=scenario.name)
 
 
 @dataclass
@@ -54,13 +64,15 @@ class SimulationResult:
                 "wall_time_s": round(self.wall_time_s, 3), "tickets": len(self.tickets), "events": len(self.events)}
 
 
-def simulate(scenario: Scenario, seed: int = 0, replication: int = 0,
+def simulate(scenario: Scenario | str | Path, seed: int = 0, replication: int = 0,
              initial_backlog: pd.DataFrame | None = None, arrivals: pd.DataFrame | None = None,
              force: bool = False) -> SimulationResult:
     """Run one replication of ``scenario``.
 
     Parameters
     ----------
+    scenario : a scenario, or the path of a scenario file. A scenario edited in Python (``model_copy``) is
+        validated again here, so an edit that makes it invalid is a ``ScenarioError``, not a silent run.
     seed : master seed; with ``replication`` it fixes every random stream.
     replication : index of the replication (a child of the master seed).
     initial_backlog : tickets already open at the start instead of an empty system: columns
@@ -73,6 +85,7 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0,
     force : run even if the scenario is expected to take more than ``MAX_TICKETS`` tickets (see
         :mod:`servsim.scenario.load_check`); without it such a run is refused before it starts.
     """
+    scenario = _validated(scenario)
     too_big = None if force or arrivals is not None else check_load(scenario).size_error()
     if too_big:
         raise ServsimError(f"{scenario.name}: {too_big}")

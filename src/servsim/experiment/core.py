@@ -212,7 +212,7 @@ def run_experiment(
                         reused += 1
                     else:
                         tasks.append(((name, r), data[name], seed, rep))
-            from tqdm.auto import tqdm
+            from tqdm import tqdm  # text bars: tqdm.auto warns in notebooks without ipywidgets
 
             with tqdm(total=len(tasks), disable=not show or not tasks, desc="replications", unit="rep") as bar:
                 for (name, r), summary in execute(tasks, executor, workers, dask):

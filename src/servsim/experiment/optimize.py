@@ -38,11 +38,11 @@ from scipy import stats
 from ..erlang import erlang_c
 from ..errors import ScenarioError, ScenarioWarning, ServsimError
 from ..scenario import Scenario, load_scenario, scenario_from_dict
+from ..scenario.load import set_path
 from ..scenario.load_check import check_load
 from ..scenario.model import minutes_of_day
 from ..units import parse_duration
 from .core import run_experiment
-from .sweep import apply_setting
 
 FIRST_GUESS_WAIT = 0.2  # Erlang C probability of waiting the analytic first guess aims at
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9_/.\-]+)\s*(>=|<=)\s*(\S.*?)\s*$")
@@ -256,7 +256,7 @@ class _Search:
     def scenario(self, x: tuple[int, ...]) -> Scenario:
         point = self.data
         for lever, value in zip(self.levers, x):
-            point = apply_setting(point, lever.path, value)
+            point = set_path(point, lever.path, value, what="--vary path")
         point["name"] = ", ".join(f"{lv.path.removeprefix('teams.')}={v}" for lv, v in zip(self.levers, x))
         try:
             return scenario_from_dict(point, source=f"staffing {point['name']}")

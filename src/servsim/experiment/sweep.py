@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +12,7 @@ import yaml
 
 from ..errors import ScenarioError, ServsimError
 from ..scenario import Scenario, load_scenario, scenario_from_dict
+from ..scenario.load import set_path
 from .core import Experiment, run_experiment
 
 if TYPE_CHECKING:
@@ -42,23 +42,6 @@ def parse_setting(text: str) -> tuple[str, list[Any]]:
             raise ServsimError(f"--set {text!r}: a range runs upwards with a positive step, like 1..6 or 0..20..5")
         return path, list(range(lo, hi + 1, step_size))
     return path, [yaml.safe_load(v.strip()) for v in raw.split(",")]
-
-
-def apply_setting(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A copy of scenario ``data`` with ``path`` set to ``value``; the path must already exist."""
-    out = copy.deepcopy(data)
-    node: Any = out
-    keys = path.split(".")
-    for depth, key in enumerate(keys):
-        where = ".".join(keys[:depth]) or "the scenario"
-        if not isinstance(node, dict) or key not in node:
-            known = ", ".join(map(str, node)) if isinstance(node, dict) else "nothing (it is a value)"
-            raise ServsimError(f"unknown --set path {path!r}: {key!r} is not in {where} (it has: {known})")
-        if depth == len(keys) - 1:
-            node[key] = value
-        else:
-            node = node[key]
-    return out
 
 
 class Sweep(Experiment):
@@ -97,7 +80,7 @@ def run_sweep(scenario: Scenario | str | Path, settings: Sequence[tuple[str, lis
         point = data
         label = []
         for (path, _), value in zip(settings, combo):
-            point = apply_setting(point, path, value)
+            point = set_path(point, path, value, what="--set path")
             label.append(f"{path.split('.')[-2] + '.' if '.' in path else ''}{path.split('.')[-1]}={value}")
         name = ", ".join(label)
         point["name"] = name

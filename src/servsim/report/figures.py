@@ -1,7 +1,7 @@
 """Matplotlib figures of experiments: KPI means with CIs, time ECDFs, backlog bands, utilisation, sweeps.
 
-Every function returns a ``Figure`` and never calls ``show()``, so notebooks display
-it and the CLI saves it.
+Every function returns a ``Figure`` and never calls ``show()`` or touches pyplot's global state; the
+figure renders itself as PNG in a notebook (without ``%matplotlib inline``) and the CLI saves it.
 """
 
 from __future__ import annotations
@@ -10,9 +10,20 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
+from matplotlib import figure
 
 from ..kpi import QUANTILES
+
+
+class Figure(figure.Figure):
+    """A matplotlib figure that Jupyter displays as an image wherever it is the value of a cell."""
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
 
 LABELS = {
     "frt_mean_min": "first response, mean (min)", "frt_p90_min": "first response, p90 (min)",

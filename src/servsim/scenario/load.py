@@ -81,6 +81,23 @@ def deep_merge(base: dict[str, Any], change: dict[str, Any], _parent: str = "") 
     return out
 
 
+def set_path(data: dict[str, Any], path: str, value: Any, what: str = "path") -> dict[str, Any]:
+    """A copy of scenario ``data`` with the dotted ``path`` set to ``value``; the path must already exist."""
+    out = copy.deepcopy(data)
+    node: Any = out
+    keys = path.split(".")
+    for depth, key in enumerate(keys):
+        where = ".".join(keys[:depth]) or "the scenario"
+        if not isinstance(node, dict) or key not in node:
+            known = ", ".join(map(str, node)) if isinstance(node, dict) else "nothing (it is a value)"
+            raise ScenarioError(f"unknown {what} {path!r}: {key!r} is not in {where} (it has: {known})")
+        if depth == len(keys) - 1:
+            node[key] = value
+        else:
+            node = node[key]
+    return out
+
+
 def _read_merged(path: Path, chain: tuple[Path, ...], roots: tuple[Path, ...]) -> dict[str, Any]:
     resolved = regular_file(path, "scenario file", ScenarioError).resolve()
     if resolved in chain:

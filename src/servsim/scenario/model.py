@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
@@ -358,6 +358,18 @@ class Scenario(Strict):
 
     def category_of(self, ticket_type: str) -> str:
         return self.ticket_types[ticket_type].category or ticket_type
+
+    def with_changes(self, changes: dict[str, Any], name: str | None = None) -> Scenario:
+        """A validated copy with each dotted path set, e.g. ``{"teams.l2.shifts.evening.headcount": 3}``; a path
+        that does not exist or a value that makes the scenario invalid is a ``ScenarioError``."""
+        from .load import scenario_from_dict, set_path
+
+        data = self.model_dump(mode="json", by_alias=True)
+        for path, value in changes.items():
+            data = set_path(data, path, value)
+        if name is not None:
+            data["name"] = name
+        return scenario_from_dict(data, source=f"{self.name} with {', '.join(changes)} changed")
 
 
 _TIME = re.compile(r"^([01]?[0-9]|2[0-4]):([0-5][0-9])$")

@@ -3,8 +3,8 @@
 A completion-only log's sojourn in a stage contains everything that happened in it: the delay (a colleague, a
 vendor, the customer), the wait for a free person and the work. :mod:`~servsim.calibration.capacity` splits the
 work off each sojourn; the wait cannot be read from the log, because it depends on the staffing the model adds.
-So it is measured on the model itself: simulate the calibrated scenario, take each work stage's mean wait (from
-joining its queue to being taken) and shorten the delay before that stage by it. The delays change the moments
+So it is measured on the model itself: simulate the calibrated scenario, collect each work stage's waits (from
+joining its queue to being taken) and take them out of the delay before that stage. The delays change the moments
 the work arrives, so the waits are measured again on the corrected model and the correction is redone from the
 original delays (a fixed-point iteration; ``ROUNDS`` rounds).
 
@@ -76,19 +76,18 @@ def _waits(data: dict, work_stages: set[str], source: str) -> dict[str, np.ndarr
     return {str(k): v.to_numpy() for k, v in pooled.groupby("stage")["wait"]}
 
 
-def _shorten(step: dict, waits: dict[str, float]) -> None:
-    """Shift the delay of each route of ``step`` down by the wait at the stage it leads to."""
+def _shorten(step: dict, waits: dict[str, np.ndarray]) -> None:
+    """Take the waits at the stage each route of ``step`` leads to out of that route's delay."""
     if "next" not in step:  # a closing step
         return
     route = {step["next"]: 1.0} if isinstance(step["next"], str) else step["next"]
     by_next = step.get("work_by_next", {})
-    if not any(np.any(waits.get(target, np.zeros(0)) > 0) for target in route):
+    waited = [t for t in route if np.any(waits.get(t, np.zeros(0)) > 0)]
+    if not waited:
         return
-    main = max((t for t in route if t not in by_next), key=route.get, default=None)
-    delays = {t: deconvolved(by_next.get(t, step["work"]), waits[t]) if np.any(waits.get(t, np.zeros(0)) > 0)
-              else by_next.get(t, step["work"]) for t in route}
-    if main is None:
-        main = max(route, key=route.get)
+    delays = {t: by_next.get(t, step["work"]) for t in route}
+    delays.update({t: deconvolved(delays[t], waits[t]) for t in waited})
+    main = max((t for t in route if t not in by_next), key=route.get, default=max(route, key=route.get))
     step["work"] = delays[main]
     others = {t: d for t, d in delays.items() if t != main and d != delays[main]}
     step.pop("work_by_next", None)

@@ -40,7 +40,6 @@ from ..errors import ScenarioError, ScenarioWarning, ServsimError
 from ..scenario import Scenario, load_scenario, scenario_from_dict
 from ..scenario.load import set_path
 from ..scenario.load_check import check_load
-from ..scenario.model import minutes_of_day
 from ..units import parse_duration
 from .core import run_experiment
 
@@ -164,13 +163,8 @@ class Optimum:
 
 def weekly_staff_cost(scenario: Scenario) -> float:
     """Cost of one week of the weekly shifts: headcount x worked hours (breaks off) x the team's hourly cost."""
-    total = 0.0
-    for team in scenario.teams.values():
-        for shift in team.shifts.values():
-            minutes = minutes_of_day(shift.end) - minutes_of_day(shift.start)
-            minutes -= sum(minutes_of_day(b.end) - minutes_of_day(b.start) for b in shift.breaks)
-            total += shift.headcount * minutes / 60.0 * len(shift.days) * team.hourly_cost
-    return total
+    return sum(sh.headcount * sh.minutes_a_day / 60.0 * len(sh.days) * team.hourly_cost
+               for team in scenario.teams.values() for sh in team.shifts.values())
 
 
 def optimize(scenario: Scenario | str | Path, levers: Sequence[Lever | str], requirements: Sequence[Requirement | str],

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import RESOLVE, WEEKDAYS, Scenario, minutes_of_day
+from .model import RESOLVE, Scenario
 
 MAX_TICKETS = 20_000_000  # per replication; beyond it a run needs force=True (--force)
 BYTES_PER_TICKET = 2_000  # tickets + events tables and the engine's state, measured on the baseline
@@ -112,9 +112,4 @@ def _people_on_duty(s: Scenario, team: str) -> float:
         span = (max(r.end for r in rows) - min(r.start for r in rows)).total_seconds() / 60.0
         worked = sum(r.headcount * (r.end - r.start).total_seconds() / 60.0 for r in rows)
         return worked / span if span > 0 else 0.0
-    minutes = 0.0
-    for shift in s.teams[team].shifts.values():
-        length = minutes_of_day(shift.end) - minutes_of_day(shift.start)
-        length -= sum(minutes_of_day(b.end) - minutes_of_day(b.start) for b in shift.breaks)
-        minutes += shift.headcount * length * len([d for d in shift.days if d in WEEKDAYS])
-    return minutes / WEEK
+    return sum(sh.headcount * sh.minutes_a_day * len(sh.days) for sh in s.teams[team].shifts.values()) / WEEK

@@ -203,6 +203,12 @@ class Shift(Strict):
     skills: list[str] | None = Field(None, description="overrides the team's skills for this shift")
     regions: list[str] | None = Field(None, description="overrides the team's regions for this shift")
 
+    @property
+    def minutes_a_day(self) -> int:
+        """Minutes worked on each of its days (breaks off)."""
+        return minutes_of_day(self.end) - minutes_of_day(self.start) - sum(
+            minutes_of_day(b.end) - minutes_of_day(b.start) for b in self.breaks)
+
     @field_validator("start", "end")
     @classmethod
     def _time_of_day(cls, value: str) -> str:

@@ -334,3 +334,18 @@ def test_an_unknown_kpi_is_an_error_with_a_suggestion(capsys):
                  "--kpi", "sla_atainment", "--executor", "serial", "--quiet"])
     assert code == 2
     assert "--kpi: unknown KPI 'sla_atainment' (did you mean 'sla_attainment'?)" in capsys.readouterr().err
+
+
+def test_time_zone_offsets_in_a_ticket_table_keep_the_wall_clock_and_are_counted(tmp_path: Path):
+    from servsim.calibration.load import import_log
+
+    path = tmp_path / "tz.csv"
+    header = ("ticket_id,created_at,channel,category,priority,tier,region,first_response_at,resolved_at,closed_at,"
+              "abandoned_at,n_escalations,n_reopens,final_stage\n")
+    rows = [f"{i},{created},web,software,P3,standard,north,,,,,0,0,intake\n" for i, created in enumerate(
+        ["2026-01-05 08:00:00+01:00", "2026-01-05 09:00:00-0500", "2026-01-05 10:00:00Z", "2026-01-05 11:00:00"])]
+    path.write_text(header + "".join(rows))
+    imported = import_log(path, "tickets", MAPPINGS["tickets"])
+    assert [t.hour for t in imported.tickets["created_at"]] == [8, 9, 10, 11]  # as written, none dropped
+    assert imported.quality.repaired == {
+        "time-zone offset in 'created_at' dropped (the wall-clock time as written is kept)": 3}

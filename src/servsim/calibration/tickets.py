@@ -76,6 +76,9 @@ def load_ticket_mapping(path: str | Path) -> TicketMapping:
         raise ServsimError(f"{path}: invalid ticket mapping: {problems}") from None
 
 
+_OFFSET = r"(?<=\d)\s*(?:[+-]\d{2}:?\d{2}|Z)$"  # a UTC offset after a time: 08:00+01:00, 08:00:00Z
+
+
 def import_tickets(path: str | Path, mapping: TicketMapping, mapping_source: str = "mapping") -> ImportResult:
     """Read a CSV ticket table with ``mapping``; every dropped or repaired row is counted."""
     path = Path(path)
@@ -105,7 +108,13 @@ def import_tickets(path: str | Path, mapping: TicketMapping, mapping_source: str
     def when(column: str | None) -> pd.Series:
         if column is None:
             return pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns]")
-        return pd.to_datetime(rows[column], format=mapping.timestamp_format, dayfirst=mapping.dayfirst,
+        values = rows[column].astype("string")
+        offset = values.str.contains(_OFFSET, na=False)
+        if offset.any():  # the log is in local wall-clock time: keep the time as written, drop the offset
+            quality.repair(f"time-zone offset in {column!r} dropped (the wall-clock time as written is kept)",
+                           int(offset.sum()))
+            values = values.str.replace(_OFFSET, "", regex=True)
+        return pd.to_datetime(values, format=mapping.timestamp_format, dayfirst=mapping.dayfirst,
                               errors="coerce").astype("datetime64[ns]")
 
     created = when(cols.created_at)

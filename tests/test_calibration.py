@@ -301,3 +301,40 @@ def test_what_the_builder_writes_always_validates(start, end):
     for capacity in (False, True):
         scenario = calibrate(history, start=start, end=end, capacity=capacity).scenario
         assert simulate(scenario, seed=1).kpis().overall["tickets"] > 0
+
+
+SHARED = ROOT.parent / "shared" / "data"
+LOGS = {  # path, format, mapping, busy period, window lengths (weeks), windows, with --capacity or not
+    "helpdesk": (SHARED / "helpdesk" / "helpdesk.csv.gz", "events", PRESETS / "helpdesk-events.yaml",
+                 "2010-02-01", "2013-12-30", (6, 30), 3, (False, True)),  # ~25 tickets a week
+    # ~30 s a calibration: one window, with --capacity (which builds the skeleton first)
+    "servicenow": (SERVICENOW, "servicenow", None, "2016-03-07", "2016-06-06", (2, 5), 1, (True,)),
+    "callcentre": (SHARED / "callcentre" / "anonbank_october_1999.txt.gz", "callcentre", None, "1999-10-04",
+                   "1999-11-01", (2, 3), 2, (False,)),  # a call log always has its capacity
+}
+
+
+@pytest.mark.parametrize("name", LOGS)
+def test_the_builder_writes_valid_scenarios_for_random_windows_of_every_log(name):
+    """Seeded random windows (start and length) of each shared log, with and without --capacity: what the builder
+    writes validates and runs — or calibration says in one line why the window cannot be used."""
+    path, fmt, mapping, first, last, (shortest, longest), windows, modes = LOGS[name]
+    if not path.exists():
+        pytest.skip(f"the shared log {path.name} is not here; it ships beside the repository")
+    history = import_log(path, fmt, mapping)
+    rng = np.random.default_rng(sum(map(ord, name)))
+    span = (pd.Timestamp(last) - pd.Timestamp(first)).days // 7
+    calibrated = 0
+    for _ in range(windows):
+        weeks = int(rng.integers(shortest, min(longest, span) + 1))
+        start = pd.Timestamp(first) + pd.Timedelta(weeks=int(rng.integers(0, span - weeks + 1)))
+        for capacity in modes:
+            try:
+                scenario = calibrate(history, start=start, end=start + pd.Timedelta(weeks=weeks),
+                                     capacity=capacity).scenario
+            except servsim.ServsimError as exc:  # a window with too little history is refused, with a reason
+                assert "\n" not in str(exc) and len(str(exc)) < 400, str(exc)
+                continue
+            assert simulate(scenario, seed=1).kpis().overall["tickets"] > 0, (start, weeks, capacity)
+            calibrated += 1
+    assert calibrated >= windows  # the windows are long enough that most calibrate

@@ -349,3 +349,21 @@ def test_time_zone_offsets_in_a_ticket_table_keep_the_wall_clock_and_are_counted
     assert [t.hour for t in imported.tickets["created_at"]] == [8, 9, 10, 11]  # as written, none dropped
     assert imported.quality.repaired == {
         "time-zone offset in 'created_at' dropped (the wall-clock time as written is kept)": 3}
+
+
+def test_rosters_mappings_and_call_logs_go_through_the_same_reader(folder: Path):
+    from servsim.calibration.callcentre import import_callcentre
+    from servsim.calibration.tickets import load_ticket_mapping
+
+    (folder / "rota.csv").mkdir()
+    path = folder / "rostered.yaml"
+    path.write_text(CHANGE + "roster: rota.csv\n")
+    with pytest.raises(ScenarioError, match=r"rota\.csv: is a folder; expected a roster file"):
+        servsim.load_scenario(path)
+    mapping = folder / "mapping.yaml"
+    mapping.write_text("columns: {ticket_id: id}\ncolumns: {ticket_id: key}\n")
+    with pytest.raises(servsim.ServsimError, match=r"mapping\.yaml: line 2: duplicate key 'columns'"):
+        load_ticket_mapping(mapping)
+    os.mkfifo(folder / "calls.txt")  # reading it would block for ever
+    with pytest.raises(servsim.ServsimError, match=r"calls\.txt: is not a regular file .*expected a call log"):
+        import_callcentre(folder / "calls.txt")

@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ServsimError
+from ..files import regular_file
 from ..log import EVENT_COLUMNS, TICKET_COLUMNS
 from .quality import DataQuality, ImportResult
 
@@ -115,12 +116,9 @@ def import_callcentre(path: str | Path) -> ImportResult:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ServsimError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise ServsimError(f"{path}: is a directory, not a call log") from None
+    if not path.exists():
+        raise ServsimError(f"{path}: file not found")
+    data = regular_file(path, "call log").read_bytes()  # not a folder, a pipe or a device
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)

@@ -22,11 +22,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ..errors import ServsimError
-from ..files import read_table
+from ..files import load_yaml, read_table
 from ..log import EVENT_COLUMNS, TICKET_COLUMNS
 from .quality import DataQuality, ImportResult
 
@@ -172,12 +171,7 @@ def load_event_mapping(path: str | Path) -> EventMapping:
         file and the key (with a suggestion for misspelt keys).
     """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MappingError(f"{path}: mapping file not found") from None
-    except yaml.YAMLError as exc:
-        raise MappingError(f"{path}: not valid YAML: {exc}") from None
+    data = load_yaml(path, "mapping file", MappingError)
     if not isinstance(data, dict):
         raise MappingError(f"{path}: an event mapping must be a mapping of sections (columns, activities, ...)")
     try:

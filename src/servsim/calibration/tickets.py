@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import ServsimError
-from ..files import read_table
+from ..files import load_yaml, read_table
 from ..log import EVENT_COLUMNS, TICKET_COLUMNS
 from .quality import DataQuality, ImportResult
 
@@ -65,12 +64,9 @@ class TicketMapping(BaseModel):
 
 def load_ticket_mapping(path: str | Path) -> TicketMapping:
     """Read and validate a ticket-table mapping YAML file."""
-    path = Path(path)
+    data = load_yaml(path, "mapping file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         return TicketMapping.model_validate(data)
-    except FileNotFoundError:
-        raise ServsimError(f"{path}: mapping file not found") from None
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
         raise ServsimError(f"{path}: invalid ticket mapping: {problems}") from None

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ScenarioError
+from ..files import regular_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,13 +23,14 @@ def read_roster(path: Path, named_in: Path) -> list[dict]:
     import pandas as pd  # only scenarios with a roster file need it: `validate` starts faster without
 
     where = f"{named_in}: roster: {path}"
+    if not path.exists():
+        raise ScenarioError(f"{where}: file not found (a path is relative to the scenario file)")
+    regular_file(path, "roster file", ScenarioError)  # not a folder, a pipe or a device
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             table = pd.read_parquet(path)
         else:
             table = pd.read_csv(path, dtype={"team": str}, skipinitialspace=True)
-    except FileNotFoundError:
-        raise ScenarioError(f"{where}: file not found (a path is relative to the scenario file)") from None
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{where}: cannot be read as a roster table ({exc})") from None
     missing = [c for c in COLUMNS if c not in table.columns]

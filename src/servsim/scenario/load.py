@@ -47,18 +47,15 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
     """Validate a plain mapping (already merged) into a :class:`Scenario`."""
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: a scenario must be a mapping of sections, got {type(data).__name__}")
-    lines = [f"{source}: {path}: {message}" for path, message in finite_problems(data)]
+    found = finite_problems(data)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:  # every problem at once: the non-finite numbers and the schema's
-        said = {line.split(": ")[1] for line in lines}
-        lines += [line for line in _validation_lines(exc, source) if line.split(": ")[1] not in said]
-    if lines:
-        raise ScenarioError(f"{len(lines)} problem(s) in the scenario:\n" + "\n".join(lines))
-    found = problems(scenario)
+        said = {path for path, _ in found}
+        raise _problems(source, found + [p for p in _validation_problems(exc) if p[0] not in said]) from None
+    found += problems(scenario)
     if found:
-        lines = [f"{source}: {path}: {message}" for path, message in found]
-        raise ScenarioError(f"{len(lines)} problem(s) in the scenario:\n" + "\n".join(lines))
+        raise _problems(source, found)
     for caution in roster_gaps(scenario) + unstaffed(scenario):
         warnings.warn(f"{source}: {caution}", ScenarioWarning, stacklevel=2)
     return scenario
@@ -137,8 +134,14 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _validation_lines(exc: ValidationError, source: str) -> list[str]:
-    lines = []
+def _problems(source: str, found: list[tuple[str, str]]) -> ScenarioError:
+    lines = [f"{source}: {path}: {message}" for path, message in found]
+    return ScenarioError(f"{len(lines)} problem(s) in the scenario:\n" + "\n".join(lines))
+
+
+def _validation_problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """``(field path, message)`` for each of pydantic's errors, worded for a scenario file's author."""
+    out = []
     for err in exc.errors(include_url=False):
         *parents, last = err["loc"] or ("",)  # the last part is the user's own key, whatever it looks like
         loc = [part for part in parents if not _is_union_tag(part)] + ([last] if last != "" else [])
@@ -160,8 +163,8 @@ def _validation_lines(exc: ValidationError, source: str) -> list[str]:
         value = err.get("input")
         shown = "" if err["type"] in ("missing", "extra_forbidden", "union_tag_invalid") \
             or isinstance(value, dict) or repr(value) in message else f"{value!r}: "
-        lines.append(f"{source}: {path or '(top level)'}: {shown}{message}")
-    return lines
+        out.append((path or "(top level)", f"{shown}{message}"))
+    return out
 
 
 def _is_union_tag(part: Any) -> bool:

@@ -45,22 +45,11 @@ class ReplicationStore:
         path = self._path(name, scenario_hash, seed, replication)
         if not path.exists():
             return None
-        try:
-            if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
-                raise ValueError("not a replication file")
-            summary = json.loads(path.read_text(encoding="utf-8"))
-            expected = {"seed": seed, "replication": replication, "scenario_hash": scenario_hash}
-            if not isinstance(summary, dict) or any(summary.get(k) != v for k, v in expected.items()):
-                raise ValueError("it belongs to another replication or scenario")
-            if summary.get("checksum") != _checksum(summary):
-                raise ValueError("its content does not match its checksum (edited or damaged)")
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
-            why = exc if isinstance(exc, ValueError) and not isinstance(exc, (json.JSONDecodeError,
-                                                                              UnicodeDecodeError)) \
-                else "not readable JSON (cut short or damaged)"
-            warnings.warn(f"{path}: {why}; recomputing this replication", ServsimWarning, stacklevel=2)
+        stored = _stored(path, {"seed": seed, "replication": replication, "scenario_hash": scenario_hash})
+        if isinstance(stored, str):  # why it cannot be used
+            warnings.warn(f"{path}: {stored}; recomputing this replication", ServsimWarning, stacklevel=2)
             return None
-        return summary
+        return stored
 
     def save(self, name: str, scenario_hash: str, summary: dict[str, Any]) -> None:
         if self.root is None:
@@ -108,6 +97,21 @@ class ReplicationStore:
             yield
         finally:
             lock.unlink(missing_ok=True)
+
+
+def _stored(path: Path, expected: dict[str, Any]) -> dict[str, Any] | str:
+    """The replication stored at ``path``, or why it cannot be used."""
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+            return "not a replication file"
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return "not readable JSON (cut short or damaged)"
+    if not isinstance(summary, dict) or any(summary.get(k) != v for k, v in expected.items()):
+        return "it belongs to another replication or scenario"
+    if summary.get("checksum") != _checksum(summary):
+        return "its content does not match its checksum (edited or damaged)"
+    return summary
 
 
 def _checksum(summary: dict[str, Any]) -> str:

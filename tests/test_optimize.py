@@ -58,8 +58,8 @@ def test_the_optimum_is_within_2_percent_of_exhaustive_search(tmp_path):
                      report=lines.append)
     assert found.chosen is not None and found.checks["holds"].all()
     # exhaustive: every staffing on the same replications, the cheapest whose bounds all hold
-    search = _Search(scenario, scenario.model_dump(mode="json", by_alias=True), levers, requirements, 5, 1, 0.95,
-                     None, {"progress": False, "executor": "serial"}, None)
+    search = _Search(scenario, levers, requirements, 5, 1, 0.95, None, {"progress": False, "executor": "serial"},
+                     None)
     feasible = [search.evaluate(x) for x in itertools.product(range(1, 8), range(1, 6))]
     best = min(e.cost for e in feasible if e.feasible)
     assert found.weekly_cost <= 1.02 * best

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..erlang import erlang_c
+from ..erlang import required_agents
 from ..errors import ScenarioError, ScenarioWarning, ServsimError
 from ..scenario import Scenario, load_scenario, scenario_from_dict
 from ..scenario.load import set_path
@@ -186,10 +186,9 @@ def optimize(scenario: Scenario | str | Path, levers: Sequence[Lever | str], req
     if replications < 2:
         raise ServsimError(f"optimize needs at least 2 replications per staffing for a confidence bound, got "
                            f"{replications}")
-    data = base.model_dump(mode="json", by_alias=True)
-    baseline = {lv.path: _current(data, lv) for lv in levers}
-    search = _Search(base, data, levers, requirements, replications, seed, confidence, out,
+    search = _Search(base, levers, requirements, replications, seed, confidence, out,
                      {"progress": False, **options}, report)
+    baseline = {lv.path: _current(search.data, lv) for lv in levers}
     first = _first_guess(base, levers, baseline)
     notes: list[str] = []
     x = search.feasible_from(first)
@@ -238,16 +237,23 @@ class _Evaluation:
 class _Search:
     """Evaluations of staffings (cached), and the greedy moves between them."""
 
-    def __init__(self, base: Scenario, data: dict, levers: list[Lever], requirements: list[Requirement],
+    def __init__(self, base: Scenario, levers: list[Lever], requirements: list[Requirement],
                  replications: int, seed: int, confidence: float, out: str | Path | None, options: dict,
                  report: Callable[[str], None] | None):
-        self.base, self.data, self.levers, self.requirements = base, data, levers, requirements
+        self.data, self.levers, self.requirements = base.model_dump(mode="json", by_alias=True), levers, requirements
         self.report = report
         self.replications, self.seed, self.confidence, self.options = replications, seed, confidence, options
         self.out = None if out is None else Path(out) / "evaluations"
         self.cache: dict[tuple[tuple[int, ...], bool], _Evaluation] = {}
+        self.scenarios: dict[tuple[int, ...], Scenario] = {}
 
     def scenario(self, x: tuple[int, ...]) -> Scenario:
+        """The scenario at staffing ``x`` (built and validated once)."""
+        if x not in self.scenarios:
+            self.scenarios[x] = self._build(x)
+        return self.scenarios[x]
+
+    def _build(self, x: tuple[int, ...]) -> Scenario:
         point = self.data
         for lever, value in zip(self.levers, x):
             point = set_path(point, lever.path, value, what="--vary path")
@@ -356,10 +362,8 @@ def _first_guess(base: Scenario, levers: list[Lever], baseline: dict[str, int]) 
     for lever in levers:
         offered, capacity = load.get(lever.team, (0.0, 0.0)) if lever.team else (0.0, 0.0)
         value = baseline[lever.path]
-        if offered > 0 and capacity > 0:  # both in slots (people x concurrency)
-            slots = math.floor(offered) + 1
-            while erlang_c(offered, slots) > FIRST_GUESS_WAIT:
-                slots += 1
+        if offered > 0 and capacity > 0:  # both in slots (people x concurrency); P(wait = 0) >= 1 - target
+            slots = required_agents(offered, 1.0, 0.0, 1.0 - FIRST_GUESS_WAIT)
             value = round(value * slots / capacity)
         guess[lever.path] = int(min(max(value, lever.low), lever.high))
     return guess

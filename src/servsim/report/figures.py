@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import figure
 
-from ..kpi import QUANTILES
+from ..kpi import QUANTILES, describe
 
 
 class Figure(figure.Figure):
@@ -25,19 +25,10 @@ class Figure(figure.Figure):
         self.savefig(buffer, format="png", dpi=100)
         return buffer.getvalue()
 
-LABELS = {
-    "frt_mean_min": "first response, mean (min)", "frt_p90_min": "first response, p90 (min)",
-    "frt_within_target": "first response within target", "ttr_mean_min": "resolution time, mean (min)",
-    "ttr_p90_min": "resolution time, p90 (min)", "sla_attainment": "SLA attainment",
-    "resolution_within_target": "resolved within target", "backlog_mean": "backlog, time average",
-    "backlog_at_horizon": "backlog at horizon", "cost_total": "cost, total", "abandonment_rate": "abandonment rate",
-    "cost_per_resolved_ticket": "cost per resolved ticket",
-}
-
-
 def label(kpi: str) -> str:
-    base, _, part = kpi.partition("/")
-    return LABELS.get(base, base) + (f" [{part}]" if part else "")
+    """A KPI's name for an axis or a panel title, with ``(min)`` for times."""
+    text, kind, _ = describe(kpi)
+    return text + (" (min)" if kind == "t" else "")
 
 
 def kpi_bars(summary: pd.DataFrame, names: Sequence[str], kpis: Sequence[str]) -> Figure:

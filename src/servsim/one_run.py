@@ -25,9 +25,11 @@ if TYPE_CHECKING:
     from .kpi import KpiReport
 
 
-def _validated(scenario: Scenario | str | Path) -> Scenario:
+def _validated(scenario: Scenario | dict | str | Path) -> Scenario:
     if isinstance(scenario, (str, Path)):
         return load_scenario(scenario)
+    if isinstance(scenario, dict):
+        return scenario_from_dict(scenario)
     with warnings.catch_warnings():  # said when it was read
         warnings.simplefilter("ignore", ScenarioWarning)
         return scenario_from_dict(scenario.model_dump(mode="json", by_alias=True), source=scenario.name)
@@ -64,14 +66,15 @@ class SimulationResult:
                 "wall_time_s": round(self.wall_time_s, 3), "tickets": len(self.tickets), "events": len(self.events)}
 
 
-def simulate(scenario: Scenario | str | Path, seed: int = 0, replication: int = 0,
+def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication: int = 0,
              initial_backlog: pd.DataFrame | None = None, arrivals: pd.DataFrame | None = None,
              force: bool = False) -> SimulationResult:
     """Run one replication of ``scenario``.
 
     Parameters
     ----------
-    scenario : a scenario, or the path of a scenario file. A scenario edited in Python (``model_copy``) is
+    scenario : a scenario, its mapping (as ``model_dump(mode="json", by_alias=True)`` writes it), or the path of
+        a scenario file; validated once here. A scenario edited in Python (``model_copy``) is
         validated again here, so an edit that makes it invalid is a ``ScenarioError``, not a silent run.
     seed : master seed; with ``replication`` it fixes every random stream.
     replication : index of the replication (a child of the master seed).

@@ -14,6 +14,7 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ..distributions import DISTRIBUTION_KINDS
 from ..errors import ScenarioError, ScenarioWarning
 from ..files import finite_problems, parse_yaml, read_text, regular_file
 from .checks import problems, roster_gaps, unstaffed
@@ -169,8 +170,7 @@ def _validation_problems(exc: ValidationError) -> list[tuple[str, str]]:
 
 def _is_union_tag(part: Any) -> bool:
     # pydantic adds the discriminator value or a type name to the location of union members
-    return isinstance(part, str) and (part in {"exponential", "lognormal", "gamma", "weibull", "triangular",
-                                                "uniform", "constant", "empirical"}
+    return isinstance(part, str) and (part in DISTRIBUTION_KINDS
                                       or part.startswith(("dict[", "function-", "str", "list[")))
 
 

@@ -160,3 +160,22 @@ def test_work_by_next_must_name_a_route_target(change):
             "change.yaml: ticket_types.fault.steps.intake.work_by_next.l2: 'l2' is not a target of this step's "
             "next; expected one of: l1_fix")):
         servsim.load_scenario(path)
+
+
+def test_schema_and_cross_reference_problems_are_reported_together(change):
+    # a schema error (negative headcount, a bad time, a negative duration) does not hide the cross-checks
+    path = change("teams:\n  l2:\n    shifts:\n      evening: {headcount: -2, start: '25:00'}\n"
+                  "stages:\n  l2: {team: level2, escalation: true}\n"
+                  "ticket_types:\n  fault:\n    steps:\n      l2: {work: {kind: exponential, mean: -45min}, "
+                  "next: {resolve: 0.85, l3: 0.15}}\n"
+                  "      l1_fix: {work: {kind: exponential, mean: 20min}, next: {resolve: 0.9, l4: 0.1}}\n")
+    with pytest.raises(ScenarioError) as caught:
+        servsim.load_scenario(path)
+    message = str(caught.value)
+    assert "teams.l2.shifts.evening.headcount: -2" in message
+    assert "teams.l2.shifts.evening.start: '25:00'" in message
+    assert "ticket_types.fault.steps.l2.work.mean" in message
+    assert "stages.l2.team: unknown team 'level2'" in message
+    assert "ticket_types.fault.steps.l1_fix.next: unknown stage 'l4'" in message
+    # what follows only from taking a bad value out is not reported (the step l2 is not "missing")
+    assert "5 problem(s)" in message, message

@@ -51,9 +51,11 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
     found = finite_problems(data)
     try:
         scenario = Scenario.model_validate(data)
-    except ValidationError as exc:  # every problem at once: the non-finite numbers and the schema's
+    except ValidationError as exc:  # every problem at once: the non-finite numbers, the schema's, the cross-checks'
         said = {path for path, _ in found}
-        raise _problems(source, found + [p for p in _validation_problems(exc) if p[0] not in said]) from None
+        found += [p for p in _validation_problems(exc) if p[0] not in said]
+        found += [p for p in _problems_beyond_schema(data, exc) if p not in found]
+        raise _problems(source, found) from None
     found += problems(scenario)
     if found:
         raise _problems(source, found)
@@ -128,6 +130,54 @@ def _read_merged(path: Path, chain: tuple[Path, ...], roots: tuple[Path, ...]) -
                             f"to the change, or allow its folder (load_scenario(extends_roots=...), or the "
                             f"environment variable {EXTENDS_PATH})")
     return deep_merge(_read_merged(base_path, (*chain, resolved), roots), data)
+
+
+MAX_PRUNE_ROUNDS = 20
+
+
+def _problems_beyond_schema(data: dict[str, Any], exc: ValidationError) -> list[tuple[str, str]]:
+    """The cross-section problems of a scenario whose schema check failed, so that one run reports everything.
+
+    Each invalid value is taken out (a field then takes its default; a required one takes its entry with it)
+    until the rest validates; then the cross-checks run on the rest, keeping only what does not follow from
+    a removal (a stage taken out is not reported again as unknown)."""
+    rest, removed = copy.deepcopy(data), []
+    for _ in range(MAX_PRUNE_ROUNDS):
+        if not any(_remove(rest, err, removed) for err in exc.errors(include_url=False)):
+            return []
+        try:
+            scenario = Scenario.model_validate(rest)
+        except ValidationError as again:
+            exc = again
+            continue
+        names = {f"'{loc[-1]}'" for loc in removed if isinstance(loc[-1], str)}
+        paths = [".".join(map(str, loc)) for loc in removed]
+        return [(path, message) for path, message in problems(scenario)
+                if not any(path.startswith(p) or p.startswith(path) for p in paths)
+                and not any(name in message.split(";")[0] for name in names)]
+    return []
+
+
+def _remove(data: dict[str, Any], err: Any, removed: list[tuple[Any, ...]]) -> bool:
+    """Take the value an error points at out of ``data`` (its container if the value is missing)."""
+    loc, node = [], data
+    for part in err["loc"]:  # the path as far as it exists in the data (pydantic adds union tags; a missing
+        # field's path ends in its container)
+        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) \
+                and -len(node) <= part < len(node):
+            loc.append(part)
+            node = node[part]
+    if not loc:
+        return False
+    parent = data
+    for part in loc[:-1]:
+        parent = parent[part]
+    try:
+        del parent[loc[-1]]
+    except (KeyError, IndexError, TypeError):
+        return False
+    removed.append(tuple(loc))
+    return True
 
 
 def _short(value: Any) -> str:

@@ -42,6 +42,7 @@ _LAZY = {
     "Optimum": ".experiment.optimize", "optimize": ".experiment.optimize",
     "Scenario": ".scenario", "load_scenario": ".scenario",
     "SimulationResult": ".one_run", "simulate": ".one_run",
+    "write_report": ".report.pages",
 }
 
 if TYPE_CHECKING:  # what static tools and IDEs see
@@ -54,6 +55,7 @@ if TYPE_CHECKING:  # what static tools and IDEs see
     from .experiment.optimize import Optimum, optimize
     from .kpi import KpiReport, compute_kpis
     from .one_run import SimulationResult, simulate
+    from .report.pages import write_report
     from .scenario import Scenario, load_scenario
 
 
@@ -93,4 +95,5 @@ __all__ = [
     "run_sweep",
     "simulate",
     "staffing_backtest",
+    "write_report",
 ]

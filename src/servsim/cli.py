@@ -53,6 +53,9 @@ def _run(args: argparse.Namespace) -> int:
         (out / "kpis.json").write_text(report.to_json(indent=2), encoding="utf-8")
         (out / "run.json").write_text(json.dumps({**result.metadata(), "source": str(args.scenario)}, indent=2),
                                       encoding="utf-8")
+        from .report.pages import write_report
+
+        write_report(result, out / "report.html")
     if args.json:
         print(report.to_json(indent=2))
     else:
@@ -60,7 +63,8 @@ def _run(args: argparse.Namespace) -> int:
               f"{result.wall_time_s:.2f} s")
         print(format_report(report))
         if args.out:
-            print(f"\nwritten to {args.out}/: scenario.yaml tickets.parquet events.parquet kpis.json run.json")
+            print(f"\nwritten to {args.out}/: report.html scenario.yaml tickets.parquet events.parquet kpis.json "
+                  "run.json")
     return 0
 
 
@@ -86,6 +90,7 @@ def _experiment_options(args: argparse.Namespace) -> dict:
 
 def _compare(args: argparse.Namespace) -> int:
     from .experiment import run_experiment
+    from .experiment.explain import verdict
     from .experiment.stats import CI_METHOD
     from .kpi import describe, format_change, format_value
 
@@ -99,7 +104,10 @@ def _compare(args: argparse.Namespace) -> int:
     for kpi in HEADLINE_KPIS:
         if (kpi, exp.names[0]) not in summary.index:
             continue
-        label, _, direction = describe(kpi)
+        label = describe(kpi)[0]
+        if kpi.startswith("cost_"):
+            currency = exp.scenarios[exp.names[0]].currency
+            label += f" ({currency + ', ' if currency else ''}{'over the window' if kpi == 'cost_total' else 'each'})"
         print(f"\n{label}")
         for name in exp.names:
             row = summary.loc[(kpi, name)]
@@ -107,18 +115,32 @@ def _compare(args: argparse.Namespace) -> int:
             line = f"  {name:<{width}}{format_value(kpi, row['mean']):>10} ± {spread:<9}"
             if comparison is not None and name != exp.names[0]:
                 d = comparison.loc[(kpi, name)]
-                if not d["distinguishable"]:
-                    verdict = "no detectable difference"
-                else:
-                    verdict = ("better" if d["difference"] * direction > 0 else "worse") if direction else "differs"
                 line += (f"  {format_change(kpi, d['difference']):>10} "
-                         f"[{format_change(kpi, d['ci_low'])}, {format_change(kpi, d['ci_high'])}]  {verdict}")
+                         f"[{format_change(kpi, d['ci_low'])}, {format_change(kpi, d['ci_high'])}]  "
+                         f"{verdict(kpi, d['difference'], d['distinguishable'])}")
             print(line.rstrip())
+    if comparison is not None:
+        _print_drivers(exp.compare(), exp.names[1:])
     if args.out:
+        from .report.pages import write_report
+
         exp.save(args.out)
-        print(f"\nwritten to {args.out}/: results.csv summary.csv summary.json comparison.csv, figures (PNG), "
-              "replications/ and manifest.json")
+        write_report(exp, args.out / "report.html")
+        print(f"\nwritten to {args.out}/: report.html results.csv summary.csv summary.json comparison.csv, figures "
+              "(PNG), replications/ and manifest.json")
     return 0
+
+
+def _print_drivers(comparison, names: list[str]) -> None:
+    """Per changed scenario, the waits before stages and team workloads that moved most (why the KPIs moved)."""
+    from .experiment.explain import drivers, in_words
+
+    for name in names:
+        found = drivers(comparison, name)
+        if not found.empty:
+            print(f"\nwhat moved in {name}:")
+            for _, row in found.iterrows():
+                print(f"  {in_words(row)}")
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -145,13 +167,17 @@ def _sweep(args: argparse.Namespace) -> int:
     shown = table[[k for k in args.kpi if k in table.columns]]
     print(shown.apply(lambda col: col.map(lambda v: format_value(col.name, v))).to_string())
     if args.out:
+        from .report.pages import write_report
+
         sweep.save(args.out)
+        write_report(sweep, args.out / "report.html", kpis=args.kpi)
         curves.to_csv(Path(args.out) / "curves.csv", index=False)
         for kpi in args.kpi:
             fig = sweep.plot_sweep(kpi)
             fig.savefig(Path(args.out) / f"sweep_{kpi.replace('/', '_')}.png", dpi=110)
             plt.close(fig)
-        print(f"\nwritten to {args.out}/: curves.csv results.csv summary.csv, sweep_*.png and other figures")
+        print(f"\nwritten to {args.out}/: report.html curves.csv results.csv summary.csv, sweep_*.png and other "
+              "figures")
     return 0
 
 
@@ -188,7 +214,9 @@ def _optimize(args: argparse.Namespace) -> int:
             print(note)
     print(f"explored {explored} staffing(s)")
     if args.out:
-        written = found.save(args.out)
+        from .report.pages import write_report
+
+        written = [write_report(found, args.out / "report.html"), *found.save(args.out)]
         print(f"written to {args.out}/: " + " ".join(p.name for p in written) + " and evaluations/")
     return 0 if found.chosen is not None else 1
 
@@ -197,12 +225,14 @@ def _calibrate(args: argparse.Namespace) -> int:
     from .calibration.build import calibrate
     from .calibration.load import import_log
     from .calibration.report import write_calibration
+    from .report.pages import write_report
 
     imported = import_log(args.log, args.format, args.mapping)
     print(imported.quality.to_text())
     cal = calibrate(imported, start=args.start, end=args.end, name=args.name, capacity=args.capacity,
                     utilisation=args.utilisation)
     written = write_calibration(cal, imported.quality, args.out)
+    written.append(write_report(cal, args.out / "report.html", quality=imported.quality))
     if args.mapping:
         (args.out / "mapping.yaml").write_text(Path(args.mapping).read_text(encoding="utf-8"), encoding="utf-8")
     first, end = cal.window
@@ -218,6 +248,7 @@ def _backtest(args: argparse.Namespace) -> int:
     from .calibration.backtest import backtest
     from .calibration.load import import_log
     from .calibration.report import write_backtest, write_calibration, write_staffing_backtest
+    from .report.pages import write_report
 
     imported = import_log(args.log, args.format, args.mapping)
     if imported.kind == "calls":
@@ -231,7 +262,7 @@ def _backtest(args: argparse.Namespace) -> int:
         print(sbt.summary())
         if args.out:
             write_calibration(sbt.calibration, imported.quality, args.out)
-            written = write_staffing_backtest(sbt, args.out)
+            written = [write_report(sbt, args.out / "report.html"), *write_staffing_backtest(sbt, args.out)]
             print(f"written to {args.out}/: scenario.yaml calibration.md roster.csv "
                   + " ".join(p.name for p in written))
         return 0
@@ -258,8 +289,18 @@ def _backtest(args: argparse.Namespace) -> int:
     print(bt.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if args.out:
         write_calibration(bt.calibration, imported.quality, args.out)
-        written = write_backtest(bt, args.out)
+        written = [write_report(bt, args.out / "report.html"), *write_backtest(bt, args.out)]
         print(f"written to {args.out}/: scenario.yaml calibration.md " + " ".join(p.name for p in written))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .experiment import Experiment
+    from .report.pages import write_report
+
+    exp = Experiment.load(args.folder)
+    path = write_report(exp, args.html or args.folder / "report.html", **({"kpis": args.kpi} if args.kpi else {}))
+    print(f"{len(exp.names)} scenario(s) x {len(exp.replications[exp.names[0]])} replications; written {path}")
     return 0
 
 
@@ -325,6 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
                    " cost_total)")
     _add_experiment_options(p)
     p.set_defaults(func=_sweep)
+    p = sub.add_parser("report", help="write the HTML report of a compare or sweep folder (--out) again")
+    p.add_argument("folder", type=Path, help="a folder written by compare or sweep with --out")
+    p.add_argument("--html", type=Path, help="where to write the page (default: FOLDER/report.html)")
+    p.add_argument("--kpi", action="append", help="for a sweep: KPIs to plot (default: sla_attainment, frt_p90_min, "
+                                                  "cost_total)")
+    p.set_defaults(func=_report)
     for name, func, text in (("calibrate", _calibrate, "build a baseline scenario from a ticket export"),
                              ("backtest", _backtest, "calibrate up to a date and compare a simulation with what "
                                                      "happened after it")):

@@ -78,6 +78,7 @@ class StageFit:
     aic: float
     spec: dict
     qq: tuple[np.ndarray, np.ndarray] | None = None   # fitted and observed quantiles, for QQ plots
+    qq_family: str = ""                               # the parametric family the QQ quantiles are of
 
 
 @dataclass
@@ -101,7 +102,15 @@ class Calibration:
     provenance: dict[str, str] = field(default_factory=dict)  # field path -> identified / assumed, and why
 
     def fit_table(self) -> pd.DataFrame:
-        return pd.DataFrame([{k: v for k, v in f.__dict__.items() if k not in ("spec", "qq")} for f in self.fits])
+        return pd.DataFrame([{k: v for k, v in f.__dict__.items() if k not in ("spec", "qq", "qq_family")}
+                             for f in self.fits])
+
+    def qq_panels(self, limit: int = 12) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """QQ plot data of the worst fits first (largest KS distance), titled with the family each QQ shows
+        and, where the model uses the empirical distribution instead, saying so."""
+        fits = sorted((f for f in self.fits if f.qq is not None), key=lambda f: -f.ks)[:limit]
+        return [(f"{f.ticket_type}/{f.stage}{f' -> {f.route}' if f.route else ''}\n{f.qq_family}, KS {f.ks:.3f}"
+                 + ("; model uses empirical" if f.family == "empirical" else ""), *f.qq) for f in fits]
 
 
 def _pool(values: pd.Series, max_kept: int) -> pd.Series:
@@ -141,7 +150,7 @@ def _fit(ttype: str, stage: str, route: str | None, values: np.ndarray, censored
         notes.append(f"{what}: best family {family} {why}; the empirical (Kaplan–Meier) distribution is used")
         family = "empirical"
     return StageFit(ttype, stage, route, int(len(values)), int(censored.sum()), family, as_distribution(spec).mean,
-                    float(fitter.ks_statistic_), float(fitter.aic_), spec, fitter.qq(QQ_PROBABILITIES))
+                    float(fitter.ks_statistic_), float(fitter.aic_), spec, fitter.qq(QQ_PROBABILITIES), fitter.family_)
 
 
 def _concurrency(result: ImportResult, measures: pd.DataFrame, column: str, end: pd.Timestamp) -> int:

@@ -97,8 +97,7 @@ def write_calibration(cal: Calibration, quality: DataQuality, out: str | Path) -
     (out / "data_quality.txt").write_text(quality.to_text() + "\n", encoding="utf-8")
     (out / "data_quality.json").write_text(json.dumps(quality.to_dict(), indent=2), encoding="utf-8")
     written += [out / "data_quality.txt", out / "data_quality.json"]
-    qq = [(f"{f.ticket_type}/{f.stage}{f' -> {f.route}' if f.route else ''} ({f.family})", *f.qq)
-          for f in cal.fits if f.qq is not None][:12]
+    qq = cal.qq_panels()
     if qq:
         fig = fit_qq(qq)
         fig.savefig(out / "fits_qq.png", dpi=100)

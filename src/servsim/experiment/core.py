@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ScenarioWarning, ServsimError
-from ..scenario import Scenario, load_scenario, scenario_hash
+from ..scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash
 from ..scenario.load_check import check_load
 from ..scenario.provenance import assumed_changes
 from ..version import __version__
@@ -25,6 +25,8 @@ from .store import ReplicationStore
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+FIGURE_KPIS = ("frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p90_min", "sla_attainment",
+               "abandonment_rate", "backlog_mean", "cost_total")
 DEFAULT_PRECISION_KPIS = ("frt_mean_min", "ttr_mean_min", "sla_attainment")
 AUTO_FIRST_BATCH = 10
 INDEPENDENT_OFFSET = 1_000_003  # replication offset per scenario when common random numbers are switched off
@@ -68,11 +70,19 @@ class Experiment:
         return paired_differences(self.results, self.names[0])
 
     # figures -------------------------------------------------------------------------------------
-    def plot_kpis(self, kpis: Sequence[str] = ("frt_mean_min", "frt_within_target", "ttr_p90_min",
-                                               "sla_attainment", "backlog_mean", "cost_total")) -> Figure:
+    def plot_kpis(self, kpis: Sequence[str] = FIGURE_KPIS) -> Figure:
+        """Each scenario's mean of each KPI with its 95% CI."""
         from ..report.figures import kpi_bars
 
         return kpi_bars(self.summary(), self.names, kpis)
+
+    def plot_differences(self, kpis: Sequence[str] = FIGURE_KPIS) -> Figure:
+        """Paired differences from the baseline with 95% CIs, relative to the baseline (a forest plot)."""
+        from ..report.figures import paired_forest
+
+        if len(self.names) < 2:
+            raise ServsimError("differences need at least two scenarios")
+        return paired_forest(self.compare(), kpis)
 
     def plot_ecdf(self) -> Figure:
         from ..report.figures import time_ecdfs
@@ -82,12 +92,47 @@ class Experiment:
     def plot_backlog(self) -> Figure:
         from ..report.figures import backlog_bands
 
-        return backlog_bands(self.replications, self.names)
+        clock = self.scenarios[self.names[0]].clock
+        return backlog_bands(self.replications, self.names, pd.Timestamp(clock.start)
+                             + pd.Timedelta(minutes=clock.warmup))
 
     def plot_utilisation(self) -> Figure:
         from ..report.figures import utilisation_bars
 
         return utilisation_bars(self.summary(), self.names)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Experiment:
+        """The experiment saved in ``folder`` by ``run_experiment(out=...)``: its scenarios and every replication
+        stored there (checked like a rerun checks them)."""
+        folder = Path(folder)
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            entries = manifest["scenarios"]
+            seed = int(manifest["seed"])
+            scenarios = {e["name"]: scenario_from_dict(e["scenario"], source=f"{folder}/manifest.json")
+                         for e in entries}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ServsimError(f"{folder}: not an experiment folder written by servsim compare/sweep --out "
+                               f"(manifest.json: {exc})") from None
+        offsets = [0 if manifest.get("common_random_numbers", True) else k * INDEPENDENT_OFFSET
+                   for k in range(len(entries))]
+        store = ReplicationStore(folder)
+        replications: dict[str, list[dict[str, Any]]] = {}
+        for entry, offset in zip(entries, offsets):
+            found = replications[entry["name"]] = []
+            while (summary := store.load(entry["name"], entry["hash"], seed, len(found) + offset)) is not None:
+                found.append(summary)
+        n = min(len(v) for v in replications.values())
+        if n == 0:
+            raise ServsimError(f"{folder}: no finished replications stored")
+        experiment = cls(scenarios, {k: v[:n] for k, v in replications.items()}, seed, 0, n * len(scenarios))
+        points = folder / "points.csv"
+        if points.exists():
+            from .sweep import Sweep
+
+            return Sweep(experiment, pd.read_csv(points))
+        return experiment
 
     def save(self, out: str | Path) -> list[Path]:
         """Write results, summary, comparison (CSV and JSON) and PNG figures into ``out``."""
@@ -106,8 +151,11 @@ class Experiment:
             payload["comparison"] = _records(comparison)
             written.append(out / "comparison.csv")
         written[2].write_text(json.dumps(payload, indent=1, default=_plain), encoding="utf-8")
-        for name, make in (("kpis", self.plot_kpis), ("ecdf", self.plot_ecdf), ("backlog", self.plot_backlog),
-                           ("utilisation", self.plot_utilisation)):
+        plots = [("kpis", self.plot_kpis), ("ecdf", self.plot_ecdf), ("backlog", self.plot_backlog),
+                 ("utilisation", self.plot_utilisation)]
+        if len(self.names) > 1:
+            plots.insert(1, ("differences", self.plot_differences))
+        for name, make in plots:
             fig = make()
             fig.savefig(out / f"{name}.png", dpi=110)
             plt.close(fig)
@@ -193,7 +241,7 @@ def run_experiment(
     with store.locked():
         store.write_manifest({"servsim_version": __version__, "seed": seed,
                               "common_random_numbers": common_random_numbers,
-                              "scenarios": [{"name": n, "hash": hashes[n]} for n in named]})
+                              "scenarios": [{"name": n, "hash": hashes[n], "scenario": data[n]} for n in named]})
         offsets = {name: (0 if common_random_numbers else k * INDEPENDENT_OFFSET) for k, name in enumerate(named)}
         done: dict[str, dict[int, dict]] = {name: {} for name in named}
         computed = reused = 0

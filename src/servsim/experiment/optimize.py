@@ -130,6 +130,7 @@ class Optimum:
     frontier: pd.DataFrame  # every staffing evaluated: levers, weekly cost, each requirement's mean and bound
     scenario: Scenario | None = None
     notes: list[str] = field(default_factory=list)
+    baseline_cost: float = math.nan  # weekly staff cost of the scenario as given
 
     @property
     def binding(self) -> list[str]:
@@ -210,7 +211,7 @@ def optimize(scenario: Scenario | str | Path, levers: Sequence[Lever | str], req
     return Optimum(levers, requirements, baseline, first,
                    None if x is None else {lv.path: v for lv, v in zip(levers, x)},
                    final.cost if final else math.nan, checks, search.frontier(), final.scenario if final else None,
-                   notes)
+                   notes, weekly_staff_cost(base))
 
 
 @dataclass

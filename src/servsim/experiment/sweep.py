@@ -56,12 +56,19 @@ class Sweep(Experiment):
         """The summary joined with each point's parameter values (one row per point and KPI)."""
         return self.points.merge(self.summary(), left_on="scenario", right_on="scenario")
 
-    def plot_sweep(self, kpi: str) -> Figure:
-        """``kpi`` against the first parameter, with 95% CI bands (one curve per value of a second parameter)."""
+    def save(self, out: str | Path) -> list[Path]:
+        """What :meth:`Experiment.save` writes, and points.csv (each point's parameter values)."""
+        written = super().save(out)
+        self.points.to_csv(Path(out) / "points.csv", index=False)
+        return [*written, Path(out) / "points.csv"]
+
+    def plot_sweep(self, kpi: str, target: float | None = None) -> Figure:
+        """``kpi`` against the first parameter, with 95% CI bands (one curve per value of a second parameter) and
+        ``target`` as a dashed line."""
         from ..report.figures import sweep_curve
 
         params = [c for c in self.points.columns if c != "scenario"]
-        return sweep_curve(self.curves(), kpi, params)
+        return sweep_curve(self.curves(), kpi, params, target)
 
 
 def run_sweep(scenario: Scenario | str | Path, settings: Sequence[tuple[str, list[Any]]], replications: int | str = 10,

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..kpi import QUANTILES, KpiReport
 from ..log import to_minutes
-from ..one_run import simulate
+from ..one_run import SimulationResult, simulate
 
 
 def flat_kpis(report: KpiReport) -> dict[str, float]:
@@ -31,7 +31,13 @@ def run_replication(scenario_data: dict[str, Any], seed: int, replication: int) 
     """Simulate one replication and return its KPIs, response/resolution-time quantiles and backlog curve."""
     began = time.perf_counter()
     result = simulate(scenario_data, seed=seed, replication=replication)  # validated there, once
-    report = result.kpis()
+    summary = replication_summary(result, result.kpis())
+    summary["wall_time_s"] = time.perf_counter() - began
+    return summary
+
+
+def replication_summary(result: SimulationResult, report: KpiReport) -> dict[str, Any]:
+    """A run's KPIs, response/resolution-time quantiles and backlog curve, JSON-ready."""
     t = result.tickets
     w0, w1 = result.window
     created = to_minutes(t["created_at"], w0)
@@ -39,13 +45,13 @@ def run_replication(scenario_data: dict[str, Any], seed: int, replication: int) 
     frt = (to_minutes(t["first_response_at"], w0) - created)[inside]
     ttr = (to_minutes(t["resolved_at"], w0) - created)[inside]
     return {
-        "seed": seed, "replication": replication,
+        "seed": result.seed, "replication": result.replication,
         "kpis": {k: (None if np.isnan(v) else v) for k, v in flat_kpis(report).items()},
         "frt_quantiles": _quantiles(frt), "ttr_quantiles": _quantiles(ttr),
         "backlog": report.backlog.astype(float).tolist(),
         "backlog_step_min": float(report.backlog.index[1] - report.backlog.index[0]) if len(report.backlog) > 1
         else 60.0,
-        "wall_time_s": time.perf_counter() - began,
+        "wall_time_s": result.wall_time_s,
     }
 
 

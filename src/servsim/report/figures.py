@@ -31,58 +31,134 @@ def label(kpi: str) -> str:
     return text + (" (min)" if kind == "t" else "")
 
 
-def kpi_bars(summary: pd.DataFrame, names: Sequence[str], kpis: Sequence[str]) -> Figure:
-    """One panel per KPI: each scenario's mean with its 95% CI."""
+def parameter_label(path: str) -> str:
+    """A scenario path as words: ``teams.l2.shifts.evening.headcount`` -> ``headcount (l2, evening)``."""
+    parts = [p for p in path.split(".") if p not in ("teams", "shifts", "stages", "ticket_types", "steps",
+                                                     "demand", "channels", "policies", "clock", "priorities")]
+    if len(parts) <= 1:
+        return path.split(".")[-1].replace("_", " ")
+    return f"{parts[-1].replace('_', ' ')} ({', '.join(parts[:-1])})"
+
+
+def percent_axis(ax, axis: str = "y") -> None:
+    from matplotlib.ticker import PercentFormatter
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(PercentFormatter(1.0))
+
+
+def kpi_bars(summary: pd.DataFrame, names: Sequence[str], kpis: Sequence[str],
+             targets: dict[str, float] | None = None) -> Figure:
+    """One panel per KPI: each scenario's mean as a point with its 95% CI. The axis fits the values (it does not
+    start at zero, so 89.7% against 89.9% is visible); shares on % axes; a dashed line where a target is given."""
     kpis = [k for k in kpis if k in set(summary["kpi"])]
     cols = min(3, len(kpis)) or 1
     rows = int(np.ceil(len(kpis) / cols)) or 1
-    fig = Figure(figsize=(4.2 * cols, 3.0 * rows), layout="constrained")
+    fig = Figure(figsize=(4.2 * cols, 2.8 * rows), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    colours = [f"C{i}" for i in range(len(names))]
     for ax, kpi in zip(axes, kpis):
         block = summary[summary["kpi"] == kpi].set_index("scenario").reindex(names)
         err = np.nan_to_num(block["half_width"].to_numpy())
-        ax.bar(range(len(names)), block["mean"], yerr=err, color=colours, capsize=4)
+        for k, (mean, e) in enumerate(zip(block["mean"], err)):
+            ax.errorbar(k, mean, yerr=e, fmt="o", color=f"C{k}", capsize=5, ms=6)
         ax.set_xticks(range(len(names)), names, rotation=20, ha="right", fontsize=8)
+        ax.set_xlim(-0.6, len(names) - 0.4)
         ax.set_title(label(kpi), fontsize=9)
+        if describe(kpi)[1] == "%":
+            percent_axis(ax)
+        if targets and kpi in targets:
+            ax.axhline(targets[kpi], color="grey", ls="--", lw=1)
+            ax.annotate("target", (len(names) - 0.45, targets[kpi]), fontsize=7, color="grey", va="bottom",
+                        ha="right")
+        ax.grid(alpha=0.3, axis="y")
     for ax in axes[len(kpis):]:
         ax.set_visible(False)
     fig.suptitle("KPI means with 95% confidence intervals", fontsize=10)
     return fig
 
 
+def paired_forest(comparison: pd.DataFrame, kpis: Sequence[str]) -> Figure:
+    """Each scenario's paired difference from the baseline with its 95% CI, as a share of the baseline's mean:
+    one row per KPI and scenario, green where better, red where worse, grey where no difference is detectable."""
+    from ..kpi import format_change
+
+    rows = comparison[comparison["kpi"].isin(kpis)].copy()
+    rows["order"] = rows["kpi"].map({k: i for i, k in enumerate(kpis)})
+    rows = rows.sort_values(["order", "scenario"], kind="stable").reset_index(drop=True)
+    base = rows["baseline_mean"].abs().replace(0, np.nan)
+    fig = Figure(figsize=(9, 0.42 * len(rows) + 1.2), layout="constrained")
+    ax = fig.subplots()
+    for y, row in rows.iterrows():
+        direction = describe(row["kpi"])[2]
+        if not row["distinguishable"]:
+            colour = "0.55"
+        elif direction == 0:
+            colour = "C0"
+        else:
+            colour = "#1e7b34" if row["difference"] * direction > 0 else "#b42318"
+        scale = base[y]
+        lo, mid, hi = (row["ci_low"] / scale, row["difference"] / scale, row["ci_high"] / scale)
+        ax.errorbar(mid, y, xerr=[[mid - lo], [hi - mid]], fmt="o", color=colour, capsize=4, ms=5)
+        ax.annotate(f"{format_change(row['kpi'], row['difference'])} [{format_change(row['kpi'], row['ci_low'])}, "
+                    f"{format_change(row['kpi'], row['ci_high'])}]", (1.01, y), xycoords=("axes fraction", "data"),
+                    fontsize=8, va="center")
+    ax.axvline(0, color="black", lw=0.8)
+    many = rows["scenario"].nunique() > 1
+    ax.set_yticks(range(len(rows)), [label(k) + (f" — {s}" if many else "") for k, s in
+                                     zip(rows["kpi"], rows["scenario"])], fontsize=8)
+    ax.invert_yaxis()
+    percent_axis(ax, "x")
+    ax.set_xlabel("paired difference from the baseline, relative to the baseline's mean (95% CI)")
+    ax.grid(alpha=0.3, axis="x")
+    ax.set_title("What changes, with common random numbers", fontsize=10)
+    return fig
+
+
+_STYLES = ("-", "--", "-.", ":")
+
+
 def time_ecdfs(replications: dict[str, list[dict]], names: Sequence[str]) -> Figure:
-    """ECDFs of first-response and resolution time per scenario (quantiles averaged over replications)."""
+    """ECDFs of first-response and resolution time per scenario (quantiles averaged over replications); each
+    scenario has its own line style so that overlapping curves stay visible."""
     fig = Figure(figsize=(10, 3.6), layout="constrained")
     axes = fig.subplots(1, 2)
     for ax, key, title in ((axes[0], "frt_quantiles", "first-response time"),
                            (axes[1], "ttr_quantiles", "time to resolution")):
-        for name in names:
+        for k, name in enumerate(names):
             curves = [s[key] for s in replications[name] if s.get(key)]
             if curves:
-                ax.plot(np.mean(curves, axis=0) / 60.0, QUANTILES, label=name)
+                ax.plot(np.mean(curves, axis=0) / 60.0, QUANTILES, label=name, ls=_STYLES[k % len(_STYLES)],
+                        lw=1.2 + 0.6 * (k == 0), color=f"C{k}")
         ax.set_xscale("symlog", linthresh=0.1)
         ax.set_xlabel("hours")
         ax.set_ylabel("share of tickets")
+        percent_axis(ax)
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
     axes[1].legend(fontsize=8)
     return fig
 
 
-def backlog_bands(replications: dict[str, list[dict]], names: Sequence[str]) -> Figure:
-    """Open tickets over the measurement window: mean across replications and a 5–95% band."""
+def backlog_bands(replications: dict[str, list[dict]], names: Sequence[str], start=None) -> Figure:
+    """Open tickets over the measurement window: mean across replications and a 5–95% band; dates on the axis
+    when ``start`` (the window's first instant) is given."""
     fig = Figure(figsize=(10, 3.6), layout="constrained")
     ax = fig.subplots()
-    for name in names:
+    for k, name in enumerate(names):
         reps = replications[name]
         length = min(len(s["backlog"]) for s in reps)
         values = np.array([s["backlog"][:length] for s in reps])
         days = np.arange(length) * reps[0]["backlog_step_min"] / 1440.0
-        line, = ax.plot(days, values.mean(axis=0), label=name, lw=1)
-        ax.fill_between(days, np.percentile(values, 5, axis=0), np.percentile(values, 95, axis=0),
+        x = days if start is None else pd.Timestamp(start) + pd.to_timedelta(days, unit="D")
+        line, = ax.plot(x, values.mean(axis=0), label=name, lw=1, ls=_STYLES[k % len(_STYLES)])
+        ax.fill_between(x, np.percentile(values, 5, axis=0), np.percentile(values, 95, axis=0),
                         color=line.get_color(), alpha=0.2, lw=0)
-    ax.set_xlabel("days into the measurement window")
+    if start is None:
+        ax.set_xlabel("days into the measurement window")
+    else:
+        from matplotlib.dates import DateFormatter
+
+        ax.xaxis.set_major_formatter(DateFormatter("%a %d %b"))
+        ax.tick_params(axis="x", labelsize=8)
     ax.set_ylabel("open tickets")
     ax.set_title("Backlog: mean and 5–95% band across replications", fontsize=10)
     ax.legend(fontsize=8)
@@ -91,7 +167,7 @@ def backlog_bands(replications: dict[str, list[dict]], names: Sequence[str]) -> 
 
 
 def utilisation_bars(summary: pd.DataFrame, names: Sequence[str]) -> Figure:
-    """Utilisation per team, one bar per scenario, with 95% CIs."""
+    """Utilisation per team, one bar per scenario, with 95% CIs (a share of staffed time: the bars start at 0%)."""
     util = summary[summary["kpi"].str.startswith("utilisation/")].copy()
     util["team"] = util["kpi"].str.split("/").str[1]
     teams = list(dict.fromkeys(util["team"]))
@@ -104,14 +180,18 @@ def utilisation_bars(summary: pd.DataFrame, names: Sequence[str]) -> Figure:
                yerr=np.nan_to_num(block["half_width"].to_numpy()), capsize=3, label=name)
     ax.set_xticks(np.arange(len(teams)) + width * (len(names) - 1) / 2, teams)
     ax.set_ylabel("busy / staffed time")
+    percent_axis(ax)
     ax.set_title("Utilisation per team (95% CI)", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="y")
     return fig
 
 
-def sweep_curve(curves: pd.DataFrame, kpi: str, params: Sequence[str]) -> Figure:
-    """``kpi`` against the first parameter, a 95% CI band, one curve per value of the second parameter."""
+def sweep_curve(curves: pd.DataFrame, kpi: str, params: Sequence[str], target: float | None = None) -> Figure:
+    """``kpi`` against the first parameter, a 95% CI band, one curve per value of the second parameter; whole
+    numbers (headcounts) get whole-number ticks, shares a % axis, and a target a dashed line."""
+    from matplotlib.ticker import MaxNLocator
+
     rows = curves[curves["kpi"] == kpi]
     if rows.empty:
         raise ValueError(f"no KPI {kpi!r} in the sweep; known: {', '.join(sorted(set(curves['kpi'])))}")
@@ -121,12 +201,20 @@ def sweep_curve(curves: pd.DataFrame, kpi: str, params: Sequence[str]) -> Figure
     groups = rows.groupby(params[1]) if len(params) > 1 else [(None, rows)]
     for value, block in groups:
         block = block.sort_values(x)
-        line, = ax.plot(block[x], block["mean"], marker="o", label=None if value is None else f"{params[1]}={value}")
+        line, = ax.plot(block[x], block["mean"], marker="o",
+                        label=None if value is None else f"{parameter_label(params[1])} = {value}")
         ax.fill_between(block[x], block["ci_low"], block["ci_high"], color=line.get_color(), alpha=0.2, lw=0)
-    ax.set_xlabel(x)
+    values = pd.to_numeric(rows[x], errors="coerce")
+    if values.notna().all() and (values == values.round()).all():
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if describe(kpi)[1] == "%":
+        percent_axis(ax)
+    if target is not None:
+        ax.axhline(target, color="grey", ls="--", lw=1, label="target")
+    ax.set_xlabel(parameter_label(x))
     ax.set_ylabel(label(kpi))
-    ax.set_title(f"{label(kpi)} vs {x.split('.')[-2] if '.' in x else x} (95% CI)", fontsize=10)
-    if len(params) > 1:
+    ax.set_title(f"{label(kpi)} vs {parameter_label(x)} (95% CI)", fontsize=10)
+    if len(params) > 1 or target is not None:
         ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return fig
@@ -143,6 +231,7 @@ def backtest_figures(bt) -> dict[str, Figure]:
     ax.set_xscale("symlog", linthresh=0.1)
     ax.set_xlabel("time to resolution (hours)")
     ax.set_ylabel("share of resolved tickets")
+    percent_axis(ax)
     ax.set_title("Backtest: resolution time", fontsize=10)
     ax.legend()
     ax.grid(alpha=0.3)
@@ -176,7 +265,8 @@ def backtest_figures(bt) -> dict[str, Figure]:
 
 
 def fit_qq(fits: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> Figure:
-    """QQ plots (fitted vs empirical quantiles, minutes) of fitted durations, one panel per stage."""
+    """QQ plots (fitted vs empirical quantiles, minutes) of fitted durations, one panel per fit, in the order
+    given (:meth:`Calibration.qq_panels` puts the worst first)."""
     cols = min(3, len(fits)) or 1
     rows = int(np.ceil(len(fits) / cols)) or 1
     fig = Figure(figsize=(3.8 * cols, 3.4 * rows), layout="constrained")
@@ -186,7 +276,7 @@ def fit_qq(fits: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> Figure:
         lo = np.nanmin([theoretical[theoretical > 0].min(), empirical[empirical > 0].min()])
         hi = np.nanmax([theoretical.max(), empirical.max()])
         ax.plot([lo, hi], [lo, hi], color="grey", lw=1)
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=8)
         ax.set_xlabel("fitted (min)", fontsize=8)
         ax.set_ylabel("observed (min)", fontsize=8)
     for ax in axes[len(fits):]:

@@ -346,6 +346,8 @@ class Scenario(Strict):
     version: Literal[1] = Field(description="schema version of this file")
     name: str = "scenario"
     description: str = ""
+    currency: str = Field("", max_length=12, description="currency of hourly and visit costs, shown with every cost "
+                                                          "(e.g. EUR); empty: costs are shown without a unit")
     clock: Clock
     demand: Demand
     teams: dict[str, Team] = Field(min_length=1)

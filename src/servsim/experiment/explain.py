@@ -1,0 +1,39 @@
+"""Paired differences in words: a verdict per KPI change, and the per-team and per-stage changes behind it."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..kpi import describe, format_change
+
+DRIVER_PREFIXES = ("stage_wait_min/", "utilisation/")
+
+
+def verdict(kpi: str, difference: float, distinguishable: bool) -> str:
+    """``better``, ``worse``, ``differs`` (a KPI with no better direction) or ``no detectable difference``."""
+    if not distinguishable:
+        return "no detectable difference"
+    direction = describe(kpi)[2]
+    if not direction:
+        return "differs"
+    return "better" if difference * direction > 0 else "worse"
+
+
+def in_words(row: pd.Series) -> str:
+    """One comparison row as a sentence: ``SLA attainment +1.9 pts [+1.2 pts, +2.6 pts], better``."""
+    kpi = row["kpi"]
+    return (f"{describe(kpi)[0]} {format_change(kpi, row['difference'])} "
+            f"[{format_change(kpi, row['ci_low'])}, {format_change(kpi, row['ci_high'])}], "
+            f"{verdict(kpi, row['difference'], row['distinguishable'])}")
+
+
+def drivers(comparison: pd.DataFrame, scenario: str, waits: int = 3, teams: int = 2) -> pd.DataFrame:
+    """Where a change in first response or resolution comes from: the waits before stages and the teams'
+    utilisations of ``scenario`` that changed detectably, the largest changes first (``waits`` stages by
+    minutes, then ``teams`` teams by points)."""
+    rows = comparison[(comparison["scenario"] == scenario) & comparison["distinguishable"]]
+    picked = []
+    for prefix, limit in zip(DRIVER_PREFIXES, (waits, teams)):
+        block = rows[rows["kpi"].str.startswith(prefix)]
+        picked.append(block.loc[block["difference"].abs().sort_values(ascending=False).index].head(limit))
+    return pd.concat(picked)

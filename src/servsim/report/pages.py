@@ -1,0 +1,370 @@
+"""The HTML report of each kind of result: a run, a comparison, a sweep, an optimisation, a calibration and a
+backtest. Each page says the question and its answer first, then the evidence: KPIs with units, targets and
+verdicts, the per-team and per-stage changes behind them, figures, assumptions, seeds and the scenario diff."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ..experiment.explain import drivers, in_words, verdict
+from ..kpi import describe, format_change, format_value
+from ..scenario import Scenario
+from ..scenario.provenance import changed_fields
+from ..units import format_minutes
+from . import figures
+from .html import Page, bullets, esc, figure, paragraph, preformatted, table
+from .html import verdict as coloured
+
+if TYPE_CHECKING:
+    from ..calibration.backtest import Backtest
+    from ..calibration.build import Calibration
+    from ..calibration.quality import DataQuality
+    from ..calibration.staffing_backtest import StaffingBacktest
+    from ..experiment import Experiment, Sweep
+    from ..experiment.optimize import Optimum
+    from ..one_run import SimulationResult
+
+HEADLINE_KPIS = ("frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p50_min", "ttr_p90_min",
+                 "resolution_within_target", "sla_attainment", "abandonment_rate", "backlog_mean",
+                 "cost_total", "cost_per_resolved_ticket")
+
+
+def window_text(s: Scenario) -> str:
+    """``"Mon 05 Jan 2026 to Mon 02 Mar 2026 (8 weeks after 1 week of warm-up)"``."""
+    start = pd.Timestamp(s.clock.start)
+    lo, hi = start + pd.Timedelta(minutes=s.clock.warmup), start + pd.Timedelta(minutes=s.clock.horizon)
+    return f"{lo:%a %d %b %Y} to {hi:%a %d %b %Y} ({_span(s.clock.horizon - s.clock.warmup)} after " \
+           f"{_span(s.clock.warmup)} of warm-up)"
+
+
+def _span(minutes: float) -> str:
+    """A period in the largest whole unit: ``8 weeks``, ``3 days``, else :func:`format_minutes`."""
+    for size, unit in ((10080, "week"), (1440, "day")):
+        if minutes >= size and minutes % size == 0:
+            n = int(minutes // size)
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return format_minutes(minutes) if minutes else "no"
+
+
+def kpi_name(kpi: str, s: Scenario) -> str:
+    """A KPI's label; costs say their currency and that they cover the measurement window."""
+    text = describe(kpi)[0]
+    if kpi.startswith("cost_"):
+        unit = s.currency or "cost units"
+        text += f" ({unit}{', over the window' if kpi == 'cost_total' else ''})"
+    return text
+
+
+def targets_table(s: Scenario) -> str:
+    rows = [{"priority": p, "first response within": format_minutes(t.first_response),
+             "resolution within": format_minutes(t.resolution)} for p, t in s.priorities.items()]
+    return table(pd.DataFrame(rows))
+
+
+def experiment_page(exp: Experiment, title: str | None = None) -> Page:
+    """A comparison of scenarios (or one scenario's replications)."""
+    names, base = exp.names, exp.scenarios[exp.names[0]]
+    summary = exp.summary().set_index(["kpi", "scenario"])
+    comparison = exp.compare() if len(names) > 1 else None
+    n = len(exp.replications[names[0]])
+    kpis = [k for k in HEADLINE_KPIS if (k, names[0]) in summary.index]
+    if comparison is None:
+        page = Page(title or f"servsim run: {names[0]}",
+                    f"How does {names[0]} perform over {window_text(base)}?",
+                    [f"{esc(kpi_name(k, base))}: <b>{esc(format_value(k, summary.loc[(k, names[0]), 'mean']))}</b>"
+                     for k in kpis[:6]])
+    else:
+        answer = []
+        for name in names[1:]:
+            rows = comparison[(comparison["scenario"] == name) & comparison["kpi"].isin(kpis)]
+            moved = rows[rows["distinguishable"]]
+            if moved.empty:
+                answer.append(f"<b>{esc(name)}</b>: no detectable difference from {esc(names[0])} in any headline "
+                              f"KPI ({n} paired replications)")
+                continue
+            answer += [f"<b>{esc(name)}</b>: " + "; ".join(_sentence(r) for _, r in moved.head(5).iterrows())]
+        page = Page(title or f"servsim compare: {' vs '.join(names)}",
+                    f"What changes if we run {', '.join(names[1:])} instead of {names[0]}? Measured over "
+                    f"{window_text(base)}.", answer)
+    page.add("KPIs", _kpi_table(exp, summary, comparison, kpis),
+             paragraph(f"Means over {n} replications with 95% confidence intervals; differences are paired "
+                       f"(replication r of every scenario sees the same customers), {exp.ci_method}.", "note"))
+    page.add("SLA targets", targets_table(base), _per_priority(summary, names))
+    if comparison is not None:
+        page.add("What explains the changes", *[_drivers_block(comparison, name) for name in names[1:]])
+        page.add("Differences at a glance", figure(figures.paired_forest(comparison, kpis), "paired differences"))
+    page.add("Distributions, backlog and utilisation",
+             figure(exp.plot_kpis(), "KPI means") if comparison is None else "",
+             figure(exp.plot_ecdf(), "first-response and resolution time ECDFs"),
+             figure(exp.plot_backlog(), "backlog over the window"),
+             figure(exp.plot_utilisation(), "utilisation per team"))
+    page.add("Assumptions", bullets(_assumptions(exp)))
+    if comparison is not None:
+        page.add("Scenario differences", *[_diff_block(base, exp.scenarios[name]) for name in names[1:]])
+    page.facts = {"scenarios": ", ".join(names), "replications": str(n), "seed": str(exp.seed),
+                  "window": window_text(base)}
+    return page
+
+
+def _sentence(row: pd.Series) -> str:
+    text = in_words(row)
+    word = verdict(row["kpi"], row["difference"], row["distinguishable"])
+    return esc(text.rsplit(", ", 1)[0]) + ", " + coloured(word)
+
+
+def _kpi_table(exp: Experiment, summary: pd.DataFrame, comparison: pd.DataFrame | None, kpis: list[str]) -> str:
+    names, base = exp.names, exp.scenarios[exp.names[0]]
+    rows = []
+    for kpi in kpis:
+        row = {"KPI": kpi_name(kpi, base)}
+        for name in names:
+            mean, half = summary.loc[(kpi, name), ["mean", "half_width"]]
+            row[name] = f"{format_value(kpi, mean)} ± {format_change(kpi, half).lstrip('+')}"
+        if comparison is not None:
+            for name in names[1:]:
+                d = comparison[(comparison["kpi"] == kpi) & (comparison["scenario"] == name)].iloc[0]
+                row[f"{name} − {names[0]}"] = (f"{format_change(kpi, d['difference'])} "
+                                               f"[{format_change(kpi, d['ci_low'])}, {format_change(kpi, d['ci_high'])}]")
+                row[f"verdict ({name})"] = coloured(verdict(kpi, d["difference"], d["distinguishable"]))
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    return table(frame, raw=[c for c in frame.columns if c.startswith("verdict")])
+
+
+def _per_priority(summary: pd.DataFrame, names: Sequence[str]) -> str:
+    """Per priority: first response and resolution within target, attained."""
+    rows = []
+    for kpi in ("frt_within_target", "resolution_within_target"):
+        for key in summary.index.get_level_values(0).unique():
+            if key.startswith(kpi + "/"):
+                rows.append({"attained": f"{describe(key)[0]}",
+                             **{name: format_value(key, summary.loc[(key, name), "mean"]) for name in names
+                                if (key, name) in summary.index}})
+    return table(pd.DataFrame(rows)) if rows else ""
+
+
+def _drivers_block(comparison: pd.DataFrame, name: str) -> str:
+    found = drivers(comparison, name)
+    if found.empty:
+        return paragraph(f"{name}: no wait before a stage and no team's utilisation changed detectably.")
+    lines = [in_words(row) for _, row in found.iterrows()]
+    return f"<p><b>{esc(name)}</b>: the waits and workloads that moved most</p>" + bullets(lines)
+
+
+def _assumptions(exp: Experiment) -> list[str]:
+    base = exp.scenarios[exp.names[0]]
+    out = [f"Replications use common random numbers: replication r of each scenario sees the same customers, "
+           f"so differences are paired ({exp.ci_method}).",
+           f"KPIs cover tickets created in the window {window_text(base)}; tickets still open at the horizon "
+           "count as not resolved within target.",
+           "Costs: staff hours on duty at each team's hourly cost, plus visit costs"
+           + (f", in {base.currency}." if base.currency else "; no currency set (scenario field `currency`).")]
+    out += [f"{path}: {why}" for path, why in base.provenance.items() if why.lower().startswith("assumed")][:20]
+    return out
+
+
+def _diff_block(base: Scenario, other: Scenario) -> str:
+    changes = changed_fields(base, other)
+    if not changes:
+        return paragraph(f"{other.name}: the same scenario as {base.name} (only its name differs).")
+    rows = [{"field": path, base.name: _short(old), other.name: _short(new)} for path, (old, new) in changes.items()]
+    return f"<p><b>{esc(other.name)}</b> changes {len(rows)} field(s):</p>" + table(pd.DataFrame(rows[:60]))
+
+
+def _short(value) -> str:
+    text = "—" if value is None else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def run_page(result: SimulationResult) -> Page:
+    """One simulated run: its KPIs, per priority, team and stage, and its figures."""
+    from ..experiment import Experiment
+    from ..experiment.tasks import replication_summary
+
+    report = result.kpis()
+    exp = Experiment({result.scenario.name: result.scenario}, {result.scenario.name: [replication_summary(result,
+                                                                                                        report)]},
+                     result.seed)
+    page = experiment_page(exp, title=f"servsim run: {result.scenario.name} (seed {result.seed})")
+    page.question = (f"How does {result.scenario.name} perform over {window_text(result.scenario)}? "
+                     "One replication: no confidence intervals (use compare for those).")
+    page.sections[0] = ("KPIs", [table(pd.DataFrame([{"KPI": kpi_name(k, result.scenario), "value": format_value(k, v)}
+                                                     for k, v in report.overall.items()]))])
+    by_pool = report.by_pool.copy()
+    page.add("By team", table(by_pool.round(3), index=True))
+    page.add("By stage", table(report.by_stage.round(2), index=True))
+    page.facts["tickets"] = f"{len(result.tickets):,}"
+    return page
+
+
+def sweep_page(sweep: Sweep, kpis: Sequence[str], target: dict[str, float] | None = None) -> Page:
+    """A sweep: each KPI's curve over the parameter values, and the table of means."""
+    params = [c for c in sweep.points.columns if c != "scenario"]
+    curves = sweep.curves()
+    base = sweep.scenarios[sweep.names[0]]
+    answer = []
+    for kpi in kpis:
+        rows = curves[curves["kpi"] == kpi]
+        if rows.empty:
+            continue
+        lo, hi = rows.loc[rows["mean"].idxmin()], rows.loc[rows["mean"].idxmax()]
+        answer.append(f"{esc(kpi_name(kpi, base))} ranges from <b>{esc(format_value(kpi, lo['mean']))}</b> "
+                      f"({esc(lo['scenario'])}) to <b>{esc(format_value(kpi, hi['mean']))}</b> ({esc(hi['scenario'])})")
+    page = Page(f"servsim sweep: {base.name if len(sweep.names) == 1 else ', '.join(map(figures.parameter_label, params))}",
+                f"How do the KPIs change with {' and '.join(figures.parameter_label(p) for p in params)}? "
+                f"Measured over {window_text(base)}.", answer)
+    for kpi in kpis:
+        if (curves["kpi"] == kpi).any():
+            page.add(kpi_name(kpi, base), figure(sweep.plot_sweep(kpi, target=(target or {}).get(kpi)), kpi))
+    wide = curves[curves["kpi"].isin(kpis)].pivot_table(index=params, columns="kpi", values="mean")
+    shown = wide[[k for k in kpis if k in wide.columns]]
+    shown = shown.apply(lambda col: col.map(lambda v: format_value(col.name, v)))
+    shown.columns = [kpi_name(k, base) for k in shown.columns]
+    shown.index.names = [figures.parameter_label(p) for p in params]
+    page.add("Means per point", table(shown, index=True),
+             paragraph("95% confidence intervals are in curves.csv and shown as bands in the figures.", "note"))
+    page.facts = {"points": str(len(sweep.names)), "replications": str(len(sweep.replications[sweep.names[0]])),
+                  "seed": str(sweep.seed), "window": window_text(base)}
+    return page
+
+
+def optimize_page(found: Optimum) -> Page:
+    """An optimisation: the staffing chosen, its cost, each requirement with its bound, and the frontier."""
+    levers = found.table().rename(columns={"first_guess": "Erlang C guess"})
+    levers["lever"] = levers["lever"].map(figures.parameter_label)
+    if found.chosen is None:
+        answer = [esc(n) for n in found.notes] or ["no staffing within the bounds meets every requirement"]
+    else:
+        answer = [f"Cheapest staffing that meets every requirement: "
+                  + ", ".join(f"<b>{esc(r.lever)} = {r.chosen}</b>" for r in levers.itertuples()),
+                  f"Weekly staff cost {found.weekly_cost:,.0f} against {found.baseline_cost:,.0f} today "
+                  f"({found.weekly_cost - found.baseline_cost:+,.0f})",
+                  "Binding: " + esc(", ".join(found.binding))]
+    name = found.scenario.name if found.scenario is not None else "scenario"
+    page = Page(f"servsim optimize: {name}",
+                "What is the cheapest staffing within the bounds that meets "
+                + "; ".join(str(r) for r in found.requirements) + "?", answer)
+    page.add("Staffing", table(levers))
+    if not found.checks.empty:
+        checks = found.checks.assign(holds=found.checks["holds"].map({True: "yes", False: "no"}),
+                                     margin=found.checks["margin"].map(lambda m: f"{m:.0%}"),
+                                     binds=found.checks["requirement"].isin(found.binding).map({True: "binds",
+                                                                                                False: ""}))
+        page.add("Requirements at the chosen staffing (fresh confirmation replications)",
+                 table(checks[["requirement", "mean", "bound", "target", "holds", "margin", "binds"]].round(4)))
+    if not found.frontier.empty:
+        page.add("Cost against the requirements explored", figure(_frontier_figure(found), "frontier"),
+                 paragraph(f"{len(found.frontier)} staffing(s) evaluated.", "note"))
+    if found.notes:
+        page.add("Notes", bullets(found.notes))
+    return page
+
+
+def _frontier_figure(found: Optimum):
+    """Weekly cost against the first requirement's KPI for every staffing explored, the target dashed."""
+    fig = figures.Figure(figsize=(7, 3.8), layout="constrained")
+    ax = fig.subplots()
+    req = found.requirements[0]
+    explored = found.frontier[~found.frontier["confirmation"].astype(bool)]
+    feasible = explored["feasible"].astype(bool)
+    column = f"{req} (mean)"
+    ax.scatter(explored["weekly_cost"][~feasible], explored[column][~feasible], color="0.6", label="misses a target")
+    ax.scatter(explored["weekly_cost"][feasible], explored[column][feasible], color="C2", label="meets every target")
+    ax.axhline(req.value, color="grey", ls="--", lw=1, label="target")
+    if found.chosen is not None:
+        ax.axvline(found.weekly_cost, color="C3", ls=":", lw=1.2, label="chosen")
+    if describe(req.kpi)[1] == "%":
+        figures.percent_axis(ax)
+    ax.set_xlabel("weekly staff cost")
+    ax.set_ylabel(figures.label(req.kpi))
+    ax.set_title("Staffings explored: cost against the first requirement", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def calibration_page(cal: Calibration, quality: DataQuality) -> Page:
+    """A calibration: what the log says, what was identified and assumed, and how well each duration fits."""
+    first, end = cal.window
+    s = cal.scenario
+    assumed = [f"{p}: {w}" for p, w in cal.provenance.items() if w.lower().startswith("assumed")]
+    identified = [p for p, w in cal.provenance.items() if w.lower().startswith("identified")]
+    worst = max(cal.fits, key=lambda f: f.ks) if cal.fits else None
+    answer = [f"A baseline of <b>{len(s.teams)} team(s)</b>, {len(s.stages)} stage(s) and "
+              f"{len(s.ticket_types)} ticket type(s) from {first:%d %b %Y} to {end:%d %b %Y}",
+              f"{len(identified)} group(s) of numbers identified from the log, {len(assumed)} assumed"]
+    if worst is not None:
+        answer.append(f"Worst duration fit: {esc(worst.ticket_type)}/{esc(worst.stage)} "
+                      f"(KS distance {worst.ks:.3f}, model uses {esc(worst.family)})")
+    page = Page(f"servsim calibration: {s.name}", f"What does the log {quality.source} say, and how well does the "
+                "calibrated model reproduce it?", answer)
+    page.add("Data quality", preformatted(quality.to_text()))
+    page.add("Arrivals", preformatted(cal.arrivals.summary()))
+    page.add("Routing (shares of tickets per type)", table(cal.routing.round(4), index=True))
+    fits = cal.fit_table().sort_values("ks", ascending=False)
+    page.add("Fitted durations (worst first)", table(fits.round(4)),
+             figure(figures.fit_qq(cal.qq_panels()), "QQ plots") if cal.qq_panels() else "")
+    page.add("What was identified and what was assumed", bullets(identified[:40]), bullets(assumed[:40]))
+    if cal.notes:
+        page.add("Notes", bullets(cal.notes[:60]))
+    return page
+
+
+def backtest_page(bt: Backtest) -> Page:
+    """A backtest: simulated against actual over the test period, with a verdict per KPI."""
+    rows = bt.table.copy()
+    answer = [f"{esc(r.kpi)}: simulated {r.simulated:,.4g} against actual {r.actual:,.4g} "
+              f"({r.relative_error:+.0%})" for r in rows.itertuples() if r.relative_error == r.relative_error][:6]
+    page = Page("servsim backtest", "Does the calibrated model reproduce what happened after the cut-off?", answer)
+    page.add("Simulated against actual", table(rows.round(4)),
+             paragraph("relative error = (simulated − actual) / actual; simulated is the mean of replications "
+                       "with its 95% CI.", "note"))
+    page.add("Figures", *[figure(fig, name) for name, fig in bt.figures().items()])
+    return page
+
+
+def staffing_backtest_page(bt: StaffingBacktest) -> Page:
+    """A call-centre staffing backtest: per-hour errors of the simulation, Erlang A and the naive average."""
+    answer = [esc(line.strip()) for line in bt.summary().splitlines()[2:]]
+    page = Page("servsim staffing backtest", "Given the test period's actual calls and roster, how well does the "
+                "model predict each hour's service level, waits and abandonment, against Erlang A and a naive "
+                "average?", answer)
+    page.add("Mean absolute error per hour", preformatted(bt.summary()))
+    page.add("Per hour", table(bt.cells.head(400).round(3)))
+    return page
+
+
+def write_report(result, path, **context) -> Path:
+    """Write the HTML report of ``result`` (a SimulationResult, Experiment, Sweep, Optimum, Backtest or
+    StaffingBacktest; a Calibration needs ``quality=``) to ``path``; returns the path.
+
+    ``context``: ``kpis=`` and ``targets=`` (KPI -> target line) for a sweep."""
+    from ..calibration.backtest import Backtest
+    from ..calibration.build import Calibration
+    from ..calibration.staffing_backtest import StaffingBacktest
+    from ..experiment import Experiment, Sweep
+    from ..experiment.optimize import Optimum
+    from ..one_run import SimulationResult
+
+    if isinstance(result, Sweep):
+        page = sweep_page(result, context.get("kpis", ("sla_attainment", "frt_p90_min", "cost_total")),
+                          context.get("targets"))
+    elif isinstance(result, Experiment):
+        page = experiment_page(result)
+    elif isinstance(result, SimulationResult):
+        page = run_page(result)
+    elif isinstance(result, Optimum):
+        page = optimize_page(result)
+    elif isinstance(result, Calibration):
+        page = calibration_page(result, context["quality"])
+    elif isinstance(result, Backtest):
+        page = backtest_page(result)
+    elif isinstance(result, StaffingBacktest):
+        page = staffing_backtest_page(result)
+    else:
+        raise TypeError(f"no report for a {type(result).__name__}")
+    return page.write(path)

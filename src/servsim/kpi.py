@@ -27,7 +27,7 @@ class KpiContext:
     window_end: pd.Timestamp
     targets: dict[str, tuple[float, float]]  # priority -> (first response, resolution) targets, minutes
     sla_pauses_while_waiting: bool = True
-    staffing: pd.DataFrame | None = None      # pool, shift, resource, staffed_min, hourly_cost[, slots]
+    staffing: pd.DataFrame | None = None      # pool, shift, resource, staffed_min, hourly_cost[, slots, paid_min]
     backlog_step_min: float = 60.0
 
     @classmethod
@@ -290,7 +290,8 @@ def _pools(events: pd.DataFrame, ctx: KpiContext, at: _Minutes, span: float) -> 
     busy_min = pd.Series(res_busy, index=resources).reindex(staff["resource"]).fillna(0.0).to_numpy()
     # a person working on several tickets at once (concurrency) is fully used when every slot is busy
     capacity = staffed * (staff["slots"].to_numpy(float) if "slots" in staff else 1.0)
-    cost = staffed / 60.0 * staff["hourly_cost"].to_numpy(float)
+    paid = staff["paid_min"].to_numpy(float) if "paid_min" in staff else staffed  # absence (shrinkage) is paid
+    cost = paid / 60.0 * staff["hourly_cost"].to_numpy(float)
 
     def per_pool(x: np.ndarray) -> np.ndarray:
         return np.bincount(pool_codes, weights=x, minlength=len(pool_names))

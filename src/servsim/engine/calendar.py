@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from ..scenario.model import WEEKDAYS, Clock, RosterRow, Shift, minutes_of_day
 
 
@@ -34,6 +36,26 @@ def duty_intervals(shift: Shift, clock: Clock) -> list[tuple[float, float]]:
             hi = min(d * 1440 + b - offset, clock.horizon)
             if hi > lo:
                 out.append((lo, hi))
+    return out
+
+
+def absences(intervals: list[tuple[float, float]], share: float, block: float,
+             rng: np.random.Generator) -> list[tuple[float, float]]:
+    """``intervals`` less random stretches of absence (shrinkage): each ``block`` minutes of on-duty time,
+    counted from the start of each interval, is away with probability ``share``, independently."""
+    if share <= 0:
+        return intervals
+    out: list[tuple[float, float]] = []
+    for lo, hi in intervals:
+        edges = [*np.arange(lo, hi, block).tolist(), hi]
+        present = (rng.random(len(edges) - 1) >= share).tolist()
+        for a, b, here in zip(edges, edges[1:], present):
+            if not here:
+                continue
+            if out and out[-1][1] == a:
+                out[-1] = (out[-1][0], b)  # consecutive blocks at work: one stretch, not a shift change
+            else:
+                out.append((a, b))
     return out
 
 

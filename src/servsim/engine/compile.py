@@ -20,7 +20,7 @@ from ..scenario.checks import effective_mix
 from ..scenario.model import RESOLVE as RESOLVE_NAME
 from ..scenario.model import Scenario
 from .arrivals import arrival_times, dated_multiplier
-from .calendar import duty_intervals, outside, roster_intervals
+from .calendar import absences, duty_intervals, outside, roster_intervals
 from .policies import QUEUE_DISCIPLINES
 from .streams import Streams
 
@@ -35,8 +35,9 @@ class Agent:
     name: str
     team: str
     shift: str
-    intervals: list[tuple[float, float]]
+    intervals: list[tuple[float, float]]  # on duty and present
     slot: int = 0
+    scheduled: list[tuple[float, float]] | None = None  # on duty by shift or roster (paid); None: as intervals
 
 
 @dataclass
@@ -219,10 +220,12 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
             people += [(f"{tname}/{shname}/{k + 1}", shname, serves, intervals) for k in range(shift.headcount)]
         people += [(f"{tname}/roster/{k + 1}", "roster", serving(team.skills, team.regions), intervals)
                    for k, intervals in enumerate(rostered)]
-        for name, shname, serves, intervals in people:
+        away = streams(f"shrinkage/{tname}")
+        for name, shname, serves, scheduled in people:
+            intervals = absences(scheduled, team.shrinkage, team.absence_block, away)
             for slot in range(team.concurrency):
                 a = len(agents)
-                agents.append(Agent(name, tname, shname, intervals, slot))
+                agents.append(Agent(name, tname, shname, intervals, slot, scheduled))
                 agent_team.append(tm_i[tname])
                 agent_serves.append(serves)
                 agent_keys.append([j for j, ok in enumerate(serves) if ok])

@@ -29,11 +29,12 @@ def in_words(row: pd.Series) -> str:
 
 def drivers(comparison: pd.DataFrame, scenario: str, waits: int = 3, teams: int = 2) -> pd.DataFrame:
     """Where a change in first response or resolution comes from: the waits before stages and the teams'
-    utilisations of ``scenario`` that changed detectably, the largest changes first (``waits`` stages by
-    minutes, then ``teams`` teams by points)."""
+    utilisations of ``scenario`` that changed detectably, the largest relative changes first (``waits`` stages,
+    then ``teams`` teams; a wait under a minute or a utilisation under 1% counts as that much)."""
     rows = comparison[(comparison["scenario"] == scenario) & comparison["distinguishable"]]
     picked = []
-    for prefix, limit in zip(DRIVER_PREFIXES, (waits, teams)):
+    for prefix, limit, floor in zip(DRIVER_PREFIXES, (waits, teams), (1.0, 0.01)):
         block = rows[rows["kpi"].str.startswith(prefix)]
-        picked.append(block.loc[block["difference"].abs().sort_values(ascending=False).index].head(limit))
+        size = block["difference"].abs() / block["baseline_mean"].abs().clip(lower=floor)
+        picked.append(block.loc[size.sort_values(ascending=False).index].head(limit))
     return pd.concat(picked)

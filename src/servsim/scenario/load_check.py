@@ -3,7 +3,8 @@
 - **Size**: expected tickets (arrival rates × horizon, with trend and calendar ignored) and events (stage visits
   per ticket from the routing), and the memory they take; a run past ``MAX_TICKETS`` is refused unless forced.
 - **Stability**: per team, the offered load (arrivals × visits × mean work, per stage the team does) against its
-  average number of people on duty × concurrency. ρ ≥ 1 means its queue grows without bound over the horizon.
+  average number of people on duty × concurrency × (1 − shrinkage). ρ ≥ 1 means its queue grows without bound
+  over the horizon.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def check_load(s: Scenario) -> LoadCheck:
             team = s.stages[stage].team if stage in s.stages else None
             if team is not None:
                 offered[team] = offered.get(team, 0.0) + rate * v * _mean_work(tt.steps[stage])
-    capacity = {team: _people_on_duty(s, team) * s.teams[team].concurrency for team in s.teams}
+    capacity = {team: _people_on_duty(s, team) * s.teams[team].concurrency * (1 - s.teams[team].shrinkage)
+                for team in s.teams}
     load = {team: (offered.get(team, 0.0), capacity[team]) for team in s.teams}
     return LoadCheck(tickets, visits_total, (tickets + visits_total / 3) * BYTES_PER_TICKET, load)
 

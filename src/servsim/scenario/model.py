@@ -254,6 +254,10 @@ class Team(Strict):
     regions: list[str] | None = Field(None, description="regions this team serves (field teams); absent = all")
     concurrency: int = Field(1, ge=1, le=1000, description="tickets one person works on at once (chat desks, "
                                                             "ticket queues); each is worked independently")
+    shrinkage: float = Field(0.0, ge=0, lt=1, description="share of scheduled time a person is unavailable (absence, "
+                                                          "meetings, training): random stretches of absence_block, "
+                                                          "each away with this probability; paid all the same")
+    absence_block: Minutes = Field(60.0, gt=0, description="length of one stretch of absence (shrinkage)")
     shifts: dict[str, Shift] = Field(default_factory=dict,
                                      description="weekly pattern; a dated roster overrides it where it covers")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 import servsim
@@ -55,3 +56,94 @@ def test_shrinkage_takes_its_share_of_scheduled_time_at_random_and_is_still_paid
 def test_shrinkage_is_validated():
     with pytest.raises(ScenarioError, match=r"teams.l1.shrinkage: 1.0: Input should be less than 1"):
         scenario_from_dict(desk(shrinkage=1.0))
+
+
+def one_agent_desk(rate: str, policies: dict, mean: str = "10min", horizon: str = "2w") -> dict:
+    """One L1 person around the clock (exponential work) and a team lead with three people who take what moves."""
+    data = desk()
+    data["clock"]["horizon"] = horizon
+    data["demand"]["channels"]["phone"]["rate"] = rate
+    data["teams"]["l1"]["shifts"]["all"]["headcount"] = 1
+    data["ticket_types"]["issue"]["steps"]["answer"]["work"]["mean"] = mean
+    data["policies"] = policies
+    return data
+
+
+def _waits(result, stage: str):
+    e = result.events[result.events["activity"] == stage]
+    return e, (e["started_at"] - e["enqueued_at"]).dt.total_seconds() / 60, \
+        (e["ended_at"] - e["enqueued_at"]).dt.total_seconds() / 60
+
+
+def test_a_timer_moves_every_ticket_still_waiting_when_it_runs_out():
+    rule = {"name": "to_lead", "waiting_at": ["answer"], "after": "30min", "to": "lead"}
+    result = servsim.simulate(scenario_from_dict(one_agent_desk("30/h", {"timers": [rule]})), seed=2)
+    e, waited, lasted = _waits(result, "answer")
+    taken = e["started_at"].notna()
+    assert waited[taken].max() <= 30 + 1e-6  # nobody is taken at L1 after waiting longer than the timer
+    gave_up = ~taken & e["ended_at"].notna()
+    assert np.allclose(lasted[gave_up], 30.0)  # and every ticket moved had waited exactly 30 min
+    t = result.tickets
+    moved = t["moved_by"] == "to_lead"
+    assert moved.sum() == gave_up.sum() and (t.loc[moved, "n_moves"] == 1).all()
+    # L1 serves 6 an hour of the 30 offered: about 80% move (fluid limit of a heavily overloaded queue)
+    share = result.kpis().overall["moved_by/to_lead"]
+    assert 0.75 < share < 0.85, share
+
+
+def test_a_timer_on_a_share_of_the_target_applies_to_its_priorities_only():
+    rule = {"name": "p2_half_frt", "waiting_at": ["answer"], "share_of": "first_response", "share": 0.5,
+            "priorities": ["P2"], "to": "lead"}
+    result = servsim.simulate(scenario_from_dict(one_agent_desk("8/h", {"timers": [rule]})), seed=3)
+    t = result.tickets
+    moved = t[t["moved_by"] == "p2_half_frt"]
+    assert len(moved) > 50 and (moved["priority"] == "P2").all()
+    e, _, lasted = _waits(result, "answer")
+    gave_up = e["started_at"].isna() & e["ended_at"].notna()
+    assert np.allclose(lasted[gave_up], 15.0)  # half of P2's 30-minute first-response target, from creation
+
+
+def test_overflow_by_queue_length_matches_the_mm1k_blocking_probability():
+    # one person, Poisson arrivals 9/h, exponential work 6 min: an arrival overflows when more than 3 wait, so
+    # L1 holds at most K = 5 (one in service, four waiting): M/M/1/K blocks (1 - rho) rho^K / (1 - rho^(K+1))
+    rule = {"name": "partner", "at": "answer", "queue_longer_than": 3, "to": "lead"}
+    scenario = scenario_from_dict(one_agent_desk("9/h", {"overflow": [rule]}, mean="6min", horizon="4w"))
+    rho, k = 0.9, 5
+    expected = (1 - rho) * rho**k / (1 - rho ** (k + 1))
+    shares = [servsim.simulate(scenario, seed=5, replication=r).kpis().overall["moved_by/partner"]
+              for r in range(6)]
+    mean, half = np.mean(shares), 2.571 * np.std(shares, ddof=1) / np.sqrt(len(shares))  # t(5) 95%
+    assert abs(mean - expected) < max(half, 0.004), (mean, half, expected)
+    # and the queue at L1 never holds more than four waiting
+    result = servsim.simulate(scenario, seed=5)
+    e = result.events[result.events["activity"] == "answer"]
+    begin = e["enqueued_at"].astype("int64").to_numpy()
+    end = e["started_at"].fillna(e["ended_at"]).astype("int64").to_numpy()
+    moments = np.concatenate([np.stack([begin, np.ones_like(begin)], 1), np.stack([end, -np.ones_like(end)], 1)])
+    moments = moments[np.lexsort((moments[:, 1], moments[:, 0]))]  # at one instant, leaving before joining
+    assert np.cumsum(moments[:, 1]).max() <= 4
+
+
+def test_rules_are_validated():
+    bad = {"timers": [{"name": "x", "waiting_at": ["answr"], "after": "1h", "to": "answer"},
+                      {"name": "x", "waiting_at": ["answer"], "after": "1h", "share_of": "resolution",
+                       "to": "lead"}],
+           "overflow": [{"name": "o", "at": "answer", "queue_longer_than": 2, "to": "nowhere",
+                         "priorities": ["P9"]}]}
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_dict(one_agent_desk("8/h", bad))
+    message = str(caught.value)
+    assert "policies.timers[1]: give either after (time in the queue) or share_of" in message
+    assert "policies.timers[0]: unknown stage 'answr'; did you mean 'answer'?" in message
+    assert "policies.overflow[0].to: unknown stage 'nowhere'" in message
+    data = one_agent_desk("8/h", {"timers": [{"name": "t", "waiting_at": ["answer"], "after": "1h",
+                                               "to": "lead"}]})
+    del data["ticket_types"]["issue"]["steps"]["lead"]
+    with pytest.raises(ScenarioError, match="ticket type 'issue' can wait at answer but has no step 'lead'"):
+        scenario_from_dict(data)
+
+
+def test_the_shipped_rule_files_run():
+    for name in ("l1-shrinkage.yaml", "p2-timer-escalation.yaml", "l1-overflow.yaml"):
+        result = servsim.simulate(SCENARIOS / name, seed=1)
+        assert result.kpis().overall["tickets"] > 1000, name

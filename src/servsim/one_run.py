@@ -120,6 +120,8 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
         "ticket_type": pd.Categorical(type_names[m.ticket_type] if len(m.created) else [], categories=m.type_names),
         "sla_paused_min": raw.sla_paused,
         "direct_cost": raw.direct_cost,
+        "moved_by": coded(raw.moved_by, m.rule_names),
+        "n_moves": raw.n_moves,
     })
     people = [a for a in m.agents if a.slot == 0]  # a person's concurrency slots log as the person
     person_of_agent = np.append(np.cumsum([a.slot == 0 for a in m.agents]) - 1, -1)

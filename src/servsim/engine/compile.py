@@ -21,7 +21,7 @@ from ..scenario.model import RESOLVE as RESOLVE_NAME
 from ..scenario.model import Scenario
 from .arrivals import arrival_times, dated_multiplier
 from .calendar import absences, duty_intervals, outside, roster_intervals
-from .policies import QUEUE_DISCIPLINES
+from .policies import QUEUE_DISCIPLINES, OverflowRule, TimerRule, compile_rules
 from .streams import Streams
 
 RESOLVE, CLOSE = -1, -2
@@ -84,6 +84,10 @@ class Compiled:
     team_heaps: list[list[list]]
     team_idle: list[list[int]]
     shift_changes: list[tuple[float, list[tuple[int, bool]]]] = field(default_factory=list)
+    # rules that move waiting tickets (timers, overflow), per stage
+    rule_names: list[str] = field(default_factory=list)
+    stage_timers: list[list[TimerRule]] = field(default_factory=list)
+    stage_overflow: list[list[OverflowRule]] = field(default_factory=list)
 
 
 def _index(names: list[str]) -> dict[str, int]:
@@ -235,6 +239,7 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
                         changes.setdefault(hi, []).append((a, False))
     # at one instant, people going off are handled before people coming on
     shift_changes = [(t, sorted(c, key=lambda x: x[1])) for t, c in sorted(changes.items())]
+    rule_names, stage_timers, stage_overflow = compile_rules(s, st_i)
 
     return Compiled(
         horizon=s.clock.horizon, stage_names=stage_names, team_names=team_names, channels=channels,
@@ -253,7 +258,8 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
         stage_travel=stage_travel, stage_visit_cost=[st.visit_cost for st in s.stages.values()],
         agents=agents, agent_team=agent_team, agent_keys=agent_keys, agent_serves=agent_serves,
         team_key_of_ticket=team_key_of_ticket, team_heaps=team_heaps, team_idle=team_idle,
-        shift_changes=shift_changes,
+        shift_changes=shift_changes, rule_names=rule_names, stage_timers=stage_timers,
+        stage_overflow=stage_overflow,
     )
 
 

@@ -5,6 +5,21 @@ SimPy event (arrival, work done, customer replied, caller hung up, shift change)
 and each team keeps heap-ordered queues, one per (skill, region) key. This keeps
 the per-ticket cost to two or three events and makes a backlog of thousands cheap.
 Output is written column-wise into ``array`` buffers, never as per-event objects.
+
+Ticket states and transitions (the only ones; each rule of :mod:`.policies` acts on one of them)::
+
+    NEW ──arrive──▶ QUEUED (waiting for a person at a stage with a team)
+                    │  ├─ a person takes it ──────────────▶ IN_SERVICE
+                    │  ├─ patience runs out (first reply) ─▶ ABANDONED
+                    │  └─ a timer runs out ───────────────▶ QUEUED at the timer's stage
+    NEW ──arrive──▶ WITH_CUSTOMER (a stage without a team: a delay nobody works)
+    IN_SERVICE, WITH_CUSTOMER ──done──▶ the next stage (QUEUED, WITH_CUSTOMER) or RESOLVED
+    RESOLVED ──reopen delay──▶ QUEUED at the reopen stage;  RESOLVED ──closing stages, or none──▶ CLOSED
+
+Entering a stage, a ticket that finds nobody free and more than an overflow rule's limit already waiting goes
+to that rule's stage instead. A queue entry is live while ``token[i]`` equals its sequence number; a ticket
+that leaves a queue other than by being taken (hung up, moved by a timer) invalidates its entry, which the
+next person to look at that queue discards.
 """
 
 from __future__ import annotations
@@ -30,6 +45,8 @@ class RawLog:
     """Column buffers of one run, times in minutes from the scenario start (NaN = not reached)."""
 
     first_response: np.ndarray
+    moved_by: np.ndarray   # the last timer or overflow rule that moved the ticket (-1: none)
+    n_moves: np.ndarray
     resolved: np.ndarray
     closed: np.ndarray
     abandoned: np.ndarray
@@ -72,6 +89,13 @@ def run(m: Compiled) -> RawLog:
     start_at = [NAN] * n
     work_of = [0.0] * n
     next_of = [RESOLVE] * n
+    token = [-1] * n                  # sequence number of the ticket's live queue entry (-1: not queued)
+    moved_by = [-1] * n
+    n_moves = [0] * n
+    stage_timers = m.stage_timers
+    stage_overflow = m.stage_overflow
+    waiting = [0] * len(m.team_names)  # live queue entries per team
+    prio = m.priority.tolist()
 
     ev_ticket, ev_stage, ev_agent = array("l"), array("l"), array("l")
     ev_enq, ev_start, ev_end = array("d"), array("d"), array("d")
@@ -101,7 +125,7 @@ def run(m: Compiled) -> RawLog:
     def at(delay: float, callback, value) -> None:
         Timeout(env, delay, value).callbacks.append(callback)
 
-    def enqueue(i: int, s: int) -> None:
+    def enqueue(i: int, s: int, may_overflow: bool = True) -> None:
         now = env._now
         stage_of[i] = s
         enq_at[i] = now
@@ -131,11 +155,42 @@ def run(m: Compiled) -> RawLog:
                 free.remove(a)
                 start(i, a)
                 return
+        if may_overflow:
+            for rule in stage_overflow[s]:
+                if rule.overflows(waiting[team], prio[i]):
+                    moved(i, rule.rule)
+                    enqueue(i, rule.to, may_overflow=False)  # one overflow per arrival: no ping-pong
+                    return
         state[i] = QUEUED
         counter[0] += 1
+        token[i] = counter[0]
+        waiting[team] += 1
         heappush(heaps[team][key], (qclass[i], counter[0], i))
         if stage_fr[s] and patience[i] < math.inf and fr[i] != fr[i]:
             at(patience[i], hang_up, i)
+        for rule in stage_timers[s]:
+            due = rule.runs_out(created[i], now, prio[i])
+            if due < math.inf:
+                at(max(due - now, 0.0), timer_ran_out, (i, counter[0], rule))
+
+    def moved(i: int, rule: int) -> None:
+        moved_by[i] = rule
+        n_moves[i] += 1
+
+    def leave_queue(i: int) -> None:
+        """The ticket stops waiting other than by being taken: its queue entry is dropped."""
+        token[i] = -1
+        waiting[stage_team[stage_of[i]]] -= 1
+
+    def timer_ran_out(event) -> None:
+        i, entry, rule = event._value
+        if token[i] != entry:  # taken, hung up or moved since
+            return
+        leave_queue(i)
+        # the wait at the old stage ends without service, like a caller who hung up
+        log_t(i), log_s(stage_of[i]), log_a(-1), log_q(enq_at[i]), log_b(NAN), log_e(env._now)
+        moved(i, rule.rule)
+        enqueue(i, rule.to)
 
     def start(i: int, a: int) -> None:
         now = env._now
@@ -156,14 +211,17 @@ def run(m: Compiled) -> RawLog:
         best = None
         for k in agent_keys[a]:
             h = heaps[agent_team[a]][k]
-            while h and state[h[0][2]] == ABANDONED:
+            while h and token[h[0][2]] != h[0][1]:  # an entry left behind by a ticket that hung up or moved
                 heappop(h)
             if h and (best is None or h[0] < best[0]):
                 best = h
         if best is None:
             idle[agent_team[a]].append(a)
         else:
-            start(heappop(best)[2], a)
+            i = heappop(best)[2]
+            token[i] = -1
+            waiting[agent_team[a]] -= 1
+            start(i, a)
 
     def work_done(event) -> None:
         a = event._value
@@ -216,6 +274,7 @@ def run(m: Compiled) -> RawLog:
     def hang_up(event) -> None:
         i = event._value
         if state[i] == QUEUED and fr[i] != fr[i]:
+            leave_queue(i)
             state[i] = ABANDONED
             abandoned[i] = env._now
             final[i] = stage_of[i]
@@ -270,7 +329,8 @@ def run(m: Compiled) -> RawLog:
             log_t(i), log_s(stage_of[i]), log_a(a), log_q(enq_at[i]), log_b(start_at[i]), log_e(NAN)
 
     return RawLog(
-        first_response=np.array(fr), resolved=np.array(resolved), closed=np.array(closed),
+        first_response=np.array(fr), moved_by=np.array(moved_by, dtype=np.int64),
+        n_moves=np.array(n_moves, dtype=np.int64), resolved=np.array(resolved), closed=np.array(closed),
         abandoned=np.array(abandoned), n_escalations=np.array(n_esc), n_reopens=np.array(n_reo),
         final_stage=np.array(final), sla_paused=np.array(paused), direct_cost=np.array(cost),
         ev_ticket=np.frombuffer(ev_ticket, np.int64), ev_stage=np.frombuffer(ev_stage, np.int64),

@@ -1,15 +1,23 @@
-"""Queue disciplines, chosen by name in ``policies.queue``.
+"""The engine's rules, each a small policy compiled from the scenario's ``policies`` section.
 
-A discipline gives each ticket a static class (lower is served first) when it is
-created; within a class tickets are served first come, first served. Agents are
-chosen longest-idle first among those who hold the ticket's skill and region.
+- Queue disciplines (``policies.queue``): a discipline gives each ticket a static class (lower is served
+  first) when it is created; within a class tickets are served first come, first served. Agents are chosen
+  longest-idle first among those who hold the ticket's skill and region.
+- Timers (``policies.timers``): when a ticket starts waiting at a watched stage, each applicable timer says
+  when it runs out; a ticket still waiting then moves to the timer's stage.
+- Overflow (``policies.overflow``): a ticket that would wait at a watched stage behind more than a limit of
+  waiting tickets goes to the rule's stage instead.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
+
+from ..scenario.model import Scenario
 
 # (priority rank per ticket, is-VIP flag per ticket, number of priorities) -> class per ticket
 Discipline = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
@@ -28,3 +36,55 @@ def _vip_first(prio: np.ndarray, vip: np.ndarray, n_prio: int) -> np.ndarray:
 
 
 QUEUE_DISCIPLINES: dict[str, Discipline] = {"fifo": _fifo, "priority": _priority, "vip_first": _vip_first}
+
+
+@dataclass(frozen=True)
+class TimerRule:
+    """A compiled timer: per priority, when it runs out (``inf``: not for that priority), counted from the ticket's
+    creation (``from_creation``) or from when it joined the queue."""
+
+    rule: int            # index in the engine's list of rule names
+    from_creation: bool
+    due: list[float]     # priority -> minutes
+    to: int              # stage index
+
+    def runs_out(self, created: float, queued: float, priority: int) -> float:
+        return (created if self.from_creation else queued) + self.due[priority]
+
+
+@dataclass(frozen=True)
+class OverflowRule:
+    """A compiled overflow rule: priorities it applies to, the queue limit and where the ticket goes."""
+
+    rule: int
+    applies: list[bool]  # priority -> bool
+    limit: int
+    to: int
+
+    def overflows(self, waiting: int, priority: int) -> bool:
+        return self.applies[priority] and waiting > self.limit
+
+
+def compile_rules(s: Scenario, stage_index: dict[str, int]
+                  ) -> tuple[list[str], list[list[TimerRule]], list[list[OverflowRule]]]:
+    """Rule names (timers, then overflow rules), and per stage its timers and its overflow rules."""
+    priorities = list(s.priorities)
+    names = [t.name for t in s.policies.timers] + [o.name for o in s.policies.overflow]
+    timers: list[list[TimerRule]] = [[] for _ in stage_index]
+    overflow: list[list[OverflowRule]] = [[] for _ in stage_index]
+    for k, t in enumerate(s.policies.timers):
+        due = []
+        for p in priorities:
+            if t.priorities is not None and p not in t.priorities:
+                due.append(math.inf)
+            elif t.after is not None:
+                due.append(float(t.after))
+            else:
+                due.append(t.share * float(getattr(s.priorities[p], t.share_of)))
+        for stage in t.waiting_at:
+            timers[stage_index[stage]].append(TimerRule(k, t.after is None, due, stage_index[t.to]))
+    for j, o in enumerate(s.policies.overflow):
+        applies = [o.priorities is None or p in o.priorities for p in priorities]
+        overflow[stage_index[o.at]].append(OverflowRule(len(s.policies.timers) + j, applies, o.queue_longer_than,
+                                                        stage_index[o.to]))
+    return names, timers, overflow

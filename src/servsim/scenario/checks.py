@@ -105,6 +105,7 @@ def problems(s: Scenario) -> list[tuple[str, str]]:
 
     out.extend(_patience_problems(s))
     out.extend(_roster_problems(s))
+    out.extend(_rule_problems(s))
     if s.policies.queue == "vip_first":
         for tier in s.policies.vip_tiers:
             if tier not in used_tiers:
@@ -181,6 +182,40 @@ def _capacity_problems(s: Scenario, tname: str, regions: set[str]) -> list[tuple
                 if all(r is not None and region not in r for r in served):
                     out.append((f"teams.{stage.team}.regions", f"no shift serves region {region!r}, which "
                                 f"ticket type {tname!r} may need at stage {stage_name!r}"))
+    return out
+
+
+def _rule_problems(s: Scenario) -> list[tuple[str, str]]:
+    """Timers and overflow rules: stages that exist and have a team, a step for the target in every ticket type
+    that can wait at the watched stages, known priorities, no rule that sends a ticket where it already is."""
+    out = []
+    rules = [(f"policies.timers[{k}]", r.name, r.waiting_at, r.to, r.priorities) for k, r in
+             enumerate(s.policies.timers)]
+    rules += [(f"policies.overflow[{k}]", r.name, [r.at], r.to, r.priorities) for k, r in
+              enumerate(s.policies.overflow)]
+    names = [name for _, name, *_ in rules]
+    for where, name, watched, to, priorities in rules:
+        if names.count(name) > 1:
+            out.append((f"{where}.name", f"{name!r} names two rules; each cause needs its own name"))
+        for stage in watched:
+            if stage not in s.stages:
+                out.append((where, f"unknown stage {stage!r}; {_suggest(stage, s.stages)}"))
+            elif s.stages[stage].team is None:
+                out.append((where, f"stage {stage!r} has no team: nobody queues there"))
+        if to not in s.stages:
+            out.append((f"{where}.to", f"unknown stage {to!r}; {_suggest(to, s.stages)}"))
+            continue
+        if s.stages[to].team is None:
+            out.append((f"{where}.to", f"stage {to!r} has no team; a ticket moved by {name!r} needs someone"))
+        if to in watched:
+            out.append((f"{where}.to", f"{to!r} is a stage the rule watches: the ticket would stay where it is"))
+        for p in priorities or []:
+            if p not in s.priorities:
+                out.append((f"{where}.priorities", f"unknown priority {p!r}; {_suggest(p, s.priorities)}"))
+        for tname, tt in s.ticket_types.items():
+            if any(stage in tt.steps for stage in watched) and to not in tt.steps:
+                out.append((f"{where}.to", f"ticket type {tname!r} can wait at {', '.join(watched)} but has no "
+                            f"step {to!r} (its work there and where it goes next); add one"))
     return out
 
 

@@ -333,6 +333,38 @@ class Targets(Strict):
     resolution: Minutes = Field(gt=0)
 
 
+class Timer(Strict):
+    """Escalation (or overflow) by time: a ticket still waiting for someone at ``waiting_at`` when its timer runs
+    out moves to stage ``to``. The timer runs ``after`` from when it joined that queue, or, with ``share_of``,
+    from the ticket's creation until that share of its priority's first-response or resolution target."""
+
+    name: str = Field(min_length=1, max_length=60, description="the cause, as KPIs and the ticket log name it")
+    waiting_at: list[str] = Field(min_length=1, description="stages whose queue the rule watches")
+    to: str = Field(description="the stage the ticket moves to (a step of every ticket type that waits there)")
+    after: Minutes | None = Field(None, gt=0, description="time in that queue, e.g. '2h'")
+    share_of: Literal["first_response", "resolution"] | None = Field(
+        None, description="measure from creation against this target of the ticket's priority")
+    share: float = Field(1.0, gt=0, le=10, description="with share_of: the share of the target, e.g. 0.8")
+    priorities: list[str] | None = Field(None, description="priorities the rule applies to; absent = all")
+
+    @model_validator(mode="after")
+    def _one_clock(self) -> Timer:
+        if (self.after is None) == (self.share_of is None):
+            raise ValueError("give either after (time in the queue) or share_of (a share of an SLA target)")
+        return self
+
+
+class Overflow(Strict):
+    """Overflow by queue length: a ticket arriving at ``at`` when nobody is free and ``queue_longer_than`` tickets
+    already wait for that team goes to stage ``to`` instead (another team, an outsourcing partner)."""
+
+    name: str = Field(min_length=1, max_length=60, description="the cause, as KPIs and the ticket log name it")
+    at: str = Field(description="the stage whose arrivals may overflow")
+    queue_longer_than: int = Field(ge=0, le=10_000_000, description="tickets waiting for the stage's team")
+    to: str = Field(description="the stage they go to instead")
+    priorities: list[str] | None = Field(None, description="priorities that may overflow; absent = all")
+
+
 class Policies(Strict):
     """Named policies (see ``servsim.engine.policies``)."""
 
@@ -342,6 +374,10 @@ class Policies(Strict):
     dispatch: Literal["skills", "generic"] = Field(
         "skills", description="skills: agents only take categories they hold; generic: anyone takes anything")
     sla_pauses_while_waiting_for_customer: bool = True
+    timers: list[Timer] = Field(default_factory=list, description="escalation and overflow by time, checked "
+                                                                  "in order")
+    overflow: list[Overflow] = Field(default_factory=list, description="overflow by queue length, first match "
+                                                                       "wins")
 
 
 class Scenario(Strict):

@@ -1,8 +1,8 @@
 """The canonical ticket log: one ``tickets`` and one ``events`` table for history and simulation alike.
 
 Times are timezone-naive local wall-clock datetimes. Columns beyond the required
-ones are allowed (the simulator adds ``ticket_type``, ``sla_paused_min`` and
-``direct_cost``).
+ones are allowed (the simulator adds ``ticket_type``, ``sla_paused_min``,
+``direct_cost``, and ``moved_by``/``n_moves``: the last timer or overflow rule that moved the ticket).
 """
 
 from __future__ import annotations

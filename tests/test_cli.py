@@ -81,3 +81,12 @@ def test_compare_speaks_in_units_and_says_better_or_worse(tmp_path, capsys):
                      r"[+-]\d+\.\d pts \[", out)
     assert re.search(r"cost, total \(over the window\)\n  short\s+[\d,]+ ± [\d,.]+\n  more-l2 .*worse", out)  # more people cost more
     assert re.search(r"first response, mean\n  short\s+\d+\.\dmin ± ", out)
+
+
+def test_replications_auto_says_whether_it_reached_its_precision(capsys):
+    assert main(["compare", str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "vip-first.yaml"), "--replications",
+                 "auto", "--precision", "0.001", "--max-replications", "2", "--executor", "serial", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "(95% CI half-width within 0.1% of the mean of frt_mean_min" in out
+    assert re.search(r"--replications auto: did NOT reach the precision asked .* with 2 replications \(the cap "
+                     r"--max-replications 2\)", out)

@@ -100,6 +100,8 @@ def _compare(args: argparse.Namespace) -> int:
     n = len(exp.replications[exp.names[0]])
     print(f"{n} replications per scenario, seed {args.seed} "
           f"({exp.n_computed} simulated, {exp.n_reused} reused); {CI_METHOD}")
+    if exp.precision_note:
+        print(exp.precision_note)
     width = max(len(name) for name in exp.names) + 2
     for kpi in HEADLINE_KPIS:
         if (kpi, exp.names[0]) not in summary.index:

@@ -52,6 +52,7 @@ class Experiment:
         self.n_computed = n_computed
         self.n_reused = n_reused
         self.ci_method = CI_METHOD
+        self.precision_note = ""  # with replications="auto": whether the precision asked was reached
 
     @property
     def results(self) -> pd.DataFrame:
@@ -275,7 +276,15 @@ def run_experiment(
                 break
             target = min(max_replications, max(needed, target + 2))
     ordered = {name: [done[name][r] for r in sorted(done[name])] for name in named}
-    return Experiment(named, ordered, seed, computed, reused)
+    experiment = Experiment(named, ordered, seed, computed, reused)
+    if auto:
+        reached = _replications_needed(done, precision, precision_kpis) <= target
+        experiment.precision_note = (
+            f"--replications auto: {'reached' if reached else 'did NOT reach'} the precision asked "
+            f"(95% CI half-width within {100 * precision:g}% of the mean of {', '.join(precision_kpis)}) with {target} "
+            f"replications" + ("" if reached else f" (the cap --max-replications {max_replications}); results are "
+                                                  "less precise than asked"))
+    return experiment
 
 
 def _warn_assumed(named: dict[str, Scenario]) -> None:

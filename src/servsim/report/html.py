@@ -7,7 +7,7 @@ import html
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -49,7 +49,7 @@ class Page:
 
     def render(self) -> str:
         """The page as one HTML document."""
-        made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
                  '<meta name="viewport" content="width=device-width, initial-scale=1">',
                  f"<title>{esc(self.title)}</title><style>{_STYLE}</style></head><body><main>",

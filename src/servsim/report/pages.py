@@ -127,8 +127,8 @@ def _kpi_table(exp: Experiment, summary: pd.DataFrame, comparison: pd.DataFrame 
         if comparison is not None:
             for name in names[1:]:
                 d = comparison[(comparison["kpi"] == kpi) & (comparison["scenario"] == name)].iloc[0]
-                row[f"{name} − {names[0]}"] = (f"{format_change(kpi, d['difference'])} "
-                                               f"[{format_change(kpi, d['ci_low'])}, {format_change(kpi, d['ci_high'])}]")
+                low, high = format_change(kpi, d["ci_low"]), format_change(kpi, d["ci_high"])
+                row[f"{name} − {names[0]}"] = f"{format_change(kpi, d['difference'])} [{low}, {high}]"
                 row[f"verdict ({name})"] = coloured(verdict(kpi, d["difference"], d["distinguishable"]))
         rows.append(row)
     frame = pd.DataFrame(rows)
@@ -194,8 +194,8 @@ def run_page(result: SimulationResult) -> Page:
                      "One replication: no confidence intervals (use compare for those).")
     page.sections[0] = ("KPIs", [table(pd.DataFrame([{"KPI": kpi_name(k, result.scenario), "value": format_value(k, v)}
                                                      for k, v in report.overall.items()]))])
-    by_pool = report.by_pool.copy()
-    page.add("By team", table(by_pool.round(3), index=True))
+    page.add("By team", table(report.by_pool.drop(columns=["utilisation_by_shift"], errors="ignore").round(3),
+                              index=True))
     page.add("By stage", table(report.by_stage.round(2), index=True))
     page.facts["tickets"] = f"{len(result.tickets):,}"
     return page
@@ -214,7 +214,7 @@ def sweep_page(sweep: Sweep, kpis: Sequence[str], target: dict[str, float] | Non
         lo, hi = rows.loc[rows["mean"].idxmin()], rows.loc[rows["mean"].idxmax()]
         answer.append(f"{esc(kpi_name(kpi, base))} ranges from <b>{esc(format_value(kpi, lo['mean']))}</b> "
                       f"({esc(lo['scenario'])}) to <b>{esc(format_value(kpi, hi['mean']))}</b> ({esc(hi['scenario'])})")
-    page = Page(f"servsim sweep: {base.name if len(sweep.names) == 1 else ', '.join(map(figures.parameter_label, params))}",
+    page = Page(f"servsim sweep: {', '.join(map(figures.parameter_label, params))}",
                 f"How do the KPIs change with {' and '.join(figures.parameter_label(p) for p in params)}? "
                 f"Measured over {window_text(base)}.", answer)
     for kpi in kpis:
@@ -239,7 +239,7 @@ def optimize_page(found: Optimum) -> Page:
     if found.chosen is None:
         answer = [esc(n) for n in found.notes] or ["no staffing within the bounds meets every requirement"]
     else:
-        answer = [f"Cheapest staffing that meets every requirement: "
+        answer = ["Cheapest staffing that meets every requirement: "
                   + ", ".join(f"<b>{esc(r.lever)} = {r.chosen}</b>" for r in levers.itertuples()),
                   f"Weekly staff cost {found.weekly_cost:,.0f} against {found.baseline_cost:,.0f} today "
                   f"({found.weekly_cost - found.baseline_cost:+,.0f})",

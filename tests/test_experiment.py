@@ -128,7 +128,7 @@ def test_sweep_runs_each_point_and_draws_curves():
     cost = sweep.curves().query("kpi == 'cost_total'").sort_values("teams.l2.shifts.evening.headcount")
     assert cost["mean"].is_monotonic_increasing  # more people cost more
     fig = sweep.plot_sweep("sla_attainment")
-    assert fig.axes[0].get_xlabel() == "teams.l2.shifts.evening.headcount"
+    assert fig.axes[0].get_xlabel() == "headcount (l2, evening)"  # the parameter in words, not its path
 
 
 def test_experiment_figures(tmp_path):

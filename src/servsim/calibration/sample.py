@@ -20,7 +20,7 @@ def write_sample(scenario_path: str | Path, out: str | Path, weeks: int = 6, see
     result = simulate(scenario, seed=seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tickets = result.tickets.drop(columns=["sla_paused_min", "direct_cost", "ticket_type"])
+    tickets = result.tickets.drop(columns=["sla_paused_min", "direct_cost", "ticket_type", "moved_by", "n_moves"])
     # an event log carries the ticket's attributes on every row, as exports usually do
     events = result.events.merge(tickets[["ticket_id", "channel", "category", "priority"]], on="ticket_id")
     paths = [out / "tickets.csv.gz", out / "events.csv.gz"]

@@ -92,11 +92,12 @@ def _compare(args: argparse.Namespace) -> int:
     from .experiment import run_experiment
     from .experiment.explain import verdict
     from .experiment.stats import CI_METHOD
-    from .kpi import describe, format_change, format_value
+    from .kpi import format_change, format_value, kpi_label
 
     exp = run_experiment(args.scenarios, args.replications, args.seed, **_experiment_options(args))
     summary = exp.summary().set_index(["kpi", "scenario"])
-    comparison = exp.compare().set_index(["kpi", "scenario"]) if len(exp.names) > 1 else None
+    differences = exp.compare() if len(exp.names) > 1 else None
+    comparison = differences.set_index(["kpi", "scenario"]) if differences is not None else None
     n = len(exp.replications[exp.names[0]])
     print(f"{n} replications per scenario, seed {args.seed} "
           f"({exp.n_computed} simulated, {exp.n_reused} reused); {CI_METHOD}")
@@ -106,11 +107,7 @@ def _compare(args: argparse.Namespace) -> int:
     for kpi in HEADLINE_KPIS:
         if (kpi, exp.names[0]) not in summary.index:
             continue
-        label = describe(kpi)[0]
-        if kpi.startswith("cost_"):
-            currency = exp.scenarios[exp.names[0]].currency
-            label += f" ({currency + ', ' if currency else ''}{'over the window' if kpi == 'cost_total' else 'each'})"
-        print(f"\n{label}")
+        print(f"\n{kpi_label(kpi, exp.scenarios[exp.names[0]].currency)}")
         for name in exp.names:
             row = summary.loc[(kpi, name)]
             spread = format_change(kpi, row["half_width"]).lstrip("+")
@@ -121,8 +118,8 @@ def _compare(args: argparse.Namespace) -> int:
                          f"[{format_change(kpi, d['ci_low'])}, {format_change(kpi, d['ci_high'])}]  "
                          f"{verdict(kpi, d['difference'], d['distinguishable'])}")
             print(line.rstrip())
-    if comparison is not None:
-        _print_drivers(exp.compare(), exp.names[1:])
+    if differences is not None:
+        _print_drivers(differences, exp.names[1:])
     if args.out:
         from .report.pages import write_report
 

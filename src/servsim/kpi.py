@@ -368,6 +368,15 @@ def describe(kpi: str) -> tuple[str, str, int]:
     return (f"{label} ({part})" if part else label), kind, direction
 
 
+def kpi_label(kpi: str, currency: str = "") -> str:
+    """A KPI's label; costs say their currency, and the total that it covers the measurement window."""
+    text = describe(kpi)[0]
+    if kpi.startswith("cost_"):
+        unit = ", ".join(([currency] if currency else []) + (["over the window"] if kpi == "cost_total" else []))
+        text += f" ({unit})" if unit else ""
+    return text
+
+
 def format_value(kpi: str, value: float | None) -> str:
     """A KPI's value in its unit: ``89.7%``, ``42.0min``, ``1,204``."""
     return _fmt(value, describe(kpi)[1])

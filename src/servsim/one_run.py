@@ -140,7 +140,7 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
     staffing = pd.DataFrame([
         {"pool": a.team, "shift": a.shift, "resource": a.name,
          "staffed_min": staffed_minutes(a.intervals, lo, hi),
-         "paid_min": staffed_minutes(a.scheduled if a.scheduled is not None else a.intervals, lo, hi),
+         "paid_min": staffed_minutes(a.scheduled, lo, hi),
          "hourly_cost": scenario.teams[a.team].hourly_cost, "slots": scenario.teams[a.team].concurrency}
         for a in people
     ], columns=["pool", "shift", "resource", "staffed_min", "paid_min", "hourly_cost", "slots"])

@@ -36,8 +36,8 @@ class Agent:
     team: str
     shift: str
     intervals: list[tuple[float, float]]  # on duty and present
+    scheduled: list[tuple[float, float]]  # on duty by shift or roster (paid; absences included)
     slot: int = 0
-    scheduled: list[tuple[float, float]] | None = None  # on duty by shift or roster (paid); None: as intervals
 
 
 @dataclass
@@ -229,7 +229,7 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
             intervals = absences(scheduled, team.shrinkage, team.absence_block, away)
             for slot in range(team.concurrency):
                 a = len(agents)
-                agents.append(Agent(name, tname, shname, intervals, slot, scheduled))
+                agents.append(Agent(name, tname, shname, intervals, scheduled, slot))
                 agent_team.append(tm_i[tname])
                 agent_serves.append(serves)
                 agent_keys.append([j for j, ok in enumerate(serves) if ok])

@@ -19,12 +19,21 @@ def verdict(kpi: str, difference: float, distinguishable: bool) -> str:
     return "better" if difference * direction > 0 else "worse"
 
 
-def in_words(row: pd.Series) -> str:
-    """One comparison row as a sentence: ``SLA attainment +1.9 pts [+1.2 pts, +2.6 pts], better``."""
+def change_in_words(row: pd.Series) -> str:
+    """One comparison row's change: ``SLA attainment +1.9 pts [+1.2 pts, +2.6 pts]``."""
     kpi = row["kpi"]
     return (f"{describe(kpi)[0]} {format_change(kpi, row['difference'])} "
-            f"[{format_change(kpi, row['ci_low'])}, {format_change(kpi, row['ci_high'])}], "
-            f"{verdict(kpi, row['difference'], row['distinguishable'])}")
+            f"[{format_change(kpi, row['ci_low'])}, {format_change(kpi, row['ci_high'])}]")
+
+
+def row_verdict(row: pd.Series) -> str:
+    """The verdict of one comparison row (see :func:`verdict`)."""
+    return verdict(row["kpi"], row["difference"], row["distinguishable"])
+
+
+def in_words(row: pd.Series) -> str:
+    """One comparison row as a sentence: ``SLA attainment +1.9 pts [+1.2 pts, +2.6 pts], better``."""
+    return f"{change_in_words(row)}, {row_verdict(row)}"
 
 
 def drivers(comparison: pd.DataFrame, scenario: str, waits: int = 3, teams: int = 2) -> pd.DataFrame:

@@ -76,9 +76,13 @@ def kpi_bars(summary: pd.DataFrame, names: Sequence[str], kpis: Sequence[str],
     return fig
 
 
+_VERDICT_COLOURS = {"better": "#1e7b34", "worse": "#b42318", "differs": "C0", "no detectable difference": "0.55"}
+
+
 def paired_forest(comparison: pd.DataFrame, kpis: Sequence[str]) -> Figure:
     """Each scenario's paired difference from the baseline with its 95% CI, as a share of the baseline's mean:
     one row per KPI and scenario, green where better, red where worse, grey where no difference is detectable."""
+    from ..experiment.explain import row_verdict
     from ..kpi import format_change
 
     rows = comparison[comparison["kpi"].isin(kpis)].copy()
@@ -88,13 +92,7 @@ def paired_forest(comparison: pd.DataFrame, kpis: Sequence[str]) -> Figure:
     fig = Figure(figsize=(9, 0.42 * len(rows) + 1.2), layout="constrained")
     ax = fig.subplots()
     for y, row in rows.iterrows():
-        direction = describe(row["kpi"])[2]
-        if not row["distinguishable"]:
-            colour = "0.55"
-        elif direction == 0:
-            colour = "C0"
-        else:
-            colour = "#1e7b34" if row["difference"] * direction > 0 else "#b42318"
+        colour = _VERDICT_COLOURS[row_verdict(row)]
         scale = base[y]
         lo, mid, hi = (row["ci_low"] / scale, row["difference"] / scale, row["ci_high"] / scale)
         ax.errorbar(mid, y, xerr=[[mid - lo], [hi - mid]], fmt="o", color=colour, capsize=4, ms=5)

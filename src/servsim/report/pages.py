@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..experiment.explain import drivers, in_words, verdict
-from ..kpi import describe, format_change, format_value
+from ..experiment.explain import change_in_words, drivers, in_words, row_verdict
+from ..kpi import describe, format_change, format_value, kpi_label
 from ..scenario import Scenario
 from ..scenario.provenance import changed_fields
 from ..units import format_minutes
@@ -51,12 +51,8 @@ def _span(minutes: float) -> str:
 
 
 def kpi_name(kpi: str, s: Scenario) -> str:
-    """A KPI's label; costs say their currency and that they cover the measurement window."""
-    text = describe(kpi)[0]
-    if kpi.startswith("cost_"):
-        unit = s.currency or "cost units"
-        text += f" ({unit}{', over the window' if kpi == 'cost_total' else ''})"
-    return text
+    """A KPI's label, costs in the scenario's currency."""
+    return kpi_label(kpi, s.currency)
 
 
 def targets_table(s: Scenario) -> str:
@@ -111,9 +107,7 @@ def experiment_page(exp: Experiment, title: str | None = None) -> Page:
 
 
 def _sentence(row: pd.Series) -> str:
-    text = in_words(row)
-    word = verdict(row["kpi"], row["difference"], row["distinguishable"])
-    return esc(text.rsplit(", ", 1)[0]) + ", " + coloured(word)
+    return f"{esc(change_in_words(row))}, {coloured(row_verdict(row))}"
 
 
 def _kpi_table(exp: Experiment, summary: pd.DataFrame, comparison: pd.DataFrame | None, kpis: list[str]) -> str:
@@ -129,7 +123,7 @@ def _kpi_table(exp: Experiment, summary: pd.DataFrame, comparison: pd.DataFrame 
                 d = comparison[(comparison["kpi"] == kpi) & (comparison["scenario"] == name)].iloc[0]
                 low, high = format_change(kpi, d["ci_low"]), format_change(kpi, d["ci_high"])
                 row[f"{name} − {names[0]}"] = f"{format_change(kpi, d['difference'])} [{low}, {high}]"
-                row[f"verdict ({name})"] = coloured(verdict(kpi, d["difference"], d["distinguishable"]))
+                row[f"verdict ({name})"] = coloured(row_verdict(d))
         rows.append(row)
     frame = pd.DataFrame(rows)
     return table(frame, raw=[c for c in frame.columns if c.startswith("verdict")])
@@ -306,8 +300,9 @@ def calibration_page(cal: Calibration, quality: DataQuality) -> Page:
     page.add("Arrivals", preformatted(cal.arrivals.summary()))
     page.add("Routing (shares of tickets per type)", table(cal.routing.round(4), index=True))
     fits = cal.fit_table().sort_values("ks", ascending=False)
+    panels = cal.qq_panels()
     page.add("Fitted durations (worst first)", table(fits.round(4)),
-             figure(figures.fit_qq(cal.qq_panels()), "QQ plots") if cal.qq_panels() else "")
+             figure(figures.fit_qq(panels), "QQ plots") if panels else "")
     page.add("What was identified and what was assumed", bullets(identified[:40]), bullets(assumed[:40]))
     if cal.notes:
         page.add("Notes", bullets(cal.notes[:60]))

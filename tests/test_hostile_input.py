@@ -367,3 +367,14 @@ def test_rosters_mappings_and_call_logs_go_through_the_same_reader(folder: Path)
     os.mkfifo(folder / "calls.txt")  # reading it would block for ever
     with pytest.raises(servsim.ServsimError, match=r"calls\.txt: is not a regular file .*expected a call log"):
         import_callcentre(folder / "calls.txt")
+
+
+def test_force_reaches_every_replication(monkeypatch):
+    # the experiment checks the size once; with force its replications run instead of refusing one by one
+    import servsim.scenario.load_check as load_check
+
+    monkeypatch.setattr(load_check, "MAX_TICKETS", 1_000)  # the baseline is then "too big"
+    with pytest.raises(servsim.ServsimError, match="more than the 1,000 a run takes without --force"):
+        servsim.run_experiment([BASELINE], replications=1, executor="serial", progress=False)
+    forced = servsim.run_experiment([BASELINE], replications=1, executor="serial", progress=False, force=True)
+    assert forced.summary().set_index("kpi").loc["tickets", "mean"] > 1_000

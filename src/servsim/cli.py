@@ -184,7 +184,7 @@ FORMATS = ("servicenow", "tickets", "events", "callcentre")  # kept in step with
 
 
 def _optimize(args: argparse.Namespace) -> int:
-    from .experiment.optimize import optimize, weekly_staff_cost
+    from .experiment.optimize import optimize
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
@@ -196,7 +196,7 @@ def _optimize(args: argparse.Namespace) -> int:
           f"{args.replications} replications per staffing, {2 * args.replications} on fresh ones to confirm; "
           f"one-sided {args.confidence:.0%} bounds")
     print(found.table().rename(columns={"first_guess": "Erlang C guess"}).to_string(index=False))
-    base_cost = weekly_staff_cost(scenario)
+    base_cost = found.baseline_cost
     explored = int((~found.frontier["confirmation"]).sum()) if not found.frontier.empty else 0
     if found.chosen is None:
         print("\n" + "; ".join(found.notes))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..one_run import simulate
 from ..scenario import load_scenario
+from .callcentre import HEADER
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -30,8 +31,6 @@ def write_sample(scenario_path: str | Path, out: str | Path, weeks: int = 6, see
     return paths
 
 
-CALL_HEADER = ["vru+line", "call_id", "customer_id", "priority", "type", "date", "vru_entry", "vru_exit", "vru_time",
-               "q_start", "q_exit", "q_time", "outcome", "ser_start", "ser_exit", "ser_time", "server"]
 VRU_SECONDS = 10  # every simulated caller spends this long in the phone menu before asking for an agent
 
 
@@ -74,7 +73,7 @@ def write_call_sample(scenario_path: str | Path, out: str | Path, weeks: int = 3
         "ser_start": clock(start.dt.floor("s"), done), "ser_exit": clock(end.dt.floor("s"), done),
         "ser_time": (end.dt.floor("s") - start.dt.floor("s")).dt.total_seconds().fillna(0).astype(int).where(done, 0),
         "server": server.where(done, "NO_SERVER"),
-    })[CALL_HEADER]
+    })[HEADER]  # the columns the call-log importer reads
     rows = rows[done | t["abandoned_at"].notna()]  # calls still open at the end are not in a call log
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

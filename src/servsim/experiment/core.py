@@ -7,6 +7,7 @@ import json
 import sys
 import warnings
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,21 +55,34 @@ class Experiment:
         self.ci_method = CI_METHOD
         self.precision_note = ""  # with replications="auto": whether the precision asked was reached
 
+    # the tables are computed once (the replications of a finished experiment do not change) and handed out as copies
     @property
     def results(self) -> pd.DataFrame:
         """Tidy per-replication results: ``scenario, replication, kpi, value``."""
+        return self._results.copy()
+
+    def summary(self) -> pd.DataFrame:
+        """Mean and 95% t-interval per scenario and KPI."""
+        return self._summary.copy()
+
+    def compare(self) -> pd.DataFrame:
+        """Paired differences of every scenario from the first, with 95% CIs (common random numbers)."""
+        return self._comparison.copy()
+
+    @cached_property
+    def _results(self) -> pd.DataFrame:
         rows = [(name, i, kpi, np.nan if value is None else value)
                 for name in self.names for i, summary in enumerate(self.replications[name])
                 for kpi, value in summary["kpis"].items()]
         return pd.DataFrame(rows, columns=["scenario", "replication", "kpi", "value"])
 
-    def summary(self) -> pd.DataFrame:
-        """Mean and 95% t-interval per scenario and KPI."""
-        return summarise(self.results)
+    @cached_property
+    def _summary(self) -> pd.DataFrame:
+        return summarise(self._results)
 
-    def compare(self) -> pd.DataFrame:
-        """Paired differences of every scenario from the first, with 95% CIs (common random numbers)."""
-        return paired_differences(self.results, self.names[0])
+    @cached_property
+    def _comparison(self) -> pd.DataFrame:
+        return paired_differences(self._results, self.names[0])
 
     # figures -------------------------------------------------------------------------------------
     def plot_kpis(self, kpis: Sequence[str] = FIGURE_KPIS) -> Figure:
@@ -269,16 +283,16 @@ def run_experiment(
                     done[name][r] = summary
                     computed += 1
                     bar.update()
-            if not auto or target >= max_replications:
+            if not auto:
                 break
             needed = _replications_needed(done, precision, precision_kpis)
-            if needed <= target:
+            if needed <= target or target >= max_replications:
                 break
             target = min(max_replications, max(needed, target + 2))
     ordered = {name: [done[name][r] for r in sorted(done[name])] for name in named}
     experiment = Experiment(named, ordered, seed, computed, reused)
     if auto:
-        reached = _replications_needed(done, precision, precision_kpis) <= target
+        reached = needed <= target
         experiment.precision_note = (
             f"--replications auto: {'reached' if reached else 'did NOT reach'} the precision asked "
             f"(95% CI half-width within {100 * precision:g}% of the mean of {', '.join(precision_kpis)}) with {target} "

@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..erlang import required_agents
 from ..errors import ScenarioError, ScenarioWarning, ServsimError
@@ -42,6 +41,7 @@ from ..scenario.load import set_path
 from ..scenario.load_check import check_load
 from ..units import parse_duration
 from .core import run_experiment
+from .stats import t_interval
 
 FIRST_GUESS_WAIT = 0.2  # Erlang C probability of waiting the analytic first guess aims at
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9_/.\-]+)\s*(>=|<=)\s*(\S.*?)\s*$")
@@ -76,12 +76,10 @@ class Requirement:
 
     def bound(self, values: np.ndarray, confidence: float) -> tuple[float, float]:
         """``(mean, the one-sided confidence bound on the side that must meet the target)``."""
-        x = np.asarray(values, float)
-        x = x[~np.isnan(x)]
-        if len(x) == 0:
+        mean, half, n = t_interval(values, 2 * confidence - 1)  # one-sided at c = two-sided at 2c - 1
+        if n == 0:
             return float("nan"), float("nan")
-        mean = float(x.mean())
-        half = float(stats.t.ppf(confidence, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else 0.0
+        half = half if n > 1 else 0.0
         return mean, (mean - half if self.op == ">=" else mean + half)
 
     def shortfall(self, bound: float) -> float:

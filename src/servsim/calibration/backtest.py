@@ -125,7 +125,7 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
     })
     keep = backlog["priority"].isin(list(base.priorities)).to_numpy()
     backlog, open_at_cut = backlog[keep], open_at_cut[keep]
-    if base.provenance.get("teams", "").startswith("assumed"):  # the skeleton adds no queueing: room for the backlog
+    if not cal.staffed:  # the delay-only skeleton adds no queueing: room for the backlog
         extra = len(backlog)
         teams = {name: team.model_copy(update={"shifts": {
             k: sh.model_copy(update={"headcount": sh.headcount + extra}) for k, sh in team.shifts.items()}})

@@ -100,6 +100,7 @@ class Calibration:
     roster: pd.DataFrame | None = None  # dated headcount per team and interval seen in the window (team, start, ...)
     team_of: dict[str, str] = field(default_factory=dict)  # person in the log -> team
     provenance: dict[str, str] = field(default_factory=dict)  # field path -> identified / assumed, and why
+    staffed: bool = False  # teams staffed with the people the log shows (else sized as a delay-only skeleton)
 
     def fit_table(self) -> pd.DataFrame:
         return pd.DataFrame([{k: v for k, v in f.__dict__.items() if k not in ("spec", "qq", "qq_family")}
@@ -302,7 +303,8 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
                      "as it is now")
     handovers = escalation_paths(result, tw["ticket_id"])
     return Calibration(scenario, data, fits, arrivals, pd.DataFrame(routing_rows), staffing, (first, end), drift,
-                       handovers, category_map, channel_map, notes, provenance=provenance)
+                       handovers, category_map, channel_map, notes, provenance=provenance,
+                       staffed=capacity and not staffing.empty)
 
 
 def _pieces(measures: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:

@@ -146,7 +146,7 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
     return Calibration(scenario, data, fits, arrivals, pd.DataFrame(routing), staffing, (first, end), drift,
                        pd.DataFrame(columns=["from_team", "to_team", "handovers", "share"]),
                        {str(c): _slug(c) for c in calls["category"].astype("string").fillna("unknown").unique()},
-                       {"phone": "phone"}, notes, roster, team_of)
+                       {"phone": "phone"}, notes, roster, team_of, staffed=True)
 
 
 def _minutes(delta: pd.Series) -> np.ndarray:

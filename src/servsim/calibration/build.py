@@ -36,7 +36,7 @@ from ..distributions import as_distribution
 from ..errors import ServsimError
 from ..log import to_minutes
 from ..scenario import Scenario, scenario_from_dict
-from .capacity import DEFAULT_UTILISATION, add_capacity
+from .capacity import DEFAULT_UTILISATION, add_capacity, route_step
 from .fitting import KM_PROBABILITIES, ArrivalFitter, CalibrationError, CompetingRisksFitter, DurationFitter
 from .history import (
     ACTIVE_SHARE,
@@ -434,11 +434,8 @@ def _routed_step(fits: dict[str, StageFit], shares: dict[str, float]) -> dict:
     shares = {k: p for k, p in shares.items() if p > 0 and fits.get(k) is not None}
     if not shares:
         raise CalibrationError("no route out of a stage has observations; calibrate a longer period")
-    main = max(shares, key=shares.get)
-    step = {"work": fits[main].spec, "next": _shares(pd.Series(shares)) if len(shares) > 1 else main}
-    others = {k: fits[k].spec for k in shares if k != main and fits[k].spec != fits[main].spec}
-    if others:
-        step["work_by_next"] = others
+    step: dict = {}
+    route_step(step, {k: fits[k].spec for k in shares}, shares, main=max(shares, key=shares.get))
     return step
 
 

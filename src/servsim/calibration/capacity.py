@@ -191,7 +191,7 @@ class _Split:
                                 else {"kind": "exponential", "mean": round(mean, 3)}, "next": target}
                 delays[stage] = delay
                 table[stage] = p * q
-        _route(step, delays, table, main=max((s for s in table if self.target_of[s] == main), key=table.get))
+        route_step(step, delays, table, main=max((s for s in table if self.target_of[s] == main), key=table.get))
 
     def handed_over(self, name: str, step: dict, entry: str) -> dict:
         """A copy of the (already split) step ``name`` for tickets answered by ``entry``: its pieces go to the teams
@@ -216,18 +216,25 @@ class _Split:
                 if stage in delays:
                     table[stage] = p * q
         copy = dict(step)
-        _route(copy, delays, table, main=max(table, key=table.get))
+        route_step(copy, delays, table, main=max(table, key=table.get))
         return copy
 
 
-def _route(step: dict, delays: dict[str, dict], table: dict[str, float], main: str) -> None:
-    """Set a step's ``next`` to ``table`` (renormalised), its ``work`` to the main route's delay and the other
-    routes' delays under ``work_by_next``."""
+def route_step(step: dict, delays: dict[str, dict], table: dict[str, float], main: str) -> None:
+    """Set a step's ``next`` to ``table`` (renormalised, routes without a share left out), its ``work`` to the main
+    route's delay and the other routes' delays under ``work_by_next``."""
     table = {k: v for k, v in table.items() if v > 0}
-    step["work"] = delays[main]
+    step["work"] = None  # keeps the keys in the order work, next, work_by_next
     step["next"] = shares(pd.Series(table)) if len(table) > 1 else main
+    set_delays(step, {k: delays[k] for k in table}, main)
+
+
+def set_delays(step: dict, delays: dict[str, dict], main: str) -> None:
+    """A step's ``work`` is the ``main`` route's delay; the routes whose delay differs have theirs under
+    ``work_by_next``."""
+    step["work"] = delays[main]
     step.pop("work_by_next", None)
-    others = {k: delays[k] for k in table if k != main and delays[k] != delays[main]}
+    others = {k: d for k, d in delays.items() if k != main and d != delays[main]}
     if others:
         step["work_by_next"] = others
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..one_run import simulate
 from ..scenario import scenario_from_dict
-from .capacity import quantile_table
+from .capacity import quantile_table, set_delays
 
 ROUNDS = 2
 EM_ITERATIONS = 200
@@ -88,11 +88,7 @@ def _shorten(step: dict, waits: dict[str, np.ndarray]) -> None:
     delays = {t: by_next.get(t, step["work"]) for t in route}
     delays.update({t: deconvolved(delays[t], waits[t]) for t in waited})
     main = max((t for t in route if t not in by_next), key=route.get, default=max(route, key=route.get))
-    step["work"] = delays[main]
-    others = {t: d for t, d in delays.items() if t != main and d != delays[main]}
-    step.pop("work_by_next", None)
-    if others:
-        step["work_by_next"] = others
+    set_delays(step, delays, main)
 
 
 def deconvolved(spec: dict, waits: np.ndarray) -> dict:

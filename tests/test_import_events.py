@@ -163,7 +163,9 @@ def helpdesk():
 @pytest.mark.filterwarnings("error")  # every activity named in the preset occurs in the log
 def test_helpdesk_log(helpdesk):
     t, e, q = helpdesk.tickets, helpdesk.events, helpdesk.quality
-    assert list(t.columns) == TICKET_COLUMNS and list(e.columns[:len(EVENT_COLUMNS)]) == EVENT_COLUMNS
+    assert list(t.columns) == TICKET_COLUMNS + ["service_type", "section"]  # the preset's further attributes
+    assert list(e.columns[:len(EVENT_COLUMNS)]) == EVENT_COLUMNS
+    assert t["section"].value_counts().iloc[0] == 4_405 and t["service_type"].nunique() == 3
     assert q.rows_read == 21_348 and q.tickets == len(t) == 4_580 == t["ticket_id"].nunique()
     assert sum(q.dropped.values()) + len(e) == q.rows_read
     assert q.censored == t["resolved_at"].isna().sum() > 0

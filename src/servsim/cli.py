@@ -34,8 +34,9 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .kpi import format_report
+    from .kpi import KpiContext, format_report
     from .one_run import simulate
+    from .segments import where_time_goes
     from .scenario import dump_scenario, load_scenario
     from .scenario.load_check import check_load
 
@@ -44,6 +45,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"warning: {args.scenario}: {message}", file=sys.stderr)
     result = simulate(scenario, seed=args.seed, force=args.force)
     report = result.kpis()
+    time_goes = where_time_goes(result.tickets, result.events, KpiContext.from_scenario(scenario, result.staffing),
+                                args.by)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -51,6 +54,8 @@ def _run(args: argparse.Namespace) -> int:
         result.tickets.to_parquet(out / "tickets.parquet", index=False)
         result.events.to_parquet(out / "events.parquet", index=False)
         (out / "kpis.json").write_text(report.to_json(indent=2), encoding="utf-8")
+        report.by_segment.to_csv(out / "segments.csv", index=False)
+        time_goes.to_csv(out / "where_time_goes.csv", index=False)
         (out / "run.json").write_text(json.dumps({**result.metadata(), "source": str(args.scenario)}, indent=2),
                                       encoding="utf-8")
         from .report.pages import write_report
@@ -62,10 +67,33 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{scenario.name}: {len(result.tickets):,} tickets simulated, seed {args.seed}, "
               f"{result.wall_time_s:.2f} s")
         print(format_report(report))
+        _print_time_goes(time_goes, args.by)
         if args.out:
             print(f"\nwritten to {args.out}/: report.html scenario.yaml tickets.parquet events.parquet kpis.json "
-                  "run.json")
+                  "segments.csv where_time_goes.csv run.json")
     return 0
+
+
+MIN_MISSED = 5
+
+
+def _columns(text: str) -> tuple[str, ...]:
+    return tuple(c.strip() for c in text.split(",") if c.strip())
+
+
+def _print_time_goes(table, by: tuple[str, ...], rows: int = 12) -> None:
+    """Where the time goes: the stages where tickets that missed their resolution target lost most, per segment."""
+    from .segments import readable
+
+    if table.empty:
+        return
+    title = f"by {', '.join(by)}" if by else "all tickets"
+    enough = table[table["missed"] >= MIN_MISSED]  # a segment with a missed ticket or two says little
+    lines = enough.sort_values("extra_when_missed_min", ascending=False).head(rows) if by else table
+    top = f"; top {rows} segments with {MIN_MISSED}+ missed tickets" if by else ""
+    print(f"\nWhere the time goes ({title}; per ticket until resolved{top}, by extra time of tickets that missed "
+          "their resolution target)")
+    print("\n".join("  " + line for line in readable(lines).to_string(index=False).splitlines()))
 
 
 FORCE_HELP = "run even a scenario expected to exceed 20 million tickets per replication"
@@ -132,12 +160,17 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _print_drivers(comparison, names: list[str]) -> None:
     """Per changed scenario, the waits before stages and team workloads that moved most (why the KPIs moved)."""
-    from .experiment.explain import drivers, in_words
+    from .experiment.explain import drivers, in_words, segment_changes
 
     for name in names:
         found = drivers(comparison, name)
         if not found.empty:
             print(f"\nwhat moved in {name}:")
+            for _, row in found.iterrows():
+                print(f"  {in_words(row)}")
+        found = segment_changes(comparison, name)
+        if not found.empty:
+            print(f"segments whose SLA attainment moved most in {name}:")
             for _, row in found.iterrows():
                 print(f"  {in_words(row)}")
 
@@ -332,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     p.add_argument("--out", type=Path, help="folder for the scenario, ticket log, KPIs and run metadata")
     p.add_argument("--json", action="store_true", help="print the KPIs as JSON instead of tables")
+    p.add_argument("--by", type=_columns, default=(), metavar="COLUMNS",
+                   help="where the time goes per segment of these ticket columns crossed, e.g. "
+                        "priority,ticket_type,region (default: all tickets together)")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.set_defaults(func=_run)
     p = sub.add_parser("compare", help="replicate scenarios and compare each with the first (paired, with CIs)")

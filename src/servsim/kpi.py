@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .log import check_schema, to_minutes
+from .sla_clock import BusinessCalendar
 
 QUANTILES = np.linspace(0, 1, 101)  # the probabilities at which distributions of times are summarised (ECDFs)
 
@@ -29,6 +30,8 @@ class KpiContext:
     sla_pauses_while_waiting: bool = True
     staffing: pd.DataFrame | None = None      # pool, shift, resource, staffed_min, hourly_cost[, slots, paid_min]
     backlog_step_min: float = 60.0
+    calendars: dict[str, BusinessCalendar] = field(default_factory=dict)  # priority -> its targets' business hours
+    pause_activities: frozenset[str] = frozenset()  # activities that pause the SLA clock (waiting for the customer)
 
     @classmethod
     def from_scenario(cls, scenario, staffing: pd.DataFrame | None = None) -> KpiContext:
@@ -39,18 +42,23 @@ class KpiContext:
             targets={p: (t.first_response, t.resolution) for p, t in scenario.priorities.items()},
             sla_pauses_while_waiting=scenario.policies.sla_pauses_while_waiting_for_customer,
             staffing=staffing,
+            calendars={p: BusinessCalendar.from_spec(scenario.sla_calendars[t.calendar])
+                       for p, t in scenario.priorities.items() if t.calendar is not None},
+            pause_activities=frozenset(name for name, stage in scenario.stages.items() if stage.team is None),
         )
 
 
 @dataclass
 class KpiReport:
-    """KPIs of one ticket log: ``overall`` values, and tables by priority, stage and pool."""
+    """KPIs of one ticket log: ``overall`` values, tables by priority, stage and pool, and the ticket KPIs of each
+    segment of every dimension that splits the tickets (channel, type, region, product, ...)."""
 
     overall: dict[str, float]
     by_priority: pd.DataFrame
     by_stage: pd.DataFrame
     by_pool: pd.DataFrame
     backlog: pd.Series = field(repr=False)
+    by_segment: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # see servsim.segments.breakdown
 
     def to_dict(self) -> dict:
         """Plain JSON-ready structure (NaN -> None)."""
@@ -67,6 +75,7 @@ class KpiReport:
             "by_priority": self.by_priority.to_dict(orient="index"),
             "by_stage": self.by_stage.to_dict(orient="index"),
             "by_pool": self.by_pool.to_dict(orient="index"),
+            "by_segment": self.by_segment.to_dict(orient="records"),
             "backlog": {"step_min": float(self.backlog.index[1] - self.backlog.index[0]) if len(self.backlog) > 1
                         else None, "values": self.backlog.tolist()},
         })
@@ -100,18 +109,48 @@ def _time_stats(prefix: str, x: np.ndarray) -> dict[str, float]:
     return {f"{prefix}_mean_min": _mean(x), f"{prefix}_p50_min": _q(x, 0.5), f"{prefix}_p90_min": _q(x, 0.9)}
 
 
-def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -> KpiReport:
-    """Compute every KPI of DESIGN.md from a tickets and an events table.
+@dataclass
+class Outcomes:
+    """Per ticket created in the window (``inside``): its times and whether it met its targets (censored tickets
+    count in a target share only once their outcome is known)."""
 
-    Parameters
-    ----------
-    tickets, events : the canonical tables (``servsim.log``), history or simulated.
-    ctx : the window, SLA targets and (optionally) staffing for utilisation and cost.
-    """
-    check_schema(tickets, events)
-    w0 = ctx.window_start
-    span = (ctx.window_end - w0).total_seconds() / 60.0
-    at = _Minutes(w0)
+    inside: np.ndarray                  # over all tickets: created in the window
+    frt: np.ndarray
+    ttr: np.ndarray
+    human: np.ndarray                   # neither abandoned nor answered by a bot
+    aband: np.ndarray
+    bot: np.ndarray
+    responded: np.ndarray
+    resolved: np.ndarray
+    frt_met: np.ndarray
+    frt_known: np.ndarray
+    ttr_met: np.ndarray
+    ttr_known: np.ndarray
+
+    def block(self, mask: np.ndarray) -> dict[str, float]:
+        """The ticket-level KPIs of the tickets in ``mask``."""
+        h = self.human & mask
+        return {
+            "tickets": int(mask.sum()),
+            **_time_stats("frt", self.frt[self.responded & mask]),
+            "frt_within_target": _share(self.frt_met, self.frt_known & mask),
+            **_time_stats("ttr", self.ttr[self.resolved & mask]),
+            "resolution_within_target": _share(self.ttr_met, self.ttr_known & mask),
+            "resolved_by_horizon": _share(self.resolved, h),
+            "sla_attainment": _share(self.frt_met & self.ttr_met, self.frt_known & self.ttr_known & mask),
+        }
+
+
+def outcomes(tickets: pd.DataFrame, ctx: KpiContext, at: _Minutes | None = None,
+             events: pd.DataFrame | None = None) -> Outcomes:
+    """Each ticket's response and resolution times and target outcomes (see :class:`Outcomes`).
+
+    Targets count in each priority's contract clock: around the clock, or the business hours of its calendar
+    (``ctx.calendars``). The resolution clock pauses while the ticket waits for the customer: the time in
+    ``ctx.pause_activities`` read from ``events``, or, without events, the tickets' ``sla_paused_min`` (wall-clock
+    minutes)."""
+    at = at or _Minutes(ctx.window_start)
+    span = (ctx.window_end - ctx.window_start).total_seconds() / 60.0
     created_all = at(tickets, "created_at")
     inside = (created_all >= 0) & (created_all < span)
     t = tickets.loc[inside]
@@ -125,42 +164,93 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -
     levels, codes = np.unique(priority, return_inverse=True)
     frt_target = np.array([ctx.targets.get(p, (np.nan, np.nan))[0] for p in levels], float)[codes]
     ttr_target = np.array([ctx.targets.get(p, (np.nan, np.nan))[1] for p in levels], float)[codes]
-    paused = t["sla_paused_min"].to_numpy(float) if ("sla_paused_min" in t and ctx.sla_pauses_while_waiting) \
-        else np.zeros(len(t))
-
-    frt = fr - created
-    ttr = res - created
-    age_at_end = span - created  # how long a still-open ticket has been open at the end of the window
+    frt, ttr = fr - created, res - created
     responded, resolved = ~np.isnan(fr) & human, ~np.isnan(res) & human
-    frt_met = responded & (frt <= frt_target)
-    frt_known = human & (responded | (age_at_end > frt_target))
-    ttr_clock = ttr - paused
-    ttr_met = resolved & (ttr_clock <= ttr_target)
-    ttr_known = human & (resolved | (age_at_end - paused > ttr_target))
+
+    # the contract's clock: wall-clock minutes, or business minutes of the priority's calendar
+    until = np.where(np.isnan(res), span, np.fmin(res, span))  # pauses count until resolution or the window's end
+    pauses = _pause_intervals(tickets, events, inside, created, until, ctx, at) if ctx.sla_pauses_while_waiting \
+        else None
+    frt_c, ttr_c, frt_age = frt.copy(), ttr.copy(), span - created  # age: how long it has been open at the end
+    if pauses is None and ctx.sla_pauses_while_waiting and "sla_paused_min" in t:
+        paused = t["sla_paused_min"].to_numpy(float)
+    else:
+        paused = _paused(pauses, len(t), lambda x: x)
+    ttr_c -= paused
+    ttr_age = frt_age - paused
+    for calendar in set(ctx.calendars.values()):
+        rows = np.isin(priority, [p for p, c in ctx.calendars.items() if c == calendar])
+        if not rows.any():
+            continue
+        times = np.concatenate([created[rows], fr[rows], res[rows], [span]])
+        clock = calendar.clock(ctx.window_start, float(np.nanmin(times)), float(np.nanmax(times)))
+        start = clock.elapsed(created[rows])
+        frt_c[rows] = clock.elapsed(fr[rows]) - start
+        paused_b = _paused(pauses, len(t), clock.elapsed)[rows] if pauses is not None else 0.0
+        ttr_c[rows] = clock.elapsed(res[rows]) - start - paused_b
+        frt_age[rows] = clock.elapsed(np.array([span]))[0] - start
+        ttr_age[rows] = frt_age[rows] - paused_b
+    return Outcomes(
+        inside=inside, frt=frt, ttr=ttr, human=human, aband=aband, bot=bot, responded=responded, resolved=resolved,
+        frt_met=responded & (frt_c <= frt_target), frt_known=human & (responded | (frt_age > frt_target)),
+        ttr_met=resolved & (ttr_c <= ttr_target), ttr_known=human & (resolved | (ttr_age > ttr_target)))
+
+
+def _pause_intervals(tickets: pd.DataFrame, events: pd.DataFrame | None, inside: np.ndarray, created: np.ndarray,
+                     until: np.ndarray, ctx: KpiContext, at: _Minutes
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(ticket row, start, end)`` of each stretch the SLA clock paused, clipped to the ticket's open time; None
+    where the events cannot say (no events, or no pause activities with a 24/7 clock and a ``sla_paused_min``)."""
+    if events is None or not ctx.pause_activities or (not ctx.calendars and "sla_paused_min" in tickets):
+        return None
+    pause = np.isin(_labels(events["activity"]), list(ctx.pause_activities))
+    if not pause.any():
+        return np.empty(0, np.int64), np.empty(0), np.empty(0)
+    row = pd.Index(tickets.loc[inside, "ticket_id"]).get_indexer(events.loc[pause, "ticket_id"])
+    ok = row >= 0
+    row = row[ok]
+    start = np.fmax(at(events, "enqueued_at")[pause][ok], created[row])
+    end = at(events, "ended_at")[pause][ok]
+    end = np.fmin(np.where(np.isnan(end), np.inf, end), until[row])
+    keep = end > start
+    return row[keep], start[keep], end[keep]
+
+
+def _paused(pauses, n: int, elapsed) -> np.ndarray:
+    """Paused minutes per ticket in a clock (``elapsed``: wall-clock minutes -> the clock's minutes)."""
+    if pauses is None:
+        return np.zeros(n)
+    row, start, end = pauses
+    return np.bincount(row, weights=elapsed(end) - elapsed(start), minlength=n)
+
+
+def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -> KpiReport:
+    """Compute every KPI of DESIGN.md from a tickets and an events table.
+
+    Parameters
+    ----------
+    tickets, events : the canonical tables (``servsim.log``), history or simulated.
+    ctx : the window, SLA targets and (optionally) staffing for utilisation and cost.
+    """
+    check_schema(tickets, events)
+    span = (ctx.window_end - ctx.window_start).total_seconds() / 60.0
+    at = _Minutes(ctx.window_start)
+    o = outcomes(tickets, ctx, at, events)
+    t = tickets.loc[o.inside]
+    human, resolved = o.human, o.resolved
+    priority = _labels(t["priority"])
     n_esc = t["n_escalations"].to_numpy()
     n_reo = t["n_reopens"].to_numpy()
 
-    def block(mask: np.ndarray) -> dict[str, float]:
-        h = human & mask
-        return {
-            "tickets": int(mask.sum()),
-            **_time_stats("frt", frt[responded & mask]),
-            "frt_within_target": _share(frt_met, frt_known & mask),
-            **_time_stats("ttr", ttr[resolved & mask]),
-            "resolution_within_target": _share(ttr_met, ttr_known & mask),
-            "resolved_by_horizon": _share(resolved, h),
-            "sla_attainment": _share(frt_met & ttr_met, frt_known & ttr_known & mask),
-        }
-
-    overall = block(np.ones(len(t), bool))
+    overall = o.block(np.ones(len(t), bool))
     overall.update({
         "tickets_handled_by_people": int(human.sum()),
-        "censored_open_at_horizon": int((human & np.isnan(res)).sum()),
+        "censored_open_at_horizon": int((human & ~resolved).sum()),
         "fcr_rate": _share(resolved & (n_esc == 0) & (n_reo == 0), human),
         "escalation_rate": _share(n_esc > 0, human),
         "reopen_rate": _share(n_reo > 0, human),
-        "abandonment_rate": _abandonment(t, aband),
-        "deflection_rate": float(bot.mean()) if len(t) else float("nan"),
+        "abandonment_rate": _abandonment(t, o.aband),
+        "deflection_rate": float(o.bot.mean()) if len(t) else float("nan"),
     })
     if "moved_by" in t:  # escalation and overflow by cause: the share of tickets each timer or overflow rule moved
         cause = t["moved_by"]
@@ -181,9 +271,12 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -
     overall["cost_per_resolved_ticket"] = overall["cost_total"] / n_resolved if n_resolved else float("nan")
 
     levels = list(ctx.targets) + sorted(set(priority) - set(ctx.targets) - {""})
-    by_priority = pd.DataFrame({p: block(priority == p) for p in levels}).T
+    by_priority = pd.DataFrame({p: o.block(priority == p) for p in levels}).T
     by_priority.index.name = "priority"
-    return KpiReport(overall, by_priority, _stages(events, at, span), by_pool, backlog)
+    from .segments import dimensions, segment_table
+
+    by_segment = segment_table(tickets, o, dimensions(tickets))
+    return KpiReport(overall, by_priority, _stages(events, at, span), by_pool, backlog, by_segment)
 
 
 class _Minutes:
@@ -365,6 +458,8 @@ def describe(kpi: str) -> tuple[str, str, int]:
         return f"moved by rule {part}", "%", 0
     label, kind = _LABELS.get(base, (base, "f"))
     direction = 1 if base in _HIGHER_IS_BETTER else -1 if base in _LOWER_IS_BETTER else 0
+    dimension, _, segment = part.rpartition("=")  # a segment: ``region=south`` -> "region south"
+    part = f"{dimension.replace('_', ' ')} {segment}" if dimension else part
     return (f"{label} ({part})" if part else label), kind, direction
 
 

@@ -122,6 +122,7 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
         "direct_cost": raw.direct_cost,
         "moved_by": coded(raw.moved_by, m.rule_names),
         "n_moves": raw.n_moves,
+        **{name: coded(m.attributes[name], values) for name, values in m.attribute_values.items()},
     })
     people = [a for a in m.agents if a.slot == 0]  # a person's concurrency slots log as the person
     person_of_agent = np.append(np.cumsum([a.slot == 0 for a in m.agents]) - 1, -1)

@@ -36,6 +36,7 @@ from ..distributions import as_distribution
 from ..errors import ServsimError
 from ..log import to_minutes
 from ..scenario import Scenario, scenario_from_dict
+from ..scenario.model import RESERVED_COLUMNS
 from .capacity import DEFAULT_UTILISATION, add_capacity, route_step
 from .fitting import KM_PROBABILITIES, ArrivalFitter, CalibrationError, CompetingRisksFitter, DurationFitter
 from .history import (
@@ -56,6 +57,7 @@ from .quality import ImportResult
 from .waits import remove_waits
 
 MAX_TYPES = 8             # frequent categories kept as ticket types; the rest become "other"
+MAX_ATTRIBUTE_VALUES = 12  # frequent values of a further attribute (product, ...) kept; the rest become "other"
 MIN_SHARE = 0.01          # channels and categories rarer than this are pooled
 MIN_FIT = 30              # observations below which a type borrows the fit of all types
 KS_TOLERANCE = 0.05       # largest CDF distance accepted from a parametric family
@@ -230,6 +232,10 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     if tw["tier"].notna().any():  # customer tiers (service levels), where the export has them
         demand["mix"]["tiers"] = _shares(tw["tier"].astype("string").fillna("unknown").map(_slug))
 
+    # further attributes the import carries (product, ...): their shares per ticket type, for the breakdowns
+    attribute_columns = [c for c in tw.columns if c not in RESERVED_COLUMNS and tw[c].notna().any()
+                         and (isinstance(tw[c].dtype, pd.CategoricalDtype) or tw[c].dtype == object)]
+
     samples = _stage_samples(measures, notes)
     pooled = {(stage, route): _fit("all", stage, route, values[rows], censored[rows], None, notes)
               for stage, route, values, censored, rows in samples}
@@ -240,6 +246,9 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
         slug = _slug(label)
         tt, type_fits, routing = _ticket_type(slug, (types == label).to_numpy(), measures, samples, pooled,
                                               all_ways_out, reopen_delay, notes)
+        in_type = (types == label).to_numpy()
+        tt["attributes"] = {name: _shares(_pool(tw.loc[in_type, name], MAX_ATTRIBUTE_VALUES))
+                            for name in attribute_columns}
         ticket_types[slug] = tt
         fits += type_fits
         routing_rows.append({"ticket_type": slug, "category": label, **routing})

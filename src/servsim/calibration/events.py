@@ -27,10 +27,12 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from ..errors import ServsimError
 from ..files import load_yaml, read_table
 from ..log import EVENT_COLUMNS, TICKET_COLUMNS
+from ..scenario.model import check_attribute_name
 from .quality import DataQuality, ImportResult
 
 ATTRIBUTES = ["channel", "category", "priority", "tier", "region"]
 OPTIONAL_COLUMNS = ["resource", "team", "start", *ATTRIBUTES]
+ATTRIBUTE = "attribute/"  # prefix of a further attribute's column among the cleaned events
 TIME_UNIT = "datetime64[ms]"  # the simulator's unit
 
 # Reasons in the data-quality report.
@@ -73,6 +75,15 @@ class ColumnMap(_Strict):
     channel: str | None = None
     tier: str | None = None
     region: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict, description="further ticket attributes: name -> "
+                                                                         "column, e.g. {product: product}")
+
+    @field_validator("attributes")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            check_attribute_name(name)
+        return value
 
 
 class ActivityMap(_Strict):
@@ -257,7 +268,8 @@ def _read(path: Path, mapping: EventMapping) -> pd.DataFrame:
     """All columns as strings; a mapped column missing from the file is a :class:`MappingError`."""
     options = {"sep": mapping.separator, "encoding": mapping.encoding}
     header = list(read_table(path, "event log", MappingError, nrows=0, **options).columns)
-    wanted = {key: col for key, col in mapping.columns.model_dump().items() if col is not None}
+    wanted = {key: col for key, col in mapping.columns.model_dump(exclude={"attributes"}).items() if col is not None}
+    wanted |= {f"attributes.{name}": col for name, col in mapping.columns.attributes.items()}
     missing = [f"columns.{key}: {col!r}" for key, col in wanted.items() if col not in header]
     if missing:
         raise MappingError(f"{mapping.source}: column(s) not in {path.name}: {'; '.join(missing)}. "
@@ -282,6 +294,8 @@ def _clean(raw: pd.DataFrame, mapping: EventMapping, quality: DataQuality, path:
         col = getattr(cols, key)
         ev[key] = raw[col].str.strip().replace("", np.nan) if col else pd.Series(np.nan, index=raw.index,
                                                                                  dtype=object)
+    for name, col in cols.attributes.items():
+        ev[ATTRIBUTE + name] = raw[col].str.strip().replace("", np.nan)
     return ev[keep].reset_index(drop=True)
 
 
@@ -388,7 +402,8 @@ def _tickets(ev: pd.DataFrame, mapping: EventMapping, quality: DataQuality) -> p
     resolved = ts.where(ev["resolution"] & ev["tail"]).groupby(ev["code"]).max()
     closed = ts.where(ev["closure"] & ev["tail"]).groupby(ev["code"]).max()
     resolved, closed = _repair_closures(resolved, closed, quality)
-    attributes = g[ATTRIBUTES].first()
+    extra = [ATTRIBUTE + name for name in mapping.columns.attributes]
+    attributes = g[ATTRIBUTES + extra].first()
     attributes["priority"] = _map_priority(attributes["priority"], mapping, quality)
     stages = _stages(ev["activity"], mapping)
     tickets = pd.DataFrame({
@@ -402,8 +417,9 @@ def _tickets(ev: pd.DataFrame, mapping: EventMapping, quality: DataQuality) -> p
         "n_escalations": g["escalation"].sum().astype(np.int64),
         "n_reopens": (ev["reopen"] | ev["implicit_reopen"]).groupby(ev["code"]).sum().astype(np.int64),
         "final_stage": pd.Categorical(stages.groupby(ev["code"]).last()),
+        **{key.removeprefix(ATTRIBUTE): pd.Categorical(attributes[key]) for key in extra},
     })
-    return tickets[TICKET_COLUMNS].reset_index(drop=True)
+    return tickets[TICKET_COLUMNS + list(mapping.columns.attributes)].reset_index(drop=True)
 
 
 def _repair_closures(resolved: pd.Series, closed: pd.Series, quality: DataQuality) -> tuple[pd.Series, pd.Series]:

@@ -23,7 +23,8 @@ def write_sample(scenario_path: str | Path, out: str | Path, weeks: int = 6, see
     out.mkdir(parents=True, exist_ok=True)
     tickets = result.tickets.drop(columns=["sla_paused_min", "direct_cost", "ticket_type", "moved_by", "n_moves"])
     # an event log carries the ticket's attributes on every row, as exports usually do
-    events = result.events.merge(tickets[["ticket_id", "channel", "category", "priority"]], on="ticket_id")
+    events = result.events.merge(tickets[["ticket_id", "channel", "category", "priority", "product"]],
+                                 on="ticket_id")
     paths = [out / "tickets.csv.gz", out / "events.csv.gz"]
     for frame, path in zip((tickets, events), paths):
         # mtime=0: the same sample gives the same bytes, so the shipped files can be checked for staleness

@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import ServsimError
 from ..files import load_yaml, read_table
 from ..log import EVENT_COLUMNS, TICKET_COLUMNS
+from ..scenario.model import check_attribute_name
 from .quality import DataQuality, ImportResult
 
 
@@ -39,6 +40,15 @@ class TicketColumns(BaseModel):
     n_escalations: str | None = None
     n_reopens: str | None = None
     status: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict, description="further ticket attributes: name -> "
+                                                                         "column, e.g. {product: product}")
+
+    @field_validator("attributes")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            check_attribute_name(name)
+        return value
 
     @model_validator(mode="after")
     def _one_form_each(self) -> TicketColumns:
@@ -80,7 +90,8 @@ def import_tickets(path: str | Path, mapping: TicketMapping, mapping_source: str
     path = Path(path)
     raw = read_table(path, "ticket table", dtype=str, keep_default_na=True)
     cols = mapping.columns
-    wanted = {k: v for k, v in cols.model_dump().items() if v}
+    wanted = {k: v for k, v in cols.model_dump(exclude={"attributes"}).items() if v}
+    wanted |= {f"attributes.{name}": col for name, col in cols.attributes.items()}
     missing = {k: v for k, v in wanted.items() if v not in raw.columns}
     if missing:
         raise ServsimError(f"{mapping_source}: columns.{next(iter(missing))}: column "
@@ -145,8 +156,9 @@ def import_tickets(path: str | Path, mapping: TicketMapping, mapping_source: str
         "n_escalations": (count(cols.n_escalations) - int(mapping.escalations_include_first_team)).clip(lower=0),
         "n_reopens": count(cols.n_reopens),
         "final_stage": text(cols.team),
-    })[TICKET_COLUMNS].sort_values("created_at", kind="stable", ignore_index=True)
-    for column in ("channel", "category", "priority", "tier", "region", "final_stage"):
+        **{name: text(col) for name, col in cols.attributes.items()},
+    })[TICKET_COLUMNS + list(cols.attributes)].sort_values("created_at", kind="stable", ignore_index=True)
+    for column in ("channel", "category", "priority", "tier", "region", "final_stage", *cols.attributes):
         tickets[column] = tickets[column].astype("category")
     quality.tickets = len(tickets)
     quality.censored = int((tickets["resolved_at"].isna() & tickets["abandoned_at"].isna()).sum())

@@ -51,6 +51,7 @@ class Compiled:
     priority_names: list[str]
     tier_names: list[str]
     region_names: list[str]
+    attribute_values: dict[str, list[str]]  # attribute -> its values (codes index them)
     # tickets (creation order)
     created: np.ndarray
     channel: np.ndarray
@@ -59,6 +60,7 @@ class Compiled:
     tier: np.ndarray
     region: np.ndarray
     patience: np.ndarray
+    attributes: dict[str, np.ndarray]  # attribute -> value code per ticket (-1: the attribute does not apply)
     deflected: np.ndarray
     reopens: np.ndarray
     queue_class: np.ndarray
@@ -112,24 +114,28 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
     mixes = {c: effective_mix(s, c) for c in channels}
     tier_names = sorted({t for mx in mixes.values() for t in mx["tiers"]})
     region_names = sorted({r for mx in mixes.values() for r in mx["regions"]})
+    attribute_values = attribute_domains(s, mixes)
     st_i, tm_i, ty_i = _index(stage_names), _index(team_names), _index(type_names)
     pr_i, ti_i, re_i = _index(priority_names), _index(tier_names), _index(region_names)
 
     if arrivals is None:
-        tickets = _draw_tickets(s, streams, channels, mixes, ty_i, pr_i, ti_i, re_i)
+        tickets = _draw_tickets(s, streams, channels, mixes, attribute_values, ty_i, pr_i, ti_i, re_i)
     else:
-        tickets = _given_tickets(s, arrivals, "arrivals", channels, st_i, ty_i, pr_i, ti_i, re_i)
+        tickets = _given_tickets(s, arrivals, "arrivals", channels, attribute_values, st_i, ty_i, pr_i, ti_i, re_i)
         created = tickets["created"]
         if ((created < 0) | (created >= s.clock.horizon)).any():
             raise ServsimError(f"arrivals: {int(((created < 0) | (created >= s.clock.horizon)).sum())} tickets are "
                                f"created outside the simulated period ({s.clock.start} plus the horizon)")
+        given = {ATTRIBUTE + column for column in arrivals.columns}
         for c, name in enumerate(channels):
             rows = tickets["channel"] == c
             drawn = _customer_draws(s, streams, name, tickets["type"][rows], tickets["priority"][rows])
+            drawn |= _attribute_draws(s, streams, name, mixes[name], attribute_values, tickets["type"][rows])
             for key, values in drawn.items():
-                tickets[key][rows] = values
+                if key not in given:  # an attribute the arrivals give stays as given
+                    tickets[key][rows] = values
     if backlog is not None and len(backlog):
-        old = _given_tickets(s, backlog, "initial backlog", channels, st_i, ty_i, pr_i, ti_i, re_i)
+        old = _given_tickets(s, backlog, "initial backlog", channels, attribute_values, st_i, ty_i, pr_i, ti_i, re_i)
         if (old["created"] > 0).any():
             raise ServsimError("initial backlog: tickets must be created before the scenario's start "
                                f"({s.clock.start}); {int((old['created'] > 0).sum())} are not")
@@ -244,7 +250,8 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
     return Compiled(
         horizon=s.clock.horizon, stage_names=stage_names, team_names=team_names, channels=channels,
         type_names=type_names, categories=categories, priority_names=priority_names,
-        tier_names=tier_names, region_names=region_names,
+        tier_names=tier_names, region_names=region_names, attribute_values=attribute_values,
+        attributes={name: tickets[ATTRIBUTE + name] for name in attribute_values},
         created=tickets["created"], channel=tickets["channel"], ticket_type=tickets["type"],
         priority=tickets["priority"], tier=tickets["tier"], region=tickets["region"],
         patience=tickets["patience"], deflected=tickets["deflected"], reopens=tickets["reopens"],
@@ -275,8 +282,10 @@ def _choice(rng: np.random.Generator, mix: dict[str, float], index: dict[str, in
     return codes[rng.choice(len(codes), size=n, p=probs / probs.sum())]
 
 
-def _draw_tickets(s: Scenario, streams: Streams, channels, mixes, ty_i, pr_i, ti_i, re_i) -> dict[str, np.ndarray]:
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in TICKET_ARRAYS}
+def _draw_tickets(s: Scenario, streams: Streams, channels, mixes, attribute_values, ty_i, pr_i, ti_i, re_i
+                  ) -> dict[str, np.ndarray]:
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in TICKET_ARRAYS + tuple(ATTRIBUTE + a for a in
+                                                                               attribute_values)}
     dated = dated_multiplier(s.clock.start, s.demand.trend, s.demand.calendar)
     for c, name in enumerate(channels):
         ch = s.demand.channels[name]
@@ -294,6 +303,8 @@ def _draw_tickets(s: Scenario, streams: Streams, channels, mixes, ty_i, pr_i, ti
         parts["region"].append(_choice(streams(f"mix/{name}/region"), mix["regions"], re_i, n))
         for key, values in _customer_draws(s, streams, name, types, priorities).items():
             parts[key].append(values)
+        for key, values in _attribute_draws(s, streams, name, mix, attribute_values, types).items():
+            parts[key].append(values)
     out = {k: (np.concatenate(v) if v else np.empty(0)) for k, v in parts.items()}
     out["start_stage"] = np.full(len(out["created"]), -1, dtype=np.int64)
     out["remaining"] = np.full(len(out["created"]), np.nan)
@@ -301,6 +312,36 @@ def _draw_tickets(s: Scenario, streams: Streams, channels, mixes, ty_i, pr_i, ti
 
 
 TICKET_ARRAYS = ("created", "channel", "type", "priority", "tier", "region", "patience", "deflected", "reopens")
+ATTRIBUTE = "attribute/"  # key prefix of an attribute's codes among a ticket's arrays
+
+
+def attribute_domains(s: Scenario, mixes: dict[str, dict]) -> dict[str, list[str]]:
+    """Every attribute a ticket can carry, with its values (sorted), from the channels' and types' mixes."""
+    domains: dict[str, set[str]] = {}
+    for mix in [m["attributes"] for m in mixes.values()] + [tt.attributes for tt in s.ticket_types.values()]:
+        for name, shares in mix.items():
+            domains.setdefault(name, set()).update(shares)
+    return {name: sorted(values) for name, values in sorted(domains.items())}
+
+
+def _attribute_draws(s: Scenario, streams: Streams, channel: str, mix: dict, attribute_values: dict[str, list[str]],
+                     types: np.ndarray) -> dict[str, np.ndarray]:
+    """Each ticket's attribute values: from its type's shares where the type gives them, else the channel's;
+    -1 where neither does. One uniform per ticket and attribute, so changing one type's shares keeps the others'."""
+    out = {}
+    type_names = list(s.ticket_types)
+    for name, values in attribute_values.items():
+        u = streams(f"attributes/{name}/{channel}").random(len(types))
+        codes = np.full(len(types), -1, dtype=np.int64)
+        for t in np.unique(types):
+            shares = s.ticket_types[type_names[t]].attributes.get(name) or mix["attributes"].get(name)
+            if shares:
+                rows = types == t
+                cum = np.cumsum(list(shares.values()))
+                pick = np.minimum(np.searchsorted(cum / cum[-1], u[rows], side="right"), len(shares) - 1)
+                codes[rows] = np.array([values.index(v) for v in shares], dtype=np.int64)[pick]
+        out[ATTRIBUTE + name] = codes
+    return out
 
 
 def _customer_draws(s: Scenario, streams: Streams, channel: str, types: np.ndarray, priorities: np.ndarray
@@ -327,8 +368,8 @@ def _customer_draws(s: Scenario, streams: Streams, channel: str, types: np.ndarr
     return {"patience": patience, "deflected": u_deflect < p_deflect, "reopens": _reopen_count(u_reopen, p_reopen)}
 
 
-def _given_tickets(s: Scenario, frame: pd.DataFrame, what: str, channels, st_i, ty_i, pr_i, ti_i, re_i
-                   ) -> dict[str, np.ndarray]:
+def _given_tickets(s: Scenario, frame: pd.DataFrame, what: str, channels, attribute_values, st_i, ty_i, pr_i,
+                   ti_i, re_i) -> dict[str, np.ndarray]:
     """Given tickets (an initial backlog, or trace arrivals) as arrays like ``_draw_tickets`` gives."""
     n = len(frame)
 
@@ -358,7 +399,22 @@ def _given_tickets(s: Scenario, frame: pd.DataFrame, what: str, channels, st_i, 
         "tier": codes("tier", ti_i, next(iter(ti_i))), "region": codes("region", re_i, next(iter(re_i))),
         "patience": np.full(n, np.inf), "deflected": np.zeros(n, bool), "reopens": np.zeros(n, np.int64),
         "start_stage": stage, "remaining": remaining,
+        **{ATTRIBUTE + name: _given_attribute(frame, name, values) for name, values in attribute_values.items()},
     }
+
+
+def _given_attribute(frame: pd.DataFrame, name: str, values: list[str]) -> np.ndarray:
+    """Codes of a given attribute column (values the scenario does not know are added to ``values``); -1 where
+    the column is absent or empty."""
+    if name not in frame:
+        return np.full(len(frame), -1, dtype=np.int64)
+    column = frame[name].astype(object)
+    present = column.notna().to_numpy()
+    labels = column[present].astype(str)
+    values.extend(sorted(set(labels) - set(values)))
+    codes = np.full(len(frame), -1, dtype=np.int64)
+    codes[present] = labels.map({v: k for k, v in enumerate(values)}).to_numpy(dtype=np.int64)
+    return codes
 
 
 def _reopen_count(u: np.ndarray, p: np.ndarray) -> np.ndarray:

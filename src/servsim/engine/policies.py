@@ -4,7 +4,8 @@
   first) when it is created; within a class tickets are served first come, first served. Agents are chosen
   longest-idle first among those who hold the ticket's skill and region.
 - Timers (``policies.timers``): when a ticket starts waiting at a watched stage, each applicable timer says
-  when it runs out; a ticket still waiting then moves to the timer's stage.
+  when it runs out; a ticket still waiting then moves to the timer's stage. A share of an SLA target counts in
+  the priority's clock (business hours where its targets have a calendar).
 - Overflow (``policies.overflow``): a ticket that would wait at a watched stage behind more than a limit of
   waiting tickets goes to the rule's stage instead.
 """
@@ -16,8 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from ..scenario.model import Scenario
+from ..sla_clock import BusinessCalendar, BusinessClock
 
 # (priority rank per ticket, is-VIP flag per ticket, number of priorities) -> class per ticket
 Discipline = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
@@ -45,11 +48,15 @@ class TimerRule:
 
     rule: int            # index in the engine's list of rule names
     from_creation: bool
-    due: list[float]     # priority -> minutes
+    due: list[float]     # priority -> minutes (of the priority's SLA clock when counted from creation)
     to: int              # stage index
+    clocks: tuple[BusinessClock | None, ...] = ()  # priority -> its targets' business-hours clock (None: 24/7)
 
     def runs_out(self, created: float, queued: float, priority: int) -> float:
-        return (created if self.from_creation else queued) + self.due[priority]
+        if not self.from_creation:
+            return queued + self.due[priority]
+        clock = self.clocks[priority] if self.clocks else None
+        return created + self.due[priority] if clock is None else clock.deadline(created, self.due[priority])
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,12 @@ def compile_rules(s: Scenario, stage_index: dict[str, int]
     """Rule names (timers, then overflow rules), and per stage its timers and its overflow rules."""
     priorities = list(s.priorities)
     names = [t.name for t in s.policies.timers] + [o.name for o in s.policies.overflow]
+    clocks: tuple[BusinessClock | None, ...] = ()
+    if s.sla_calendars and any(t.share_of for t in s.policies.timers):
+        origin, days = pd.Timestamp(s.clock.start), 400 * 1440.0  # an initial backlog may be older than the start
+        built = {name: BusinessCalendar.from_spec(c).clock(origin, -days, s.clock.horizon + days)
+                 for name, c in s.sla_calendars.items()}
+        clocks = tuple(built.get(s.priorities[p].calendar) for p in priorities)
     timers: list[list[TimerRule]] = [[] for _ in stage_index]
     overflow: list[list[OverflowRule]] = [[] for _ in stage_index]
     for k, t in enumerate(s.policies.timers):
@@ -82,7 +95,7 @@ def compile_rules(s: Scenario, stage_index: dict[str, int]
             else:
                 due.append(t.share * float(getattr(s.priorities[p], t.share_of)))
         for stage in t.waiting_at:
-            timers[stage_index[stage]].append(TimerRule(k, t.after is None, due, stage_index[t.to]))
+            timers[stage_index[stage]].append(TimerRule(k, t.after is None, due, stage_index[t.to], clocks))
     for j, o in enumerate(s.policies.overflow):
         applies = [o.priorities is None or p in o.priorities for p in priorities]
         overflow[stage_index[o.at]].append(OverflowRule(len(s.policies.timers) + j, applies, o.queue_longer_than,

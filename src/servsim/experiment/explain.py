@@ -47,3 +47,12 @@ def drivers(comparison: pd.DataFrame, scenario: str, waits: int = 3, teams: int 
         size = block["difference"].abs() / block["baseline_mean"].abs().clip(lower=floor)
         picked.append(block.loc[size.sort_values(ascending=False).index].head(limit))
     return pd.concat(picked)
+
+
+def segment_changes(comparison: pd.DataFrame, scenario: str, kpi: str = "sla_attainment", top: int = 5
+                    ) -> pd.DataFrame:
+    """The segments (``kpi/region=south``, ``kpi/product=printer``) of ``scenario`` whose ``kpi`` changed detectably,
+    the largest changes first."""
+    rows = comparison[(comparison["scenario"] == scenario) & comparison["distinguishable"]
+                      & comparison["kpi"].str.startswith(kpi + "/") & comparison["kpi"].str.contains("=")]
+    return rows.loc[rows["difference"].abs().sort_values(ascending=False).index].head(top)

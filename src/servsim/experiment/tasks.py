@@ -10,10 +10,12 @@ import numpy as np
 from ..kpi import QUANTILES, KpiReport
 from ..log import to_minutes
 from ..one_run import SimulationResult, simulate
+from ..segments import SEGMENT_KPIS
 
 
 def flat_kpis(report: KpiReport) -> dict[str, float]:
-    """Scalar KPIs under flat names: ``sla_attainment``, ``sla_attainment/P1``, ``utilisation/l2``."""
+    """Scalar KPIs under flat names: ``sla_attainment``, ``sla_attainment/P1``, ``utilisation/l2``, and per
+    segment ``sla_attainment/region=south``."""
     out = {k: float(v) for k, v in report.overall.items()}
     for prio, row in report.by_priority.iterrows():
         for col in ("frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p90_min", "resolution_within_target",
@@ -24,6 +26,10 @@ def flat_kpis(report: KpiReport) -> dict[str, float]:
             out[f"utilisation/{pool}"] = float(value)
     for stage, row in report.by_stage.iterrows():
         out[f"stage_wait_min/{stage}"] = float(row["mean_wait_min"])
+    for row in report.by_segment.itertuples(index=False):
+        if row.dimension != "priority":  # already under sla_attainment/P1 etc.
+            for col in SEGMENT_KPIS[1:]:
+                out[f"{col}/{row.dimension}={row.segment}"] = float(getattr(row, col))
     return out
 
 

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..experiment.explain import change_in_words, drivers, in_words, row_verdict
-from ..kpi import describe, format_change, format_value, kpi_label
+from ..kpi import KpiContext, describe, format_change, format_value, kpi_label
 from ..scenario import Scenario
 from ..scenario.provenance import changed_fields
+from ..segments import readable, where_time_goes
 from ..units import format_minutes
 from . import figures
 from .html import Page, bullets, esc, figure, paragraph, preformatted, table
@@ -90,6 +91,13 @@ def experiment_page(exp: Experiment, title: str | None = None) -> Page:
              paragraph(f"Means over {n} replications with 95% confidence intervals; differences are paired "
                        f"(replication r of every scenario sees the same customers), {exp.ci_method}.", "note"))
     page.add("SLA targets", targets_table(base), _per_priority(summary, names))
+    segment_kpis = [k for k in summary.index.get_level_values(0).unique()
+                    if k.partition("/")[0] in ("sla_attainment", "ttr_p90_min") and "=" in k]
+    if segment_kpis:
+        page.add("By segment", paragraph("SLA attainment and resolution time (p90) per channel, ticket type, tier, "
+                                         "region and further attributes such as product.", "note"),
+                 _kpi_table(exp, summary, comparison, sorted(segment_kpis, key=lambda k: (k.partition("/")[0] !=
+                                                                                           "sla_attainment", k))))
     if comparison is not None:
         page.add("What explains the changes", *[_drivers_block(comparison, name) for name in names[1:]])
         page.add("Differences at a glance", figure(figures.paired_forest(comparison, kpis), "paired differences"))
@@ -134,7 +142,7 @@ def _per_priority(summary: pd.DataFrame, names: Sequence[str]) -> str:
     rows = []
     for kpi in ("frt_within_target", "resolution_within_target"):
         for key in summary.index.get_level_values(0).unique():
-            if key.startswith(kpi + "/"):
+            if key.startswith(kpi + "/") and "=" not in key:  # per priority, not per segment
                 rows.append({"attained": f"{describe(key)[0]}",
                              **{name: format_value(key, summary.loc[(key, name), "mean"]) for name in names
                                 if (key, name) in summary.index}})
@@ -191,6 +199,15 @@ def run_page(result: SimulationResult) -> Page:
     page.add("By team", table(report.by_pool.drop(columns=["utilisation_by_shift"], errors="ignore").round(3),
                               index=True))
     page.add("By stage", table(report.by_stage.round(2), index=True))
+    ctx = KpiContext.from_scenario(result.scenario, result.staffing)
+    page.add("Where the time goes",
+             paragraph("Per ticket, until it is resolved: time queued for a person, being worked on and waiting for "
+                       "the customer at each stage, and how much longer the tickets that missed their resolution "
+                       "target spent there than those that met it.", "note"),
+             table(readable(where_time_goes(result.tickets, result.events, ctx, ()))),
+             table(readable(where_time_goes(result.tickets, result.events, ctx, ("priority",)))))
+    page.sections = [(title, parts) for title, parts in page.sections if title != "By segment"]
+    page.add("By segment", table(readable(report.by_segment)))
     page.facts["tickets"] = f"{len(result.tickets):,}"
     return page
 

@@ -10,7 +10,8 @@ DEFAULT_REGION = "any"
 
 
 def effective_mix(scenario: Scenario, channel: str) -> dict[str, dict[str, float]]:
-    """The channel's mix with demand-level defaults filled in (tiers and regions default to one value)."""
+    """The channel's mix with demand-level defaults filled in (tiers and regions default to one value; each
+    attribute's shares come from the channel where it gives them, else from the demand)."""
     own = scenario.demand.channels[channel].mix or MixSpec()
     base = scenario.demand.mix
     return {
@@ -18,6 +19,7 @@ def effective_mix(scenario: Scenario, channel: str) -> dict[str, dict[str, float
         "priorities": own.priorities or base.priorities or {},
         "tiers": own.tiers or base.tiers or {DEFAULT_TIER: 1.0},
         "regions": own.regions or base.regions or {DEFAULT_REGION: 1.0},
+        "attributes": {**base.attributes, **own.attributes},
     }
 
 
@@ -103,6 +105,10 @@ def problems(s: Scenario) -> list[tuple[str, str]]:
                             "to 'resolve'"))
         out.extend(_capacity_problems(s, tname, used_regions))
 
+    for prio, targets in s.priorities.items():
+        if targets.calendar is not None and targets.calendar not in s.sla_calendars:
+            out.append((f"priorities.{prio}.calendar", f"unknown SLA calendar {targets.calendar!r}; "
+                        f"{_suggest(targets.calendar, s.sla_calendars)} (in sla_calendars)"))
     out.extend(_patience_problems(s))
     out.extend(_roster_problems(s))
     out.extend(_rule_problems(s))

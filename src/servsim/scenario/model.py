@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -112,13 +113,43 @@ class Profile(Strict):
         return week / total if total > 0 else week
 
 
+# columns of the ticket log that an attribute may not shadow
+RESERVED_COLUMNS = frozenset({
+    "ticket_id", "created_at", "channel", "category", "priority", "tier", "region", "first_response_at",
+    "resolved_at", "closed_at", "abandoned_at", "n_escalations", "n_reopens", "final_stage", "ticket_type",
+    "sla_paused_min", "direct_cost", "moved_by", "n_moves", "stage", "remaining_min"})
+_ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def check_attribute_name(name: str) -> str:
+    """An attribute's name as a ticket-log column: ``ValueError`` unless it is a new lower-case identifier."""
+    if not _ATTRIBUTE_NAME.match(name):
+        raise ValueError(f"attribute name {name!r}: expected lower-case letters, digits and _ (e.g. product)")
+    if name in RESERVED_COLUMNS:
+        raise ValueError(f"attribute name {name!r} is a column of the ticket log already; choose another name")
+    return name
+
+
+def _attributes(value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    for name, mix in value.items():
+        check_attribute_name(name)
+        _probabilities(mix, f"the shares of attribute {name!r}")
+    return value
+
+
+Attributes = Annotated[dict[str, Mix], AfterValidator(_attributes), Field(
+    description="further ticket attributes (e.g. product): name -> value -> share; each becomes a column of "
+                "the ticket log and a dimension of the KPI breakdowns")]
+
+
 class MixSpec(Strict):
-    """Shares of ticket types, priorities, customer tiers and regions among arrivals."""
+    """Shares of ticket types, priorities, customer tiers, regions and further attributes among arrivals."""
 
     ticket_types: Mix | None = None
     priorities: Mix | None = None
     tiers: Mix | None = None
     regions: Mix | None = None
+    attributes: Attributes = Field(default_factory=dict)
 
     @field_validator("ticket_types", "priorities", "tiers", "regions")
     @classmethod
@@ -324,6 +355,8 @@ class TicketType(Strict):
     reopen: Reopen | None = None
     deflection: float = Field(0.0, ge=0, le=1,
                               description="share answered by a bot or self-service before any human sees it")
+    attributes: Attributes = Field(default_factory=dict, description="attribute shares for tickets of this type "
+                                                                     "(replace the channel's and demand's)")
 
 
 class Targets(Strict):
@@ -331,6 +364,33 @@ class Targets(Strict):
 
     first_response: Minutes = Field(gt=0)
     resolution: Minutes = Field(gt=0)
+    calendar: str | None = Field(None, description="a name from sla_calendars: the targets count only its business "
+                                                   "hours; absent = around the clock")
+
+
+class OpenHours(Strict):
+    """Hours of the week in which a contract's SLA clock runs."""
+
+    days: list[str] | str = Field("Mon-Fri", description="'Mon-Fri', 'Sat,Sun' or a list of day names")
+    start: str = Field(description="HH:MM")
+    end: str = Field(description="HH:MM, later than start; 24:00 is midnight at the end of the day")
+
+    _time_of_day = field_validator("start", "end")(Shift._time_of_day.__func__)
+    _days = field_validator("days")(Shift._days.__func__)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OpenHours:
+        if minutes_of_day(self.end) <= minutes_of_day(self.start):
+            raise ValueError(f"ends ({self.end}) at or before it starts ({self.start}); give overnight hours as two "
+                             "entries, e.g. 22:00-24:00 and 00:00-06:00")
+        return self
+
+
+class SlaCalendar(Strict):
+    """A contract's business hours: SLA times count only while it is open (e.g. Mon-Fri 08:00-18:00)."""
+
+    hours: list[OpenHours] = Field(min_length=1, description="when the clock runs")
+    holidays: list[date] = Field(default_factory=list, description="dates on which it does not run at all")
 
 
 class Timer(Strict):
@@ -394,6 +454,9 @@ class Scenario(Strict):
     stages: dict[str, Stage] = Field(min_length=1)
     ticket_types: dict[str, TicketType] = Field(min_length=1)
     priorities: dict[str, Targets] = Field(min_length=1, description="most urgent first; SLA targets each")
+    sla_calendars: dict[str, SlaCalendar] = Field(
+        default_factory=dict, description="business-hours calendars that priorities' targets may count in "
+                                          "(name -> hours and holidays)")
     policies: Policies = Field(default_factory=Policies)
     provenance: dict[str, str] = Field(
         default_factory=dict, description="where numbers came from: field path (* wildcards) -> 'identified: ...' "

@@ -1,0 +1,214 @@
+"""KPIs by segment and where the time goes: pure functions of the ticket tables, for history and simulation alike.
+
+A *dimension* is a column of the tickets table that splits tickets into segments: channel, ticket type,
+priority, tier, region and any further attribute (``product``, or whatever a scenario's mix or an import
+adds). :func:`breakdown` gives the ticket KPIs of each segment of each dimension; :func:`where_time_goes`
+gives, per segment (of one dimension or a crossing of several) and stage, how long a ticket spends there
+waiting for a person, being worked on and waiting for the customer, and how much longer the tickets that
+missed their resolution target spent there than those that met it: the stage to look at first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import ServsimError
+from .kpi import KpiContext, Outcomes, _codes, _labels, _Minutes, outcomes
+from .log import EVENT_COLUMNS, TICKET_COLUMNS
+
+KNOWN_DIMENSIONS = ("channel", "ticket_type", "priority", "tier", "region")
+MAX_SEGMENTS = 50  # a column with more values is an identifier or free text, not a dimension
+# KPIs each segment reports (as flat names ``kpi/dimension=segment`` in experiments)
+SEGMENT_KPIS = ("tickets", "frt_p90_min", "frt_within_target", "ttr_p50_min", "ttr_p90_min",
+                "resolution_within_target", "sla_attainment")
+_NOT_DIMENSIONS = set(TICKET_COLUMNS) | set(EVENT_COLUMNS) | {"category", "sla_paused_min", "direct_cost",
+                                                              "moved_by", "n_moves"}
+
+
+def dimensions(tickets: pd.DataFrame) -> list[str]:
+    """The columns of ``tickets`` that split it into 2 to ``MAX_SEGMENTS`` segments: channel, ticket type (or
+    category where there is no type), priority, tier, region, then any further label column (e.g. product)."""
+    known = [c for c in KNOWN_DIMENSIONS if c in tickets]
+    if "ticket_type" not in tickets and "category" in tickets:
+        known.insert(1, "category")
+    extra = [c for c in tickets.columns if c not in _NOT_DIMENSIONS and c not in known
+             and (isinstance(tickets[c].dtype, pd.CategoricalDtype) or tickets[c].dtype == object)]
+    return [c for c in known + extra if 2 <= tickets[c].nunique() <= MAX_SEGMENTS]
+
+
+def breakdown(tickets: pd.DataFrame, ctx: KpiContext, by: Sequence[str] | None = None) -> pd.DataFrame:
+    """Ticket KPIs (:data:`SEGMENT_KPIS`) per segment of each dimension in ``by`` (default: :func:`dimensions`),
+    over tickets created in the window. Columns ``dimension, segment`` and one per KPI; a ticket without a value
+    for a dimension (an attribute that does not apply to its type) is in no segment of it."""
+    dims = dimensions(tickets) if by is None else list(by)
+    for dim in dims:
+        _check_column(tickets, dim)
+    return segment_table(tickets, outcomes(tickets, ctx), dims)
+
+
+def segment_table(tickets: pd.DataFrame, o: Outcomes, dims: Sequence[str]) -> pd.DataFrame:
+    """:func:`breakdown` from the tickets' outcomes (as :func:`servsim.kpi.compute_kpis` has them already)."""
+    by_value = {"frt": _sorted(o.frt, o.responded), "ttr": _sorted(o.ttr, o.resolved)}
+    parts: dict[str, list] = {c: [] for c in ("dimension", "segment", *SEGMENT_KPIS)}
+    for dim in dims:
+        names, codes = _codes(tickets[dim])
+        codes = codes[o.inside]
+        kpis = _segment_kpis(o, by_value, codes, len(names))
+        present = kpis["tickets"] > 0
+        parts["dimension"] += [dim] * int(present.sum())
+        parts["segment"] += list(names[present])
+        for c in SEGMENT_KPIS:
+            parts[c] += list(kpis[c][present])
+    return pd.DataFrame(parts)
+
+
+def _sorted(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``values`` where ``mask``, in increasing order of value, and those values."""
+    where = np.flatnonzero(mask)
+    order = where[np.argsort(values[where], kind="stable")]
+    return order, values[order]
+
+
+def _segment_kpis(o: Outcomes, by_value: dict, codes: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """:data:`SEGMENT_KPIS` of every segment at once (codes -1: in none), as ``Outcomes.block`` gives them for one."""
+    def share(met: np.ndarray, known: np.ndarray) -> np.ndarray:
+        known = known & (codes >= 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (np.bincount(codes[known], weights=met[known], minlength=n)
+                    / np.bincount(codes[known], minlength=n))
+
+    frt_p90, = _group_quantiles(codes, *by_value["frt"], n, (0.9,))
+    ttr_p50, ttr_p90 = _group_quantiles(codes, *by_value["ttr"], n, (0.5, 0.9))
+    return {"tickets": np.bincount(codes[codes >= 0], minlength=n), "frt_p90_min": frt_p90,
+            "frt_within_target": share(o.frt_met, o.frt_known), "ttr_p50_min": ttr_p50, "ttr_p90_min": ttr_p90,
+            "resolution_within_target": share(o.ttr_met, o.ttr_known),
+            "sla_attainment": share(o.frt_met & o.ttr_met, o.frt_known & o.ttr_known)}
+
+
+def _group_quantiles(codes: np.ndarray, order: np.ndarray, values: np.ndarray, n: int, qs: Sequence[float]
+                     ) -> list[np.ndarray]:
+    """Per group, the quantiles ``qs`` of ``values`` (sorted, at positions ``order``; linear interpolation, as
+    ``np.quantile``); NaN for a group with no value."""
+    c = codes[order]
+    keep = c >= 0
+    by_group = np.argsort(c[keep], kind="stable")  # a stable sort of small integers: values stay sorted within
+    c, v = c[keep][by_group], values[keep][by_group]
+    counts = np.bincount(c, minlength=n)
+    starts = np.cumsum(counts) - counts
+    out = []
+    for q in qs:
+        pos = (np.maximum(counts, 1) - 1) * q
+        lo = np.floor(pos).astype(np.int64)
+        i = np.minimum(starts + lo, max(len(v) - 1, 0))
+        j = np.minimum(i + 1, np.maximum(starts + counts - 1, 0))
+        value = v[i] * (1 - (pos - lo)) + v[j] * (pos - lo) if len(v) else np.zeros(n)
+        out.append(np.where(counts > 0, value, np.nan))
+    return out
+
+
+def where_time_goes(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext,
+                    by: Sequence[str] = ("priority",)) -> pd.DataFrame:
+    """Per segment (the crossing of the columns ``by``; none: all tickets) and stage, minutes per ticket of the segment: ``wait_min``
+    (queued for a person), ``work_min`` (being worked on, travel included), ``delay_min`` (at a stage nobody works:
+    waiting for the customer); ``share_of_time`` (of all the segment's time at stages), ``waiting_share`` (of the
+    stage's time spent queued) and ``extra_when_missed_min``: minutes more at the stage per ticket that missed its
+    resolution target than per ticket that met it. Over tickets created in the window, their activities until the
+    ticket was resolved (closing work after it, such as a follow-up call, is not part of its resolution time) or the
+    window ended; biggest stages first within each segment."""
+    for column in by:
+        _check_column(tickets, column)
+    at = _Minutes(ctx.window_start)
+    span = (ctx.window_end - ctx.window_start).total_seconds() / 60.0
+    o = outcomes(tickets, ctx, at)
+    inside = tickets.loc[o.inside].reset_index(drop=True)
+    if by:
+        segment = inside[list(by)].astype(object).where(inside[list(by)].notna(), "(none)").astype(str)
+        seg_codes, seg_names = pd.factorize(pd.MultiIndex.from_frame(segment), sort=True)
+    else:  # all tickets as one segment
+        seg_codes, seg_names = np.zeros(len(inside), np.int64), [()]
+    missed = o.ttr_known & ~o.ttr_met
+    met = o.ttr_met
+
+    row = pd.Index(inside["ticket_id"]).get_indexer(events["ticket_id"])
+    keep = row >= 0
+    # a ticket's time counts until it is resolved (closing work after that is not part of it) or the window ends
+    until = np.fmin(at(tickets, "resolved_at")[o.inside], span)[np.maximum(row, 0)]
+    enq, start, end = (np.minimum(at(events, c), until) for c in ("enqueued_at", "started_at", "ended_at"))
+    end = np.where(np.isnan(end), until, end)
+    keep &= enq < until
+    worked = events["pool"].notna().to_numpy()
+    started = ~np.isnan(start)
+    wait = np.where(worked, np.where(started, start, end) - enq, 0.0)
+    work = np.where(worked & started, end - start, 0.0)
+    delay = np.where(worked, 0.0, end - enq)
+    stage_names, stage_codes = _codes(events["activity"])
+    keep &= stage_codes >= 0
+    pool = pd.Series(_labels(events["pool"])).groupby(stage_codes).first()
+
+    r, s = row[keep], stage_codes[keep]
+    n_stage = len(stage_names)
+    cell = seg_codes[r] * n_stage + s
+    size = len(seg_names) * n_stage
+
+    def per_cell(values: np.ndarray, tickets_mask: np.ndarray | None = None) -> np.ndarray:
+        take = np.ones(len(r), bool) if tickets_mask is None else tickets_mask[r]
+        return np.bincount(cell[take], weights=values[keep][take], minlength=size).reshape(-1, n_stage)
+
+    n_tickets = np.bincount(seg_codes, minlength=len(seg_names)).astype(float)
+    n_missed = np.bincount(seg_codes[missed], minlength=len(seg_names)).astype(float)
+    n_met = np.bincount(seg_codes[met], minlength=len(seg_names)).astype(float)
+    visits = np.bincount(cell, minlength=size).reshape(-1, n_stage)
+    total = wait + work + delay
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wait_pt, work_pt, delay_pt = (per_cell(x) / n_tickets[:, None] for x in (wait, work, delay))
+        stage_time = wait_pt + work_pt + delay_pt
+        share = stage_time / stage_time.sum(axis=1, keepdims=True)
+        extra = per_cell(total, missed) / n_missed[:, None] - per_cell(total, met) / n_met[:, None]
+        queued = wait_pt / (wait_pt + work_pt)
+    frames = []
+    for k, name in enumerate(seg_names):
+        present = visits[k] > 0
+        frame = pd.DataFrame({
+            **{col: name[j] for j, col in enumerate(by)},
+            "stage": stage_names[present], "pool": pool.reindex(np.flatnonzero(present)).to_numpy(),
+            "tickets": int(n_tickets[k]), "visits": visits[k][present],
+            "wait_min": wait_pt[k][present], "work_min": work_pt[k][present], "delay_min": delay_pt[k][present],
+            "share_of_time": share[k][present],
+            "waiting_share": queued[k][present],
+            "extra_when_missed_min": extra[k][present], "missed": int(n_missed[k]),
+        })
+        frames.append(frame.sort_values("share_of_time", ascending=False))
+    columns = [*by, "stage", "pool", "tickets", "visits", "wait_min", "work_min", "delay_min", "share_of_time",
+               "waiting_share", "extra_when_missed_min", "missed"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(frames, ignore_index=True)[columns]
+    out["pool"] = out["pool"].replace("", None)
+    return out
+
+
+def _check_column(tickets: pd.DataFrame, column: str) -> None:
+    if column not in tickets:
+        raise ServsimError(f"tickets have no column {column!r} to break down by; columns that split them: "
+                       f"{', '.join(dimensions(tickets)) or 'none'}")
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`breakdown` or :func:`where_time_goes` table with times in min/h/d and shares in %, for people."""
+    from .kpi import format_value
+    from .units import format_minutes
+
+    out = frame.copy()
+    if "pool" in out:
+        out["pool"] = out["pool"].fillna("-")
+    for column in out.columns:
+        if column.endswith("_min"):
+            signed = column.startswith("extra")
+            out[column] = ["-" if v != v else ("+" if signed and v >= 0 else "-" if signed else "")
+                           + format_minutes(abs(v) if signed else v) for v in out[column]]
+        elif column.endswith(("_share", "share_of_time", "_within_target", "sla_attainment")):
+            out[column] = [format_value("sla_attainment", v) for v in out[column]]
+    return out.rename(columns=lambda c: c.replace("_min", "").replace("_", " "))

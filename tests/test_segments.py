@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import BASELINE, ROOT
 from servsim import simulate
 from servsim.errors import ScenarioError, ServsimError
 from servsim.kpi import KpiContext, compute_kpis, outcomes
 from servsim.segments import SEGMENT_KPIS, breakdown, dimensions, where_time_goes
-from helpers import BASELINE, ROOT
 
 
 def tiny_scenario() -> dict:

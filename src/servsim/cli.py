@@ -36,9 +36,9 @@ def _schema(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from .kpi import KpiContext, format_report
     from .one_run import simulate
-    from .segments import where_time_goes
     from .scenario import dump_scenario, load_scenario
     from .scenario.load_check import check_load
+    from .segments import where_time_goes
 
     scenario = load_scenario(args.scenario)
     for message in check_load(scenario).warnings():

@@ -111,13 +111,16 @@ def _group_quantiles(codes: np.ndarray, order: np.ndarray, values: np.ndarray, n
 
 def where_time_goes(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext,
                     by: Sequence[str] = ("priority",)) -> pd.DataFrame:
-    """Per segment (the crossing of the columns ``by``; none: all tickets) and stage, minutes per ticket of the segment: ``wait_min``
-    (queued for a person), ``work_min`` (being worked on, travel included), ``delay_min`` (at a stage nobody works:
-    waiting for the customer); ``share_of_time`` (of all the segment's time at stages), ``waiting_share`` (of the
-    stage's time spent queued) and ``extra_when_missed_min``: minutes more at the stage per ticket that missed its
-    resolution target than per ticket that met it. Over tickets created in the window, their activities until the
-    ticket was resolved (closing work after it, such as a follow-up call, is not part of its resolution time) or the
-    window ended; biggest stages first within each segment."""
+    """Per segment (the crossing of the columns ``by``; none: all tickets) and stage, minutes per ticket of the
+    segment: ``wait_min`` (queued for a person), ``work_min`` (being worked on, travel included), ``delay_min`` (at a
+    stage nobody works: waiting for the customer); ``share_of_time`` (of all the segment's time at stages),
+    ``waiting_share`` (of the stage's time spent queued) and ``extra_when_missed_min``: minutes more at the stage
+    per ticket that missed its resolution target than per ticket that met it.
+
+    Over tickets created in the window, their activities until the ticket was resolved (closing work after it,
+    such as a follow-up call, is not part of its resolution time) or the window ended; biggest stages first within
+    each segment. A log that does not say when work started (completion times only) counts the whole time at a
+    stage as waiting."""
     for column in by:
         _check_column(tickets, column)
     at = _Minutes(ctx.window_start)

@@ -252,12 +252,13 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -
         "abandonment_rate": _abandonment(t, o.aband),
         "deflection_rate": float(o.bot.mean()) if len(t) else float("nan"),
     })
-    if "moved_by" in t:  # escalation and overflow by cause: the share of tickets each timer or overflow rule moved
-        cause = t["moved_by"]
-        rules = cause.cat.categories if isinstance(cause.dtype, pd.CategoricalDtype) else cause.dropna().unique()
-        moved = _labels(cause)
-        for rule in rules:
-            overall[f"moved_by/{rule}"] = _share(moved == rule, human)
+    for column in ("moved_by", "reminded_by"):  # by cause: the share of tickets each rule moved or reminded about
+        if column in t:
+            cause = t[column]
+            rules = cause.cat.categories if isinstance(cause.dtype, pd.CategoricalDtype) else cause.dropna().unique()
+            labels = _labels(cause)
+            for rule in rules:
+                overall[f"{column}/{rule}"] = _share(labels == rule, human)
     backlog = _backlog(tickets, events, at, span, ctx.backlog_step_min)
     overall["backlog_at_horizon"] = int(backlog.iloc[-1]) if len(backlog) else 0
     overall["backlog_mean"] = float(backlog.mean()) if len(backlog) else float("nan")
@@ -456,6 +457,8 @@ def describe(kpi: str) -> tuple[str, str, int]:
         return f"wait before {part}", "t", -1
     if base == "moved_by":
         return f"moved by rule {part}", "%", 0
+    if base == "reminded_by":
+        return f"reminded by rule {part}", "%", 0
     label, kind = _LABELS.get(base, (base, "f"))
     direction = 1 if base in _HIGHER_IS_BETTER else -1 if base in _LOWER_IS_BETTER else 0
     dimension, _, segment = part.rpartition("=")  # a segment: ``region=south`` -> "region south"
@@ -497,7 +500,7 @@ def format_report(report: KpiReport) -> str:
     width = max(len(label) for label, _ in _LABELS.values())
     lines = ["KPIs over tickets created in the measurement window", ""]
     lines += [f"  {describe(k)[0]:<{width}}  {_fmt(v, describe(k)[1]):>12}" for k, v in report.overall.items()
-              if k.partition("/")[0] in _LABELS or k.startswith("moved_by/")]
+              if k.partition("/")[0] in _LABELS or k.startswith(("moved_by/", "reminded_by/"))]
     cols = ["tickets", "frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p50_min", "ttr_p90_min",
             "resolution_within_target", "sla_attainment"]
     heads = ["tickets", "FRT mean", "FRT p90", "FRT in tgt", "TTR p50", "TTR p90", "res in tgt", "SLA"]

@@ -101,6 +101,7 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
     stage_plus = m.stage_names + ["bot"]
     final = np.where(raw.final_stage >= 0, raw.final_stage, -1)
     final = np.where(m.deflected, len(m.stage_names), final)
+    reminders = [t.name for t in scenario.policies.timers if t.action == "remind"]
     tickets = pd.DataFrame({
         "ticket_id": np.arange(len(m.created), dtype=np.int64),
         "created_at": to_datetimes(m.created, start),
@@ -120,8 +121,10 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
         "ticket_type": pd.Categorical(type_names[m.ticket_type] if len(m.created) else [], categories=m.type_names),
         "sla_paused_min": raw.sla_paused,
         "direct_cost": raw.direct_cost,
-        "moved_by": coded(raw.moved_by, m.rule_names),
+        "moved_by": coded(raw.moved_by, m.rule_names).set_categories([r for r in m.rule_names if r not in reminders]),
         "n_moves": raw.n_moves,
+        "reminded_by": coded(raw.reminded_by, m.rule_names).set_categories(reminders),
+        "n_reminders": raw.n_reminders,
         **{name: coded(m.attributes[name], values) for name, values in m.attribute_values.items()},
     })
     people = [a for a in m.agents if a.slot == 0]  # a person's concurrency slots log as the person

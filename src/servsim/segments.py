@@ -25,7 +25,8 @@ MAX_SEGMENTS = 50  # a column with more values is an identifier or free text, no
 SEGMENT_KPIS = ("tickets", "frt_p90_min", "frt_within_target", "ttr_p50_min", "ttr_p90_min",
                 "resolution_within_target", "sla_attainment")
 _NOT_DIMENSIONS = set(TICKET_COLUMNS) | set(EVENT_COLUMNS) | {"category", "sla_paused_min", "direct_cost",
-                                                              "moved_by", "n_moves"}
+                                                              "moved_by", "n_moves", "reminded_by",
+                                                              "n_reminders"}
 
 
 def dimensions(tickets: pd.DataFrame) -> list[str]:

@@ -21,7 +21,8 @@ def write_sample(scenario_path: str | Path, out: str | Path, weeks: int = 6, see
     result = simulate(scenario, seed=seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tickets = result.tickets.drop(columns=["sla_paused_min", "direct_cost", "ticket_type", "moved_by", "n_moves"])
+    tickets = result.tickets.drop(columns=["sla_paused_min", "direct_cost", "ticket_type", "moved_by", "n_moves", "reminded_by",
+                                           "n_reminders"])
     # an event log carries the ticket's attributes on every row, as exports usually do
     events = result.events.merge(tickets[["ticket_id", "channel", "category", "priority", "product"]],
                                  on="ticket_id")

@@ -90,6 +90,9 @@ class Compiled:
     rule_names: list[str] = field(default_factory=list)
     stage_timers: list[list[TimerRule]] = field(default_factory=list)
     stage_overflow: list[list[OverflowRule]] = field(default_factory=list)
+    # pre-emption: priorities that may interrupt less urgent work, and the stages where work can be interrupted
+    preempts: list[bool] = field(default_factory=list)
+    stage_preemptable: list[bool] = field(default_factory=list)
 
 
 def _index(names: list[str]) -> dict[str, int]:
@@ -266,7 +269,8 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
         agents=agents, agent_team=agent_team, agent_keys=agent_keys, agent_serves=agent_serves,
         team_key_of_ticket=team_key_of_ticket, team_heaps=team_heaps, team_idle=team_idle,
         shift_changes=shift_changes, rule_names=rule_names, stage_timers=stage_timers,
-        stage_overflow=stage_overflow,
+        stage_overflow=stage_overflow, preempts=[p in s.policies.preemptive for p in priority_names],
+        stage_preemptable=[st.team is not None and st.travel is None for st in s.stages.values()],
     )
 
 

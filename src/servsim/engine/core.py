@@ -11,7 +11,9 @@ Ticket states and transitions (the only ones; each rule of :mod:`.policies` acts
     NEW ──arrive──▶ QUEUED (waiting for a person at a stage with a team)
                     │  ├─ a person takes it ──────────────▶ IN_SERVICE
                     │  ├─ patience runs out (first reply) ─▶ ABANDONED
-                    │  └─ a timer runs out ───────────────▶ QUEUED at the timer's stage
+                    │  ├─ a timer runs out ───────────────▶ QUEUED at the timer's stage
+                    │  └─ a reminder runs out ────────────▶ QUEUED where it is (counted)
+    IN_SERVICE ──a more urgent ticket pre-empts its person──▶ QUEUED at the head of its class, work left kept
     NEW ──arrive──▶ WITH_CUSTOMER (a stage without a team: a delay nobody works)
     IN_SERVICE, WITH_CUSTOMER ──done──▶ the next stage (QUEUED, WITH_CUSTOMER) or RESOLVED
     RESOLVED ──reopen delay──▶ QUEUED at the reopen stage;  RESOLVED ──closing stages, or none──▶ CLOSED
@@ -47,6 +49,8 @@ class RawLog:
     first_response: np.ndarray
     moved_by: np.ndarray   # the last timer or overflow rule that moved the ticket (-1: none)
     n_moves: np.ndarray
+    reminded_by: np.ndarray  # the last reminder sent about the ticket (-1: none)
+    n_reminders: np.ndarray
     resolved: np.ndarray
     closed: np.ndarray
     abandoned: np.ndarray
@@ -92,6 +96,8 @@ def run(m: Compiled) -> RawLog:
     token = [-1] * n                  # sequence number of the ticket's live queue entry (-1: not queued)
     moved_by = [-1] * n
     n_moves = [0] * n
+    reminded_by = [-1] * n
+    n_reminders = [0] * n
     stage_timers = m.stage_timers
     stage_overflow = m.stage_overflow
     waiting = [0] * len(m.team_names)  # live queue entries per team
@@ -120,7 +126,13 @@ def run(m: Compiled) -> RawLog:
     serves = m.agent_serves           # agent -> list[bool] by key index
     on_duty = [False] * len(agent_team)
     busy = [-1] * len(agent_team)
+    job = [0] * len(agent_team)        # sequence number of the agent's current piece of work (pre-emption voids it)
+    job_end = [0.0] * len(agent_team)
     counter = [0]
+    resumed = [0]                      # decreasing sequence numbers: an interrupted ticket goes first in its class
+    preempts = m.preempts
+    stage_preemptable = m.stage_preemptable
+    team_agents = [[a for a, t in enumerate(agent_team) if t == team] for team in range(len(m.team_names))]
 
     def at(delay: float, callback, value) -> None:
         Timeout(env, delay, value).callbacks.append(callback)
@@ -155,6 +167,12 @@ def run(m: Compiled) -> RawLog:
                 free.remove(a)
                 start(i, a)
                 return
+        if preempts[prio[i]] and stage_preemptable[s]:
+            a = victim(team, key, prio[i])
+            if a >= 0:
+                interrupt(a)
+                start(i, a)
+                return
         if may_overflow:
             for rule in stage_overflow[s]:
                 if rule.overflows(waiting[team], prio[i]):
@@ -173,6 +191,32 @@ def run(m: Compiled) -> RawLog:
             if due < math.inf:
                 at(max(due - now, 0.0), timer_ran_out, (i, counter[0], rule))
 
+    def victim(team: int, key: int, p: int) -> int:
+        """The on-duty person of ``team`` serving ``key`` with the least urgent ticket in hand, if less urgent
+        than priority ``p`` (-1: nobody)."""
+        best, worst = -1, p
+        for a in team_agents[team]:
+            j = busy[a]
+            if j >= 0 and on_duty[a] and serves[a][key] and prio[j] > worst:
+                best, worst = a, prio[j]
+        return best
+
+    def interrupt(a: int) -> None:
+        """Pre-emption: the ticket in ``a``'s hands goes back to the head of its queue class with its work left."""
+        now = env._now
+        j = busy[a]
+        busy[a] = -1
+        job[a] += 1  # its scheduled end no longer counts
+        log_t(j), log_s(stage_of[j]), log_a(a), log_q(enq_at[j]), log_b(start_at[j]), log_e(now)
+        work_of[j] = job_end[a] - now
+        enq_at[j] = now
+        state[j] = QUEUED
+        resumed[0] -= 1
+        token[j] = resumed[0]
+        team = agent_team[a]
+        waiting[team] += 1
+        heappush(heaps[team][team_key_of_ticket[team][j]], (qclass[j], resumed[0], j))
+
     def moved(i: int, rule: int) -> None:
         moved_by[i] = rule
         n_moves[i] += 1
@@ -185,6 +229,10 @@ def run(m: Compiled) -> RawLog:
     def timer_ran_out(event) -> None:
         i, entry, rule = event._value
         if token[i] != entry:  # taken, hung up or moved since
+            return
+        if rule.to < 0:  # a reminder: counted, the ticket stays in its queue
+            reminded_by[i] = rule.rule
+            n_reminders[i] += 1
             return
         leave_queue(i)
         # the wait at the old stage ends without service, like a caller who hung up
@@ -205,7 +253,9 @@ def run(m: Compiled) -> RawLog:
         if travel is not None:
             duration += 2.0 * travel[region[i]]()
             cost[i] += stage_cost[s]
-        at(duration, work_done, a)
+        job[a] += 1
+        job_end[a] = now + duration
+        at(duration, work_done, (a, job[a]))
 
     def take_next(a: int) -> None:
         best = None
@@ -224,7 +274,9 @@ def run(m: Compiled) -> RawLog:
             start(i, a)
 
     def work_done(event) -> None:
-        a = event._value
+        a, piece = event._value
+        if job[a] != piece:  # interrupted (pre-empted) before it was done
+            return
         i = busy[a]
         busy[a] = -1
         log_t(i), log_s(stage_of[i]), log_a(a), log_q(enq_at[i]), log_b(start_at[i]), log_e(env._now)
@@ -330,7 +382,8 @@ def run(m: Compiled) -> RawLog:
 
     return RawLog(
         first_response=np.array(fr), moved_by=np.array(moved_by, dtype=np.int64),
-        n_moves=np.array(n_moves, dtype=np.int64), resolved=np.array(resolved), closed=np.array(closed),
+        n_moves=np.array(n_moves, dtype=np.int64), reminded_by=np.array(reminded_by, dtype=np.int64),
+        n_reminders=np.array(n_reminders, dtype=np.int64), resolved=np.array(resolved), closed=np.array(closed),
         abandoned=np.array(abandoned), n_escalations=np.array(n_esc), n_reopens=np.array(n_reo),
         final_stage=np.array(final), sla_paused=np.array(paused), direct_cost=np.array(cost),
         ev_ticket=np.frombuffer(ev_ticket, np.int64), ev_stage=np.frombuffer(ev_stage, np.int64),

@@ -6,6 +6,11 @@
 - Timers (``policies.timers``): when a ticket starts waiting at a watched stage, each applicable timer says
   when it runs out; a ticket still waiting then moves to the timer's stage. A share of an SLA target counts in
   the priority's clock (business hours where its targets have a calendar).
+  A reminder (``action: remind``) is counted and leaves the ticket where it is.
+- Pre-emption (``policies.preemptive``): a ticket of a listed priority that finds nobody free at a stage without
+  travel takes a person of the stage's team (holding its skill and region) from the least urgent ticket in hand,
+  if that is less urgent than itself; the interrupted ticket goes back to the head of its queue class and resumes
+  with the work it had left.
 - Overflow (``policies.overflow``): a ticket that would wait at a watched stage behind more than a limit of
   waiting tickets goes to the rule's stage instead.
 """
@@ -49,7 +54,7 @@ class TimerRule:
     rule: int            # index in the engine's list of rule names
     from_creation: bool
     due: list[float]     # priority -> minutes (of the priority's SLA clock when counted from creation)
-    to: int              # stage index
+    to: int              # stage index (-1: a reminder, the ticket stays)
     clocks: tuple[BusinessClock | None, ...] = ()  # priority -> its targets' business-hours clock (None: 24/7)
 
     def runs_out(self, created: float, queued: float, priority: int) -> float:
@@ -95,7 +100,8 @@ def compile_rules(s: Scenario, stage_index: dict[str, int]
             else:
                 due.append(t.share * float(getattr(s.priorities[p], t.share_of)))
         for stage in t.waiting_at:
-            timers[stage_index[stage]].append(TimerRule(k, t.after is None, due, stage_index[t.to], clocks))
+            to = -1 if t.action == "remind" else stage_index[t.to]
+            timers[stage_index[stage]].append(TimerRule(k, t.after is None, due, to, clocks))
     for j, o in enumerate(s.policies.overflow):
         applies = [o.priorities is None or p in o.priorities for p in priorities]
         overflow[stage_index[o.at]].append(OverflowRule(len(s.policies.timers) + j, applies, o.queue_longer_than,

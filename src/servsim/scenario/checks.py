@@ -208,6 +208,11 @@ def _rule_problems(s: Scenario) -> list[tuple[str, str]]:
                 out.append((where, f"unknown stage {stage!r}; {_suggest(stage, s.stages)}"))
             elif s.stages[stage].team is None:
                 out.append((where, f"stage {stage!r} has no team: nobody queues there"))
+        for p in priorities or []:
+            if p not in s.priorities:
+                out.append((f"{where}.priorities", f"unknown priority {p!r}; {_suggest(p, s.priorities)}"))
+        if to is None:  # a reminder: the ticket stays where it is
+            continue
         if to not in s.stages:
             out.append((f"{where}.to", f"unknown stage {to!r}; {_suggest(to, s.stages)}"))
             continue
@@ -215,13 +220,13 @@ def _rule_problems(s: Scenario) -> list[tuple[str, str]]:
             out.append((f"{where}.to", f"stage {to!r} has no team; a ticket moved by {name!r} needs someone"))
         if to in watched:
             out.append((f"{where}.to", f"{to!r} is a stage the rule watches: the ticket would stay where it is"))
-        for p in priorities or []:
-            if p not in s.priorities:
-                out.append((f"{where}.priorities", f"unknown priority {p!r}; {_suggest(p, s.priorities)}"))
         for tname, tt in s.ticket_types.items():
             if any(stage in tt.steps for stage in watched) and to not in tt.steps:
                 out.append((f"{where}.to", f"ticket type {tname!r} can wait at {', '.join(watched)} but has no "
                             f"step {to!r} (its work there and where it goes next); add one"))
+    for p in s.policies.preemptive:
+        if p not in s.priorities:
+            out.append(("policies.preemptive", f"unknown priority {p!r}; {_suggest(p, s.priorities)}"))
     return out
 
 

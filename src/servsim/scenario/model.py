@@ -117,7 +117,7 @@ class Profile(Strict):
 RESERVED_COLUMNS = frozenset({
     "ticket_id", "created_at", "channel", "category", "priority", "tier", "region", "first_response_at",
     "resolved_at", "closed_at", "abandoned_at", "n_escalations", "n_reopens", "final_stage", "ticket_type",
-    "sla_paused_min", "direct_cost", "moved_by", "n_moves", "stage", "remaining_min"})
+    "sla_paused_min", "direct_cost", "moved_by", "n_moves", "reminded_by", "n_reminders", "stage", "remaining_min"})
 _ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
@@ -395,12 +395,15 @@ class SlaCalendar(Strict):
 
 class Timer(Strict):
     """Escalation (or overflow) by time: a ticket still waiting for someone at ``waiting_at`` when its timer runs
-    out moves to stage ``to``. The timer runs ``after`` from when it joined that queue, or, with ``share_of``,
+    out moves to stage ``to`` (or, as a reminder, stays and is counted). The timer runs ``after`` from when it joined that queue, or, with ``share_of``,
     from the ticket's creation until that share of its priority's first-response or resolution target."""
 
     name: str = Field(min_length=1, max_length=60, description="the cause, as KPIs and the ticket log name it")
     waiting_at: list[str] = Field(min_length=1, description="stages whose queue the rule watches")
-    to: str = Field(description="the stage the ticket moves to (a step of every ticket type that waits there)")
+    action: Literal["move", "remind"] = Field("move", description="move: the ticket goes to stage 'to'; remind: "
+                                                                   "a reminder is sent and the ticket stays")
+    to: str | None = Field(None, description="the stage the ticket moves to (a step of every ticket type that "
+                                             "waits there); not for a reminder")
     after: Minutes | None = Field(None, gt=0, description="time in that queue, e.g. '2h'")
     share_of: Literal["first_response", "resolution"] | None = Field(
         None, description="measure from creation against this target of the ticket's priority")
@@ -411,6 +414,10 @@ class Timer(Strict):
     def _one_clock(self) -> Timer:
         if (self.after is None) == (self.share_of is None):
             raise ValueError("give either after (time in the queue) or share_of (a share of an SLA target)")
+        if self.action == "move" and self.to is None:
+            raise ValueError("give the stage to move to (to), or action: remind for a reminder")
+        if self.action == "remind" and self.to is not None:
+            raise ValueError(f"a reminder moves nothing: remove to ({self.to!r}), or use action: move")
         return self
 
 
@@ -434,8 +441,11 @@ class Policies(Strict):
     dispatch: Literal["skills", "generic"] = Field(
         "skills", description="skills: agents only take categories they hold; generic: anyone takes anything")
     sla_pauses_while_waiting_for_customer: bool = True
-    timers: list[Timer] = Field(default_factory=list, description="escalation and overflow by time, checked "
-                                                                  "in order")
+    timers: list[Timer] = Field(default_factory=list, description="escalation, overflow and reminders by time, "
+                                                                  "checked in order")
+    preemptive: list[str] = Field(default_factory=list, description="priorities that, finding nobody free, take a "
+                                                                    "person from less urgent work, which resumes "
+                                                                    "where it stopped (not on stages with travel)")
     overflow: list[Overflow] = Field(default_factory=list, description="overflow by queue length, first match "
                                                                        "wins")
 

@@ -21,8 +21,9 @@ def write_sample(scenario_path: str | Path, out: str | Path, weeks: int = 6, see
     result = simulate(scenario, seed=seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tickets = result.tickets.drop(columns=["sla_paused_min", "direct_cost", "ticket_type", "moved_by", "n_moves", "reminded_by",
-                                           "n_reminders"])
+    simulator_only = ["sla_paused_min", "direct_cost", "ticket_type", "moved_by", "n_moves", "reminded_by",
+                      "n_reminders"]
+    tickets = result.tickets.drop(columns=simulator_only)
     # an event log carries the ticket's attributes on every row, as exports usually do
     events = result.events.merge(tickets[["ticket_id", "channel", "category", "priority", "product"]],
                                  on="ticket_id")

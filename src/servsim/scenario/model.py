@@ -395,8 +395,9 @@ class SlaCalendar(Strict):
 
 class Timer(Strict):
     """Escalation (or overflow) by time: a ticket still waiting for someone at ``waiting_at`` when its timer runs
-    out moves to stage ``to`` (or, as a reminder, stays and is counted). The timer runs ``after`` from when it joined that queue, or, with ``share_of``,
-    from the ticket's creation until that share of its priority's first-response or resolution target."""
+    out moves to stage ``to`` (or, as a reminder, stays and is counted). The timer runs ``after`` from when it
+    joined that queue, or, with ``share_of``, from the ticket's creation until that share of its priority's
+    first-response or resolution target (in the priority's SLA clock)."""
 
     name: str = Field(min_length=1, max_length=60, description="the cause, as KPIs and the ticket log name it")
     waiting_at: list[str] = Field(min_length=1, description="stages whose queue the rule watches")

@@ -93,7 +93,7 @@ def experiment_page(exp: Experiment, title: str | None = None) -> Page:
     page.add("SLA targets", targets_table(base), _per_priority(summary, names))
     segment_kpis = [k for k in summary.index.get_level_values(0).unique()
                     if k.partition("/")[0] in ("sla_attainment", "ttr_p90_min") and "=" in k]
-    if segment_kpis:
+    if segment_kpis and n > 1:  # one run's segments are a plain table (run_page)
         page.add("By segment", paragraph("SLA attainment and resolution time (p90) per channel, ticket type, tier, "
                                          "region and further attributes such as product.", "note"),
                  _kpi_table(exp, summary, comparison, sorted(segment_kpis, key=lambda k: (k.partition("/")[0] !=
@@ -206,7 +206,6 @@ def run_page(result: SimulationResult) -> Page:
                        "target spent there than those that met it.", "note"),
              table(readable(where_time_goes(result.tickets, result.events, ctx, ()))),
              table(readable(where_time_goes(result.tickets, result.events, ctx, ("priority",)))))
-    page.sections = [(title, parts) for title, parts in page.sections if title != "By segment"]
     page.add("By segment", table(readable(report.by_segment)))
     page.facts["tickets"] = f"{len(result.tickets):,}"
     return page

@@ -2,7 +2,8 @@
 
 Times are timezone-naive local wall-clock datetimes. Columns beyond the required
 ones are allowed (the simulator adds ``ticket_type``, ``sla_paused_min``,
-``direct_cost``, and ``moved_by``/``n_moves``: the last timer or overflow rule that moved the ticket).
+``direct_cost``, ``moved_by``/``n_moves``: the last timer or overflow rule that moved the ticket,
+``reminded_by``/``n_reminders``, and one column per further attribute of the scenario, e.g. ``product``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 structures the engine's hot path indexes (lists of ints, samplers, heaps).
 
 Every ticket's own attributes — arrival time, channel, type, priority, tier, region,
-patience, bot deflection, number of reopens — are drawn here, vectorised, from
+further labels such as product, patience, bot deflection, number of reopens — are drawn here, vectorised, from
 streams named after what they decide, so a policy change elsewhere in the scenario
 leaves them untouched (common random numbers between scenarios).
 """

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import ServsimError
-from .kpi import KpiContext, Outcomes, _codes, _labels, _Minutes, outcomes
+from .kpi import KpiContext, Outcomes, _codes, _labels, _Minutes, format_value, outcomes
 from .log import EVENT_COLUMNS, TICKET_COLUMNS
+from .units import format_minutes
 
 KNOWN_DIMENSIONS = ("channel", "ticket_type", "priority", "tier", "region")
 MAX_SEGMENTS = 50  # a column with more values is an identifier or free text, not a dimension
@@ -202,9 +203,6 @@ def _check_column(tickets: pd.DataFrame, column: str) -> None:
 
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
     """A :func:`breakdown` or :func:`where_time_goes` table with times in min/h/d and shares in %, for people."""
-    from .kpi import format_value
-    from .units import format_minutes
-
     out = frame.copy()
     if "pool" in out:
         out["pool"] = out["pool"].fillna("-")

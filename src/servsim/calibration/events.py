@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from ..errors import ServsimError
 from ..files import load_yaml, read_table
 from ..log import EVENT_COLUMNS, TICKET_COLUMNS
-from ..scenario.model import check_attribute_name
+from .labels import AttributeColumns
 from .quality import DataQuality, ImportResult
 
 ATTRIBUTES = ["channel", "category", "priority", "tier", "region"]
@@ -75,15 +75,7 @@ class ColumnMap(_Strict):
     channel: str | None = None
     tier: str | None = None
     region: str | None = None
-    attributes: dict[str, str] = Field(default_factory=dict, description="further ticket attributes: name -> "
-                                                                         "column, e.g. {product: product}")
-
-    @field_validator("attributes")
-    @classmethod
-    def _names(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            check_attribute_name(name)
-        return value
+    attributes: AttributeColumns = Field(default_factory=dict)
 
 
 class ActivityMap(_Strict):

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pandas as pd
+from pydantic import AfterValidator, Field
+
+from ..scenario.model import check_attribute_name
+
+
+def _attribute_columns(value: dict[str, str]) -> dict[str, str]:
+    for name in value:
+        check_attribute_name(name)
+    return value
+
+
+# a mapping's further ticket attributes: name -> column of the export, e.g. {product: product}
+AttributeColumns = Annotated[dict[str, str], AfterValidator(_attribute_columns),
+                             Field(description="further ticket attributes: name -> column, e.g. {product: product}")]
 
 
 def slug(label: str) -> str:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import ServsimError
 from ..files import load_yaml, read_table
 from ..log import EVENT_COLUMNS, TICKET_COLUMNS
-from ..scenario.model import check_attribute_name
+from .labels import AttributeColumns
 from .quality import DataQuality, ImportResult
 
 
@@ -40,15 +40,7 @@ class TicketColumns(BaseModel):
     n_escalations: str | None = None
     n_reopens: str | None = None
     status: str | None = None
-    attributes: dict[str, str] = Field(default_factory=dict, description="further ticket attributes: name -> "
-                                                                         "column, e.g. {product: product}")
-
-    @field_validator("attributes")
-    @classmethod
-    def _names(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            check_attribute_name(name)
-        return value
+    attributes: AttributeColumns = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_form_each(self) -> TicketColumns:

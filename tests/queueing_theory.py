@@ -165,3 +165,28 @@ def jackson_tandem_sojourn(lam: float, c1: int, mu1: float, c2: int, mu2: float,
     t1 = mmc_mean_sojourn(c1, lam, mu1)
     t2 = mmc_mean_sojourn(c2, p * lam, mu2) if p > 0 else 0.0
     return t1 + p * t2
+
+
+@dataclass(frozen=True)
+class BaseStock:
+    """Stationary performance of a base-stock inventory with Poisson demand and backorders (Palm's theorem)."""
+
+    fill_rate: float         # share of demands filled from stock: P(X <= S - 1)
+    mean_on_hand: float      # E[(S - X)+]
+    mean_backorders: float   # E[(X - S)+]
+    mean_wait: float         # mean wait per demand (all demands), by Little's law: E[backorders] / lam
+
+
+def base_stock(s: int, lam: float, mean_lead_time: float) -> BaseStock:
+    """Unit Poisson demand at rate ``lam``, one-for-one replenishment to base stock ``s`` with i.i.d. lead times of
+    any distribution with mean ``mean_lead_time``: the units on order X are the customers of an M/G/inf queue,
+    Poisson with mean ``lam * mean_lead_time`` (Palm's theorem); on hand is (s - X)+ and backorders (X - s)+."""
+    import math
+
+    a = lam * mean_lead_time
+    pmf = [math.exp(-a)]
+    for k in range(1, s + 1):
+        pmf.append(pmf[-1] * a / k)
+    on_hand = sum((s - k) * p for k, p in enumerate(pmf))
+    backorders = a - s + on_hand  # E[(X - s)+] = E[X] - s + E[(s - X)+]
+    return BaseStock(sum(pmf[:s]), on_hand, backorders, backorders / lam)

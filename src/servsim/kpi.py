@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .inventory import part_kpis
 from .log import check_schema, to_minutes
+from .scenario.model import WAITING_FOR_PART
 from .sla_clock import BusinessCalendar
 
 QUANTILES = np.linspace(0, 1, 101)  # the probabilities at which distributions of times are summarised (ECDFs)
@@ -32,19 +34,28 @@ class KpiContext:
     backlog_step_min: float = 60.0
     calendars: dict[str, BusinessCalendar] = field(default_factory=dict)  # priority -> its targets' business hours
     pause_activities: frozenset[str] = frozenset()  # activities that pause the SLA clock (waiting for the customer)
+    stock: pd.DataFrame | None = None  # spare parts: the stock table (see servsim.inventory)
+    part_costs: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # part -> unit, holding, order
 
     @classmethod
-    def from_scenario(cls, scenario, staffing: pd.DataFrame | None = None) -> KpiContext:
+    def from_scenario(cls, scenario, staffing: pd.DataFrame | None = None, stock: pd.DataFrame | None = None
+                      ) -> KpiContext:
         start = pd.Timestamp(scenario.clock.start)
+        policies = scenario.policies
+        pauses = {name for name, stage in scenario.stages.items()
+                  if stage.team is None and policies.sla_pauses_while_waiting_for_customer}
+        if scenario.parts and policies.sla_pauses_while_waiting_for_part:
+            pauses.add(WAITING_FOR_PART)
         return cls(
             window_start=start + pd.Timedelta(minutes=scenario.clock.warmup),
             window_end=start + pd.Timedelta(minutes=scenario.clock.horizon),
             targets={p: (t.first_response, t.resolution) for p, t in scenario.priorities.items()},
-            sla_pauses_while_waiting=scenario.policies.sla_pauses_while_waiting_for_customer,
+            sla_pauses_while_waiting=bool(pauses),
             staffing=staffing,
             calendars={p: BusinessCalendar.from_spec(scenario.sla_calendars[t.calendar])
                        for p, t in scenario.priorities.items() if t.calendar is not None},
-            pause_activities=frozenset(name for name, stage in scenario.stages.items() if stage.team is None),
+            pause_activities=frozenset(pauses), stock=stock,
+            part_costs={name: (p.unit_cost, p.holding_cost, p.order_cost) for name, p in scenario.parts.items()},
         )
 
 
@@ -267,6 +278,9 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -
     direct = float(t["direct_cost"].sum()) if "direct_cost" in t else 0.0
     staff_cost = float(by_pool["staff_cost"].sum()) if "staff_cost" in by_pool else float("nan")
     overall["cost_total"] = staff_cost + direct
+    if ctx.stock is not None:
+        overall.update(part_kpis(ctx.stock, events, ctx.part_costs, at, span))
+        overall["cost_total"] += overall["inventory_cost"]
     n_resolved = int(resolved.sum())
     overall["resolved_tickets"] = n_resolved
     overall["cost_per_resolved_ticket"] = overall["cost_total"] / n_resolved if n_resolved else float("nan")
@@ -427,6 +441,10 @@ _LABELS = {
     "deflection_rate": ("deflected by bot", "%"), "backlog_at_horizon": ("backlog at horizon", "n"),
     "backlog_mean": ("backlog, time average", "f"), "cost_total": ("cost, total", "f"),
     "resolved_tickets": ("resolved tickets", "n"), "cost_per_resolved_ticket": ("cost per resolved ticket", "f"),
+    "part_fill_rate": ("spare parts filled from stock", "%"), "part_stockouts": ("part demands out of stock", "n"),
+    "second_visits": ("second visits for a missing part", "n"), "part_wait_mean_min": ("wait for parts, mean", "t"),
+    "stock_on_hand_mean": ("parts on hand, time average", "f"), "inventory_cost": ("inventory cost", "f"),
+    "parts_cost": ("parts used, cost", "f"),
 }
 
 
@@ -440,10 +458,11 @@ def _fmt(value: float, kind: str) -> str:
 
 
 _HIGHER_IS_BETTER = {"frt_within_target", "resolution_within_target", "resolved_by_horizon", "sla_attainment",
-                     "fcr_rate", "deflection_rate", "resolved_tickets"}
+                     "fcr_rate", "deflection_rate", "resolved_tickets", "part_fill_rate"}
 _LOWER_IS_BETTER = {"frt_mean_min", "frt_p50_min", "frt_p90_min", "ttr_mean_min", "ttr_p50_min", "ttr_p90_min",
                     "censored_open_at_horizon", "escalation_rate", "reopen_rate", "abandonment_rate",
-                    "backlog_at_horizon", "backlog_mean", "cost_total", "cost_per_resolved_ticket", "stage_wait_min"}
+                    "backlog_at_horizon", "backlog_mean", "cost_total", "cost_per_resolved_ticket", "stage_wait_min",
+                    "part_stockouts", "second_visits", "part_wait_mean_min", "inventory_cost"}
 
 
 def describe(kpi: str) -> tuple[str, str, int]:
@@ -469,7 +488,7 @@ def describe(kpi: str) -> tuple[str, str, int]:
 def kpi_label(kpi: str, currency: str = "") -> str:
     """A KPI's label; costs say their currency, and the total that it covers the measurement window."""
     text = describe(kpi)[0]
-    if kpi.startswith("cost_"):
+    if kpi.startswith("cost_") or kpi in ("inventory_cost", "parts_cost"):
         unit = ", ".join(([currency] if currency else []) + (["over the window"] if kpi == "cost_total" else []))
         text += f" ({unit})" if unit else ""
     return text

@@ -14,11 +14,13 @@ import pandas as pd
 from .engine.calendar import staffed_minutes
 from .engine.compile import compile_scenario
 from .engine.core import run
+from .engine.parts import KINDS
 from .engine.streams import Streams
 from .errors import ScenarioWarning, ServsimError
 from .log import coded, to_datetimes
 from .scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash
 from .scenario.load_check import check_load
+from .scenario.model import WAITING_FOR_PART
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -46,6 +48,8 @@ class SimulationResult:
     events: pd.DataFrame
     staffing: pd.DataFrame = field(repr=False)
     wall_time_s: float = 0.0
+    stock: pd.DataFrame | None = field(default=None, repr=False)  # spare parts: one row per change of stock
+
 
     @property
     def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -58,7 +62,8 @@ class SimulationResult:
         """KPIs over tickets created in the measurement window (see :func:`servsim.kpi.compute_kpis`)."""
         from .kpi import KpiContext, compute_kpis
 
-        return compute_kpis(self.tickets, self.events, KpiContext.from_scenario(self.scenario, self.staffing))
+        return compute_kpis(self.tickets, self.events,
+                            KpiContext.from_scenario(self.scenario, self.staffing, self.stock))
 
     def metadata(self) -> dict:
         return {"seed": self.seed, "replication": self.replication, "servsim_version": __version__,
@@ -132,7 +137,7 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
     stage_team = np.array(m.stage_team + [-1])
     events = pd.DataFrame({
         "ticket_id": raw.ev_ticket,
-        "activity": coded(raw.ev_stage, m.stage_names),
+        "activity": coded(raw.ev_stage, m.stage_names + ([WAITING_FOR_PART] if m.parts else [])),
         "pool": coded(stage_team[raw.ev_stage], m.team_names),
         "resource": coded(person_of_agent[raw.ev_agent], [a.name for a in people]),
         "enqueued_at": to_datetimes(raw.ev_enqueued, start),
@@ -148,4 +153,22 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
          "hourly_cost": scenario.teams[a.team].hourly_cost, "slots": scenario.teams[a.team].concurrency}
         for a in people
     ], columns=["pool", "shift", "resource", "staffed_min", "paid_min", "hourly_cost", "slots"])
-    return SimulationResult(scenario, seed, replication, tickets, events, staffing, time.perf_counter() - began)
+    stock = None if raw.stock is None else stock_table(raw.stock, m.parts, start)
+    return SimulationResult(scenario, seed, replication, tickets, events, staffing, time.perf_counter() - began,
+                            stock)
+
+
+def stock_table(columns: dict[str, np.ndarray], parts, start) -> pd.DataFrame:
+    """The engine's stock log as a table: ``at, part, depot, kind, quantity, filled, ticket_id, on_hand, on_order,
+    backordered`` (after the change; ``filled``: units of a demand taken from stock at once)."""
+    inventory = columns["inventory"]
+    n_depots = len(parts.depot_names)
+    return pd.DataFrame({
+        "at": to_datetimes(columns["at"], start),
+        "part": coded(inventory // n_depots, parts.part_names),
+        "depot": coded(inventory % n_depots, parts.depot_names),
+        "kind": coded(columns["kind"], list(KINDS)),
+        **{name: columns[name] for name in ("quantity", "filled")},
+        "ticket_id": columns["ticket"],
+        **{name: columns[name] for name in ("on_hand", "on_order", "backordered")},
+    })

@@ -16,13 +16,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ServsimError
-from ..scenario.checks import effective_mix
+from ..scenario.checks import attribute_domains, effective_mix
 from ..scenario.model import RESOLVE as RESOLVE_NAME
 from ..scenario.model import Scenario
 from .arrivals import arrival_times, dated_multiplier
 from .calendar import absences, duty_intervals, outside, roster_intervals
+from .parts import Parts, compile_parts
 from .policies import QUEUE_DISCIPLINES, OverflowRule, TimerRule, compile_rules
-from .streams import Streams
+from .streams import Streams, uniform_sampler
 
 RESOLVE, CLOSE = -1, -2
 Sampler = Callable[[], float]
@@ -93,6 +94,11 @@ class Compiled:
     # pre-emption: priorities that may interrupt less urgent work, and the stages where work can be interrupted
     preempts: list[bool] = field(default_factory=list)
     stage_preemptable: list[bool] = field(default_factory=list)
+    # spare parts (None: the scenario has none)
+    parts: Parts | None = None
+    # what stops the resolution clock (sla_paused_min)
+    pause_for_customer: bool = True
+    pause_for_part: bool = False
 
 
 def _index(names: list[str]) -> dict[str, int]:
@@ -175,7 +181,7 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
                 if target in step.work_by_next:
                     works[k] = step.work_by_next[target].sampler(streams(f"service/{tname}/{stage}/{target}"))
             uniform = streams(f"routing/{tname}/{stage}").random
-            row[st_i[stage]] = (works, targets, cum, _uniform_sampler(uniform))
+            row[st_i[stage]] = (works, targets, cum, uniform_sampler(uniform))
         steps.append(row)
         entry.append(st_i[tt.entry])
         closing_first.append(st_i[tt.closing[0]] if tt.closing else -1)
@@ -249,12 +255,14 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
     # at one instant, people going off are handled before people coming on
     shift_changes = [(t, sorted(c, key=lambda x: x[1])) for t, c in sorted(changes.items())]
     rule_names, stage_timers, stage_overflow = compile_rules(s, st_i)
+    attributes = {name: tickets[ATTRIBUTE + name] for name in attribute_values}
+    parts = compile_parts(s, streams, stage_names, region_names, attributes, attribute_values)
 
     return Compiled(
         horizon=s.clock.horizon, stage_names=stage_names, team_names=team_names, channels=channels,
         type_names=type_names, categories=categories, priority_names=priority_names,
         tier_names=tier_names, region_names=region_names, attribute_values=attribute_values,
-        attributes={name: tickets[ATTRIBUTE + name] for name in attribute_values},
+        attributes=attributes,
         created=tickets["created"], channel=tickets["channel"], ticket_type=tickets["type"],
         priority=tickets["priority"], tier=tickets["tier"], region=tickets["region"],
         patience=tickets["patience"], deflected=tickets["deflected"], reopens=tickets["reopens"],
@@ -270,14 +278,10 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
         team_key_of_ticket=team_key_of_ticket, team_heaps=team_heaps, team_idle=team_idle,
         shift_changes=shift_changes, rule_names=rule_names, stage_timers=stage_timers,
         stage_overflow=stage_overflow, preempts=[p in s.policies.preemptive for p in priority_names],
-        stage_preemptable=[st.team is not None and st.travel is None for st in s.stages.values()],
+        stage_preemptable=[st.team is not None and st.travel is None for st in s.stages.values()], parts=parts,
+        pause_for_customer=s.policies.sla_pauses_while_waiting_for_customer,
+        pause_for_part=s.policies.sla_pauses_while_waiting_for_part,
     )
-
-
-def _uniform_sampler(random: Callable[..., np.ndarray]) -> Sampler:
-    import itertools
-
-    return itertools.chain.from_iterable(iter(lambda: random(1024).tolist(), None)).__next__
 
 
 def _choice(rng: np.random.Generator, mix: dict[str, float], index: dict[str, int], n: int) -> np.ndarray:
@@ -317,15 +321,6 @@ def _draw_tickets(s: Scenario, streams: Streams, channels, mixes, attribute_valu
 
 TICKET_ARRAYS = ("created", "channel", "type", "priority", "tier", "region", "patience", "deflected", "reopens")
 ATTRIBUTE = "attribute/"  # key prefix of an attribute's codes among a ticket's arrays
-
-
-def attribute_domains(s: Scenario, mixes: dict[str, dict]) -> dict[str, list[str]]:
-    """Every attribute a ticket can carry, with its values (sorted), from the channels' and types' mixes."""
-    domains: dict[str, set[str]] = {}
-    for mix in [m["attributes"] for m in mixes.values()] + [tt.attributes for tt in s.ticket_types.values()]:
-        for name, shares in mix.items():
-            domains.setdefault(name, set()).update(shares)
-    return {name: sorted(values) for name, values in sorted(domains.items())}
 
 
 def _attribute_draws(s: Scenario, streams: Streams, channel: str, mix: dict, attribute_values: dict[str, list[str]],

@@ -14,6 +14,9 @@ Ticket states and transitions (the only ones; each rule of :mod:`.policies` acts
                     │  ├─ a timer runs out ───────────────▶ QUEUED at the timer's stage
                     │  └─ a reminder runs out ────────────▶ QUEUED where it is (counted)
     IN_SERVICE ──a more urgent ticket pre-empts its person──▶ QUEUED at the head of its class, work left kept
+    entering a stage whose work needs a part known before the visit, not in stock ──▶ WAITING_FOR_PART
+    IN_SERVICE ──done, but a part found missing at the visit──▶ WAITING_FOR_PART (or, if it came meanwhile, QUEUED)
+    WAITING_FOR_PART ──the part arrives──▶ QUEUED at the same stage (after a visit: a second visit, work drawn again)
     NEW ──arrive──▶ WITH_CUSTOMER (a stage without a team: a delay nobody works)
     IN_SERVICE, WITH_CUSTOMER ──done──▶ the next stage (QUEUED, WITH_CUSTOMER) or RESOLVED
     RESOLVED ──reopen delay──▶ QUEUED at the reopen stage;  RESOLVED ──closing stages, or none──▶ CLOSED
@@ -39,7 +42,7 @@ from .compile import RESOLVE, Compiled
 
 NAN = math.nan
 # ticket states
-NEW, QUEUED, IN_SERVICE, WITH_CUSTOMER, RESOLVED, CLOSED, ABANDONED = range(7)
+NEW, QUEUED, IN_SERVICE, WITH_CUSTOMER, RESOLVED, CLOSED, ABANDONED, WAITING_FOR_PART = range(8)
 
 
 @dataclass
@@ -65,6 +68,7 @@ class RawLog:
     ev_enqueued: np.ndarray
     ev_started: np.ndarray
     ev_ended: np.ndarray
+    stock: dict[str, np.ndarray] | None = None  # the stock table's columns (see .parts), if the model has parts
 
 
 def run(m: Compiled) -> RawLog:
@@ -134,6 +138,18 @@ def run(m: Compiled) -> RawLog:
     stage_preemptable = m.stage_preemptable
     team_agents = [[a for a, t in enumerate(agent_team) if t == team] for team in range(len(m.team_names))]
 
+    parts = m.parts
+    has_parts = parts is not None
+    if has_parts:
+        step_needs, unit_cost, lead_time, stock = parts.needs, parts.unit_cost, parts.lead_time, parts.stock
+        part_wait = len(m.stage_names)  # the events' activity code of waiting for a part
+        visit_needs: list = [None] * n   # part uses drawn at entry, found when the work starts
+        visit_work: list = [None] * n    # the work sampler of the ticket's step, for a second visit
+        missing = [0] * n                # part demands of the ticket not yet filled
+        revisit = [False] * n            # the current visit found a part missing
+        wait_from = [NAN] * n
+    pause_customer, pause_part = m.pause_for_customer, m.pause_for_part
+
     def at(delay: float, callback, value) -> None:
         Timeout(env, delay, value).callbacks.append(callback)
 
@@ -160,6 +176,13 @@ def run(m: Compiled) -> RawLog:
             state[i] = WITH_CUSTOMER
             at(work_of[i], customer_replied, i)
             return
+        if has_parts and step_needs[ttype[i]][s] and not parts_at_entry(i, s, works[k]):
+            return
+        join(i, s, team, may_overflow)
+
+    def join(i: int, s: int, team: int, may_overflow: bool) -> None:
+        """The ticket starts waiting for a person of ``team`` at stage ``s`` (or is taken at once)."""
+        now = env._now
         key = team_key_of_ticket[team][i]
         free = idle[team]
         for a in free:
@@ -190,6 +213,53 @@ def run(m: Compiled) -> RawLog:
             due = rule.runs_out(created[i], now, prio[i])
             if due < math.inf:
                 at(max(due - now, 0.0), timer_ran_out, (i, counter[0], rule))
+
+    def parts_at_entry(i: int, s: int, work) -> bool:
+        """Draw the parts the work at ``s`` needs and take those known before the visit; False: the ticket waits
+        for a part before it queues."""
+        visit_work[i] = work
+        found_later = []
+        for need in step_needs[ttype[i]][s]:
+            if need.needed(i):
+                if need.before_visit:
+                    take(i, need, False)
+                else:
+                    found_later.append(need)
+        visit_needs[i] = found_later or None
+        if missing[i]:
+            state[i] = WAITING_FOR_PART
+            wait_from[i] = env._now
+            return False
+        return True
+
+    def take(i: int, need, at_visit: bool) -> None:
+        """Demand a part for ticket ``i`` at its region's depot, and reorder if the stock rule says so."""
+        filled, k, order = parts.take(need, region[i], i, env._now, at_visit)
+        cost[i] += unit_cost[need.part] * need.quantity
+        if not filled:
+            missing[i] += 1
+        if order:
+            at(lead_time[need.part](), parts_arrived, (k, order))
+
+    def parts_arrived(event) -> None:
+        k, units = event._value
+        for j in stock.receive(k, units, env._now):
+            missing[j] -= 1
+            if missing[j] == 0 and state[j] == WAITING_FOR_PART:
+                part_ready(j)
+
+    def part_ready(i: int) -> None:
+        """The last part ticket ``i`` waited for is in: it queues at its stage again (after a visit: a second one)."""
+        now = env._now
+        if now > wait_from[i]:
+            log_t(i), log_s(part_wait), log_a(-1), log_q(wait_from[i]), log_b(wait_from[i]), log_e(now)
+        if pause_part:
+            paused[i] += now - wait_from[i]
+        if revisit[i]:
+            revisit[i] = False
+            work_of[i] = visit_work[i]()
+        enq_at[i] = now
+        join(i, stage_of[i], stage_team[stage_of[i]], False)
 
     def victim(team: int, key: int, p: int) -> int:
         """The on-duty person of ``team`` serving ``key`` with the least urgent ticket in hand, if less urgent
@@ -248,6 +318,11 @@ def run(m: Compiled) -> RawLog:
         s = stage_of[i]
         if stage_fr[s] and fr[i] != fr[i]:
             fr[i] = now
+        if has_parts and visit_needs[i] is not None:
+            for need in visit_needs[i]:
+                take(i, need, True)
+            visit_needs[i] = None
+            revisit[i] = missing[i] > 0
         duration = work_of[i]
         travel = stage_travel[s]
         if travel is not None:
@@ -288,10 +363,19 @@ def run(m: Compiled) -> RawLog:
         i = event._value
         now = env._now
         log_t(i), log_s(stage_of[i]), log_a(-1), log_q(enq_at[i]), log_b(enq_at[i]), log_e(now)
-        paused[i] += now - enq_at[i]
+        if pause_customer:
+            paused[i] += now - enq_at[i]
         advance(i)
 
     def advance(i: int) -> None:
+        if has_parts and revisit[i]:  # the visit found a part missing: it was a diagnosis, the fix needs another
+            if missing[i]:
+                state[i] = WAITING_FOR_PART
+                wait_from[i] = env._now
+            else:  # the part came during the visit
+                wait_from[i] = env._now
+                part_ready(i)
+            return
         target = next_of[i]
         if target >= 0:
             enqueue(i, target)
@@ -374,7 +458,9 @@ def run(m: Compiled) -> RawLog:
             log_t(i), log_s(stage_of[i]), log_a(-1), log_q(enq_at[i]), log_b(NAN), log_e(NAN)
         elif st == WITH_CUSTOMER:
             log_t(i), log_s(stage_of[i]), log_a(-1), log_q(enq_at[i]), log_b(enq_at[i]), log_e(NAN)
-        if st in (QUEUED, WITH_CUSTOMER, IN_SERVICE) and resolved[i] != resolved[i]:
+        elif st == WAITING_FOR_PART:
+            log_t(i), log_s(part_wait), log_a(-1), log_q(wait_from[i]), log_b(wait_from[i]), log_e(NAN)
+        if st in (QUEUED, WITH_CUSTOMER, IN_SERVICE, WAITING_FOR_PART) and resolved[i] != resolved[i]:
             final[i] = stage_of[i]
     for a, i in enumerate(busy):
         if i >= 0:
@@ -389,4 +475,5 @@ def run(m: Compiled) -> RawLog:
         ev_ticket=np.frombuffer(ev_ticket, np.int64), ev_stage=np.frombuffer(ev_stage, np.int64),
         ev_agent=np.frombuffer(ev_agent, np.int64), ev_enqueued=np.frombuffer(ev_enq),
         ev_started=np.frombuffer(ev_start), ev_ended=np.frombuffer(ev_end),
+        stock=parts.stock.table() if has_parts else None,
     )

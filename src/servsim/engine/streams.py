@@ -6,7 +6,9 @@ so adding a stream (a new channel, a new stage) never shifts any other stream.
 
 from __future__ import annotations
 
+import itertools
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 
@@ -28,3 +30,8 @@ class Streams:
             seq = np.random.SeedSequence(self.seed, spawn_key=(self.replication, key))
             self._made[name] = np.random.Generator(np.random.PCG64(seq))
         return self._made[name]
+
+
+def uniform_sampler(random: Callable[..., np.ndarray]) -> Callable[[], float]:
+    """One uniform per call from a generator's ``random``, drawn in blocks of 1,024 (the hot path's draw)."""
+    return itertools.chain.from_iterable(iter(lambda: random(1024).tolist(), None)).__next__

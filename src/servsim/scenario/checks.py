@@ -3,7 +3,7 @@ every flow can end, every skill and region a ticket needs is held by someone."""
 
 from __future__ import annotations
 
-from .model import RESOLVE, MixSpec, Scenario
+from .model import RESOLVE, WAITING_FOR_PART, MixSpec, Scenario
 
 DEFAULT_TIER = "standard"
 DEFAULT_REGION = "any"
@@ -21,6 +21,16 @@ def effective_mix(scenario: Scenario, channel: str) -> dict[str, dict[str, float
         "regions": own.regions or base.regions or {DEFAULT_REGION: 1.0},
         "attributes": {**base.attributes, **own.attributes},
     }
+
+
+def attribute_domains(s: Scenario, mixes: dict[str, dict]) -> dict[str, list[str]]:
+    """Every attribute a ticket can carry, with its values (sorted), from the channels' (effective) mixes and the
+    ticket types' own shares."""
+    domains: dict[str, set[str]] = {}
+    for mix in [m["attributes"] for m in mixes.values()] + [tt.attributes for tt in s.ticket_types.values()]:
+        for name, shares in mix.items():
+            domains.setdefault(name, set()).update(shares)
+    return {name: sorted(values) for name, values in sorted(domains.items())}
 
 
 def _suggest(name: str, known) -> str:
@@ -112,6 +122,7 @@ def problems(s: Scenario) -> list[tuple[str, str]]:
     out.extend(_patience_problems(s))
     out.extend(_roster_problems(s))
     out.extend(_rule_problems(s))
+    out.extend(_parts_problems(s, used_regions))
     if s.policies.queue == "vip_first":
         for tier in s.policies.vip_tiers:
             if tier not in used_tiers:
@@ -227,6 +238,41 @@ def _rule_problems(s: Scenario) -> list[tuple[str, str]]:
     for p in s.policies.preemptive:
         if p not in s.priorities:
             out.append(("policies.preemptive", f"unknown priority {p!r}; {_suggest(p, s.priorities)}"))
+    return out
+
+
+def _parts_problems(s: Scenario, regions: set[str]) -> list[tuple[str, str]]:
+    """Spare parts: steps name parts that exist, at stages with a team, conditioned on known attribute values;
+    every region that tickets come from has a depot rule for each part."""
+    out = []
+    domains = attribute_domains(s, {c: effective_mix(s, c) for c in s.demand.channels})
+    if s.parts and WAITING_FOR_PART in s.stages:
+        out.append((f"stages.{WAITING_FOR_PART}", "this name is the activity of tickets waiting for a spare part; "
+                                                  "rename the stage"))
+    for name, part in s.parts.items():
+        if isinstance(part.stock, dict):
+            for region in sorted(regions - set(part.stock)):
+                out.append((f"parts.{name}.stock", f"no stock rule for region {region!r}; give one per region "
+                            "(base_stock: 0 orders each part when it is needed)"))
+            for region in sorted(set(part.stock) - regions):
+                out.append((f"parts.{name}.stock.{region}", f"unknown region {region!r}; {_suggest(region, regions)}"))
+    for tname, tt in s.ticket_types.items():
+        for stage, step in tt.steps.items():
+            for part, use in step.parts.items():
+                where = f"ticket_types.{tname}.steps.{stage}.parts.{part}"
+                if part not in s.parts:
+                    out.append((where, f"unknown part {part!r}; {_suggest(part, s.parts)} (in parts)"))
+                if stage in s.stages and s.stages[stage].team is None:
+                    out.append((where, f"stage {stage!r} has no team: nobody uses a part there"))
+                for attribute, values in use.when.items():
+                    if attribute not in domains:
+                        out.append((f"{where}.when",
+                                    f"unknown attribute {attribute!r}; {_suggest(attribute, domains)}"))
+                        continue
+                    for value in values:
+                        if value not in domains[attribute]:
+                            out.append((f"{where}.when.{attribute}", f"{value!r} is not a value of {attribute!r}; "
+                                        f"{_suggest(value, domains[attribute])}"))
     return out
 
 

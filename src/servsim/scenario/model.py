@@ -29,6 +29,7 @@ from ..units import parse_rate
 SCHEMA_VERSION = 1
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 RESOLVE = "resolve"  # the route target that ends a ticket's handling
+WAITING_FOR_PART = "waiting_for_part"  # the activity of a ticket waiting for a spare part (events table)
 
 RatePerMinute = Annotated[
     float,
@@ -320,6 +321,19 @@ class Stage(Strict):
     visit_cost: float = Field(0.0, ge=0, description="cost of each visit (travel, parts)")
 
 
+class PartUse(Strict):
+    """A spare part the work at a stage may need (per ticket type): drawn each time the ticket enters the stage."""
+
+    probability: float = Field(1.0, gt=0, le=1, description="chance that the work needs the part")
+    quantity: int = Field(1, ge=1, le=1000, description="units it takes")
+    known: Literal["at_visit", "before_visit"] = Field(
+        "at_visit", description="at_visit: found on site; without stock the visit is a diagnosis, the ticket waits "
+                                "for the part and a second visit follows; before_visit: diagnosed remotely, the "
+                                "ticket waits for the part before it queues for the visit")
+    when: dict[str, list[str]] = Field(default_factory=dict, description="only for tickets with these attribute "
+                                                                         "values, e.g. {product: [printer]}")
+
+
 class Step(Strict):
     """A stage as a ticket type goes through it: its work time and where the ticket goes next."""
 
@@ -330,6 +344,8 @@ class Step(Strict):
         default_factory=dict,
         description="work time of a ticket that goes to this route target next (replaces work for it), e.g. "
                     "L1 time of tickets it resolves vs tickets it escalates")
+    parts: dict[str, PartUse] = Field(default_factory=dict, description="spare parts the work may need: part "
+                                                                         "type -> probability, quantity")
 
     @field_validator("next")
     @classmethod
@@ -433,6 +449,51 @@ class Overflow(Strict):
     priorities: list[str] | None = Field(None, description="priorities that may overflow; absent = all")
 
 
+class StockLevel(Strict):
+    """Stock of one part at one depot under an (s, S) rule: whenever the stock position (on hand + on order −
+    backordered) falls to ``reorder_point`` or below, order up to ``order_up_to``. ``base_stock: S`` is short for
+    reorder point S − 1 (one-for-one replenishment)."""
+
+    reorder_point: int = Field(ge=-1, le=MAX_HEADCOUNT, description="s: reorder at or below this position")
+    order_up_to: int = Field(ge=0, le=MAX_HEADCOUNT, description="S: the position an order restores")
+    initial: int | None = Field(None, ge=0, le=MAX_HEADCOUNT, description="on hand at the start; default "
+                                                                            "order_up_to")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _base_stock(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "base_stock" in data:
+            data = dict(data)
+            level = data.pop("base_stock")
+            if "reorder_point" in data or "order_up_to" in data:
+                raise ValueError("give either base_stock, or reorder_point and order_up_to")
+            if not isinstance(level, int) or isinstance(level, bool) or level < 0:
+                raise ValueError(f"base_stock must be a whole number >= 0, got {level!r}")
+            data.update(reorder_point=level - 1, order_up_to=level)
+        return data
+
+    @model_validator(mode="after")
+    def _ordered(self) -> StockLevel:
+        if self.reorder_point >= self.order_up_to:
+            raise ValueError(f"reorder_point ({self.reorder_point}) must be below order_up_to ({self.order_up_to})")
+        return self
+
+
+class PartType(Strict):
+    """A spare part: its costs, its replenishment lead time and its stock per depot (one depot per region)."""
+
+    unit_cost: float = Field(0.0, ge=0, description="cost of one unit used")
+    holding_cost: float = Field(0.0, ge=0, description="cost of one unit on hand for one day")
+    order_cost: float = Field(0.0, ge=0, description="fixed cost of each replenishment order")
+    lead_time: Distribution = Field(description="time from ordering to the parts being at the depot, e.g. "
+                                                "{kind: lognormal, mean: 3d, cv: 0.5}")
+    stock: StockLevel | dict[str, StockLevel] = Field(
+        description="the stock rule at every regional depot, or one per region")
+
+    def stock_in(self, region: str) -> StockLevel | None:
+        return self.stock.get(region) if isinstance(self.stock, dict) else self.stock
+
+
 class Policies(Strict):
     """Named policies (see ``servsim.engine.policies``)."""
 
@@ -442,6 +503,8 @@ class Policies(Strict):
     dispatch: Literal["skills", "generic"] = Field(
         "skills", description="skills: agents only take categories they hold; generic: anyone takes anything")
     sla_pauses_while_waiting_for_customer: bool = True
+    sla_pauses_while_waiting_for_part: bool = Field(False, description="the resolution clock stops while a "
+                                                                      "ticket waits for a spare part")
     timers: list[Timer] = Field(default_factory=list, description="escalation, overflow and reminders by time, "
                                                                   "checked in order")
     preemptive: list[str] = Field(default_factory=list, description="priorities that, finding nobody free, take a "
@@ -469,6 +532,8 @@ class Scenario(Strict):
         default_factory=dict, description="business-hours calendars that priorities' targets may count in "
                                           "(name -> hours and holidays)")
     policies: Policies = Field(default_factory=Policies)
+    parts: dict[str, PartType] = Field(default_factory=dict, description="spare parts that steps may need: name -> "
+                                                                         "costs, lead time and stock per depot")
     provenance: dict[str, str] = Field(
         default_factory=dict, description="where numbers came from: field path (* wildcards) -> 'identified: ...' "
                                           "or 'assumed: ...'; compare and sweep warn when a change touches an "

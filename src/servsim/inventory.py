@@ -1,0 +1,90 @@
+"""Spare-part KPIs from the stock table (one row per change of stock at a depot, ``SimulationResult.stock``).
+
+Over the measurement window:
+
+- ``part_fill_rate``: share of the units demanded that were taken from stock at once (not backordered);
+- ``part_stockouts``: demands that found no stock (backordered);
+- ``second_visits``: visits that found a part missing, so the fix needed another visit;
+- ``part_wait_mean_min``: mean time a ticket waited for parts, per wait begun in the window (an open wait counts
+  until the window's end);
+- ``stock_on_hand_mean``: units on hand, time average, all parts and depots together;
+- ``inventory_cost``: holding cost (units on hand × days × the part's ``holding_cost``) plus ``order_cost`` per
+  replenishment order; ``parts_cost``: units demanded × ``unit_cost`` (already in the tickets' ``direct_cost``).
+
+Fill rate and stock-outs are also given per part (``part_fill_rate/printhead``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .scenario.model import WAITING_FOR_PART
+
+STOCK_COLUMNS = ["at", "part", "depot", "kind", "quantity", "filled", "ticket_id", "on_hand", "on_order",
+                 "backordered"]
+PartCosts = dict[str, tuple[float, float, float]]  # part -> (unit cost, holding cost per unit-day, order cost)
+
+
+def part_kpis(stock: pd.DataFrame, events: pd.DataFrame, costs: PartCosts, minutes, span: float
+              ) -> dict[str, float]:
+    """The spare-part KPIs over the window ``[0, span)`` minutes (``minutes(table, column)``: a time column in
+    minutes from the window's start)."""
+    missing = [c for c in STOCK_COLUMNS if c not in stock.columns]
+    if missing:
+        raise ValueError(f"stock table lacks column(s) {missing}; expected {STOCK_COLUMNS}")
+    t = minutes(stock, "at")
+    inside = (t >= 0) & (t < span)
+    kind = stock["kind"].astype(str).to_numpy()
+    part = stock["part"].astype(str).to_numpy()
+    quantity, filled = stock["quantity"].to_numpy(float), stock["filled"].to_numpy(float)
+    demand = inside & np.isin(kind, ["demand", "visit"])
+    out: dict[str, float] = {
+        "part_fill_rate": _ratio(filled[demand].sum(), quantity[demand].sum()),
+        "part_stockouts": int((demand & (filled < quantity)).sum()),
+        "second_visits": int(len(stock.loc[demand & (kind == "visit") & (filled < quantity), ["ticket_id", "at"]]
+                                 .drop_duplicates())),
+        "part_wait_mean_min": _mean_wait(events, minutes, span),
+        "stock_on_hand_mean": float("nan"),
+    }
+    unit = np.array([costs.get(p, (0.0, 0.0, 0.0))[0] for p in part])
+    holding = np.array([costs.get(p, (0.0, 0.0, 0.0))[1] for p in part])
+    ordering = np.array([costs.get(p, (0.0, 0.0, 0.0))[2] for p in part])
+    on_hand_minutes = _level_minutes(stock, t, span)
+    out["stock_on_hand_mean"] = float(on_hand_minutes.sum() / span) if span > 0 else float("nan")
+    out["inventory_cost"] = float((on_hand_minutes * holding).sum() / 1440.0 +
+                                  ordering[inside & (kind == "order")].sum())
+    out["parts_cost"] = float((unit * quantity)[demand].sum())
+    for name in dict.fromkeys(stock["part"].astype(str)):
+        rows = demand & (part == name)
+        out[f"part_fill_rate/{name}"] = _ratio(filled[rows].sum(), quantity[rows].sum())
+        out[f"part_stockouts/{name}"] = int((rows & (filled < quantity)).sum())
+    return out
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den > 0 else float("nan")
+
+
+def _level_minutes(stock: pd.DataFrame, t: np.ndarray, span: float) -> np.ndarray:
+    """Per row, units on hand after it × the minutes of the window they stay (until the inventory's next row)."""
+    inventory = pd.factorize(stock["part"].astype(str) + "\0" + stock["depot"].astype(str))[0]
+    order = np.argsort(inventory, kind="stable")  # rows of one inventory together, in time order
+    codes = inventory[order]
+    same = np.append(codes[:-1] == codes[1:], False)  # the next row is of the same inventory
+    start = t[order]
+    end = np.where(same, np.append(start[1:], span), span)
+    held = np.clip(np.minimum(end, span) - np.maximum(start, 0.0), 0.0, None)
+    out = np.empty(len(order))
+    out[order] = held * stock["on_hand"].to_numpy(float)[order]
+    return out
+
+
+def _mean_wait(events: pd.DataFrame, minutes, span: float) -> float:
+    waits = (events["activity"] == WAITING_FOR_PART).to_numpy()
+    if not waits.any():
+        return float("nan")
+    began = minutes(events, "enqueued_at")[waits]
+    ended = np.fmin(np.nan_to_num(minutes(events, "ended_at")[waits], nan=span), span)
+    inside = (began >= 0) & (began < span)
+    return float((ended - began)[inside].mean()) if inside.any() else float("nan")

@@ -53,6 +53,8 @@ def _run(args: argparse.Namespace) -> int:
         (out / "scenario.yaml").write_text(dump_scenario(scenario), encoding="utf-8")
         result.tickets.to_parquet(out / "tickets.parquet", index=False)
         result.events.to_parquet(out / "events.parquet", index=False)
+        if result.stock is not None:
+            result.stock.to_parquet(out / "stock.parquet", index=False)
         (out / "kpis.json").write_text(report.to_json(indent=2), encoding="utf-8")
         report.by_segment.to_csv(out / "segments.csv", index=False)
         time_goes.to_csv(out / "where_time_goes.csv", index=False)
@@ -69,8 +71,9 @@ def _run(args: argparse.Namespace) -> int:
         print(format_report(report))
         _print_time_goes(time_goes, args.by)
         if args.out:
-            print(f"\nwritten to {args.out}/: report.html scenario.yaml tickets.parquet events.parquet kpis.json "
-                  "segments.csv where_time_goes.csv run.json")
+            stock = " stock.parquet" if result.stock is not None else ""
+            print(f"\nwritten to {args.out}/: report.html scenario.yaml tickets.parquet events.parquet{stock} "
+                  "kpis.json segments.csv where_time_goes.csv run.json")
     return 0
 
 
@@ -97,9 +100,6 @@ def _print_time_goes(table, by: tuple[str, ...], rows: int = 12) -> None:
 
 
 FORCE_HELP = "run even a scenario expected to exceed 20 million tickets per replication"
-HEADLINE_KPIS = ("frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p50_min", "ttr_p90_min",
-                 "resolution_within_target", "sla_attainment", "abandonment_rate", "backlog_mean",
-                 "cost_total", "cost_per_resolved_ticket")
 
 
 def _replications(text: str) -> int | str:
@@ -120,7 +120,7 @@ def _compare(args: argparse.Namespace) -> int:
     from .experiment import run_experiment
     from .experiment.explain import verdict
     from .experiment.stats import CI_METHOD
-    from .kpi import format_change, format_value, kpi_label
+    from .kpi import HEADLINE_KPIS, format_change, format_value, kpi_label
 
     exp = run_experiment(args.scenarios, args.replications, args.seed, **_experiment_options(args))
     summary = exp.summary().set_index(["kpi", "scenario"])

@@ -11,7 +11,8 @@ Over the measurement window:
 - ``inventory_cost``: holding cost (units on hand × days × the part's ``holding_cost``) plus ``order_cost`` per
   replenishment order; ``parts_cost``: units demanded × ``unit_cost`` (already in the tickets' ``direct_cost``).
 
-Fill rate and stock-outs are also given per part (``part_fill_rate/printhead``).
+Fill rate and stock-outs are also given per part (``part_fill_rate/printhead``), and every figure per part and
+depot in :func:`by_depot`.
 """
 
 from __future__ import annotations
@@ -60,6 +61,31 @@ def part_kpis(stock: pd.DataFrame, events: pd.DataFrame, costs: PartCosts, minut
         out[f"part_fill_rate/{name}"] = _ratio(filled[rows].sum(), quantity[rows].sum())
         out[f"part_stockouts/{name}"] = int((rows & (filled < quantity)).sum())
     return out
+
+
+def by_depot(stock: pd.DataFrame, costs: PartCosts, minutes, span: float) -> pd.DataFrame:
+    """Per part and depot over the window: units demanded, fill rate, stock-outs, mean on hand, orders placed and
+    inventory cost (holding and ordering)."""
+    t = minutes(stock, "at")
+    inside = (t >= 0) & (t < span)
+    kind = stock["kind"].astype(str).to_numpy()
+    demand = inside & np.isin(kind, ["demand", "visit"])
+    quantity, filled = stock["quantity"].to_numpy(float), stock["filled"].to_numpy(float)
+    held = _level_minutes(stock, t, span)
+    frame = pd.DataFrame({
+        "part": stock["part"].astype(str), "depot": stock["depot"].astype(str),
+        "demanded": np.where(demand, quantity, 0.0), "filled": np.where(demand, filled, 0.0),
+        "stockouts": demand & (filled < quantity), "unit_minutes": held, "orders": inside & (kind == "order")})
+    out = frame.groupby(["part", "depot"], sort=False).sum()
+    holding = np.array([costs.get(p, (0.0, 0.0, 0.0))[1] for p, _ in out.index])
+    ordering = np.array([costs.get(p, (0.0, 0.0, 0.0))[2] for p, _ in out.index])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fill = np.where(out["demanded"] > 0, out["filled"] / out["demanded"], np.nan)
+    return pd.DataFrame({
+        "demanded": out["demanded"].astype(int), "fill_rate": fill, "stockouts": out["stockouts"].astype(int),
+        "on_hand_mean": out["unit_minutes"] / span if span > 0 else np.nan, "orders": out["orders"].astype(int),
+        "inventory_cost": out["unit_minutes"] * holding / 1440.0 + out["orders"] * ordering,
+    }, index=out.index).reset_index()
 
 
 def _ratio(num: float, den: float) -> float:

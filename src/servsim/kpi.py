@@ -14,11 +14,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .inventory import part_kpis
+from .inventory import by_depot, part_kpis
 from .log import check_schema, to_minutes
 from .scenario.model import WAITING_FOR_PART
 from .sla_clock import BusinessCalendar
 
+# the KPIs compare, sweep and the reports show first (those a scenario has: spare parts only where there are parts)
+HEADLINE_KPIS = ("frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p50_min", "ttr_p90_min",
+                 "resolution_within_target", "sla_attainment", "abandonment_rate", "backlog_mean",
+                 "part_fill_rate", "second_visits", "part_wait_mean_min", "inventory_cost",
+                 "cost_total", "cost_per_resolved_ticket")
 QUANTILES = np.linspace(0, 1, 101)  # the probabilities at which distributions of times are summarised (ECDFs)
 
 
@@ -70,6 +75,7 @@ class KpiReport:
     by_pool: pd.DataFrame
     backlog: pd.Series = field(repr=False)
     by_segment: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # see servsim.segments.breakdown
+    by_depot: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # spare parts: see servsim.inventory
 
     def to_dict(self) -> dict:
         """Plain JSON-ready structure (NaN -> None)."""
@@ -87,6 +93,7 @@ class KpiReport:
             "by_stage": self.by_stage.to_dict(orient="index"),
             "by_pool": self.by_pool.to_dict(orient="index"),
             "by_segment": self.by_segment.to_dict(orient="records"),
+            "by_depot": self.by_depot.to_dict(orient="records"),
             "backlog": {"step_min": float(self.backlog.index[1] - self.backlog.index[0]) if len(self.backlog) > 1
                         else None, "values": self.backlog.tolist()},
         })
@@ -278,9 +285,11 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -
     direct = float(t["direct_cost"].sum()) if "direct_cost" in t else 0.0
     staff_cost = float(by_pool["staff_cost"].sum()) if "staff_cost" in by_pool else float("nan")
     overall["cost_total"] = staff_cost + direct
+    depots = pd.DataFrame()
     if ctx.stock is not None:
         overall.update(part_kpis(ctx.stock, events, ctx.part_costs, at, span))
         overall["cost_total"] += overall["inventory_cost"]
+        depots = by_depot(ctx.stock, ctx.part_costs, at, span)
     n_resolved = int(resolved.sum())
     overall["resolved_tickets"] = n_resolved
     overall["cost_per_resolved_ticket"] = overall["cost_total"] / n_resolved if n_resolved else float("nan")
@@ -291,7 +300,7 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -
     from .segments import dimensions, segment_table
 
     by_segment = segment_table(tickets, o, dimensions(tickets))
-    return KpiReport(overall, by_priority, _stages(events, at, span), by_pool, backlog, by_segment)
+    return KpiReport(overall, by_priority, _stages(events, at, span), by_pool, backlog, by_segment, depots)
 
 
 class _Minutes:
@@ -516,10 +525,11 @@ def format_change(kpi: str, change: float | None) -> str:
 
 def format_report(report: KpiReport) -> str:
     """The KPIs as plain-text tables: overall, per priority, per pool, per stage."""
-    width = max(len(label) for label, _ in _LABELS.values())
+    shown = {k: v for k, v in report.overall.items()
+             if k.partition("/")[0] in _LABELS or k.startswith(("moved_by/", "reminded_by/"))}
+    width = max([len(describe(k)[0]) for k in shown] + [10])
     lines = ["KPIs over tickets created in the measurement window", ""]
-    lines += [f"  {describe(k)[0]:<{width}}  {_fmt(v, describe(k)[1]):>12}" for k, v in report.overall.items()
-              if k.partition("/")[0] in _LABELS or k.startswith(("moved_by/", "reminded_by/"))]
+    lines += [f"  {describe(k)[0]:<{width}}  {_fmt(v, describe(k)[1]):>12}" for k, v in shown.items()]
     cols = ["tickets", "frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p50_min", "ttr_p90_min",
             "resolution_within_target", "sla_attainment"]
     heads = ["tickets", "FRT mean", "FRT p90", "FRT in tgt", "TTR p50", "TTR p90", "res in tgt", "SLA"]
@@ -536,4 +546,10 @@ def format_report(report: KpiReport) -> str:
     for stage, row in report.by_stage.iterrows():
         lines.append(f"  {stage!s:<14}{int(row.visits):>9,}{_fmt(row.mean_wait_min, 't'):>12}"
                      f"{_fmt(row.mean_work_min, 't'):>12}")
+    if not report.by_depot.empty:
+        lines += ["", "Spare parts by depot", f"  {'':<24}{'demanded':>9}{'filled':>9}{'stock-outs':>11}"
+                                               f"{'on hand':>9}{'orders':>8}{'inv. cost':>11}"]
+        for row in report.by_depot.itertuples():
+            lines.append(f"  {row.part + ' / ' + row.depot:<24}{row.demanded:>9,}{_fmt(row.fill_rate, '%'):>9}"
+                         f"{row.stockouts:>11,}{row.on_hand_mean:>9.1f}{row.orders:>8,}{row.inventory_cost:>11,.0f}")
     return "\n".join(lines)

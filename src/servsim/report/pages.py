@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..experiment.explain import change_in_words, drivers, in_words, row_verdict
-from ..kpi import KpiContext, describe, format_change, format_value, kpi_label
+from ..kpi import HEADLINE_KPIS, KpiContext, describe, format_change, format_value, kpi_label
 from ..scenario import Scenario
 from ..scenario.provenance import changed_fields
 from ..segments import readable, where_time_goes
@@ -29,9 +29,6 @@ if TYPE_CHECKING:
     from ..experiment.optimize import Optimum
     from ..one_run import SimulationResult
 
-HEADLINE_KPIS = ("frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p50_min", "ttr_p90_min",
-                 "resolution_within_target", "sla_attainment", "abandonment_rate", "backlog_mean",
-                 "cost_total", "cost_per_resolved_ticket")
 
 
 def window_text(s: Scenario) -> str:
@@ -199,6 +196,12 @@ def run_page(result: SimulationResult) -> Page:
     page.add("By team", table(report.by_pool.drop(columns=["utilisation_by_shift"], errors="ignore").round(3),
                               index=True))
     page.add("By stage", table(report.by_stage.round(2), index=True))
+    if not report.by_depot.empty:
+        page.add("Spare parts by depot",
+                 paragraph("Units demanded in the window, the share taken from stock at once, demands that found "
+                           "none (each a second visit or a wait before the visit), units on hand on average, "
+                           "replenishment orders and the cost of holding and ordering.", "note"),
+                 table(report.by_depot.round(3)))
     ctx = KpiContext.from_scenario(result.scenario, result.staffing)
     page.add("Where the time goes",
              paragraph("Per ticket, until it is resolved: time queued for a person, being worked on and waiting for "

@@ -174,6 +174,36 @@ def test_part_kpis_on_a_hand_made_stock_table():
     assert kpis["part_fill_rate/widget"] == pytest.approx(1 / 3)
 
 
+def test_a_ticket_moved_away_before_its_visit_uses_no_part_there_or_later():
+    """A timer moves the ticket from the visit queue (at 01:00, nobody on duty) to a desk stage: the part found
+    at the visit belongs to the visit, so no demand is made at the desk."""
+    data = depot_model(2)
+    data["teams"]["field"]["shifts"] = {"day": {"days": "Mon-Fri", "start": "09:00", "end": "17:00", "headcount": 1}}
+    data["teams"]["desk"] = {"shifts": {"all": {**ALWAYS, "headcount": 1}}}
+    data["stages"]["remote"] = {"team": "desk"}
+    data["ticket_types"]["repair"]["steps"]["remote"] = {"work": {"kind": "constant", "value": "20min"},
+                                                         "next": "resolve"}
+    data["policies"] = {"timers": [{"name": "no_technician", "waiting_at": ["visit"], "after": "30min",
+                                    "to": "remote"}]}
+    result = one_ticket(data)
+    assert result.events["activity"].astype(str).tolist() == ["visit", "remote"]
+    assert result.stock["kind"].astype(str).tolist() == ["start"]
+    assert result.tickets.iloc[0]["direct_cost"] == 0
+
+
+def test_by_depot_and_a_changed_stock_level_round_trip():
+    scenario = load_scenario(SCENARIOS / "field-parts.yaml")
+    deeper = scenario.with_changes({"parts.printhead.stock.north.order_up_to": 9})
+    assert deeper.parts["printhead"].stock_in("north").order_up_to == 9
+    assert scenario_from_dict(deeper.model_dump(mode="json", by_alias=True)) == deeper
+    report = servsim.simulate(deeper, seed=4).kpis()
+    table = report.by_depot.set_index(["part", "depot"])
+    assert set(table.index) == {(p, d) for p in scenario.parts for d in ("north", "south")}
+    assert table["stockouts"].sum() == report.overall["part_stockouts"]
+    assert table["inventory_cost"].sum() == pytest.approx(report.overall["inventory_cost"])
+    assert report.to_dict()["by_depot"][0]["part"] == "printhead"
+
+
 def test_a_scenario_without_parts_has_no_stock_table_and_no_part_activity():
     result = servsim.simulate(BASELINE, seed=1)
     assert result.stock is None

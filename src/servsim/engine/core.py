@@ -169,6 +169,8 @@ def run(m: Compiled) -> RawLog:
             work_of[i] = remaining.pop(i)
         if stage_esc[s]:
             n_esc[i] += 1
+        if has_parts:
+            visit_needs[i] = None  # parts drawn for a stage the ticket left (moved by a rule) are not needed here
         team = stage_team[s]
         if team < 0:
             if stage_fr[s] and fr[i] != fr[i]:  # the reply went out with the work that led here
@@ -177,7 +179,7 @@ def run(m: Compiled) -> RawLog:
             at(work_of[i], customer_replied, i)
             return
         if has_parts and step_needs[ttype[i]][s] and not parts_at_entry(i, s, works[k]):
-            return
+            return  # waits for a part before it queues
         join(i, s, team, may_overflow)
 
     def join(i: int, s: int, team: int, may_overflow: bool) -> None:

@@ -127,24 +127,26 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
         "sla_paused_min": raw.sla_paused,
         "direct_cost": raw.direct_cost,
         "moved_by": coded(raw.moved_by, m.rule_names).set_categories([r for r in m.rule_names if r not in reminders]),
-        "n_moves": raw.n_moves,
+        "n_moves": raw.n_moves.astype(np.int64),
         "reminded_by": coded(raw.reminded_by, m.rule_names).set_categories(reminders),
-        "n_reminders": raw.n_reminders,
+        "n_reminders": raw.n_reminders.astype(np.int64),
         **{name: coded(m.attributes[name], values) for name, values in m.attribute_values.items()},
-    })
+    }, copy=False)  # the columns are fresh: no second copy of the table while it is built
     people = [a for a in m.agents if a.slot == 0]  # a person's concurrency slots log as the person
     person_of_agent = np.append(np.cumsum([a.slot == 0 for a in m.agents]) - 1, -1)
     stage_team = np.array(m.stage_team + [-1])
+    # in order of (enqueued_at to the millisecond, ticket_id), sorted before the table is built (no copy of it)
+    order = np.lexsort((raw.ev_ticket, np.round(raw.ev_enqueued * 60_000.0)))
+    stage = raw.ev_stage[order]
     events = pd.DataFrame({
-        "ticket_id": raw.ev_ticket,
-        "activity": coded(raw.ev_stage, m.stage_names + ([WAITING_FOR_PART] if m.parts else [])),
-        "pool": coded(stage_team[raw.ev_stage], m.team_names),
-        "resource": coded(person_of_agent[raw.ev_agent], [a.name for a in people]),
-        "enqueued_at": to_datetimes(raw.ev_enqueued, start),
-        "started_at": to_datetimes(raw.ev_started, start),
-        "ended_at": to_datetimes(raw.ev_ended, start),
-    })
-    events = events.sort_values(["enqueued_at", "ticket_id"], kind="stable", ignore_index=True)
+        "ticket_id": raw.ev_ticket[order],
+        "activity": coded(stage, m.stage_names + ([WAITING_FOR_PART] if m.parts else [])),
+        "pool": coded(stage_team[stage], m.team_names),
+        "resource": coded(person_of_agent[raw.ev_agent[order]], [a.name for a in people]),
+        "enqueued_at": to_datetimes(raw.ev_enqueued[order], start),
+        "started_at": to_datetimes(raw.ev_started[order], start),
+        "ended_at": to_datetimes(raw.ev_ended[order], start),
+    }, copy=False)
     lo, hi = scenario.clock.warmup, scenario.clock.horizon
     staffing = pd.DataFrame([
         {"pool": a.team, "shift": a.shift, "resource": a.name,

@@ -78,30 +78,22 @@ def run(m: Compiled) -> RawLog:
     created = m.created.tolist()
     ttype = m.ticket_type.tolist()
     qclass = m.queue_class.tolist()
-    patience = m.patience.tolist()
+    # no patience: one shared inf instead of a float object per ticket
+    patience = m.patience.tolist() if np.isfinite(m.patience).any() else [math.inf] * n
     reopens_left = m.reopens.tolist()
     team_key_of_ticket = m.team_key_of_ticket  # team -> list: ticket -> key index
 
-    fr = [NAN] * n
-    resolved = [NAN] * n
-    closed = [NAN] * n
-    abandoned = [NAN] * n
-    n_esc = [0] * n
-    n_reo = [0] * n
-    paused = [0.0] * n
-    cost = [0.0] * n
+    # per-ticket columns: typed arrays (8 or 4 bytes a ticket, no object per value) for what is written often and
+    # read rarely; lists for the state the hot path reads on every event
+    fr, resolved, closed, abandoned = (array("d", [NAN]) * n for _ in range(4))
+    paused, cost = array("d", [0.0]) * n, array("d", [0.0]) * n
+    enq_at, start_at, work_of = array("d", [NAN]) * n, array("d", [NAN]) * n, array("d", [0.0]) * n
+    n_esc, n_reo, n_moves, n_reminders = (array("i", [0]) * n for _ in range(4))
+    final, moved_by, reminded_by = (array("i", [-1]) * n for _ in range(3))
     state = [NEW] * n
     stage_of = [-1] * n
-    final = [-1] * n
-    enq_at = [NAN] * n
-    start_at = [NAN] * n
-    work_of = [0.0] * n
     next_of = [RESOLVE] * n
     token = [-1] * n                  # sequence number of the ticket's live queue entry (-1: not queued)
-    moved_by = [-1] * n
-    n_moves = [0] * n
-    reminded_by = [-1] * n
-    n_reminders = [0] * n
     stage_timers = m.stage_timers
     stage_overflow = m.stage_overflow
     waiting = [0] * len(m.team_names)  # live queue entries per team
@@ -423,7 +415,7 @@ def run(m: Compiled) -> RawLog:
     entry_stage = m.entry_stage
     start_stage = m.start_stage.tolist()
     remaining = {int(i): float(m.remaining[i]) for i in np.flatnonzero(~np.isnan(m.remaining))}  # ticket -> minutes
-    arrive_at = [max(c, 0.0) for c in created]  # an initial backlog is there from time 0
+    arrive_at = [max(c, 0.0) for c in created] if n and created[0] < 0 else created  # a backlog is there at 0
 
     def arrive(event) -> None:
         i = event._value
@@ -468,14 +460,23 @@ def run(m: Compiled) -> RawLog:
         if i >= 0:
             log_t(i), log_s(stage_of[i]), log_a(a), log_q(enq_at[i]), log_b(start_at[i]), log_e(NAN)
 
-    return RawLog(
-        first_response=np.array(fr), moved_by=np.array(moved_by, dtype=np.int64),
-        n_moves=np.array(n_moves, dtype=np.int64), reminded_by=np.array(reminded_by, dtype=np.int64),
-        n_reminders=np.array(n_reminders, dtype=np.int64), resolved=np.array(resolved), closed=np.array(closed),
-        abandoned=np.array(abandoned), n_escalations=np.array(n_esc), n_reopens=np.array(n_reo),
-        final_stage=np.array(final), sla_paused=np.array(paused), direct_cost=np.array(cost),
+    def column(values: array) -> np.ndarray:
+        return np.frombuffer(values, np.float64 if values.typecode == "d" else np.int32)
+
+    out = RawLog(
+        first_response=column(fr), moved_by=column(moved_by), n_moves=column(n_moves),
+        reminded_by=column(reminded_by), n_reminders=column(n_reminders), resolved=column(resolved),
+        closed=column(closed), abandoned=column(abandoned), n_escalations=column(n_esc), n_reopens=column(n_reo),
+        final_stage=column(final), sla_paused=column(paused), direct_cost=column(cost),
         ev_ticket=np.frombuffer(ev_ticket, np.int64), ev_stage=np.frombuffer(ev_stage, np.int64),
         ev_agent=np.frombuffer(ev_agent, np.int64), ev_enqueued=np.frombuffer(ev_enq),
         ev_started=np.frombuffer(ev_start), ev_ended=np.frombuffer(ev_end),
         stock=parts.stock.table() if has_parts else None,
     )
+    # The callbacks refer to each other through their closure cells: a cycle that keeps every column they use
+    # alive until the next garbage collection. Emptying the per-ticket columns the log does not keep frees them
+    # now, before the caller builds its tables.
+    for column in (created, arrive_at, ttype, qclass, patience, reopens_left, state, stage_of, next_of, token, prio,
+                   region, deflected, start_stage, enq_at, start_at, work_of):
+        del column[:]
+    return out

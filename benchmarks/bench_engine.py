@@ -12,10 +12,14 @@
     Targets: servsim/SimPy time per ticket <= 1.0 (above 1.5 is a defect);
              Ciw/servsim time per ticket >= 2.0.
 (b) ``scenarios/baseline.yaml`` run for 52 weeks. Target: under 10 s.
+(c) With ``--memory 1000000,10000000``: the same M/M/c model at each size, ``servsim.simulate`` in a fresh
+    process, its peak resident memory (RSS) over that of the process before the run, per ticket, with the
+    ticket and event tables it returns. Target (issue 11): 10M tickets within 4 GB.
 
 Usage::
 
     python benchmarks/bench_engine.py [--tickets 200000] [--seed 1] [--repeat 1] [--skip-baseline]
+                                      [--memory 1000000,10000000]
 """
 
 from __future__ import annotations
@@ -274,12 +278,37 @@ def bench_baseline(seed: int, repeat: int) -> None:
     print(f"wall time {f.seconds:.2f} s (target < {BASELINE_TARGET_S:g} s): {status}")
 
 
+def peak_rss_per_ticket(n: int, seed: int) -> None:
+    """Part (c), in this (fresh) process: print tickets, wall seconds and the peak RSS of one M/M/c run."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    began = time.perf_counter()
+    result = servsim_mmc(n, seed)
+    wall = time.perf_counter() - began
+    peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
+    tickets = len(result.tickets)
+    print(f"  {tickets:>12,} tickets {wall:8.1f} s  peak RSS +{peak / 2**30:6.2f} GiB  {peak / tickets:6.0f} B/ticket")
+
+
+def bench_memory(sizes: list[int], seed: int) -> None:
+    import subprocess
+    import sys
+
+    print("(c) peak memory of servsim.simulate on M/M/c, each size in a fresh process")
+    for n in sizes:
+        code = f"import bench_engine as b; b.peak_rss_per_ticket({n}, {seed})"
+        subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent, check=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=200_000, help="M/M/c tickets per peer (default 200000)")
     parser.add_argument("--seed", type=int, default=1, help="random seed for every peer (default 1)")
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per peer; the best is kept (default 1)")
     parser.add_argument("--skip-baseline", action="store_true", help="skip the one-year baseline scenario")
+    parser.add_argument("--memory", default="", help="comma-separated M/M/c sizes for the peak-memory part (c), "
+                                                     "e.g. 1000000,10000000")
     args = parser.parse_args(argv)
     if args.tickets < 1000 or args.repeat < 1:
         parser.error("--tickets must be at least 1000 and --repeat at least 1")
@@ -293,6 +322,9 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_baseline:
         print()
         bench_baseline(args.seed, args.repeat)
+    if args.memory:
+        print()
+        bench_memory([int(x) for x in args.memory.split(",")], args.seed)
 
 
 if __name__ == "__main__":

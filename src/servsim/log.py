@@ -26,8 +26,10 @@ EVENT_TIMES = ["enqueued_at", "started_at", "ended_at"]
 def to_datetimes(minutes: np.ndarray, start: datetime) -> pd.Series:
     """Minutes from ``start`` (NaN allowed) -> datetime64 (NaT), rounded to the millisecond."""
     ms = np.round(np.asarray(minutes, float) * 60_000.0)
-    out = pd.Series(pd.to_datetime(np.where(np.isnan(ms), np.nan, ms), unit="ms", origin=pd.Timestamp(start)))
-    return out.astype("datetime64[ms]")
+    known = ~np.isnan(ms)
+    out = np.full(len(ms), np.datetime64("NaT"), dtype="datetime64[ms]")
+    out[known] = np.datetime64(pd.Timestamp(start).as_unit("ms").asm8) + ms[known].astype(np.int64)
+    return pd.Series(out)
 
 
 def to_minutes(times: pd.Series, start: datetime) -> np.ndarray:

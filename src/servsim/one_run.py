@@ -139,7 +139,7 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
     order = np.lexsort((raw.ev_ticket, np.round(raw.ev_enqueued * 60_000.0)))
     stage = raw.ev_stage[order]
     events = pd.DataFrame({
-        "ticket_id": raw.ev_ticket[order],
+        "ticket_id": raw.ev_ticket[order].astype(np.int64),
         "activity": coded(stage, m.stage_names + ([WAITING_FOR_PART] if m.parts else [])),
         "pool": coded(stage_team[stage], m.team_names),
         "resource": coded(person_of_agent[raw.ev_agent[order]], [a.name for a in people]),

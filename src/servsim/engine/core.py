@@ -99,7 +99,7 @@ def run(m: Compiled) -> RawLog:
     waiting = [0] * len(m.team_names)  # live queue entries per team
     prio = m.priority.tolist()
 
-    ev_ticket, ev_stage, ev_agent = array("l"), array("l"), array("l")
+    ev_ticket, ev_stage, ev_agent = array("i"), array("i"), array("i")
     ev_enq, ev_start, ev_end = array("d"), array("d"), array("d")
     log_t, log_s, log_a = ev_ticket.append, ev_stage.append, ev_agent.append
     log_q, log_b, log_e = ev_enq.append, ev_start.append, ev_end.append
@@ -411,19 +411,19 @@ def run(m: Compiled) -> RawLog:
             # never started; the activity ended when the caller hung up
             log_t(i), log_s(stage_of[i]), log_a(-1), log_q(enq_at[i]), log_b(NAN), log_e(env._now)
 
-    deflected = m.deflected.tolist()
+    deflected = m.deflected.tolist() if m.deflected.any() else None  # None: no bot answers anyone
     entry_stage = m.entry_stage
-    start_stage = m.start_stage.tolist()
+    start_stage = m.start_stage.tolist() if (m.start_stage >= 0).any() else None  # None: every ticket is new
     remaining = {int(i): float(m.remaining[i]) for i in np.flatnonzero(~np.isnan(m.remaining))}  # ticket -> minutes
     arrive_at = [max(c, 0.0) for c in created] if n and created[0] < 0 else created  # a backlog is there at 0
 
     def arrive(event) -> None:
         i = event._value
-        if deflected[i]:
+        if deflected is not None and deflected[i]:
             resolved[i] = closed[i] = created[i]
             state[i] = CLOSED
         else:
-            enqueue(i, start_stage[i] if start_stage[i] >= 0 else entry_stage[ttype[i]])
+            enqueue(i, start_stage[i] if start_stage is not None and start_stage[i] >= 0 else entry_stage[ttype[i]])
         if i + 1 < n:
             at(arrive_at[i + 1] - env._now, arrive, i + 1)
 
@@ -468,8 +468,8 @@ def run(m: Compiled) -> RawLog:
         reminded_by=column(reminded_by), n_reminders=column(n_reminders), resolved=column(resolved),
         closed=column(closed), abandoned=column(abandoned), n_escalations=column(n_esc), n_reopens=column(n_reo),
         final_stage=column(final), sla_paused=column(paused), direct_cost=column(cost),
-        ev_ticket=np.frombuffer(ev_ticket, np.int64), ev_stage=np.frombuffer(ev_stage, np.int64),
-        ev_agent=np.frombuffer(ev_agent, np.int64), ev_enqueued=np.frombuffer(ev_enq),
+        ev_ticket=np.frombuffer(ev_ticket, np.int32), ev_stage=np.frombuffer(ev_stage, np.int32),
+        ev_agent=np.frombuffer(ev_agent, np.int32), ev_enqueued=np.frombuffer(ev_enq),
         ev_started=np.frombuffer(ev_start), ev_ended=np.frombuffer(ev_end),
         stock=parts.stock.table() if has_parts else None,
     )
@@ -477,6 +477,6 @@ def run(m: Compiled) -> RawLog:
     # alive until the next garbage collection. Emptying the per-ticket columns the log does not keep frees them
     # now, before the caller builds its tables.
     for column in (created, arrive_at, ttype, qclass, patience, reopens_left, state, stage_of, next_of, token, prio,
-                   region, deflected, start_stage, enq_at, start_at, work_of):
+                   region, enq_at, start_at, work_of):
         del column[:]
     return out

@@ -27,45 +27,40 @@ STOCK_COLUMNS = ["at", "part", "depot", "kind", "quantity", "filled", "ticket_id
 PartCosts = dict[str, tuple[float, float, float]]  # part -> (unit cost, holding cost per unit-day, order cost)
 
 
-def part_kpis(stock: pd.DataFrame, events: pd.DataFrame, costs: PartCosts, minutes, span: float
-              ) -> dict[str, float]:
+def part_kpis(stock: pd.DataFrame, events: pd.DataFrame, costs: PartCosts, minutes, span: float,
+              depots: pd.DataFrame | None = None) -> dict[str, float]:
     """The spare-part KPIs over the window ``[0, span)`` minutes (``minutes(table, column)``: a time column in
-    minutes from the window's start)."""
-    missing = [c for c in STOCK_COLUMNS if c not in stock.columns]
-    if missing:
-        raise ValueError(f"stock table lacks column(s) {missing}; expected {STOCK_COLUMNS}")
+    minutes from the window's start), summed from :func:`by_depot` (computed here unless given)."""
+    if depots is None:
+        depots = by_depot(stock, costs, minutes, span)
     t = minutes(stock, "at")
-    inside = (t >= 0) & (t < span)
     kind = stock["kind"].astype(str).to_numpy()
-    part = stock["part"].astype(str).to_numpy()
-    quantity, filled = stock["quantity"].to_numpy(float), stock["filled"].to_numpy(float)
-    demand = inside & np.isin(kind, ["demand", "visit"])
+    unfilled_visit = (t >= 0) & (t < span) & (kind == "visit") & (stock["filled"] < stock["quantity"]).to_numpy()
+    filled = depots["fill_rate"].fillna(0.0) * depots["demanded"]
+    demanded = depots["demanded"].astype(float)
+    unit = np.array([costs.get(p, (0.0, 0.0, 0.0))[0] for p in depots["part"]])
     out: dict[str, float] = {
-        "part_fill_rate": _ratio(filled[demand].sum(), quantity[demand].sum()),
-        "part_stockouts": int((demand & (filled < quantity)).sum()),
-        "second_visits": int(len(stock.loc[demand & (kind == "visit") & (filled < quantity), ["ticket_id", "at"]]
-                                 .drop_duplicates())),
+        "part_fill_rate": _ratio(filled.sum(), demanded.sum()),
+        "part_stockouts": int(depots["stockouts"].sum()),
+        "second_visits": int(len(stock.loc[unfilled_visit, ["ticket_id", "at"]].drop_duplicates())),
         "part_wait_mean_min": _mean_wait(events, minutes, span),
-        "stock_on_hand_mean": float("nan"),
+        "stock_on_hand_mean": float(depots["on_hand_mean"].sum()) if span > 0 else float("nan"),
+        "inventory_cost": float(depots["inventory_cost"].sum()),
+        "parts_cost": float((unit * demanded).sum()),
     }
-    unit = np.array([costs.get(p, (0.0, 0.0, 0.0))[0] for p in part])
-    holding = np.array([costs.get(p, (0.0, 0.0, 0.0))[1] for p in part])
-    ordering = np.array([costs.get(p, (0.0, 0.0, 0.0))[2] for p in part])
-    on_hand_minutes = _level_minutes(stock, t, span)
-    out["stock_on_hand_mean"] = float(on_hand_minutes.sum() / span) if span > 0 else float("nan")
-    out["inventory_cost"] = float((on_hand_minutes * holding).sum() / 1440.0 +
-                                  ordering[inside & (kind == "order")].sum())
-    out["parts_cost"] = float((unit * quantity)[demand].sum())
-    for name in dict.fromkeys(stock["part"].astype(str)):
-        rows = demand & (part == name)
-        out[f"part_fill_rate/{name}"] = _ratio(filled[rows].sum(), quantity[rows].sum())
-        out[f"part_stockouts/{name}"] = int((rows & (filled < quantity)).sum())
+    per_part = depots.assign(filled=filled).groupby("part", sort=False)[["filled", "demanded", "stockouts"]].sum()
+    for name, row in per_part.iterrows():
+        out[f"part_fill_rate/{name}"] = _ratio(row["filled"], row["demanded"])
+        out[f"part_stockouts/{name}"] = int(row["stockouts"])
     return out
 
 
 def by_depot(stock: pd.DataFrame, costs: PartCosts, minutes, span: float) -> pd.DataFrame:
     """Per part and depot over the window: units demanded, fill rate, stock-outs, mean on hand, orders placed and
     inventory cost (holding and ordering)."""
+    missing = [c for c in STOCK_COLUMNS if c not in stock.columns]
+    if missing:
+        raise ValueError(f"stock table lacks column(s) {missing}; expected {STOCK_COLUMNS}")
     t = minutes(stock, "at")
     inside = (t >= 0) & (t < span)
     kind = stock["kind"].astype(str).to_numpy()

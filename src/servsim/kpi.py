@@ -287,9 +287,9 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -
     overall["cost_total"] = staff_cost + direct
     depots = pd.DataFrame()
     if ctx.stock is not None:
-        overall.update(part_kpis(ctx.stock, events, ctx.part_costs, at, span))
-        overall["cost_total"] += overall["inventory_cost"]
         depots = by_depot(ctx.stock, ctx.part_costs, at, span)
+        overall.update(part_kpis(ctx.stock, events, ctx.part_costs, at, span, depots))
+        overall["cost_total"] += overall["inventory_cost"]
     n_resolved = int(resolved.sum())
     overall["resolved_tickets"] = n_resolved
     overall["cost_per_resolved_ticket"] = overall["cost_total"] / n_resolved if n_resolved else float("nan")

@@ -363,11 +363,10 @@ def run(m: Compiled) -> RawLog:
 
     def advance(i: int) -> None:
         if has_parts and revisit[i]:  # the visit found a part missing: it was a diagnosis, the fix needs another
+            wait_from[i] = env._now
             if missing[i]:
                 state[i] = WAITING_FOR_PART
-                wait_from[i] = env._now
             else:  # the part came during the visit
-                wait_from[i] = env._now
                 part_ready(i)
             return
         target = next_of[i]

@@ -9,8 +9,8 @@
   on order − backordered) is at or below s, an order brings it up to S; it arrives after the part's lead time.
   Base stock S is the rule (S − 1, S).
 
-Every change of stock is a row of the stock table (:data:`STOCK_COLUMNS`), from which the spare-part KPIs are
-computed (:mod:`servsim.inventory`).
+Every change of stock is a row of the stock table (``servsim.inventory.STOCK_COLUMNS``), from which the
+spare-part KPIs are computed.
 """
 
 from __future__ import annotations

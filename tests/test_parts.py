@@ -219,6 +219,13 @@ def test_more_stock_means_fewer_second_visits_with_the_same_customers():
     assert deep["stock_on_hand_mean"] > lean["stock_on_hand_mean"]
 
 
+def _part_at_a_customer_wait(data: dict) -> None:
+    steps = data["ticket_types"]["repair"]["steps"]
+    data["stages"]["wait"] = {}
+    steps["wait"] = {"work": {"kind": "constant", "value": "1h"}, "next": "resolve", "parts": {"widget": {}}}
+    steps["visit"]["next"] = {"resolve": 0.5, "wait": 0.5}
+
+
 def _with(changes) -> dict:
     data = copy.deepcopy(depot_model(1))
     changes(data)
@@ -240,6 +247,12 @@ def _with(changes) -> dict:
      "quantity", "greater than or equal to 1"),
     (lambda d: d["stages"].update(waiting_for_part={}),
      "stages.waiting_for_part", "rename the stage"),
+    (lambda d: d["parts"]["widget"].update(stock={"base_stock": 1.5}),
+     "parts.widget.stock", "base_stock must be a whole number >= 0, got 1.5"),
+    (lambda d: d["parts"]["widget"].update(stock={"any": {"base_stock": 1}, "nort": {"base_stock": 1}}),
+     "parts.widget.stock.nort", "unknown region 'nort'"),
+    (_part_at_a_customer_wait,
+     "ticket_types.repair.steps.wait.parts.widget", "stage 'wait' has no team: nobody uses a part there"),
 ])
 def test_part_errors_name_the_field(change, field, message):
     with pytest.raises(ScenarioError) as err:

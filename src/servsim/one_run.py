@@ -170,7 +170,6 @@ def stock_table(columns: dict[str, np.ndarray], parts, start) -> pd.DataFrame:
         "part": coded(inventory // n_depots, parts.part_names),
         "depot": coded(inventory % n_depots, parts.depot_names),
         "kind": coded(columns["kind"], list(KINDS)),
-        **{name: columns[name] for name in ("quantity", "filled")},
-        "ticket_id": columns["ticket"],
-        **{name: columns[name] for name in ("on_hand", "on_order", "backordered")},
+        "quantity": columns["quantity"], "filled": columns["filled"], "ticket_id": columns["ticket"],
+        "on_hand": columns["on_hand"], "on_order": columns["on_order"], "backordered": columns["backordered"],
     })

@@ -245,6 +245,10 @@ def _parts_problems(s: Scenario, regions: set[str]) -> list[tuple[str, str]]:
     """Spare parts: steps name parts that exist, at stages with a team, conditioned on known attribute values;
     every region that tickets come from has a depot rule for each part."""
     out = []
+    uses = [(tname, stage, part, use) for tname, tt in s.ticket_types.items() for stage, step in tt.steps.items()
+            for part, use in step.parts.items()]
+    if not s.parts and not uses:
+        return out
     domains = attribute_domains(s, {c: effective_mix(s, c) for c in s.demand.channels})
     if s.parts and WAITING_FOR_PART in s.stages:
         out.append((f"stages.{WAITING_FOR_PART}", "this name is the activity of tickets waiting for a spare part; "
@@ -256,23 +260,20 @@ def _parts_problems(s: Scenario, regions: set[str]) -> list[tuple[str, str]]:
                             "(base_stock: 0 orders each part when it is needed)"))
             for region in sorted(set(part.stock) - regions):
                 out.append((f"parts.{name}.stock.{region}", f"unknown region {region!r}; {_suggest(region, regions)}"))
-    for tname, tt in s.ticket_types.items():
-        for stage, step in tt.steps.items():
-            for part, use in step.parts.items():
-                where = f"ticket_types.{tname}.steps.{stage}.parts.{part}"
-                if part not in s.parts:
-                    out.append((where, f"unknown part {part!r}; {_suggest(part, s.parts)} (in parts)"))
-                if stage in s.stages and s.stages[stage].team is None:
-                    out.append((where, f"stage {stage!r} has no team: nobody uses a part there"))
-                for attribute, values in use.when.items():
-                    if attribute not in domains:
-                        out.append((f"{where}.when",
-                                    f"unknown attribute {attribute!r}; {_suggest(attribute, domains)}"))
-                        continue
-                    for value in values:
-                        if value not in domains[attribute]:
-                            out.append((f"{where}.when.{attribute}", f"{value!r} is not a value of {attribute!r}; "
-                                        f"{_suggest(value, domains[attribute])}"))
+    for tname, stage, part, use in uses:
+        where = f"ticket_types.{tname}.steps.{stage}.parts.{part}"
+        if part not in s.parts:
+            out.append((where, f"unknown part {part!r}; {_suggest(part, s.parts)} (in parts)"))
+        if stage in s.stages and s.stages[stage].team is None:
+            out.append((where, f"stage {stage!r} has no team: nobody uses a part there"))
+        for attribute, values in use.when.items():
+            if attribute not in domains:
+                out.append((f"{where}.when", f"unknown attribute {attribute!r}; {_suggest(attribute, domains)}"))
+                continue
+            for value in values:
+                if value not in domains[attribute]:
+                    out.append((f"{where}.when.{attribute}", f"{value!r} is not a value of {attribute!r}; "
+                                f"{_suggest(value, domains[attribute])}"))
     return out
 
 

@@ -201,7 +201,7 @@ def run_page(result: SimulationResult) -> Page:
                  paragraph("Units demanded in the window, the share taken from stock at once, demands that found "
                            "none (each a second visit or a wait before the visit), units on hand on average, "
                            "replenishment orders and the cost of holding and ordering.", "note"),
-                 table(report.by_depot.round(3)))
+                 table(_depots_for_people(report.by_depot, result.scenario.currency)))
     ctx = KpiContext.from_scenario(result.scenario, result.staffing)
     page.add("Where the time goes",
              paragraph("Per ticket, until it is resolved: time queued for a person, being worked on and waiting for "
@@ -212,6 +212,16 @@ def run_page(result: SimulationResult) -> Page:
     page.add("By segment", table(readable(report.by_segment)))
     page.facts["tickets"] = f"{len(result.tickets):,}"
     return page
+
+
+def _depots_for_people(depots: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """The per-depot spare-part table with shares in %, stock to a tenth and costs in the scenario's currency."""
+    unit = f" ({currency})" if currency else ""
+    return pd.DataFrame({
+        "part": depots["part"], "depot": depots["depot"], "units demanded": depots["demanded"],
+        "filled from stock": [format_value("part_fill_rate", v) for v in depots["fill_rate"]],
+        "stock-outs": depots["stockouts"], "units on hand, mean": depots["on_hand_mean"].round(1),
+        "orders": depots["orders"], f"inventory cost{unit}": [f"{v:,.0f}" for v in depots["inventory_cost"]]})
 
 
 def sweep_page(sweep: Sweep, kpis: Sequence[str], target: dict[str, float] | None = None) -> Page:

@@ -20,7 +20,8 @@ needs_log = pytest.mark.skipif(not CALL_LOG.exists(), reason=f"the real call log
 
 
 def known_centre() -> dict:
-    """Three weeks of a call centre: 7 agents 08:00-20:00, 10 over lunch (a dated roster), two call types."""
+    """Three weeks of a call centre: 7 agents 08:00-20:00, 10 over lunch (a dated roster), two call types, 30 s of
+    wrap-up after each call."""
     days = pd.date_range("2026-01-05", periods=21, freq="D")
     roster = []
     for day in days:
@@ -34,7 +35,7 @@ def known_centre() -> dict:
         "demand": {"channels": {"phone": {"rate": f"{100 * 12 * 7}/week", "profile": {"daily": daily},
                                           "patience": {"kind": "exponential", "mean": "3min"}}},
                    "mix": {"ticket_types": {"ps": 0.7, "nw": 0.3}, "priorities": {"high": 0.2, "regular": 0.8}}},
-        "teams": {"agents": {}},
+        "teams": {"agents": {"wrap_up": {"kind": "exponential", "mean": "30s"}}},
         "roster": roster,
         "stages": {"service": {"team": "agents", "first_response": True}},
         "ticket_types": {t: {"entry": "service", "steps": {"service": {"work": {"kind": "exponential", "mean": m},
@@ -47,10 +48,11 @@ def known_centre() -> dict:
 
 def as_call_log(run: servsim.SimulationResult) -> ImportResult:
     """A simulated run as an imported call log (the canonical tables, the agent of each call, kind 'calls')."""
-    served = run.events.dropna(subset=["started_at"]).set_index("ticket_id")["resource"]
+    events = run.events[run.events["activity"] != "wrap_up"]  # a call log shows the calls, not the wrap-ups
+    served = events.dropna(subset=["started_at"]).set_index("ticket_id")["resource"]
     tickets = run.tickets.assign(category=run.tickets["ticket_type"].astype(str),
                                  server=run.tickets["ticket_id"].map(served).astype("string"))
-    return ImportResult(tickets, run.events, DataQuality("simulated call log"), tickets["created_at"].max(), "calls")
+    return ImportResult(tickets, events, DataQuality("simulated call log"), tickets["created_at"].max(), "calls")
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +82,16 @@ def test_round_trip_recovers_patience_where_callers_waited(round_trip):
     # the waits seen reach a few minutes: the censored fit must match the exponential's CDF there
     for t in (0.25, 0.5, 1.0, 2.0):
         assert np.mean(draws <= t) == pytest.approx(1 - np.exp(-t / 3.0), abs=0.03), t
+
+
+def test_round_trip_recovers_the_wrap_up_from_gaps_while_callers_waited(round_trip):
+    _, cal = round_trip
+    fit = cal.fit_table().set_index(["ticket_type", "stage"]).loc[("agents", "wrap_up")]
+    observed = fit["n"] - fit["n_censored"]
+    assert observed > 1000
+    assert fit["mean_min"] == pytest.approx(0.5, abs=4 * 0.5 / np.sqrt(observed))  # exponential: sd = mean
+    assert cal.scenario.teams["agents"].wrap_up is not None
+    assert cal.scenario.provenance["teams.*.wrap_up"].startswith("identified")
 
 
 def test_round_trip_recovers_the_roster(round_trip):

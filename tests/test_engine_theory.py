@@ -233,6 +233,25 @@ def _patience_by_type(name: str, lam: float, c: int, mean: float, patience: floa
     return model
 
 
+def _wrap_up_mg1(name: str, lam: float, mean: float, wrap_up: float, window: Window) -> Model:
+    """One person who wraps up for a constant ``wrap_up`` after each exponential service: for the queue this is
+    M/G/1 with service S + wrap-up (the person is free exactly when both are done), so Pollaczek-Khinchine."""
+    model = Model(mmc_dict(name, window, lam, 1, mean), window, first_stage_metrics, {})
+    model.scenario["teams"]["desk"]["wrap_up"] = {"kind": "constant", "value": wrap_up}
+    occupied, second_moment = mean + wrap_up, mean**2 + (mean + wrap_up) ** 2
+    model.theory.update(p_wait=lam * occupied, mean_wait=qt.pollaczek_khinchine_wait(lam, occupied, second_moment))
+    return model
+
+
+def _wrap_up_loss(name: str, lam: float, c: int, mean: float, wrap_up: float, window: Window) -> Model:
+    """Callers who hang up at once when nobody is free, people who wrap up (lognormal) after each call: Erlang B
+    on the time a person is held, service plus wrap-up, whatever its distribution (Erlang B is insensitive)."""
+    model = Model(mmc_dict(name, window, lam, c, mean, mean_patience=1e-7), window, first_stage_metrics, {})
+    model.scenario["teams"]["desk"]["wrap_up"] = {"kind": "lognormal", "mean": wrap_up, "cv": 2.0}
+    model.theory["p_abandon"] = qt.erlang_b(c, lam * (mean + wrap_up))
+    return model
+
+
 MODELS: dict[str, Model] = {
     # relaxation time 1 / (sqrt(c mu) - sqrt(lam))^2: 38 min at rho = 0.7, 1560 min at rho = 0.95
     "mmc_rho070": _mmc("mmc_rho070", lam=0.7, c=10, mean=10.0, window=Window(2_000, 40_000, 500)),
@@ -249,6 +268,10 @@ MODELS: dict[str, Model] = {
     "concurrency": _concurrent("concurrency", lam=0.7, people=2, slots=5, mean=10.0,
                                window=Window(2_000, 40_000, 500)),
     "roster": _rostered("roster", lam=0.7, c=10, mean=10.0, window=Window(2_000, 40_000, 500)),
+    # rho = 0.075 x (6 + 2) = 0.6: relaxation time about 200 min
+    "wrap_up_mg1": _wrap_up_mg1("wrap_up_mg1", lam=0.075, mean=6.0, wrap_up=2.0, window=Window(2_000, 100_000, 1_000)),
+    # 3 people held 5 min per call on average, 0.5 calls a minute: Erlang B(3, 2.5) = 0.28
+    "wrap_up_loss": _wrap_up_loss("wrap_up_loss", lam=0.5, c=3, mean=4.0, wrap_up=1.0, window=Window(100, 20_000, 100)),
     "patience_by_type": _patience_by_type("patience_by_type", lam=1.0, c=10, mean=10.0, patience=20.0,
                                           window=Window(2_000, 30_000, 500)),
 }

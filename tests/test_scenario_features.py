@@ -11,7 +11,9 @@ import yaml
 
 import servsim
 from servsim.errors import ScenarioWarning
+from servsim.kpi import KpiContext
 from servsim.scenario import scenario_from_dict
+from servsim.segments import where_time_goes
 
 
 def desk(**changes) -> dict:
@@ -206,3 +208,36 @@ def test_missing_roster_file_and_arrival_columns_are_named(tmp_path):
     trace = pd.DataFrame({"channel": ["phone"], "ticket_type": ["a"], "priority": ["low"]})
     with pytest.raises(servsim.ServsimError, match="arrivals: column 'created_at' is missing"):
         servsim.simulate(scenario_from_dict(desk()), arrivals=trace)
+
+
+def test_wrap_up_holds_the_person_after_each_ticket_and_counts_as_busy_time():
+    # one person (Mon-Fri 08:00-16:00), 10 min of work, 3 min of wrap-up; three calls, the last near the shift's end
+    data = desk(**{"teams.desk.wrap_up": {"kind": "constant", "value": "3min"},
+                   "teams.desk.shifts.day.headcount": 1, "teams.desk.hourly_cost": 60.0})
+    for tt in data["ticket_types"].values():
+        tt["steps"]["serve"]["work"] = {"kind": "constant", "value": "10min"}
+    created = ["2026-01-05 09:00", "2026-01-05 09:01", "2026-01-05 15:50"]
+    trace = pd.DataFrame({"created_at": pd.to_datetime(created), "channel": "phone", "ticket_type": "a",
+                          "priority": "low"})
+    run = servsim.simulate(scenario_from_dict(data), seed=1, arrivals=trace)
+    answered = run.tickets["first_response_at"].dt.strftime("%H:%M").tolist()
+    assert answered == ["09:00", "09:13", "15:50"]  # the second call waits for the work and the wrap-up
+    wraps = run.events[run.events["activity"] == "wrap_up"]
+    assert wraps["ticket_id"].tolist() == [0, 1, 2]
+    assert wraps["started_at"].dt.strftime("%H:%M").tolist() == ["09:10", "09:23", "16:00"]
+    assert wraps["ended_at"].dt.strftime("%H:%M").tolist() == ["09:13", "09:26", "16:03"]  # past the shift's end
+    assert (wraps["pool"] == "desk").all() and (wraps["resource"] == "desk/day/1").all()
+    kpis = run.kpis()
+    assert kpis.by_pool.loc["desk", "busy_h"] == pytest.approx(39 / 60)
+    assert kpis.by_stage.loc["wrap_up", "visits"] == 3
+    assert kpis.by_stage.loc["wrap_up", "mean_work_min"] == pytest.approx(3.0)
+    # a wrap-up is the person's time, not the ticket's: no stage of "where the time goes"
+    ctx = KpiContext.from_scenario(run.scenario, run.staffing)
+    assert set(where_time_goes(run.tickets, run.events, ctx, ())["stage"]) == {"serve"}
+
+
+def test_a_stage_named_wrap_up_is_refused_when_a_team_wraps_up():
+    data = desk(**{"teams.desk.wrap_up": {"kind": "constant", "value": "1min"}})
+    data["stages"]["wrap_up"] = {"team": "desk"}
+    with pytest.raises(servsim.ScenarioError, match=r"stages\.wrap_up: this name is the activity of people wrapping"):
+        scenario_from_dict(data)

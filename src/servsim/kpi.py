@@ -16,7 +16,7 @@ import pandas as pd
 
 from .inventory import by_depot, part_kpis
 from .log import check_schema, to_minutes
-from .scenario.model import WAITING_FOR_PART
+from .scenario.model import WAITING_FOR_PART, WRAP_UP
 from .sla_clock import BusinessCalendar
 
 # the KPIs compare, sweep and the reports show first (those a scenario has: spare parts only where there are parts)
@@ -316,9 +316,18 @@ class _Minutes:
         return self.cache[key]
 
 
+def ticket_activities(events: pd.DataFrame) -> pd.DataFrame:
+    """The events that are part of a ticket's own course: all but people's wrap-ups after their work."""
+    activity = events["activity"]
+    if isinstance(activity.dtype, pd.CategoricalDtype) and WRAP_UP not in activity.cat.categories:
+        return events
+    return events[(activity != WRAP_UP).to_numpy()]
+
+
 def _reopen_gaps(events: pd.DataFrame, at: _Minutes) -> tuple[np.ndarray, np.ndarray]:
     """Minutes (from ``w0``) at which a ticket was resolved and later reopened: the end of an activity and the
     start of the ticket's next one, where they differ (a ticket's activities otherwise follow on at once)."""
+    events = ticket_activities(events)
     if events.empty:
         return np.empty(0), np.empty(0)
     ticket = events["ticket_id"].to_numpy()

@@ -20,7 +20,7 @@ from .errors import ScenarioWarning, ServsimError
 from .log import coded, to_datetimes
 from .scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash
 from .scenario.load_check import check_load
-from .scenario.model import WAITING_FOR_PART
+from .scenario.model import WRAP_UP
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -134,14 +134,19 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
     }, copy=False)  # the columns are fresh: no second copy of the table while it is built
     people = [a for a in m.agents if a.slot == 0]  # a person's concurrency slots log as the person
     person_of_agent = np.append(np.cumsum([a.slot == 0 for a in m.agents]) - 1, -1)
-    stage_team = np.array(m.stage_team + [-1])
+    activities = m.activity_names
+    activity_team = np.array(m.stage_team + [-1] * (len(activities) - len(m.stage_names)))
     # in order of (enqueued_at to the millisecond, ticket_id), sorted before the table is built (no copy of it)
     order = np.lexsort((raw.ev_ticket, np.round(raw.ev_enqueued * 60_000.0)))
     stage = raw.ev_stage[order]
+    pool = activity_team[stage]
+    if WRAP_UP in activities:  # a wrap-up is the team of the person wrapping up
+        wraps = stage == m.wrap_up_code
+        pool[wraps] = np.asarray(m.agent_team)[raw.ev_agent[order][wraps]]
     events = pd.DataFrame({
         "ticket_id": raw.ev_ticket[order].astype(np.int64),
-        "activity": coded(stage, m.stage_names + ([WAITING_FOR_PART] if m.parts else [])),
-        "pool": coded(stage_team[stage], m.team_names),
+        "activity": coded(stage, activities),
+        "pool": coded(pool, m.team_names),
         "resource": coded(person_of_agent[raw.ev_agent[order]], [a.name for a in people]),
         "enqueued_at": to_datetimes(raw.ev_enqueued[order], start),
         "started_at": to_datetimes(raw.ev_started[order], start),

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ServsimError
-from .kpi import KpiContext, Outcomes, _codes, _labels, _Minutes, format_value, outcomes
+from .kpi import KpiContext, Outcomes, _codes, _labels, _Minutes, format_value, outcomes, ticket_activities
 from .log import EVENT_COLUMNS, TICKET_COLUMNS
 from .units import format_minutes
 
@@ -137,6 +137,7 @@ def where_time_goes(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext
     missed = o.ttr_known & ~o.ttr_met
     met = o.ttr_met
 
+    events = ticket_activities(events)
     row = pd.Index(inside["ticket_id"]).get_indexer(events["ticket_id"])
     keep = row >= 0
     # a ticket's time counts until it is resolved (closing work after that is not part of it) or the window ends

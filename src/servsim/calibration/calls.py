@@ -8,6 +8,9 @@ Unlike a ticket export, a call log separates waiting from work, so every number 
   ``w`` shows a patience of ``w``; a caller served after waiting ``w`` had a patience longer than ``w``;
 - **teams**: agents who take almost only one call type, and take almost all of it, form that type's desk
   (in the October 1999 log, the internet desk); everyone else is the general team;
+- **wrap-up**: how long an agent stays unavailable after a call (after-call work, short pauses), from the
+  agents' idle gaps between calls while callers waited, censored where the queue emptied
+  (``staffing.unavailable_after_work``);
 - **staffing**: who was on duty per interval (``staffing.sessions``), as the average week's shifts and as
   the dated roster of the window (``Calibration.roster``) that a staffing backtest replays; and how many
   contacts one agent takes at once (``staffing.concurrency``: 1 on a phone line, more on chat);
@@ -26,13 +29,14 @@ from .fitting import ArrivalFitter
 from .labels import shares as _shares
 from .labels import slug as _slug
 from .quality import ImportResult
-from .staffing import concurrency, dated_roster, sessions, weekly_shifts
+from .staffing import concurrency, dated_roster, sessions, unavailable_after_work, weekly_shifts
 
 SPECIALIST = 0.9       # an agent whose calls are at least this share of one type specialises in it
 DESK_SHARE = 0.8       # a type whose calls are at least this share served by its specialists gets its own desk
 GAP_MIN = 30.0         # idle minutes between two calls beyond which an agent is taken to be off duty
 MIN_CALL = 1 / 60      # minutes: the log counts whole seconds; a 0 s service or wait is taken as 1 s
 GENERAL = "agents"
+MIN_WRAP_UPS = 30      # gaps between calls while callers waited needed to fit a wrap-up time
 MIN_ABANDONED = 30     # hang-ups needed to fit a patience (of all callers, a type, or a type and priority)
 MEAN_TOLERANCE = 0.02  # a service-time family whose mean is further off the sample's gives way to the empirical
 # call logs are large and uncensored in service: quantiles fine enough that the table keeps the sample's mean
@@ -96,13 +100,17 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
 
     arrivals = ArrivalFitter().fit(calls["created_at"], start=first, end=end)
     work = result.events.dropna(subset=["resource", "started_at", "ended_at"])
+    work = work[(work["started_at"] >= first) & (work["started_at"] < end)]
     stretches = sessions(work["resource"], work["started_at"], work["ended_at"], gap_min)
     roster = dated_roster(stretches, team_of, first, end, interval_min, default_team=GENERAL)
     shifts = weekly_shifts(roster, first)
     slots = concurrency(work["resource"], work["started_at"], work["ended_at"], team_of, GENERAL)
     skills = {team: [ty for ty, tm in type_team.items() if tm == team] for team in set(type_team.values())}
+    wrap_ups = _wrap_ups(calls, types, type_team, work, team_of, gap_min, notes)
+    fits += wrap_ups.values()
     teams = {team: {"skills": skills[team], "shifts": shifts.get(team) or {},
-                    **({"concurrency": slots[team]} if slots.get(team, 1) > 1 else {})} for team in sorted(skills)}
+                    **({"concurrency": slots[team]} if slots.get(team, 1) > 1 else {}),
+                    **({"wrap_up": wrap_ups[team].spec} if team in wrap_ups else {})} for team in sorted(skills)}
     for team, k in slots.items():
         if k > 1:
             notes.append(f"{team}: people work on {k} contacts at once (chat-like); concurrency {k}")
@@ -133,6 +141,7 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
         "provenance": {
             "demand": "identified: calls per hour of the week, mix, patience (censored fit) from the log",
             "teams": f"identified: agents on duty from their calls (idle gaps up to {gap_min:g} min count as duty)",
+            "teams.*.wrap_up": "identified: agents' idle gaps between calls while callers waited (censored fit)",
             "ticket_types": "identified: service durations per call type",
             "policies.queue": "assumed: high priority strictly first (the bank credits 1.5 min of waiting)",
             "priorities": "assumed: default SLA targets",
@@ -165,6 +174,31 @@ def _teams(server: pd.Series, types: pd.Series, served: np.ndarray) -> dict[str,
         if len(own) and counts.loc[own, ty].sum() >= DESK_SHARE * counts[ty].sum():
             team_of.update({str(a): f"{ty}_desk" for a in own})
     return team_of
+
+
+def _wrap_ups(calls: pd.DataFrame, types: pd.Series, type_team: dict[str, str], work: pd.DataFrame,
+              team_of: dict[str, str], gap_min: float, notes: list[str]) -> dict[str, StageFit]:
+    """Per team, the time an agent stays unavailable after a call (after-call work, short pauses), from the gaps
+    between an agent's calls while callers of the team waited (:func:`~.staffing.unavailable_after_work`)."""
+    waited = calls["first_response_at"].fillna(calls["abandoned_at"])
+    team_of_call = types.map(type_team).to_numpy()
+    team_of_work = work["resource"].astype("string").map(lambda r: team_of.get(r, GENERAL)).to_numpy()
+    fits = {}
+    for team in sorted(set(type_team.values())):
+        mine = (team_of_call == team) & waited.notna().to_numpy()
+        waiting = pd.DataFrame({"from": calls["created_at"][mine], "to": waited[mine]})
+        own = work[team_of_work == team]
+        values, censored = unavailable_after_work(own["resource"], own["started_at"], own["ended_at"], waiting,
+                                                  gap_min)
+        if (~censored).sum() < MIN_WRAP_UPS:
+            notes.append(f"{team}: only {int((~censored).sum())} gaps between calls while callers waited (need "
+                         f"{MIN_WRAP_UPS}); no wrap-up time in the model")
+            continue
+        fits[team] = _fit(team, "wrap_up", None, np.maximum(values, MIN_CALL), censored, None, notes, FINE, MIN_CALL)
+        notes.append(f"{team}: agents are unavailable for {fits[team].mean_min * 60:.0f} s on average after a call "
+                     f"(wrap-up, short pauses; {len(values):,} gaps while callers waited, {censored.mean():.0%} "
+                     "censored)")
+    return fits
 
 
 def _patience(types: pd.Series, priority: pd.Series, wait: np.ndarray, served: np.ndarray, abandoned: np.ndarray,

@@ -101,3 +101,33 @@ def concurrency(resource: pd.Series, start: pd.Series, end: pd.Series, team_of: 
         team = team_of.get(str(person), default_team)
         levels.setdefault(team, []).append(float(np.quantile(in_progress, quantile)))
     return {team: max(1, int(np.rint(np.median(values)))) for team, values in levels.items()}
+
+
+def unavailable_after_work(resource: pd.Series, start: pd.Series, end: pd.Series, waiting: pd.DataFrame,
+                           gap_min: float) -> tuple[np.ndarray, np.ndarray]:
+    """How long a person stays unavailable after a piece of work (wrap-up, notes, a short pause), seen where
+    someone was waiting for them: ``(minutes, censored)``.
+
+    Between two pieces of one session (idle gap up to ``gap_min``) that begin while a customer waits
+    (``waiting``: rows ``from, to`` of the waits this person could have ended), an available person would have
+    taken the next customer at once, so the gap is time unavailable. Once nobody waits any more the gap says
+    nothing further: it is right-censored at that moment.
+    """
+    times = np.concatenate([waiting["from"].to_numpy("datetime64[ms]"), waiting["to"].to_numpy("datetime64[ms]")])
+    steps = np.concatenate([np.ones(len(waiting), np.int64), -np.ones(len(waiting), np.int64)])
+    order = np.lexsort((steps, times))  # at one instant a wait ends before the next begins
+    times, queued = times[order], np.cumsum(steps[order])
+    empty = times[queued == 0]
+    frame = pd.DataFrame({"resource": resource.astype("string"), "start": pd.to_datetime(start),
+                          "end": pd.to_datetime(end)}).dropna().sort_values(["resource", "start"], kind="stable")
+    same = (frame["resource"] == frame["resource"].shift(-1)).fillna(False).to_numpy(bool)
+    done = frame["end"].to_numpy("datetime64[ms]")[:-1][same[:-1]]
+    following = frame["start"].to_numpy("datetime64[ms]")[1:][same[:-1]]
+    gap = np.maximum((following - done) / np.timedelta64(1, "m"), 0.0)
+    at = np.searchsorted(times, done, side="right") - 1
+    someone_waits = (at >= 0) & (queued[np.maximum(at, 0)] > 0)
+    nxt = np.searchsorted(empty, done, side="right")
+    until_empty = np.where(nxt < len(empty), (empty[np.minimum(nxt, len(empty) - 1)] - done)
+                           / np.timedelta64(1, "m"), np.inf)
+    keep = someone_waits & (gap <= gap_min)
+    return np.minimum(gap, until_empty)[keep], (until_empty < gap)[keep]

@@ -149,8 +149,8 @@ def _agents_per_cell(roster: pd.DataFrame, cells: pd.Index) -> pd.Series:
 
 def _erlang_a_cells(cal: Calibration, train_calls: pd.DataFrame, trace: pd.DataFrame, roster: pd.DataFrame,
                     cells: pd.Index) -> pd.DataFrame:
-    """Erlang A per team and hour on the same inputs: the hour's actual calls, the team's mean service time and
-    patience from the training weeks (patience as abandonments / total waiting time, the standard estimator),
+    """Erlang A per team and hour on the same inputs: the hour's actual calls, the team's mean handling time
+    (service and wrap-up) and patience from the training weeks (patience as abandonments / total waiting time, the standard estimator),
     the hour's mean headcount (interpolated between the neighbouring whole numbers of agents)."""
     s = cal.scenario
     team_of_type = {ty: s.stages[tt.entry].team for ty, tt in s.ticket_types.items()}
@@ -162,7 +162,10 @@ def _erlang_a_cells(cal: Calibration, train_calls: pd.DataFrame, trace: pd.DataF
     offered = arrivals.groupby("cell").size().reindex(cells).fillna(0).to_numpy()
     for team, calls in arrivals.groupby("team"):
         own = routing[[team_of_type[ty] == team for ty in routing.index] & (routing["served"] > 0).to_numpy()]
-        mean_service = float(np.average(own["mean_service_min"], weights=own["served"]))
+        # a person is held for the service and the wrap-up after it (handling time, as workforce planners count it)
+        wrap_up = s.teams[team].wrap_up
+        mean_service = float(np.average(own["mean_service_min"], weights=own["served"])) + (
+            wrap_up.mean if wrap_up is not None else 0.0)
         history = train_calls[(train_team == team).to_numpy()]
         # abandonments per minute waited; a team whose callers never waited gets a patience of an hour (unknown)
         waited = float(np.nansum(history["wait"]))

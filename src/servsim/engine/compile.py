@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import ServsimError
 from ..scenario.checks import attribute_domains, effective_mix
 from ..scenario.model import RESOLVE as RESOLVE_NAME
-from ..scenario.model import Scenario
+from ..scenario.model import WAITING_FOR_PART, WRAP_UP, Scenario
 from .arrivals import arrival_times, dated_multiplier
 from .calendar import absences, duty_intervals, outside, roster_intervals
 from .parts import Parts, compile_parts
@@ -99,6 +99,23 @@ class Compiled:
     # what stops the resolution clock (sla_paused_min)
     pause_for_customer: bool = True
     pause_for_part: bool = False
+    # team -> the wrap-up time a person takes after each piece of work (None: none)
+    team_wrap_up: list[Sampler | None] = field(default_factory=list)
+
+    @property
+    def activity_names(self) -> list[str]:
+        """The events' activities: the stages, then waiting for a part and wrapping up where the model has them
+        (codes :attr:`part_wait_code` and :attr:`wrap_up_code`)."""
+        return (self.stage_names + ([WAITING_FOR_PART] if self.parts is not None else [])
+                + ([WRAP_UP] if any(w is not None for w in self.team_wrap_up) else []))
+
+    @property
+    def part_wait_code(self) -> int:
+        return len(self.stage_names)
+
+    @property
+    def wrap_up_code(self) -> int:
+        return len(self.stage_names) + (self.parts is not None)
 
 
 def _index(names: list[str]) -> dict[str, int]:
@@ -281,6 +298,8 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
         stage_preemptable=[st.team is not None and st.travel is None for st in s.stages.values()], parts=parts,
         pause_for_customer=s.policies.sla_pauses_while_waiting_for_customer,
         pause_for_part=s.policies.sla_pauses_while_waiting_for_part,
+        team_wrap_up=[t.wrap_up.sampler(streams(f"wrap_up/{name}")) if t.wrap_up is not None else None
+                      for name, t in s.teams.items()],
     )
 
 

@@ -21,6 +21,10 @@ Ticket states and transitions (the only ones; each rule of :mod:`.policies` acts
     IN_SERVICE, WITH_CUSTOMER ──done──▶ the next stage (QUEUED, WITH_CUSTOMER) or RESOLVED
     RESOLVED ──reopen delay──▶ QUEUED at the reopen stage;  RESOLVED ──closing stages, or none──▶ CLOSED
 
+A person (one concurrency slot of one) is idle, busy with a ticket, or wrapping up after one (a team with
+``wrap_up``: unavailable for a drawn time after each piece of work, then idle or taking the next ticket); any of
+these on or off duty. Only an idle person on duty takes a ticket; only a busy one can be pre-empted.
+
 Entering a stage, a ticket that finds nobody free and more than an overflow rule's limit already waiting goes
 to that rule's stage instead. A queue entry is live while ``token[i]`` equals its sequence number; a ticket
 that leaves a queue other than by being taken (hung up, moved by a timer) invalidates its entry, which the
@@ -43,6 +47,8 @@ from .compile import RESOLVE, Compiled
 NAN = math.nan
 # ticket states
 NEW, QUEUED, IN_SERVICE, WITH_CUSTOMER, RESOLVED, CLOSED, ABANDONED, WAITING_FOR_PART = range(8)
+# what a person is doing besides a ticket (busy[a] >= 0 is the ticket in hand)
+IDLE, WRAPPING_UP = -1, -2
 
 
 @dataclass
@@ -121,7 +127,7 @@ def run(m: Compiled) -> RawLog:
     agent_keys = m.agent_keys         # agent -> key indices it may serve
     serves = m.agent_serves           # agent -> list[bool] by key index
     on_duty = [False] * len(agent_team)
-    busy = [-1] * len(agent_team)
+    busy = [IDLE] * len(agent_team)
     job = [0] * len(agent_team)        # sequence number of the agent's current piece of work (pre-emption voids it)
     job_end = [0.0] * len(agent_team)
     counter = [0]
@@ -134,13 +140,15 @@ def run(m: Compiled) -> RawLog:
     has_parts = parts is not None
     if has_parts:
         step_needs, unit_cost, lead_time, stock = parts.needs, parts.unit_cost, parts.lead_time, parts.stock
-        part_wait = len(m.stage_names)  # the events' activity code of waiting for a part
+        part_wait = m.part_wait_code
         visit_needs: list = [None] * n   # part uses drawn at entry, found when the work starts
         visit_work: list = [None] * n    # the work sampler of the ticket's step, for a second visit
         missing = [0] * n                # part demands of the ticket not yet filled
         revisit = [False] * n            # the current visit found a part missing
         wait_from = [NAN] * n
     pause_customer, pause_part = m.pause_for_customer, m.pause_for_part
+    wrap_up, wrap_code = m.team_wrap_up, m.wrap_up_code
+    wrapping = [(-1, NAN)] * len(agent_team) if any(w is not None for w in wrap_up) else None  # ticket, since
 
     def at(delay: float, callback, value) -> None:
         Timeout(env, delay, value).callbacks.append(callback)
@@ -347,10 +355,26 @@ def run(m: Compiled) -> RawLog:
         if job[a] != piece:  # interrupted (pre-empted) before it was done
             return
         i = busy[a]
-        busy[a] = -1
-        log_t(i), log_s(stage_of[i]), log_a(a), log_q(enq_at[i]), log_b(start_at[i]), log_e(env._now)
-        advance(i)
-        if on_duty[a] and busy[a] < 0:
+        now = env._now
+        log_t(i), log_s(stage_of[i]), log_a(a), log_q(enq_at[i]), log_b(start_at[i]), log_e(now)
+        draw = wrap_up[agent_team[a]]
+        if draw is None:
+            busy[a] = IDLE
+            advance(i)
+            if on_duty[a] and busy[a] == IDLE:
+                take_next(a)
+        else:
+            busy[a] = WRAPPING_UP
+            wrapping[a] = (i, now)
+            at(draw(), wrapped_up, a)
+            advance(i)
+
+    def wrapped_up(event) -> None:
+        a = event._value
+        i, since = wrapping[a]
+        log_t(i), log_s(wrap_code), log_a(a), log_q(since), log_b(since), log_e(env._now)
+        busy[a] = IDLE
+        if on_duty[a]:
             take_next(a)
 
     def customer_replied(event) -> None:
@@ -430,13 +454,13 @@ def run(m: Compiled) -> RawLog:
         for a, coming in event._value:
             if coming:
                 on_duty[a] = True
-                if busy[a] < 0:
+                if busy[a] == IDLE:
                     take_next(a)
             else:
                 on_duty[a] = False
-                if busy[a] < 0:
+                if busy[a] == IDLE:
                     idle[agent_team[a]].remove(a)
-                # a busy agent finishes the ticket in hand, then takes no more
+                # a busy agent finishes the ticket in hand (and its wrap-up), then takes no more
 
     for time, changes in m.shift_changes:
         at(time, shift_change, changes)
@@ -458,6 +482,9 @@ def run(m: Compiled) -> RawLog:
     for a, i in enumerate(busy):
         if i >= 0:
             log_t(i), log_s(stage_of[i]), log_a(a), log_q(enq_at[i]), log_b(start_at[i]), log_e(NAN)
+        elif i == WRAPPING_UP:
+            j, since = wrapping[a]
+            log_t(j), log_s(wrap_code), log_a(a), log_q(since), log_b(since), log_e(NAN)
 
     def column(values: array) -> np.ndarray:
         return np.frombuffer(values, np.float64 if values.typecode == "d" else np.int32)

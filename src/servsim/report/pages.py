@@ -358,7 +358,8 @@ def staffing_backtest_page(bt: StaffingBacktest) -> Page:
                 "model predict each hour's service level, waits and abandonment, against Erlang A and a naive "
                 "average?", answer)
     page.add("Mean absolute error per hour", preformatted(bt.summary()))
-    page.add("Per hour", table(bt.cells.head(400).round(3)))
+    cells = bt.cells.head(400)
+    page.add("Per hour", table(cells.round({c: 3 for c in cells.select_dtypes("number").columns})))
     return page
 
 

@@ -3,7 +3,7 @@ every flow can end, every skill and region a ticket needs is held by someone."""
 
 from __future__ import annotations
 
-from .model import RESOLVE, WAITING_FOR_PART, MixSpec, Scenario
+from .model import RESOLVE, WAITING_FOR_PART, WRAP_UP, MixSpec, Scenario
 
 DEFAULT_TIER = "standard"
 DEFAULT_REGION = "any"
@@ -123,6 +123,9 @@ def problems(s: Scenario) -> list[tuple[str, str]]:
     out.extend(_roster_problems(s))
     out.extend(_rule_problems(s))
     out.extend(_parts_problems(s, used_regions))
+    if WRAP_UP in s.stages and any(team.wrap_up is not None for team in s.teams.values()):
+        out.append((f"stages.{WRAP_UP}", "this name is the activity of people wrapping up after their work; "
+                                         "rename the stage"))
     if s.policies.queue == "vip_first":
         for tier in s.policies.vip_tiers:
             if tier not in used_tiers:

@@ -30,6 +30,7 @@ SCHEMA_VERSION = 1
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 RESOLVE = "resolve"  # the route target that ends a ticket's handling
 WAITING_FOR_PART = "waiting_for_part"  # the activity of a ticket waiting for a spare part (events table)
+WRAP_UP = "wrap_up"  # the activity of a person finishing a ticket after its work (events table)
 
 RatePerMinute = Annotated[
     float,
@@ -290,6 +291,9 @@ class Team(Strict):
                                                           "meetings, training): random stretches of absence_block, "
                                                           "each away with this probability; paid all the same")
     absence_block: Minutes = Field(60.0, gt=0, description="length of one stretch of absence (shrinkage)")
+    wrap_up: Distribution | None = Field(None, description="after each piece of work a person stays unavailable for "
+                                                           "this long (after-call work, notes, a short pause); "
+                                                           "busy time, paid and counted in utilisation")
     shifts: dict[str, Shift] = Field(default_factory=dict,
                                      description="weekly pattern; a dated roster overrides it where it covers")
 

@@ -338,3 +338,25 @@ def test_the_builder_writes_valid_scenarios_for_random_windows_of_every_log(name
             assert simulate(scenario, seed=1).kpis().overall["tickets"] > 0, (start, weeks, capacity)
             calibrated += 1
     assert calibrated >= windows  # the windows are long enough that most calibrate
+
+
+def test_replayed_backtest_gets_the_test_weeks_actual_tickets_and_roster():
+    """``replay``: the test week is simulated with its own tickets (trace-driven) and the roster the log shows —
+    per team and hour, the people of its groups active then."""
+    history = import_log(SAMPLE / "events.csv.gz", "events", PRESETS / "servsim-events.yaml")
+    cut, end = pd.Timestamp("2026-01-26"), pd.Timestamp("2026-02-02")
+    bt = backtest(history, cut, test_until=end, history_weeks=3, replications=1, capacity=True, replay=True)
+    test = history.tickets[(history.tickets["created_at"] >= cut) & (history.tickets["created_at"] < end)]
+    run = bt.runs[0].tickets
+    assert list(run.loc[run["created_at"] >= cut, "created_at"]) == list(test["created_at"])
+    roster = pd.DataFrame([r.model_dump() for r in bt.scenario.roster])
+    assert len(roster) == 7 * 24 * len(bt.scenario.teams)  # every team, every hour (0 where nobody worked)
+    e = history.events.dropna(subset=["resource"])
+    when = e["ended_at"].fillna(e["enqueued_at"])
+    hour = (when >= pd.Timestamp("2026-01-27 10:00")) & (when < pd.Timestamp("2026-01-27 11:00"))
+    team = e["pool"].astype(str).map(bt.calibration.pool_team).fillna(bt.calibration.other_team)
+    seen = e[hour].groupby([team[hour], e.loc[hour, "pool"].astype(str)])["resource"].nunique().groupby(level=0).sum()
+    at_ten = roster[roster["start"] == pd.Timestamp("2026-01-27 10:00")].set_index("team")["headcount"]
+    assert at_ten[at_ten > 0].to_dict() == seen.to_dict() and seen.sum() > 0
+    with pytest.raises(servsim.ServsimError, match="replaying the test period's roster needs a model staffed"):
+        backtest(history, cut, test_until=end, replications=1, replay=True)

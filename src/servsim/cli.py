@@ -304,7 +304,7 @@ def _backtest(args: argparse.Namespace) -> int:
         weeks = int(args.test_weeks)
         table = rolling_backtest(imported, args.train_until.split(","), test_weeks=weeks,
                                  history_weeks=args.history_weeks, replications=args.replications, seed=args.seed,
-                                 capacity=args.capacity)
+                                 capacity=args.capacity, replay=args.replay)
         print(f"rolling-origin backtest: relative error of each KPI per cut-off ({weeks} test weeks each)")
         print(table.to_string(index=False, float_format=lambda v: f"{v:+.1%}"))
         if args.out:
@@ -314,10 +314,10 @@ def _backtest(args: argparse.Namespace) -> int:
         return 0
     bt = backtest(imported, args.train_until, replications=args.replications, seed=args.seed,
                   test_until=args.test_until, history_weeks=args.history_weeks, capacity=args.capacity,
-                  utilisation=args.utilisation)
+                  utilisation=args.utilisation, replay=args.replay)
     first, end = bt.calibration.window
     print(f"backtest: calibrated on {first:%Y-%m-%d} to {end:%Y-%m-%d}, {args.replications} replications of the "
-          "period after it")
+          "period after it" + (", replayed with its actual tickets and roster" if args.replay else ""))
     print(bt.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if args.out:
         write_calibration(bt.calibration, imported.quality, args.out)
@@ -433,6 +433,8 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--history-weeks", type=int, help="calibrate on only this many weeks before the cut-off "
                           "(default: all history); shorter follows a desk whose durations drift")
     backtest.add_argument("--replications", type=int, default=10)
+    backtest.add_argument("--replay", action="store_true", help="with --capacity: simulate the test period with its "
+                          "actual tickets and the roster the log shows (people of each team active per hour)")
     backtest.add_argument("--seed", type=int, default=0)
     return parser
 

@@ -16,9 +16,10 @@ from ..kpi import KpiContext, compute_kpis
 from ..log import EVENT_COLUMNS, to_minutes
 from ..one_run import SimulationResult, simulate
 from ..scenario import Scenario
+from ..scenario.model import RosterRow
 from .build import Calibration, calibrate
 from .fitting import residual_durations
-from .history import ticket_measures
+from .history import active_people, ticket_measures
 from .quality import ImportResult
 
 KPIS = ["tickets", "weekly_volume", "frt_mean_min", "frt_p50_min", "frt_p90_min", "ttr_mean_min", "ttr_p50_min",
@@ -81,7 +82,7 @@ def _time_left(backlog: pd.DataFrame, history: dict[str, tuple[np.ndarray, np.nd
 
 def backtest(result: ImportResult, train_until: datetime | str, replications: int = 10, seed: int = 0,
              test_until: datetime | str | None = None, history_weeks: int | None = None, capacity: bool = False,
-             utilisation: float | None = None) -> Backtest:
+             utilisation: float | None = None, replay: bool = False) -> Backtest:
     """Calibrate on tickets created before ``train_until``; simulate ``[train_until, test_until)``.
 
     The simulated period starts from the tickets actually open at the cut-off, each in the stage it was in and
@@ -89,11 +90,14 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
     the actual arrival volume of the test period (the calibrated rates scaled to it); both sides are censored
     at ``test_until`` alike. ``history_weeks`` calibrates on only the weeks just before the cut-off
     (default: all history). With ``capacity`` (see :func:`~servsim.calibration.build.calibrate`) the model's
-    desk keeps the weekly staffing of the training weeks.
+    desk keeps the weekly staffing of the training weeks; with ``replay`` as well, it is given the test period
+    as it happened instead — its actual tickets at their actual times (trace-driven) and its actual roster, the
+    people of each team active per hour (:func:`actual_roster`) — so that what is left is the process model's
+    own error, e.g. in weeks with public holidays, when both demand and staff drop.
     """
     cut = pd.Timestamp(train_until)
     end = pd.Timestamp(test_until) if test_until is not None else result.export_end.floor("D")
-    if end <= cut + pd.Timedelta(days=7):
+    if end < cut + pd.Timedelta(days=7):
         raise ServsimError(f"the test period {cut:%Y-%m-%d} to {end:%Y-%m-%d} is shorter than a week; "
                            "choose an earlier --train-until")
     if replications < 1:
@@ -101,6 +105,9 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
     start = None if history_weeks is None else cut - pd.Timedelta(weeks=history_weeks)
     known = result.as_of(cut)  # calibration and the backlog see only what was known at the cut-off
     cal = calibrate(known, start=start, end=cut, name="backtest", capacity=capacity, utilisation=utilisation)
+    if replay and not cal.staffed:
+        raise ServsimError("replaying the test period's roster needs a model staffed from the log: add --capacity "
+                           "(and a log that names who did the work)")
     t = result.tickets
     horizon = (end - cut).total_seconds() / 60.0
     actual_new = int(((t["created_at"] >= cut) & (t["created_at"] < end)).sum())
@@ -136,8 +143,13 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
     ctx = KpiContext(window_start=cut, window_end=end, targets=targets, backlog_step_min=1440.0)
     empty_events = pd.DataFrame({c: pd.Series(dtype="object") for c in EVENT_COLUMNS})
     actual = _measure(result.as_of(end).tickets, empty_events, ctx)  # counts as known at the end, like the runs
+    trace = None
+    if replay:
+        roster = actual_roster(result, cal, cut, end)
+        scenario = scenario.model_copy(update={"roster": [RosterRow(**row) for row in roster.to_dict("records")]})
+        trace = _actual_arrivals(t[(t["created_at"] >= cut) & (t["created_at"] < end)], cal)
     never = 10 * horizon  # open beyond the test period
-    runs = [simulate(scenario, seed=seed, replication=r, initial_backlog=backlog.assign(
+    runs = [simulate(scenario, seed=seed, replication=r, arrivals=trace, initial_backlog=backlog.assign(
         remaining_min=_time_left(open_at_cut, history, Streams(seed, r)("backtest/time_left"), never)))
         for r in range(replications)]
     sims = [_measure(run.tickets, run.events, ctx) for run in runs]
@@ -160,6 +172,38 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
                            "simulated": pd.concat([s["weekly"] for s in sims], axis=1).mean(axis=1)})
     return Backtest(cal, scenario, pd.DataFrame(rows), actual["backlog"],
                     pd.concat([s["backlog"] for s in sims], axis=1), actual["ttr"], sim_ttr, weekly, runs)
+
+
+def actual_roster(result: ImportResult, cal: Calibration, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The roster of ``[start, end)`` as the log shows it: per team of a staffed calibration and hour, the people
+    of its groups active in that hour (as the calibration counts them), 0 where nobody was."""
+    active = active_people(result, start, end)
+    team = active["pool"].map(cal.pool_team).fillna(cal.other_team).to_numpy()
+    per_hour = active.groupby([team, active["hour"]])["active_people"].sum()
+    hours = pd.date_range(start.ceil("h"), end, freq="h", inclusive="left")
+    rows = []
+    for name in cal.scenario.teams:
+        level = per_hour.get(name, pd.Series(dtype=float)).reindex(hours, fill_value=0)
+        rows.append(pd.DataFrame({"team": name, "start": hours, "end": hours + pd.Timedelta(hours=1),
+                                  "headcount": level.to_numpy().astype(int)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _actual_arrivals(tickets: pd.DataFrame, cal: Calibration) -> pd.DataFrame:
+    """The test period's tickets as trace-driven arrivals of the calibrated model (a category or channel it does
+    not know becomes its largest ticket type or its first channel; a priority it does not know, its commonest)."""
+    s = cal.scenario
+    mix = s.demand.mix.priorities or {}
+    commonest = max(mix, key=mix.get) if mix else next(iter(s.priorities))
+    priority = tickets["priority"].astype("string")
+    return pd.DataFrame({
+        "created_at": tickets["created_at"].to_numpy(),
+        "channel": tickets["channel"].astype("string").fillna("unknown").map(cal.channel_map)
+        .fillna(next(iter(s.demand.channels))).to_numpy(),
+        "ticket_type": tickets["category"].astype("string").fillna("unknown").map(cal.category_map)
+        .fillna(_largest(s)).to_numpy(),
+        "priority": priority.where(priority.isin(list(s.priorities)), commonest).to_numpy(),
+    })
 
 
 def _largest(s: Scenario) -> str:
@@ -188,7 +232,7 @@ def _measure(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -> di
 
 def rolling_backtest(result: ImportResult, cutoffs: list[datetime | str], test_weeks: int = 3,
                      history_weeks: int | None = None, replications: int = 5, seed: int = 0,
-                     capacity: bool = False) -> pd.DataFrame:
+                     capacity: bool = False, replay: bool = False) -> pd.DataFrame:
     """Backtests from several cut-offs (rolling origin), each testing the ``test_weeks`` after it: one row per
     KPI with each cut-off's relative error and their mean, smallest and largest — how much a single cut-off's
     verdict can be trusted."""
@@ -198,7 +242,7 @@ def rolling_backtest(result: ImportResult, cutoffs: list[datetime | str], test_w
     for cut in cutoffs:
         cut = pd.Timestamp(cut)
         bt = backtest(result, cut, replications=replications, seed=seed, history_weeks=history_weeks,
-                      test_until=cut + pd.Timedelta(weeks=test_weeks), capacity=capacity)
+                      test_until=cut + pd.Timedelta(weeks=test_weeks), capacity=capacity, replay=replay)
         errors[f"{cut:%Y-%m-%d}"] = bt.table.set_index("kpi")["relative_error"]
     table = pd.DataFrame(errors).dropna(how="all")
     return table.assign(mean=table.mean(axis=1), smallest=table.min(axis=1), largest=table.max(axis=1)).reset_index()

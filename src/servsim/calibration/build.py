@@ -103,6 +103,8 @@ class Calibration:
     team_of: dict[str, str] = field(default_factory=dict)  # person in the log -> team
     provenance: dict[str, str] = field(default_factory=dict)  # field path -> identified / assumed, and why
     staffed: bool = False  # teams staffed with the people the log shows (else sized as a delay-only skeleton)
+    pool_team: dict[str, str] = field(default_factory=dict)  # group in a ticket log -> team (staffed models)
+    other_team: str | None = None  # the team of a group not seen in the window (staffed ticket models)
 
     def fit_table(self) -> pd.DataFrame:
         return pd.DataFrame([{k: v for k, v in f.__dict__.items() if k not in ("spec", "qq", "qq_family")}
@@ -279,9 +281,12 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     provenance = {"demand": "identified: arrivals per hour of the week and the mix, from the log",
                   "priorities": "assumed: default SLA targets (the export does not contain them)",
                   "ticket_types.*.steps.*.next": "identified: ways out of each stage (Aalen-Johansen)"}
+    pool_team, other_team = {}, None
     if capacity and not staffing.empty:
         pieces = _pieces(measures, ticket_groups(window_result, end))
-        provenance.update(add_capacity(data, staffing, pieces, weeks, utilisation or DEFAULT_UTILISATION, notes))
+        added, pool_team, other_team = add_capacity(data, staffing, pieces, weeks,
+                                                    utilisation or DEFAULT_UTILISATION, notes)
+        provenance.update(added)
         remove_waits(data, f"calibration of {result.quality.source}", notes)
     else:
         provenance.update({"teams": "assumed: sized above the peak number of open tickets (sojourn-only model), not "
@@ -313,7 +318,7 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     handovers = escalation_paths(result, tw["ticket_id"])
     return Calibration(scenario, data, fits, arrivals, pd.DataFrame(routing_rows), staffing, (first, end), drift,
                        handovers, category_map, channel_map, notes, provenance=provenance,
-                       staffed=capacity and not staffing.empty)
+                       staffed=capacity and not staffing.empty, pool_team=pool_team, other_team=other_team)
 
 
 def _pieces(measures: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:

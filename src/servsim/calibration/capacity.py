@@ -53,12 +53,13 @@ MIN_FIT = 30  # tickets a team answered below which who takes them over follows 
 
 
 def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks: int, utilisation: float,
-                 notes: list[str]) -> dict[str, str]:
+                 notes: list[str]) -> tuple[dict[str, str], dict[str, str], str]:
     """Turn the skeleton ``data`` (a scenario mapping, changed in place) into delays plus staffed teams.
 
     ``staffing`` is active people per pool and hour of the week; ``pieces`` has one row per piece of work in the
     window (``stage, target, minutes, group, entry_group``: see ``build._pieces``). Returns the provenance of
-    what was added (field path -> identified/assumed and why).
+    what was added (field path -> identified/assumed and why), the team of each group of the log, and the team
+    of a group not seen in the window.
     """
     team_of, fallback = _teams(staffing, pieces, notes)
     pieces = pieces.assign(team=pieces["group"].map(team_of).fillna(fallback),
@@ -105,9 +106,10 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
     for name, (team, first_response) in split.work_stages.items():
         stages[name] = {"team": team, "first_response": first_response}
     data["stages"] = stages
-    return {"teams": "identified: people active per hour of the week in the log, per group"
-                     + (f" ({', '.join(sorted(teams))})" if len(teams) > 1 else ""),
-            "ticket_types.*.steps.*_to_*.work": f"assumed: utilisation {utilisation:.0%} of the staffed time"}
+    provenance = {"teams": "identified: people active per hour of the week in the log, per group"
+                           + (f" ({', '.join(sorted(teams))})" if len(teams) > 1 else ""),
+                  "ticket_types.*.steps.*_to_*.work": f"assumed: utilisation {utilisation:.0%} of the staffed time"}
+    return provenance, team_of, fallback
 
 
 def _teams(staffing: pd.DataFrame, pieces: pd.DataFrame, notes: list[str]) -> tuple[dict[str, str], str]:

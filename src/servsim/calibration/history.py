@@ -109,20 +109,26 @@ def ticket_groups(result: ImportResult, end: pd.Timestamp) -> pd.DataFrame:
     return out
 
 
-def inferred_staffing(result: ImportResult, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """Distinct resources active per team and hour of the week, averaged over the weeks of the window."""
+def active_people(result: ImportResult, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Distinct resources with an activity ending (or, not ended, queued) per pool and dated hour of the window:
+    rows ``pool, hour, active_people`` (hours where nobody was active are left out)."""
     e = result.events.dropna(subset=["resource"])
     when = pd.to_datetime(e["ended_at"]).fillna(pd.to_datetime(e["enqueued_at"]))
     keep = (when >= start) & (when < end)
-    e, when = e[keep], when[keep]
-    if e.empty:
+    frame = pd.DataFrame({"pool": e["pool"].astype(str)[keep].to_numpy(), "hour": when[keep].dt.floor("h").to_numpy(),
+                          "resource": e["resource"].astype(str)[keep].to_numpy()})
+    return frame.groupby(["pool", "hour"])["resource"].nunique().rename("active_people").reset_index()
+
+
+def inferred_staffing(result: ImportResult, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Distinct resources active per team and hour of the week, averaged over the weeks of the window."""
+    active = active_people(result, start, end)
+    if active.empty:
         return pd.DataFrame(columns=["pool", "hour_of_week", "active_people"])
     weeks = max((end - start).days / 7.0, 1.0)
-    slot = when.dt.day_of_week * 24 + when.dt.hour
-    frame = pd.DataFrame({"pool": e["pool"].astype(str).to_numpy(), "slot": slot.to_numpy(),
-                          "week": ((when - start).dt.days // 7).to_numpy(), "resource": e["resource"].astype(str)})
-    active = frame.groupby(["pool", "slot", "week"])["resource"].nunique().groupby(["pool", "slot"]).sum() / weeks
-    return active.rename("active_people").reset_index().rename(columns={"slot": "hour_of_week"})
+    slot = active["hour"].dt.day_of_week * 24 + active["hour"].dt.hour
+    per_slot = active.groupby([active["pool"], slot.rename("hour_of_week")])["active_people"].sum() / weeks
+    return per_slot.reset_index()
 
 
 def duration_drift(created_min: np.ndarray, ttr_min: np.ndarray, first_touch: np.ndarray, weeks: int) -> pd.DataFrame:

@@ -150,8 +150,9 @@ def _agents_per_cell(roster: pd.DataFrame, cells: pd.Index) -> pd.Series:
 def _erlang_a_cells(cal: Calibration, train_calls: pd.DataFrame, trace: pd.DataFrame, roster: pd.DataFrame,
                     cells: pd.Index) -> pd.DataFrame:
     """Erlang A per team and hour on the same inputs: the hour's actual calls, the team's mean handling time
-    (service and wrap-up) and patience from the training weeks (patience as abandonments / total waiting time, the standard estimator),
-    the hour's mean headcount (interpolated between the neighbouring whole numbers of agents)."""
+    (service and wrap-up) and patience from the training weeks (patience as abandonments / total waiting time,
+    the standard estimator), the hour's mean headcount (interpolated between the neighbouring whole numbers of
+    agents)."""
     s = cal.scenario
     team_of_type = {ty: s.stages[tt.entry].team for ty, tt in s.ticket_types.items()}
     routing = cal.routing.set_index("ticket_type")

@@ -12,6 +12,7 @@ from helpers import ROOT
 from servsim.calibration.calls import calibrate_calls
 from servsim.calibration.quality import DataQuality, ImportResult
 from servsim.calibration.staffing_backtest import staffing_backtest
+from servsim.kpi import ticket_activities
 from servsim.scenario import scenario_from_dict
 
 CALL_LOG = ROOT.parent / "shared" / "data" / "callcentre" / "anonbank_october_1999.txt.gz"
@@ -48,7 +49,7 @@ def known_centre() -> dict:
 
 def as_call_log(run: servsim.SimulationResult) -> ImportResult:
     """A simulated run as an imported call log (the canonical tables, the agent of each call, kind 'calls')."""
-    events = run.events[run.events["activity"] != "wrap_up"]  # a call log shows the calls, not the wrap-ups
+    events = ticket_activities(run.events)  # a call log shows the calls, not the wrap-ups
     served = events.dropna(subset=["started_at"]).set_index("ticket_id")["resource"]
     tickets = run.tickets.assign(category=run.tickets["ticket_type"].astype(str),
                                  server=run.tickets["ticket_id"].map(served).astype("string"))

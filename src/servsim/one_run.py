@@ -138,16 +138,16 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
     activity_team = np.array(m.stage_team + [-1] * (len(activities) - len(m.stage_names)))
     # in order of (enqueued_at to the millisecond, ticket_id), sorted before the table is built (no copy of it)
     order = np.lexsort((raw.ev_ticket, np.round(raw.ev_enqueued * 60_000.0)))
-    stage = raw.ev_stage[order]
+    stage, agent = raw.ev_stage[order], raw.ev_agent[order]
     pool = activity_team[stage]
     if WRAP_UP in activities:  # a wrap-up is the team of the person wrapping up
         wraps = stage == m.wrap_up_code
-        pool[wraps] = np.asarray(m.agent_team)[raw.ev_agent[order][wraps]]
+        pool[wraps] = np.asarray(m.agent_team)[agent[wraps]]
     events = pd.DataFrame({
         "ticket_id": raw.ev_ticket[order].astype(np.int64),
         "activity": coded(stage, activities),
         "pool": coded(pool, m.team_names),
-        "resource": coded(person_of_agent[raw.ev_agent[order]], [a.name for a in people]),
+        "resource": coded(person_of_agent[agent], [a.name for a in people]),
         "enqueued_at": to_datetimes(raw.ev_enqueued[order], start),
         "started_at": to_datetimes(raw.ev_started[order], start),
         "ended_at": to_datetimes(raw.ev_ended[order], start),

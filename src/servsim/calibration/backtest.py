@@ -110,7 +110,8 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
                            "(and a log that names who did the work)")
     t = result.tickets
     horizon = (end - cut).total_seconds() / 60.0
-    actual_new = int(((t["created_at"] >= cut) & (t["created_at"] < end)).sum())
+    new = t[(t["created_at"] >= cut) & (t["created_at"] < end)]
+    actual_new = len(new)
     base = cal.scenario
     expected = sum(ch.rate for ch in base.demand.channels.values()) * horizon
     scale = actual_new / expected if expected > 0 else 1.0
@@ -147,7 +148,7 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
     if replay:
         roster = actual_roster(result, cal, cut, end)
         scenario = scenario.model_copy(update={"roster": [RosterRow(**row) for row in roster.to_dict("records")]})
-        trace = _actual_arrivals(t[(t["created_at"] >= cut) & (t["created_at"] < end)], cal)
+        trace = _actual_arrivals(new, cal)
     never = 10 * horizon  # open beyond the test period
     runs = [simulate(scenario, seed=seed, replication=r, arrivals=trace, initial_backlog=backlog.assign(
         remaining_min=_time_left(open_at_cut, history, Streams(seed, r)("backtest/time_left"), never)))

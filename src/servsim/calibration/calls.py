@@ -182,7 +182,7 @@ def _wrap_ups(calls: pd.DataFrame, types: pd.Series, type_team: dict[str, str], 
     between an agent's calls while callers of the team waited (:func:`~.staffing.unavailable_after_work`)."""
     waited = calls["first_response_at"].fillna(calls["abandoned_at"])
     team_of_call = types.map(type_team).to_numpy()
-    team_of_work = work["resource"].astype("string").map(lambda r: team_of.get(r, GENERAL)).to_numpy()
+    team_of_work = work["resource"].astype("string").map(team_of).fillna(GENERAL).to_numpy()
     fits = {}
     for team in sorted(set(type_team.values())):
         mine = (team_of_call == team) & waited.notna().to_numpy()

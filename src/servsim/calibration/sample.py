@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..kpi import ticket_activities
 from ..one_run import simulate
 from ..scenario import load_scenario
 from .callcentre import HEADER
@@ -51,7 +52,8 @@ def write_call_sample(scenario_path: str | Path, out: str | Path, weeks: int = 3
         update={"horizon": weeks * 10080.0, "warmup": 0.0})})
     result = simulate(scenario, seed=seed)
     t = result.tickets
-    served = result.events.dropna(subset=["started_at"]).drop_duplicates("ticket_id").set_index("ticket_id")
+    calls = ticket_activities(result.events).dropna(subset=["started_at"])  # a call log has no wrap-up rows
+    served = calls.drop_duplicates("ticket_id").set_index("ticket_id")
     start = t["ticket_id"].map(served["started_at"])
     end = t["ticket_id"].map(served["ended_at"])
     server = t["ticket_id"].map(served["resource"].astype(str).str.replace("/", "_").str.upper())

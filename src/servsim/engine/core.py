@@ -147,8 +147,9 @@ def run(m: Compiled) -> RawLog:
         revisit = [False] * n            # the current visit found a part missing
         wait_from = [NAN] * n
     pause_customer, pause_part = m.pause_for_customer, m.pause_for_part
-    wrap_up, wrap_code = m.team_wrap_up, m.wrap_up_code
-    wrapping = [(-1, NAN)] * len(agent_team) if any(w is not None for w in wrap_up) else None  # ticket, since
+    agent_wrap_up = [m.team_wrap_up[t] for t in agent_team]  # agent -> wrap-up sampler (None: none)
+    wrap_code = m.wrap_up_code
+    wrapping = [(-1, NAN)] * len(agent_team)  # agent -> (ticket, since) of the wrap-up under way
 
     def at(delay: float, callback, value) -> None:
         Timeout(env, delay, value).callbacks.append(callback)
@@ -277,7 +278,7 @@ def run(m: Compiled) -> RawLog:
         """Pre-emption: the ticket in ``a``'s hands goes back to the head of its queue class with its work left."""
         now = env._now
         j = busy[a]
-        busy[a] = -1
+        busy[a] = IDLE
         job[a] += 1  # its scheduled end no longer counts
         log_t(j), log_s(stage_of[j]), log_a(a), log_q(enq_at[j]), log_b(start_at[j]), log_e(now)
         work_of[j] = job_end[a] - now
@@ -357,17 +358,16 @@ def run(m: Compiled) -> RawLog:
         i = busy[a]
         now = env._now
         log_t(i), log_s(stage_of[i]), log_a(a), log_q(enq_at[i]), log_b(start_at[i]), log_e(now)
-        draw = wrap_up[agent_team[a]]
+        draw = agent_wrap_up[a]
         if draw is None:
             busy[a] = IDLE
-            advance(i)
-            if on_duty[a] and busy[a] == IDLE:
-                take_next(a)
         else:
             busy[a] = WRAPPING_UP
             wrapping[a] = (i, now)
             at(draw(), wrapped_up, a)
-            advance(i)
+        advance(i)
+        if on_duty[a] and busy[a] == IDLE:
+            take_next(a)
 
     def wrapped_up(event) -> None:
         a = event._value
@@ -502,7 +502,7 @@ def run(m: Compiled) -> RawLog:
     # The callbacks refer to each other through their closure cells: a cycle that keeps every column they use
     # alive until the next garbage collection. Emptying the per-ticket columns the log does not keep frees them
     # now, before the caller builds its tables.
-    for column in (created, arrive_at, ttype, qclass, patience, reopens_left, state, stage_of, next_of, token, prio,
+    for values in (created, arrive_at, ttype, qclass, patience, reopens_left, state, stage_of, next_of, token, prio,
                    region, enq_at, start_at, work_of):
-        del column[:]
+        del values[:]
     return out

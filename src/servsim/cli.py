@@ -378,7 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         "requirements with a stated confidence")
     p.add_argument("scenario", type=Path)
     p.add_argument("--vary", action="append", required=True, metavar="PATH=LOW..HIGH",
-                   help="a headcount the optimiser may set, e.g. teams.l2.shifts.evening.headcount=1..6 (repeat)")
+                   help="a headcount the optimiser may set: a shift's, e.g. teams.l2.shifts.evening.headcount=1..6, or "
+                        "a roster interval's, e.g. roster.l2.Mon-Fri.08:00-12:00=2..8 (repeat)")
     p.add_argument("--require", action="append", required=True, metavar="KPI>=VALUE",
                    help="a requirement, e.g. 'sla_attainment>=0.9', 'frt_p90_min<=30min', "
                         "'sla_attainment/P1>=0.95' (repeat)")

@@ -1,8 +1,9 @@
 """The cheapest staffing that meets stated targets, with a statistical guarantee.
 
-A manager states **levers** (headcounts that may change, each within bounds: ``teams.l2.shifts.evening.headcount
-=1..6``) and **requirements** on KPIs (``sla_attainment>=0.9``, ``frt_p90_min<=30min``, ``abandonment_rate<=0.05``,
-per priority as ``sla_attainment/P1>=0.95``). :func:`optimize` then
+A manager states **levers** (headcounts that may change, each within bounds: a shift's
+``teams.l2.shifts.evening.headcount=1..6`` or a roster interval's ``roster.l2.Mon-Fri.08:00-12:00=2..8``, see
+:mod:`~servsim.experiment.levers`) and **requirements** on KPIs (``sla_attainment>=0.9``, ``frt_p90_min<=30min``,
+``abandonment_rate<=0.05``, per priority as ``sla_attainment/P1>=0.95``). :func:`optimize` then
 
 1. starts from an analytic guess: per team, the fewest people on duty on average for which Erlang C gives at most
    ``FIRST_GUESS_WAIT`` probability of waiting at the team's offered load (arrivals x visits x mean work, see
@@ -15,10 +16,10 @@ per priority as ``sla_attainment/P1>=0.95``). :func:`optimize` then
    people, judged on those replications, until it holds there.
 
 A requirement *holds* when the one-sided ``confidence`` bound of its mean across replications meets the target
-(for ``>=`` the lower bound, for ``<=`` the upper). The cost is the weekly staff cost of the shifts (headcount x
-hours x ``hourly_cost``), which the levers change exactly; the simulated cost is reported beside it. Every
-evaluated staffing is kept (the cost-KPI frontier explored), and replications are stored under ``out`` like any
-experiment's, so an interrupted optimisation resumes.
+(for ``>=`` the lower bound, for ``<=`` the upper). The cost is the weekly staff cost of the shifts and roster
+(hours on duty x ``hourly_cost``, per week of the simulated period), which the levers change exactly; the simulated
+cost is reported beside it. Every evaluated staffing is kept (the cost-KPI frontier explored), and replications are
+stored under ``out`` like any experiment's, so an interrupted optimisation resumes.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ import pandas as pd
 from ..erlang import required_agents
 from ..errors import ScenarioError, ScenarioWarning, ServsimError
 from ..scenario import Scenario, load_scenario, scenario_from_dict
-from ..scenario.load import set_path
 from ..scenario.load_check import check_load
 from ..units import parse_duration
 from .core import run_experiment
+from .levers import Lever, staffing_segments
 from .stats import t_interval
 
 FIRST_GUESS_WAIT = 0.2  # Erlang C probability of waiting the analytic first guess aims at
@@ -90,30 +91,6 @@ class Requirement:
         return max(gap, 0.0) / max(abs(self.value), 1e-9)
 
 
-@dataclass(frozen=True)
-class Lever:
-    """A headcount the optimiser may set, within ``low..high``."""
-
-    path: str
-    low: int
-    high: int
-
-    @classmethod
-    def parse(cls, text: str) -> Lever:
-        """``"teams.l2.shifts.evening.headcount=1..6"``."""
-        path, _, raw = text.partition("=")
-        match = re.fullmatch(r"\s*(\d+)\s*\.\.\s*(\d+)\s*", raw)
-        if not path.strip() or not match or int(match.group(1)) > int(match.group(2)):
-            raise ServsimError(f"--vary {text!r}: expected PATH=LOW..HIGH with whole numbers, LOW <= HIGH, e.g. "
-                               "teams.l2.shifts.evening.headcount=1..6")
-        return cls(path.strip(), int(match.group(1)), int(match.group(2)))
-
-    @property
-    def team(self) -> str | None:
-        parts = self.path.split(".")
-        return parts[1] if len(parts) > 2 and parts[0] == "teams" else None
-
-
 @dataclass
 class Optimum:
     """What :func:`optimize` found."""
@@ -161,9 +138,13 @@ class Optimum:
 
 
 def weekly_staff_cost(scenario: Scenario) -> float:
-    """Cost of one week of the weekly shifts: headcount x worked hours (breaks off) x the team's hourly cost."""
-    return sum(sh.headcount * sh.minutes_a_day / 60.0 * len(sh.days) * team.hourly_cost
-               for team in scenario.teams.values() for sh in team.shifts.values())
+    """Staff cost per week of the simulated period: the hours people are on duty by its shifts and roster (breaks
+    and holidays off) x their team's hourly cost, over the horizon, per week."""
+    clock = scenario.clock
+    cost = sum(sum((hi - lo) * n for lo, hi, n in staffing_segments(
+        clock, team, [r for r in scenario.roster if r.team == name])) / 60.0 * team.hourly_cost
+        for name, team in scenario.teams.items())
+    return cost / (clock.horizon / 10080.0)
 
 
 def optimize(scenario: Scenario | str | Path, levers: Sequence[Lever | str], requirements: Sequence[Requirement | str],
@@ -187,7 +168,7 @@ def optimize(scenario: Scenario | str | Path, levers: Sequence[Lever | str], req
                            f"{replications}")
     search = _Search(base, levers, requirements, replications, seed, confidence, out,
                      {"progress": False, **options}, report)
-    baseline = {lv.path: _current(search.data, lv) for lv in levers}
+    baseline = {lv.path: lv.current(search.data) for lv in levers}
     first = _first_guess(base, levers, baseline)
     notes: list[str] = []
     x = search.feasible_from(first)
@@ -255,8 +236,9 @@ class _Search:
     def _build(self, x: tuple[int, ...]) -> Scenario:
         point = self.data
         for lever, value in zip(self.levers, x):
-            point = set_path(point, lever.path, value, what="--vary path")
-        point["name"] = ", ".join(f"{lv.path.removeprefix('teams.')}={v}" for lv, v in zip(self.levers, x))
+            point = lever.apply(point, value)
+        name = ", ".join(f"{lv.path.removeprefix('teams.')}={v}" for lv, v in zip(self.levers, x))
+        point = {**point, "name": name}
         try:
             return scenario_from_dict(point, source=f"staffing {point['name']}")
         except ScenarioError as exc:
@@ -340,17 +322,6 @@ class _Search:
                 row[f"{check.requirement} (bound)"] = check.bound
             rows.append(row)
         return pd.DataFrame(rows).sort_values("weekly_cost", kind="stable", ignore_index=True)
-
-
-def _current(data: dict, lever: Lever) -> int:
-    node: Any = data
-    for key in lever.path.split("."):
-        if not isinstance(node, dict) or key not in node:
-            raise ServsimError(f"--vary {lever.path!r}: {key!r} is not in the scenario")
-        node = node[key]
-    if not isinstance(node, int) or isinstance(node, bool):
-        raise ServsimError(f"--vary {lever.path!r}: it holds {node!r}, not a headcount")
-    return node
 
 
 def _first_guess(base: Scenario, levers: list[Lever], baseline: dict[str, int]) -> dict[str, int]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import servsim
 from helpers import BASELINE, ROOT, SCENARIOS
@@ -129,6 +130,28 @@ def test_sweep_runs_each_point_and_draws_curves():
     assert cost["mean"].is_monotonic_increasing  # more people cost more
     fig = sweep.plot_sweep("sla_attainment")
     assert fig.axes[0].get_xlabel() == "headcount (l2, evening)"  # the parameter in words, not its path
+    # each step's paired difference: the mean of the replications' differences, from the point below it
+    steps = sweep.steps().query("kpi == 'cost_total'").set_index("to")
+    assert list(steps["from"]) == ["evening.headcount=1", "evening.headcount=2"]
+    means = cost.set_index("scenario")["mean"]
+    step = steps.loc["evening.headcount=3"]
+    assert step["difference"] == pytest.approx(means["evening.headcount=3"] - means["evening.headcount=2"])
+    assert step["teams.l2.shifts.evening.headcount"] == 3 and step["distinguishable"]  # a person costs, every time
+
+
+def test_sweep_steps_are_paired_per_value_of_the_second_parameter():
+    sweep = run_sweep(short(BASELINE, 2), [parse_setting("teams.l2.shifts.evening.headcount=1..2"),
+                                           parse_setting("teams.l1.shifts.late.headcount=2,4")],
+                      replications=3, seed=1, executor="serial")
+    steps = sweep.steps().query("kpi == 'frt_mean_min'")
+    # one step along the first parameter for each value of the second, never across them
+    assert sorted(steps["teams.l1.shifts.late.headcount"]) == [2, 4] and len(steps) == 2
+    results = sweep._results.query("kpi == 'frt_mean_min'").pivot(index="replication", columns="scenario",
+                                                                  values="value")
+    for _, row in steps.iterrows():
+        diff = results[row["to"]] - results[row["from"]]
+        half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+        assert row["ci_high"] - row["ci_low"] == pytest.approx(2 * half)  # the t-interval of the paired differences
 
 
 def test_experiment_figures(tmp_path):

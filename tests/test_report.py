@@ -68,6 +68,9 @@ def test_every_kind_of_result_has_a_report(tmp_path):
         "calibration": (write_report(cal, tmp_path / "calibration.html", quality=history.quality),
                         "Worst duration fit"),
     }
+    page = pages["sweep"][0].read_text(encoding="utf-8")
+    assert "<h2>Step by step</h2>" in page and "evening.headcount=1 → evening.headcount=3" in page
+    assert re.search(r"<li>SLA attainment: (no step makes a detectable difference|the biggest step is )", page)
     for kind, (path, expected) in pages.items():
         page = path.read_text(encoding="utf-8")
         _self_contained(page)

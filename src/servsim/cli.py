@@ -198,6 +198,14 @@ def _sweep(args: argparse.Namespace) -> int:
           "means (CIs in curves.csv)")
     shown = table[[k for k in args.kpi if k in table.columns]]
     print(shown.apply(lambda col: col.map(lambda v: format_value(col.name, v))).to_string())
+    steps = sweep.steps()
+    steps = steps[steps["kpi"].isin(args.kpi)]
+    if not steps.empty:
+        from .experiment.explain import in_words
+
+        print("\nwhat each step changes (paired differences, 95% CI):")
+        for (lower, upper), block in steps.groupby(["from", "to"], sort=False):
+            print(f"  {lower} -> {upper}: " + "; ".join(in_words(row) for _, row in block.iterrows()))
     if args.out:
         from .report.pages import write_report
 
@@ -208,8 +216,8 @@ def _sweep(args: argparse.Namespace) -> int:
             fig = sweep.plot_sweep(kpi)
             fig.savefig(Path(args.out) / f"sweep_{kpi.replace('/', '_')}.png", dpi=110)
             plt.close(fig)
-        print(f"\nwritten to {args.out}/: report.html curves.csv results.csv summary.csv, sweep_*.png and other "
-              "figures")
+        print(f"\nwritten to {args.out}/: report.html curves.csv steps.csv results.csv summary.csv, sweep_*.png and "
+              "other figures")
     return 0
 
 

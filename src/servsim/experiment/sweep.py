@@ -14,6 +14,7 @@ from ..errors import ScenarioError, ServsimError
 from ..scenario import Scenario, load_scenario, scenario_from_dict
 from ..scenario.load import set_path
 from .core import Experiment, run_experiment
+from .stats import paired_differences
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -56,11 +57,32 @@ class Sweep(Experiment):
         """The summary joined with each point's parameter values (one row per point and KPI)."""
         return self.points.merge(self.summary(), left_on="scenario", right_on="scenario")
 
+    def steps(self) -> pd.DataFrame:
+        """What each step along the first parameter changes: per pair of neighbouring points (the second parameter,
+        if any, held) and KPI, the paired difference from the lower point with its 95% CI — replication r of every
+        point sees the same customers, so a step's effect is measured apart from the noise both points share.
+        Columns ``from, to`` (point names), the parameters' values at ``to`` and those of
+        :func:`~servsim.experiment.stats.paired_differences` (``scenario`` is ``to``)."""
+        params = [c for c in self.points.columns if c != "scenario"]
+        results = self._results
+        rows = []
+        for _, line in self.points.groupby(params[1:], sort=False) if len(params) > 1 else [(None, self.points)]:
+            names = list(line.sort_values(params[0], kind="stable")["scenario"])
+            for lower, upper in zip(names, names[1:]):
+                pair = results[results["scenario"].isin((lower, upper))]
+                rows.append(paired_differences(pair, lower).assign(**{"from": lower, "to": upper}))
+        if not rows:
+            return pd.DataFrame(columns=["from", "to", *params, "scenario", "kpi", "difference", "ci_low", "ci_high"])
+        return pd.concat(rows, ignore_index=True).merge(self.points, left_on="to", right_on="scenario",
+                                                        suffixes=("", "_point")).drop(columns="scenario_point")
+
     def save(self, out: str | Path) -> list[Path]:
-        """What :meth:`Experiment.save` writes, and points.csv (each point's parameter values)."""
+        """What :meth:`Experiment.save` writes, points.csv (each point's parameter values) and steps.csv (the paired
+        difference each step makes, see :meth:`steps`)."""
         written = super().save(out)
         self.points.to_csv(Path(out) / "points.csv", index=False)
-        return [*written, Path(out) / "points.csv"]
+        self.steps().to_csv(Path(out) / "steps.csv", index=False)
+        return [*written, Path(out) / "points.csv", Path(out) / "steps.csv"]
 
     def plot_sweep(self, kpi: str, target: float | None = None) -> Figure:
         """``kpi`` against the first parameter, with 95% CI bands (one curve per value of a second parameter) and

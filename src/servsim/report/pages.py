@@ -243,6 +243,25 @@ def sweep_page(sweep: Sweep, kpis: Sequence[str], target: dict[str, float] | Non
     for kpi in kpis:
         if (curves["kpi"] == kpi).any():
             page.add(kpi_name(kpi, base), figure(sweep.plot_sweep(kpi, target=(target or {}).get(kpi)), kpi))
+    steps = sweep.steps()
+    steps = steps[steps["kpi"].isin(kpis)]
+    if not steps.empty:
+        page.add("Step by step", paragraph(
+            f"What each step of {figures.parameter_label(params[0])} changes, as paired differences from the point "
+            "below it with 95% confidence intervals: every point sees the same customers (common random numbers), "
+            "so a step's effect stands out from the noise the points share.", "note"), _steps_table(steps, base))
+        for kpi in kpis:
+            own = steps[steps["kpi"] == kpi]
+            moved = own[own["distinguishable"]]
+            if own.empty:
+                continue
+            if moved.empty:
+                page.answer.append(f"{esc(kpi_name(kpi, base))}: no step makes a detectable difference")
+                continue
+            big = moved.loc[moved["difference"].abs().idxmax()]
+            page.answer.append(f"{esc(kpi_name(kpi, base))}: the biggest step is {esc(big['from'])} → "
+                               f"{esc(big['to'])}, {_sentence(big)}; {len(own) - len(moved)} of {len(own)} steps "
+                               "make no detectable difference")
     wide = curves[curves["kpi"].isin(kpis)].pivot_table(index=params, columns="kpi", values="mean")
     shown = wide[[k for k in kpis if k in wide.columns]]
     shown = shown.apply(lambda col: col.map(lambda v: format_value(col.name, v)))
@@ -253,6 +272,20 @@ def sweep_page(sweep: Sweep, kpis: Sequence[str], target: dict[str, float] | Non
     page.facts = {"points": str(len(sweep.names)), "replications": str(len(sweep.replications[sweep.names[0]])),
                   "seed": str(sweep.seed), "window": window_text(base)}
     return page
+
+
+def _steps_table(steps: pd.DataFrame, base: Scenario) -> str:
+    rows = []
+    for (lower, upper), block in steps.groupby(["from", "to"], sort=False):
+        row = {"step": f"{lower} → {upper}"}
+        for _, d in block.iterrows():
+            kpi = d["kpi"]
+            change = (f"{format_change(kpi, d['difference'])} [{format_change(kpi, d['ci_low'])}, "
+                      f"{format_change(kpi, d['ci_high'])}]")
+            row[kpi_name(kpi, base)] = f"{esc(change)} {coloured(row_verdict(d))}"
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    return table(frame, raw=[c for c in frame.columns if c != "step"])
 
 
 def optimize_page(found: Optimum) -> Page:

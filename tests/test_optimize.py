@@ -134,3 +134,19 @@ def test_roster_lever_errors():
     data["teams"]["l1"]["shifts"]["all"]["skills"] = ["issue"]
     with pytest.raises(ServsimError, match="have skills or regions of their own"):
         Lever.parse("roster.l1.08:00-12:00=1..2").apply(data, 2)
+
+
+def test_a_roster_lever_leaves_holidays_off():
+    """Setting 08:00-20:00 to 6 people staffs every day's interval but the holiday, when the shifts had nobody."""
+    from servsim.experiment.levers import staffing_segments
+
+    data = day_and_night_desk()
+    data["clock"]["holidays"] = ["2026-01-07"]  # the Wednesday
+    scenario = scenario_from_dict(Lever.parse("roster.l1.08:00-20:00=1..6").apply(
+        scenario_from_dict(data).model_dump(mode="json", by_alias=True), 6))
+    team = scenario.teams["l1"]
+    segments = staffing_segments(scenario.clock, team, [r for r in scenario.roster if r.team == "l1"])
+    at = {day: next(n for lo, hi, n in segments if lo <= day * 1440 + 600 < hi) for day in range(7)}
+    assert at == {0: 6, 1: 6, 2: 0, 3: 6, 4: 6, 5: 6, 6: 6}
+    night = next(n for lo, hi, n in segments if lo <= 1440 + 120 < hi)  # Tuesday 02:00: the shift's 4, untouched
+    assert night == 4

@@ -23,8 +23,10 @@ from .history import active_people, ticket_measures
 from .quality import ImportResult
 
 KPIS = ["tickets", "weekly_volume", "frt_mean_min", "frt_p50_min", "frt_p90_min", "ttr_mean_min", "ttr_p50_min",
-        "ttr_p90_min", "resolution_within_target", "escalation_rate", "reopen_rate", "backlog_at_horizon",
-        "backlog_mean"]
+        "ttr_p90_min", "resolved_in_1h", "resolved_in_1d", "resolved_in_3d", "resolution_within_target",
+        "escalation_rate", "reopen_rate", "backlog_at_horizon", "backlog_mean"]
+# shares of the test period's tickets resolved within these minutes: Kaplan–Meier, open tickets censored at its end
+RESOLVED_IN = {"resolved_in_1h": 60.0, "resolved_in_1d": 1440.0, "resolved_in_3d": 4320.0}
 
 
 @dataclass
@@ -228,7 +230,20 @@ def _measure(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -> di
     weekly = pd.Series(np.bincount(week[week < weeks], minlength=weeks), name="tickets")
     kpis = {k: report.overall.get(k, np.nan) for k in KPIS}
     kpis["weekly_volume"] = float(weekly.mean()) if weeks else float("nan")
+    kpis.update(_resolved_in(ttr, span - created[inside]))
     return {"kpis": kpis, "ttr": ttr[~np.isnan(ttr)], "weekly": weekly, "backlog": report.backlog}
+
+
+def _resolved_in(ttr: np.ndarray, followed: np.ndarray) -> dict[str, float]:
+    """Kaplan–Meier shares of tickets resolved within each of :data:`RESOLVED_IN`: ``ttr`` is NaN for a ticket
+    still open at the end, which is censored at ``followed`` (its time from creation to the end). Unlike a quantile
+    of the resolved tickets, a share at a fixed time does not move with how many were still open at the end."""
+    done = ~np.isnan(ttr)
+    durations = np.maximum(np.where(done, ttr, followed), 1e-6)
+    if not done.any():
+        return {name: 0.0 for name in RESOLVED_IN}
+    cdf = stats.ecdf(stats.CensoredData(uncensored=durations[done], right=durations[~done])).cdf
+    return {name: float(cdf.evaluate(minutes)) for name, minutes in RESOLVED_IN.items()}
 
 
 def rolling_backtest(result: ImportResult, cutoffs: list[datetime | str], test_weeks: int = 3,

@@ -4,11 +4,11 @@ Two kinds:
 
 - a **field** of the scenario that holds a headcount, by its dotted path: ``teams.l2.shifts.evening.headcount``;
 - a **roster interval**: ``roster.l2.08:00-12:00`` (every day) or ``roster.l2.Mon-Fri.08:00-12:00`` — the people of
-  team ``l2`` on duty in that interval of each (such) day of the simulated period, as a workforce planner sets
-  headcount per interval. An interval may run past midnight (``20:00-08:00``; it belongs to the day it starts on).
-  Setting it turns the team's staffing over the simulated period into a dated roster (its roster rows where it
-  has them, its weekly shifts elsewhere, nobody in between) and sets the headcount of that roster inside the
-  interval.
+  team ``l2`` on duty in that interval of each (such) day of the simulated period but holidays, as a workforce
+  planner sets headcount per interval. An interval may run past midnight (``20:00-08:00``; it belongs to the day
+  it starts on). Setting it turns the team's staffing over the simulated period into a dated roster (its roster
+  rows where it has them, its weekly shifts elsewhere, nobody in between) and sets that roster's headcount inside
+  the interval.
 """
 
 from __future__ import annotations
@@ -149,9 +149,11 @@ def _split(window: tuple[list[str], int, int], clock: Clock, segments: list[tupl
     days, start, end = window
     day0 = datetime(clock.start.year, clock.start.month, clock.start.day)
     offset = (clock.start - day0).total_seconds() / 60.0
+    holidays = set(clock.holidays)
     spans = []
     for d in range(-1, int((offset + clock.horizon) // 1440) + 1):  # the day before: an interval past midnight
-        if WEEKDAYS[(day0 + timedelta(days=d)).weekday()] in days:
+        date = day0 + timedelta(days=d)
+        if WEEKDAYS[date.weekday()] in days and date.date() not in holidays:
             lo, hi = max(d * 1440 + start - offset, 0.0), min(d * 1440 + end - offset, clock.horizon)
             if hi > lo:
                 spans.append((lo, hi))

@@ -9,6 +9,7 @@ of the birth–death chain, truncated only where the neglected tail mass is belo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -149,6 +150,22 @@ def pollaczek_khinchine_wait(lam: float, mean: float, second_moment: float) -> f
     if not rho < 1.0:
         raise ValueError(f"unstable: rho = {rho:g} >= 1")
     return lam * second_moment / (2.0 * (1.0 - rho))
+
+
+def shortest_first_wait(lam: float, mean: float) -> float:
+    """Mean wait in queue of an M/M/1 queue served shortest job first, not pre-emptive (Phipps, 1956): a job of size
+    ``x`` waits on average ``W_0 / (1 - rho(x))^2``, where ``W_0 = lam E[S^2] / 2`` is the mean residual work in
+    service and ``rho(x) = lam E[S; S <= x]`` the load of the jobs shorter than ``x``; averaged over ``x``."""
+    from scipy import integrate
+
+    if not lam * mean < 1.0:
+        raise ValueError(f"unstable: rho = {lam * mean:g} >= 1")
+    w0 = lam * mean * mean  # lam E[S^2] / 2 with E[S^2] = 2 mean^2
+
+    def load_below(x: float) -> float:
+        return lam * mean * (1.0 - math.exp(-x / mean) * (1.0 + x / mean))
+
+    return integrate.quad(lambda x: w0 / (1.0 - load_below(x)) ** 2 * math.exp(-x / mean) / mean, 0.0, math.inf)[0]
 
 
 def jackson_tandem_sojourn(lam: float, c1: int, mu1: float, c2: int, mu2: float, p: float) -> float:

@@ -252,6 +252,15 @@ def _wrap_up_loss(name: str, lam: float, c: int, mean: float, wrap_up: float, wi
     return model
 
 
+def _shortest_first(name: str, lam: float, mean: float, window: Window) -> Model:
+    """One person who takes the waiting ticket with the least work first (``within_class: shortest_first``): the
+    M/M/1 shortest-job-first mean wait; P(wait) stays rho, as with any order that keeps the person busy."""
+    model = Model(mmc_dict(name, window, lam, 1, mean), window, first_stage_metrics, {})
+    model.scenario["policies"] = {"within_class": "shortest_first"}
+    model.theory.update(p_wait=lam * mean, mean_wait=qt.shortest_first_wait(lam, mean))
+    return model
+
+
 MODELS: dict[str, Model] = {
     # relaxation time 1 / (sqrt(c mu) - sqrt(lam))^2: 38 min at rho = 0.7, 1560 min at rho = 0.95
     "mmc_rho070": _mmc("mmc_rho070", lam=0.7, c=10, mean=10.0, window=Window(2_000, 40_000, 500)),
@@ -272,6 +281,8 @@ MODELS: dict[str, Model] = {
     "wrap_up_mg1": _wrap_up_mg1("wrap_up_mg1", lam=0.075, mean=6.0, wrap_up=2.0, window=Window(2_000, 100_000, 1_000)),
     # 3 people held 5 min per call on average, 0.5 calls a minute: Erlang B(3, 2.5) = 0.28
     "wrap_up_loss": _wrap_up_loss("wrap_up_loss", lam=0.5, c=3, mean=4.0, wrap_up=1.0, window=Window(100, 20_000, 100)),
+    # rho = 0.7, relaxation time about 190 min; first come, first served would wait 11.7 min on average, not 6.6
+    "shortest_first": _shortest_first("shortest_first", lam=0.14, mean=5.0, window=Window(2_000, 200_000, 1_000)),
     "patience_by_type": _patience_by_type("patience_by_type", lam=1.0, c=10, mean=10.0, patience=20.0,
                                           window=Window(2_000, 30_000, 500)),
 }

@@ -65,6 +65,7 @@ class Compiled:
     deflected: np.ndarray
     reopens: np.ndarray
     queue_class: np.ndarray
+    shortest_first: bool     # within a queue class, the shortest work first (else first come, first served)
     start_stage: np.ndarray  # stage a ticket starts in (-1: its type's entry); set for an initial backlog
     remaining: np.ndarray    # minutes left in that first stage (NaN: a fresh draw); set for an initial backlog
     # flow
@@ -283,7 +284,8 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
         created=tickets["created"], channel=tickets["channel"], ticket_type=tickets["type"],
         priority=tickets["priority"], tier=tickets["tier"], region=tickets["region"],
         patience=tickets["patience"], deflected=tickets["deflected"], reopens=tickets["reopens"],
-        queue_class=queue_class, start_stage=tickets["start_stage"], remaining=tickets["remaining"],
+        queue_class=queue_class, shortest_first=s.policies.within_class == "shortest_first",
+        start_stage=tickets["start_stage"], remaining=tickets["remaining"],
         entry_stage=entry, steps=steps,
         closing_first=closing_first,
         reopen_stage=reopen_stage, reopen_delay=reopen_delay,

@@ -14,6 +14,7 @@ Ticket states and transitions (the only ones; each rule of :mod:`.policies` acts
                     │  ├─ a timer runs out ───────────────▶ QUEUED at the timer's stage
                     │  └─ a reminder runs out ────────────▶ QUEUED where it is (counted)
     IN_SERVICE ──a more urgent ticket pre-empts its person──▶ QUEUED at the head of its class, work left kept
+    (within a class a queue is first come, first served, or with ``within_class: shortest_first`` shortest work first)
     entering a stage whose work needs a part known before the visit, not in stock ──▶ WAITING_FOR_PART
     IN_SERVICE ──done, but a part found missing at the visit──▶ WAITING_FOR_PART (or, if it came meanwhile, QUEUED)
     WAITING_FOR_PART ──the part arrives──▶ QUEUED at the same stage (after a visit: a second visit, work drawn again)
@@ -84,6 +85,7 @@ def run(m: Compiled) -> RawLog:
     created = m.created.tolist()
     ttype = m.ticket_type.tolist()
     qclass = m.queue_class.tolist()
+    shortest_first = m.shortest_first  # queue entries: (class, work if shortest first else 0, sequence, ticket)
     # no patience: one shared inf instead of a float object per ticket
     patience = m.patience.tolist() if np.isfinite(m.patience).any() else [math.inf] * n
     reopens_left = m.reopens.tolist()
@@ -209,7 +211,7 @@ def run(m: Compiled) -> RawLog:
         counter[0] += 1
         token[i] = counter[0]
         waiting[team] += 1
-        heappush(heaps[team][key], (qclass[i], counter[0], i))
+        heappush(heaps[team][key], (qclass[i], work_of[i] if shortest_first else 0.0, counter[0], i))
         if stage_fr[s] and patience[i] < math.inf and fr[i] != fr[i]:
             at(patience[i], hang_up, i)
         for rule in stage_timers[s]:
@@ -288,7 +290,7 @@ def run(m: Compiled) -> RawLog:
         token[j] = resumed[0]
         team = agent_team[a]
         waiting[team] += 1
-        heappush(heaps[team][team_key_of_ticket[team][j]], (qclass[j], resumed[0], j))
+        heappush(heaps[team][team_key_of_ticket[team][j]], (qclass[j], -math.inf, resumed[0], j))
 
     def moved(i: int, rule: int) -> None:
         moved_by[i] = rule
@@ -339,14 +341,14 @@ def run(m: Compiled) -> RawLog:
         best = None
         for k in agent_keys[a]:
             h = heaps[agent_team[a]][k]
-            while h and token[h[0][2]] != h[0][1]:  # an entry left behind by a ticket that hung up or moved
+            while h and token[h[0][3]] != h[0][2]:  # an entry left behind by a ticket that hung up or moved
                 heappop(h)
             if h and (best is None or h[0] < best[0]):
                 best = h
         if best is None:
             idle[agent_team[a]].append(a)
         else:
-            i = heappop(best)[2]
+            i = heappop(best)[3]
             token[i] = -1
             waiting[agent_team[a]] -= 1
             start(i, a)

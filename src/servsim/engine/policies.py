@@ -1,8 +1,10 @@
 """The engine's rules, each a small policy compiled from the scenario's ``policies`` section.
 
 - Queue disciplines (``policies.queue``): a discipline gives each ticket a static class (lower is served
-  first) when it is created; within a class tickets are served first come, first served. Agents are chosen
-  longest-idle first among those who hold the ticket's skill and region.
+  first) when it is created; within a class tickets are served first come, first served, or, with
+  ``policies.within_class: shortest_first``, the ticket whose work at the stage (drawn when it joined the queue)
+  is shortest first — non-pre-emptive shortest processing time. Agents are chosen longest-idle first among those
+  who hold the ticket's skill and region.
 - Timers (``policies.timers``): when a ticket starts waiting at a watched stage, each applicable timer says
   when it runs out; a ticket still waiting then moves to the timer's stage. A share of an SLA target counts in
   the priority's clock (business hours where its targets have a calendar).

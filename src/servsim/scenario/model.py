@@ -503,6 +503,9 @@ class Policies(Strict):
 
     queue: Literal["priority", "fifo", "vip_first"] = Field(
         "priority", description="priority: by priority then FIFO; vip_first: VIP tiers ahead of everyone")
+    within_class: Literal["fifo", "shortest_first"] = Field(
+        "fifo", description="order within a queue class: first come, first served; or shortest_first: the ticket "
+                            "whose work is shortest first (people pick the quick ones; not pre-emptive)")
     vip_tiers: list[str] = Field(default_factory=lambda: ["vip"], description="tiers that vip_first serves first")
     dispatch: Literal["skills", "generic"] = Field(
         "skills", description="skills: agents only take categories they hold; generic: anyone takes anything")

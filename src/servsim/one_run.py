@@ -101,8 +101,8 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
     m = compile_scenario(scenario, Streams(seed, replication), initial_backlog, arrivals)
     raw = run(m)
     start = scenario.clock.start
-    type_names = np.array(m.type_names, dtype=object)
-    cats = [scenario.category_of(t) for t in m.type_names]
+    categories = sorted({scenario.category_of(t) for t in m.type_names})
+    category_of_type = np.array([categories.index(scenario.category_of(t)) for t in m.type_names], dtype=np.int64)
     stage_plus = m.stage_names + ["bot"]
     final = np.where(raw.final_stage >= 0, raw.final_stage, -1)
     final = np.where(m.deflected, len(m.stage_names), final)
@@ -111,8 +111,7 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
         "ticket_id": np.arange(len(m.created), dtype=np.int64),
         "created_at": to_datetimes(m.created, start),
         "channel": coded(m.channel, m.channels),
-        "category": pd.Categorical(np.array(cats, dtype=object)[m.ticket_type] if len(m.created) else [],
-                                   categories=sorted(set(cats))),
+        "category": coded(category_of_type[m.ticket_type], categories),
         "priority": coded(m.priority, m.priority_names),
         "tier": coded(m.tier, m.tier_names),
         "region": coded(m.region, m.region_names),
@@ -123,7 +122,7 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
         "n_escalations": raw.n_escalations.astype(np.int64),
         "n_reopens": raw.n_reopens.astype(np.int64),
         "final_stage": coded(final, stage_plus),
-        "ticket_type": pd.Categorical(type_names[m.ticket_type] if len(m.created) else [], categories=m.type_names),
+        "ticket_type": coded(m.ticket_type, m.type_names),
         "sla_paused_min": raw.sla_paused,
         "direct_cost": raw.direct_cost,
         "moved_by": coded(raw.moved_by, m.rule_names).set_categories([r for r in m.rule_names if r not in reminders]),

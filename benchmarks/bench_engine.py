@@ -279,16 +279,27 @@ def bench_baseline(seed: int, repeat: int) -> None:
 
 
 def peak_rss_per_ticket(n: int, seed: int) -> None:
-    """Part (c), in this (fresh) process: print tickets, wall seconds and the peak RSS of one M/M/c run."""
+    """Part (c), in this (fresh) process: print tickets, wall seconds and the peak RSS of one M/M/c run, after
+    ``simulate`` (the tickets table and the engine's event columns), after its KPIs (a replication) and after the
+    events table is built too (``run --out``)."""
     import resource
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    def peak() -> float:
+        return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024  # KiB on Linux
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     began = time.perf_counter()
     result = servsim_mmc(n, seed)
     wall = time.perf_counter() - began
-    peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
+    peaks = [peak()]
+    result.kpis()
+    peaks.append(peak())
+    result.events  # noqa: B018 -- built on first use
+    peaks.append(peak())
     tickets = len(result.tickets)
-    print(f"  {tickets:>12,} tickets {wall:8.1f} s  peak RSS +{peak / 2**30:6.2f} GiB  {peak / tickets:6.0f} B/ticket")
+    print(f"  {tickets:>12,} tickets {wall:6.1f} s  peak RSS, B a ticket (GiB): simulate "
+          + ", + KPIs ".join(f"{p / tickets:4.0f} ({p / 2**30:4.2f})" for p in peaks[:2])
+          + f", + events table {peaks[2] / tickets:4.0f} ({peaks[2] / 2**30:4.2f})")
 
 
 def bench_memory(sizes: list[int], seed: int) -> None:

@@ -17,6 +17,23 @@ def minutes(result, column, table="tickets"):
     return to_minutes(getattr(result, table)[column], result.scenario.clock.start)
 
 
+@pytest.mark.parametrize("name", ["baseline", "callcentre", "field-parts", "contract-business-hours",
+                                  "p1-preempts", "p2-timer-escalation"])
+def test_kpis_from_the_engines_columns_equal_those_from_the_tables(name):
+    """A replication's KPIs come from the engine's event columns, without the events table; they are exactly what
+    the table gives (wrap-ups, spare parts, business-hours SLA clocks with pauses, pre-emption, timers), and the
+    table is built only when asked for."""
+    from helpers import SCENARIOS
+    from servsim.kpi import KpiContext, compute_kpis
+
+    result = servsim.simulate(SCENARIOS / f"{name}.yaml", seed=4, force=True)
+    lean = result.kpis()
+    assert result._events is None  # not built for the KPIs
+    ctx = KpiContext.from_scenario(result.scenario, result.staffing, result.stock)
+    assert lean.to_dict() == compute_kpis(result.tickets, result.events, ctx).to_dict()
+    assert result.metadata()["events"] == len(result.events) > 0
+
+
 def test_tables_follow_the_canonical_schema(baseline_run):
     assert list(baseline_run.tickets.columns[: len(TICKET_COLUMNS)]) == TICKET_COLUMNS
     assert list(baseline_run.events.columns) == EVENT_COLUMNS

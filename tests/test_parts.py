@@ -15,6 +15,7 @@ from helpers import BASELINE, SCENARIOS
 from queueing_theory import base_stock
 from servsim import ScenarioError
 from servsim.inventory import part_kpis
+from servsim.log import EventColumns
 from servsim.scenario import load_scenario, scenario_from_dict
 
 ALWAYS = {"days": "Mon-Sun", "start": "00:00", "end": "24:00"}
@@ -158,8 +159,9 @@ def test_part_kpis_on_a_hand_made_stock_table():
         "part": ["widget"] * 4, "depot": ["north"] * 4, "kind": ["start", "visit", "order", "visit"],
         "quantity": [0, 1, 1, 2], "filled": [0, 1, 0, 0], "ticket_id": [-1, 7, -1, 8],
         "on_hand": [2, 1, 1, 1], "on_order": [0, 0, 1, 1], "backordered": [0, 0, 0, 2]})
-    events = pd.DataFrame({"activity": ["waiting_for_part"], "enqueued_at": [start + pd.Timedelta(days=1.5)],
-                           "ended_at": [pd.NaT]})
+    events = EventColumns.of(pd.DataFrame({
+        "ticket_id": [8], "activity": ["waiting_for_part"], "pool": [None], "resource": [None],
+        "enqueued_at": [start + pd.Timedelta(days=1.5)], "started_at": [pd.NaT], "ended_at": [pd.NaT]}), start)
 
     def at(table, column):
         return ((table[column] - start).dt.total_seconds() / 60).to_numpy()

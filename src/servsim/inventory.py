@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .log import EventColumns
 from .scenario.model import WAITING_FOR_PART
 
 STOCK_COLUMNS = ["at", "part", "depot", "kind", "quantity", "filled", "ticket_id", "on_hand", "on_order",
@@ -27,10 +28,11 @@ STOCK_COLUMNS = ["at", "part", "depot", "kind", "quantity", "filled", "ticket_id
 PartCosts = dict[str, tuple[float, float, float]]  # part -> (unit cost, holding cost per unit-day, order cost)
 
 
-def part_kpis(stock: pd.DataFrame, events: pd.DataFrame, costs: PartCosts, minutes, span: float,
+def part_kpis(stock: pd.DataFrame, events: EventColumns, costs: PartCosts, minutes, span: float,
               depots: pd.DataFrame | None = None) -> dict[str, float]:
     """The spare-part KPIs over the window ``[0, span)`` minutes (``minutes(table, column)``: a time column in
-    minutes from the window's start), summed from :func:`by_depot` (computed here unless given)."""
+    minutes from the window's start; ``events`` in minutes from it too), summed from :func:`by_depot` (computed
+    here unless given)."""
     if depots is None:
         depots = by_depot(stock, costs, minutes, span)
     t = minutes(stock, "at")
@@ -43,7 +45,7 @@ def part_kpis(stock: pd.DataFrame, events: pd.DataFrame, costs: PartCosts, minut
         "part_fill_rate": _ratio(filled.sum(), demanded.sum()),
         "part_stockouts": int(depots["stockouts"].sum()),
         "second_visits": int(len(stock.loc[unfilled_visit, ["ticket_id", "at"]].drop_duplicates())),
-        "part_wait_mean_min": _mean_wait(events, minutes, span),
+        "part_wait_mean_min": _mean_wait(events, span),
         "stock_on_hand_mean": float(depots["on_hand_mean"].sum()) if span > 0 else float("nan"),
         "inventory_cost": float(depots["inventory_cost"].sum()),
         "parts_cost": float((unit * demanded).sum()),
@@ -101,11 +103,11 @@ def _level_minutes(stock: pd.DataFrame, t: np.ndarray, span: float) -> np.ndarra
     return out
 
 
-def _mean_wait(events: pd.DataFrame, minutes, span: float) -> float:
-    waits = (events["activity"] == WAITING_FOR_PART).to_numpy()
+def _mean_wait(events: EventColumns, span: float) -> float:
+    waits = events.labels("activity") == WAITING_FOR_PART
     if not waits.any():
         return float("nan")
-    began = minutes(events, "enqueued_at")[waits]
-    ended = np.fmin(np.nan_to_num(minutes(events, "ended_at")[waits], nan=span), span)
+    began = events.minutes["enqueued_at"][waits]
+    ended = np.fmin(np.nan_to_num(events.minutes["ended_at"][waits], nan=span), span)
     inside = (began >= 0) & (began < span)
     return float((ended - began)[inside].mean()) if inside.any() else float("nan")

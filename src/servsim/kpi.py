@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .inventory import by_depot, part_kpis
-from .log import check_schema, to_minutes
+from .log import EventColumns, check_schema, label_codes, to_minutes
 from .scenario.model import WAITING_FOR_PART, WRAP_UP
 from .sla_clock import BusinessCalendar
 
@@ -160,7 +160,7 @@ class Outcomes:
 
 
 def outcomes(tickets: pd.DataFrame, ctx: KpiContext, at: _Minutes | None = None,
-             events: pd.DataFrame | None = None) -> Outcomes:
+             events: EventColumns | None = None) -> Outcomes:
     """Each ticket's response and resolution times and target outcomes (see :class:`Outcomes`).
 
     Targets count in each priority's contract clock: around the clock, or the business hours of its calendar
@@ -171,40 +171,40 @@ def outcomes(tickets: pd.DataFrame, ctx: KpiContext, at: _Minutes | None = None,
     span = (ctx.window_end - ctx.window_start).total_seconds() / 60.0
     created_all = at(tickets, "created_at")
     inside = (created_all >= 0) & (created_all < span)
-    t = tickets.loc[inside]
+    n = int(inside.sum())
     created = created_all[inside]
     fr = at(tickets, "first_response_at")[inside]
     res = at(tickets, "resolved_at")[inside]
     aband = ~np.isnan(at(tickets, "abandoned_at")[inside])
-    bot = _labels(t["final_stage"]) == "bot"
+    bot = _is(tickets["final_stage"], inside, "bot")
     human = ~aband & ~bot
-    priority = _labels(t["priority"])
-    levels, codes = np.unique(priority, return_inverse=True)
-    frt_target = np.array([ctx.targets.get(p, (np.nan, np.nan))[0] for p in levels], float)[codes]
-    ttr_target = np.array([ctx.targets.get(p, (np.nan, np.nan))[1] for p in levels], float)[codes]
+    levels, codes = label_codes(tickets["priority"])
+    codes = codes[inside]
+    targets = np.array([ctx.targets.get(p, (np.nan, np.nan)) for p in levels] + [(np.nan, np.nan)], float)
+    frt_target, ttr_target = targets[codes, 0], targets[codes, 1]
     frt, ttr = fr - created, res - created
     responded, resolved = ~np.isnan(fr) & human, ~np.isnan(res) & human
 
     # the contract's clock: wall-clock minutes, or business minutes of the priority's calendar
     until = np.where(np.isnan(res), span, np.fmin(res, span))  # pauses count until resolution or the window's end
-    pauses = _pause_intervals(tickets, events, inside, created, until, ctx, at) if ctx.sla_pauses_while_waiting \
+    pauses = _pause_intervals(tickets, events, inside, created, until, ctx) if ctx.sla_pauses_while_waiting \
         else None
     frt_c, ttr_c, frt_age = frt.copy(), ttr.copy(), span - created  # age: how long it has been open at the end
-    if pauses is None and ctx.sla_pauses_while_waiting and "sla_paused_min" in t:
-        paused = t["sla_paused_min"].to_numpy(float)
+    if pauses is None and ctx.sla_pauses_while_waiting and "sla_paused_min" in tickets:
+        paused = tickets["sla_paused_min"].to_numpy(float)[inside]
     else:
-        paused = _paused(pauses, len(t), lambda x: x)
+        paused = _paused(pauses, n, lambda x: x)
     ttr_c -= paused
     ttr_age = frt_age - paused
     for calendar in set(ctx.calendars.values()):
-        rows = np.isin(priority, [p for p, c in ctx.calendars.items() if c == calendar])
+        rows = np.isin(codes, [k for k, p in enumerate(levels) if ctx.calendars.get(p) == calendar])
         if not rows.any():
             continue
         times = np.concatenate([created[rows], fr[rows], res[rows], [span]])
         clock = calendar.clock(ctx.window_start, float(np.nanmin(times)), float(np.nanmax(times)))
         start = clock.elapsed(created[rows])
         frt_c[rows] = clock.elapsed(fr[rows]) - start
-        paused_b = _paused(pauses, len(t), clock.elapsed)[rows]
+        paused_b = _paused(pauses, n, clock.elapsed)[rows]
         ttr_c[rows] = clock.elapsed(res[rows]) - start - paused_b
         frt_age[rows] = clock.elapsed(np.array([span]))[0] - start
         ttr_age[rows] = frt_age[rows] - paused_b
@@ -214,21 +214,20 @@ def outcomes(tickets: pd.DataFrame, ctx: KpiContext, at: _Minutes | None = None,
         ttr_met=resolved & (ttr_c <= ttr_target), ttr_known=human & (resolved | (ttr_age > ttr_target)))
 
 
-def _pause_intervals(tickets: pd.DataFrame, events: pd.DataFrame | None, inside: np.ndarray, created: np.ndarray,
-                     until: np.ndarray, ctx: KpiContext, at: _Minutes
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _pause_intervals(tickets: pd.DataFrame, events: EventColumns | None, inside: np.ndarray, created: np.ndarray,
+                     until: np.ndarray, ctx: KpiContext) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """``(ticket row, start, end)`` of each stretch the SLA clock paused, clipped to the ticket's open time; None
     where the events cannot say (no events, or no pause activities with a 24/7 clock and a ``sla_paused_min``)."""
     if events is None or not ctx.pause_activities or (not ctx.calendars and "sla_paused_min" in tickets):
         return None
-    pause = np.isin(_labels(events["activity"]), list(ctx.pause_activities))
+    pause = np.isin(events.labels("activity"), list(ctx.pause_activities))
     if not pause.any():
         return np.empty(0, np.int64), np.empty(0), np.empty(0)
-    row = pd.Index(tickets.loc[inside, "ticket_id"]).get_indexer(events.loc[pause, "ticket_id"])
+    row = pd.Index(tickets.loc[inside, "ticket_id"]).get_indexer(events.ticket_id[pause])
     ok = row >= 0
     row = row[ok]
-    start = np.fmax(at(events, "enqueued_at")[pause][ok], created[row])
-    end = at(events, "ended_at")[pause][ok]
+    start = np.fmax(events.minutes["enqueued_at"][pause][ok], created[row])
+    end = events.minutes["ended_at"][pause][ok]
     end = np.fmin(np.where(np.isnan(end), np.inf, end), until[row])
     keep = end > start
     return row[keep], start[keep], end[keep]
@@ -242,47 +241,49 @@ def _paused(pauses, n: int, elapsed) -> np.ndarray:
     return np.bincount(row, weights=elapsed(end) - elapsed(start), minlength=n)
 
 
-def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -> KpiReport:
+def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame | EventColumns, ctx: KpiContext) -> KpiReport:
     """Compute every KPI of DESIGN.md from a tickets and an events table.
 
     Parameters
     ----------
-    tickets, events : the canonical tables (``servsim.log``), history or simulated.
+    tickets, events : the canonical tables (``servsim.log``), history or simulated; the events may also be given
+        as :class:`~servsim.log.EventColumns` (a simulation's, without building the table).
     ctx : the window, SLA targets and (optionally) staffing for utilisation and cost.
     """
     check_schema(tickets, events)
     span = (ctx.window_end - ctx.window_start).total_seconds() / 60.0
     at = _Minutes(ctx.window_start)
+    events = _from_window_start(events, ctx.window_start)
     o = outcomes(tickets, ctx, at, events)
-    t = tickets.loc[o.inside]
+    inside = o.inside
+    n = int(inside.sum())
     human, resolved = o.human, o.resolved
-    priority = _labels(t["priority"])
-    n_esc = t["n_escalations"].to_numpy()
-    n_reo = t["n_reopens"].to_numpy()
+    n_esc = tickets["n_escalations"].to_numpy()[inside]
+    n_reo = tickets["n_reopens"].to_numpy()[inside]
 
-    overall = o.block(np.ones(len(t), bool))
+    overall = o.block(np.ones(n, bool))
     overall.update({
         "tickets_handled_by_people": int(human.sum()),
         "censored_open_at_horizon": int((human & ~resolved).sum()),
         "fcr_rate": _share(resolved & (n_esc == 0) & (n_reo == 0), human),
         "escalation_rate": _share(n_esc > 0, human),
         "reopen_rate": _share(n_reo > 0, human),
-        "abandonment_rate": _abandonment(t, o.aband),
-        "deflection_rate": float(o.bot.mean()) if len(t) else float("nan"),
+        "abandonment_rate": _abandonment(label_codes(tickets["channel"])[1][inside], o.aband),
+        "deflection_rate": float(o.bot.mean()) if n else float("nan"),
     })
     for column in ("moved_by", "reminded_by"):  # by cause: the share of tickets each rule moved or reminded about
-        if column in t:
-            cause = t[column]
-            rules = cause.cat.categories if isinstance(cause.dtype, pd.CategoricalDtype) else cause.dropna().unique()
-            labels = _labels(cause)
+        if column in tickets:
+            cause = tickets[column]
+            rules = cause.cat.categories if isinstance(cause.dtype, pd.CategoricalDtype) else \
+                cause[inside].dropna().unique()
             for rule in rules:
-                overall[f"{column}/{rule}"] = _share(labels == rule, human)
+                overall[f"{column}/{rule}"] = _share(_is(cause, inside, rule), human)
     backlog = _backlog(tickets, events, at, span, ctx.backlog_step_min)
     overall["backlog_at_horizon"] = int(backlog.iloc[-1]) if len(backlog) else 0
     overall["backlog_mean"] = float(backlog.mean()) if len(backlog) else float("nan")
 
-    by_pool = _pools(events, ctx, at, span)
-    direct = float(t["direct_cost"].sum()) if "direct_cost" in t else 0.0
+    by_pool = _pools(events, ctx, span)
+    direct = float(tickets["direct_cost"].to_numpy()[inside].sum()) if "direct_cost" in tickets else 0.0
     staff_cost = float(by_pool["staff_cost"].sum()) if "staff_cost" in by_pool else float("nan")
     overall["cost_total"] = staff_cost + direct
     depots = pd.DataFrame()
@@ -294,13 +295,27 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -
     overall["resolved_tickets"] = n_resolved
     overall["cost_per_resolved_ticket"] = overall["cost_total"] / n_resolved if n_resolved else float("nan")
 
-    levels = list(ctx.targets) + sorted(set(priority) - set(ctx.targets) - {""})
-    by_priority = pd.DataFrame({p: o.block(priority == p) for p in levels}).T
+    names, codes = label_codes(tickets["priority"])
+    codes = codes[inside]
+    seen = set(names[np.unique(codes[codes >= 0])])
+    levels = list(ctx.targets) + sorted(seen - set(ctx.targets) - {""})
+    by_priority = pd.DataFrame({p: o.block(_is_code(codes, names, p)) for p in levels}).T
     by_priority.index.name = "priority"
     from .segments import dimensions, segment_table
 
     by_segment = segment_table(tickets, o, dimensions(tickets))
-    return KpiReport(overall, by_priority, _stages(events, at, span), by_pool, backlog, by_segment, depots)
+    return KpiReport(overall, by_priority, _stages(events, span), by_pool, backlog, by_segment, depots)
+
+
+def _from_window_start(events: pd.DataFrame | EventColumns, start: pd.Timestamp) -> EventColumns:
+    """The events as columns with times in minutes from the window's start."""
+    if isinstance(events, pd.DataFrame):
+        return EventColumns.of(events, start)
+    if events.origin == start:
+        return events
+    offset = (start - events.origin).total_seconds() / 60.0
+    return EventColumns(start, events.ticket_id, events.labelled,
+                        {c: values - offset for c, values in events.minutes.items()})
 
 
 class _Minutes:
@@ -324,16 +339,19 @@ def ticket_activities(events: pd.DataFrame) -> pd.DataFrame:
     return events[(activity != WRAP_UP).to_numpy()]
 
 
-def _reopen_gaps(events: pd.DataFrame, at: _Minutes) -> tuple[np.ndarray, np.ndarray]:
-    """Minutes (from ``w0``) at which a ticket was resolved and later reopened: the end of an activity and the
-    start of the ticket's next one, where they differ (a ticket's activities otherwise follow on at once)."""
-    events = ticket_activities(events)
-    if events.empty:
+def _reopen_gaps(events: EventColumns) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes (from the window's start) at which a ticket was resolved and later reopened: the end of an activity
+    and the start of the ticket's next one, where they differ (a ticket's activities otherwise follow on at once);
+    people's wrap-ups after their work are not activities of the ticket."""
+    names, codes = events.labelled["activity"]
+    if WRAP_UP in names:
+        events = events.rows(codes != list(names).index(WRAP_UP))
+    if not len(events):
         return np.empty(0), np.empty(0)
-    ticket = events["ticket_id"].to_numpy()
+    ticket = events.ticket_id
     if ticket.dtype.kind not in "iu":
-        ticket = pd.factorize(events["ticket_id"])[0]
-    enq, end = at(events, "enqueued_at"), at(events, "ended_at")
+        ticket = pd.factorize(ticket)[0]
+    enq, end = events.minutes["enqueued_at"], events.minutes["ended_at"]
     # a simulated log comes in order of enqueueing: a stable sort by ticket keeps that order within each ticket
     order = np.argsort(ticket, kind="stable") if np.all(enq[1:] >= enq[:-1]) else np.lexsort((enq, ticket))
     ticket, enq, end = ticket[order], enq[order], end[order]
@@ -341,14 +359,24 @@ def _reopen_gaps(events: pd.DataFrame, at: _Minutes) -> tuple[np.ndarray, np.nda
     return end[:-1][gap], enq[1:][gap]
 
 
-def _abandonment(t: pd.DataFrame, aband: np.ndarray) -> float:
+def _is(column: pd.Series, inside: np.ndarray, value) -> np.ndarray:
+    """Whether each row in ``inside`` of a labelled column holds ``value`` (compared as its label), by codes."""
+    names, codes = label_codes(column)
+    return _is_code(codes[inside], names, value)
+
+
+def _is_code(codes: np.ndarray, names: np.ndarray, value) -> np.ndarray:
+    where = np.flatnonzero(names == value)
+    return codes == where[0] if len(where) else np.zeros(len(codes), bool)
+
+
+def _abandonment(channel: np.ndarray, aband: np.ndarray) -> float:
     """Abandoned share among tickets of the channels where anyone abandoned (phone-like channels)."""
-    channel = _labels(t["channel"])
     can = np.isin(channel, np.unique(channel[aband]))
     return float(aband[can].sum() / can.sum()) if can.any() else 0.0
 
 
-def _backlog(tickets: pd.DataFrame, events: pd.DataFrame, at: _Minutes, span: float, step: float) -> pd.Series:
+def _backlog(tickets: pd.DataFrame, events: EventColumns, at: _Minutes, span: float, step: float) -> pd.Series:
     """Open tickets at each step of the window (index: minutes from its start): created and not yet resolved or
     abandoned — where a ticket was resolved and reopened later, not between the resolution and the reopening (a
     gap between two consecutive activities of the ticket), so the count at a time depends only on what happened
@@ -356,7 +384,7 @@ def _backlog(tickets: pd.DataFrame, events: pd.DataFrame, at: _Minutes, span: fl
     created = at(tickets, "created_at")
     ended = np.fmin(at(tickets, "resolved_at"), at(tickets, "abandoned_at"))
     ended = np.where(np.isnan(ended), np.inf, ended)
-    gap_from, gap_to = _reopen_gaps(events, at)
+    gap_from, gap_to = _reopen_gaps(events)
     grid = np.arange(0.0, span + 1e-9, step)
     if grid[-1] < span:
         grid = np.append(grid, span)
@@ -367,19 +395,11 @@ def _backlog(tickets: pd.DataFrame, events: pd.DataFrame, at: _Minutes, span: fl
     return pd.Series(opened - closed, index=pd.Index(grid, name="minute"), name="backlog")
 
 
-def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """``(names, codes)`` of a column, code -1 where missing; categoricals need no factorising."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return np.asarray(column.cat.categories, dtype=object).astype(str), column.cat.codes.to_numpy()
-    codes, names = pd.factorize(column)
-    return np.asarray(names, dtype=object).astype(str), codes
-
-
-def _group_sums(column: pd.Series, keep: np.ndarray, *values: np.ndarray
+def _group_sums(labelled: tuple[np.ndarray, np.ndarray], keep: np.ndarray, *values: np.ndarray
                 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
-    """Per label of ``column`` (rows where ``keep``): NaN-skipping sum and count of each of ``values``,
-    and the row count. Labels with no row are left out."""
-    names, codes = _codes(column)
+    """Per label of a labelled column ``(names, codes)`` (rows where ``keep``): NaN-skipping sum and count of each
+    of ``values``, and the row count. Labels with no row are left out."""
+    names, codes = labelled
     keep = keep & (codes >= 0)
     codes = codes[keep]
     sums = []
@@ -393,28 +413,28 @@ def _group_sums(column: pd.Series, keep: np.ndarray, *values: np.ndarray
     return names[present], [(a[present], b[present]) for a, b in sums], rows[present]
 
 
-def _stages(events: pd.DataFrame, at: _Minutes, span: float) -> pd.DataFrame:
-    enq, start, end = at(events, "enqueued_at"), at(events, "started_at"), at(events, "ended_at")
+def _stages(events: EventColumns, span: float) -> pd.DataFrame:
+    enq, start, end = (events.minutes[c] for c in ("enqueued_at", "started_at", "ended_at"))
     keep = (enq >= 0) & (enq < span)
     names, ((wait_sum, wait_n), (work_sum, work_n)), visits = _group_sums(
-        events["activity"], keep, start - enq, end - start)
+        events.labelled["activity"], keep, start - enq, end - start)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = pd.DataFrame({"visits": visits, "mean_wait_min": wait_sum / wait_n, "mean_work_min": work_sum / work_n},
                            index=pd.Index(names, name="activity"))
     return out
 
 
-def _pools(events: pd.DataFrame, ctx: KpiContext, at: _Minutes, span: float) -> pd.DataFrame:
+def _pools(events: EventColumns, ctx: KpiContext, span: float) -> pd.DataFrame:
     """Busy time, staffed time, utilisation and staff cost per pool (and per shift when staffing is known)."""
-    start, end = at(events, "started_at"), at(events, "ended_at")
+    start, end = events.minutes["started_at"], events.minutes["ended_at"]
     end = np.where(np.isnan(end), span, end)
     busy = np.nan_to_num(np.clip(np.minimum(end, span) - np.maximum(start, 0.0), 0.0, None))
-    has_pool = events["pool"].notna().to_numpy() & events["resource"].notna().to_numpy()
-    pools, ((pool_busy, _),), _ = _group_sums(events["pool"], has_pool, busy)
+    has_pool = (events.labelled["pool"][1] >= 0) & (events.labelled["resource"][1] >= 0)
+    pools, ((pool_busy, _),), _ = _group_sums(events.labelled["pool"], has_pool, busy)
     busy_by_pool = pd.Series(pool_busy, index=pools)
     if ctx.staffing is None or ctx.staffing.empty:
         return pd.DataFrame({"busy_h": busy_by_pool / 60.0}).rename_axis("pool")
-    resources, ((res_busy, _),), _ = _group_sums(events["resource"], has_pool, busy)
+    resources, ((res_busy, _),), _ = _group_sums(events.labelled["resource"], has_pool, busy)
     staff = ctx.staffing
     pool_codes, pool_names = pd.factorize(staff["pool"])
     shift_codes, shift_names = pd.factorize(staff["shift"])

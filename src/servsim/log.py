@@ -8,6 +8,7 @@ ones are allowed (the simulator adds ``ticket_type``, ``sla_paused_min``,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -49,12 +50,62 @@ def coded(codes: np.ndarray, names: list[str]) -> pd.Categorical:
     return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=names)
 
 
-def check_schema(tickets: pd.DataFrame, events: pd.DataFrame | None = None, source: str = "ticket log") -> None:
+def label_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(names, codes)`` of a labelled column, code -1 where missing; categoricals need no factorising."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return np.asarray(column.cat.categories, dtype=object).astype(str), column.cat.codes.to_numpy()
+    codes, names = pd.factorize(column)
+    return np.asarray(names, dtype=object).astype(str), codes
+
+
+@dataclass
+class EventColumns:
+    """The events table as the KPIs read it: ticket ids, each labelled column as codes into its names (-1: none)
+    and each time column in minutes from ``origin`` (NaN: not reached). A simulation's KPIs come from these
+    columns straight from the engine, so that the table itself is built only when someone asks for it
+    (:meth:`frame`); a table — history's, or a simulation's — reads into them with :meth:`of`."""
+
+    origin: pd.Timestamp
+    ticket_id: np.ndarray
+    labelled: dict[str, tuple[np.ndarray, np.ndarray]]  # activity, pool, resource -> (names, codes)
+    minutes: dict[str, np.ndarray]                      # enqueued_at, started_at, ended_at
+
+    @classmethod
+    def of(cls, events: pd.DataFrame, origin: datetime) -> EventColumns:
+        return cls(pd.Timestamp(origin), events["ticket_id"].to_numpy(),
+                   {column: label_codes(events[column]) for column in ("activity", "pool", "resource")},
+                   {column: to_minutes(events[column], origin) for column in EVENT_TIMES})
+
+    def __len__(self) -> int:
+        return len(self.ticket_id)
+
+    def labels(self, column: str) -> np.ndarray:
+        """The column's values as strings ('' where none)."""
+        names, codes = self.labelled[column]
+        return np.append(names, "")[codes]
+
+    def rows(self, keep: np.ndarray) -> EventColumns:
+        """The events where ``keep`` is true."""
+        return EventColumns(self.origin, self.ticket_id[keep],
+                            {c: (names, codes[keep]) for c, (names, codes) in self.labelled.items()},
+                            {c: values[keep] for c, values in self.minutes.items()})
+
+    def frame(self) -> pd.DataFrame:
+        """The events table."""
+        return pd.DataFrame({
+            "ticket_id": self.ticket_id.astype(np.int64) if self.ticket_id.dtype.kind in "iu" else self.ticket_id,
+            **{c: coded(codes, list(names)) for c, (names, codes) in self.labelled.items()},
+            **{c: to_datetimes(self.minutes[c], self.origin) for c in EVENT_TIMES},
+        }, copy=False)
+
+
+def check_schema(tickets: pd.DataFrame, events: pd.DataFrame | EventColumns | None = None,
+                 source: str = "ticket log") -> None:
     """Raise ``ValueError`` naming the missing columns if a table does not follow the schema."""
     missing = [c for c in TICKET_COLUMNS if c not in tickets.columns]
     if missing:
         raise ValueError(f"{source}: tickets table lacks column(s) {missing}; expected {TICKET_COLUMNS}")
-    if events is not None:
+    if isinstance(events, pd.DataFrame):
         missing = [c for c in EVENT_COLUMNS if c not in events.columns]
         if missing:
             raise ValueError(f"{source}: events table lacks column(s) {missing}; expected {EVENT_COLUMNS}")

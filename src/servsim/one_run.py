@@ -17,7 +17,7 @@ from .engine.core import run
 from .engine.parts import KINDS
 from .engine.streams import Streams
 from .errors import ScenarioWarning, ServsimError
-from .log import coded, to_datetimes
+from .log import EventColumns, coded, to_datetimes
 from .scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash
 from .scenario.load_check import check_load
 from .scenario.model import WRAP_UP
@@ -45,11 +45,18 @@ class SimulationResult:
     seed: int
     replication: int
     tickets: pd.DataFrame
-    events: pd.DataFrame
+    event_columns: EventColumns = field(repr=False)  # what the KPIs read; the events table is built from it on demand
     staffing: pd.DataFrame = field(repr=False)
     wall_time_s: float = 0.0
     stock: pd.DataFrame | None = field(default=None, repr=False)  # spare parts: one row per change of stock
+    _events: pd.DataFrame | None = field(default=None, init=False, repr=False)
 
+    @property
+    def events(self) -> pd.DataFrame:
+        """The events table (built on first use: a replication's KPIs do without it)."""
+        if self._events is None:
+            self._events = self.event_columns.frame()
+        return self._events
 
     @property
     def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -62,13 +69,14 @@ class SimulationResult:
         """KPIs over tickets created in the measurement window (see :func:`servsim.kpi.compute_kpis`)."""
         from .kpi import KpiContext, compute_kpis
 
-        return compute_kpis(self.tickets, self.events,
+        return compute_kpis(self.tickets, self.event_columns,
                             KpiContext.from_scenario(self.scenario, self.staffing, self.stock))
 
     def metadata(self) -> dict:
         return {"seed": self.seed, "replication": self.replication, "servsim_version": __version__,
                 "scenario": self.scenario.name, "scenario_hash": scenario_hash(self.scenario),
-                "wall_time_s": round(self.wall_time_s, 3), "tickets": len(self.tickets), "events": len(self.events)}
+                "wall_time_s": round(self.wall_time_s, 3), "tickets": len(self.tickets),
+                "events": len(self.event_columns)}
 
 
 def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication: int = 0,
@@ -135,22 +143,25 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
     person_of_agent = np.append(np.cumsum([a.slot == 0 for a in m.agents]) - 1, -1)
     activities = m.activity_names
     activity_team = np.array(m.stage_team + [-1] * (len(activities) - len(m.stage_names)))
-    # in order of (enqueued_at to the millisecond, ticket_id), sorted before the table is built (no copy of it)
-    order = np.lexsort((raw.ev_ticket, np.round(raw.ev_enqueued * 60_000.0)))
+    # in order of (enqueued_at to the millisecond, ticket_id), as the events table lists them
+    enqueued_ms = np.round(raw.ev_enqueued * 60_000.0)
+    order = np.lexsort((raw.ev_ticket, enqueued_ms))
     stage, agent = raw.ev_stage[order], raw.ev_agent[order]
     pool = activity_team[stage]
     if WRAP_UP in activities:  # a wrap-up is the team of the person wrapping up
         wraps = stage == m.wrap_up_code
         pool[wraps] = np.asarray(m.agent_team)[agent[wraps]]
-    events = pd.DataFrame({
-        "ticket_id": raw.ev_ticket[order].astype(np.int64),
-        "activity": coded(stage, activities),
-        "pool": coded(pool, m.team_names),
-        "resource": coded(person_of_agent[agent], [a.name for a in people]),
-        "enqueued_at": to_datetimes(raw.ev_enqueued[order], start),
-        "started_at": to_datetimes(raw.ev_started[order], start),
-        "ended_at": to_datetimes(raw.ev_ended[order], start),
-    }, copy=False)
+    # times in minutes from the window's start, to the millisecond: what the table's datetimes would give
+    window_start = pd.Timestamp(np.datetime64(pd.Timestamp(start) + pd.Timedelta(minutes=scenario.clock.warmup), "ms"))
+    shift_ms = float((window_start - pd.Timestamp(start)) / pd.Timedelta(milliseconds=1))
+    minutes = {"enqueued_at": (enqueued_ms[order] - shift_ms) / 60_000.0,
+               **{name: (np.round(values[order] * 60_000.0) - shift_ms) / 60_000.0
+                  for name, values in (("started_at", raw.ev_started), ("ended_at", raw.ev_ended))}}
+    events = EventColumns(window_start, raw.ev_ticket[order], {
+        "activity": (np.array(activities, dtype=object), stage),
+        "pool": (np.array(m.team_names, dtype=object), pool),
+        "resource": (np.array([a.name for a in people], dtype=object), person_of_agent[agent]),
+    }, minutes)
     lo, hi = scenario.clock.warmup, scenario.clock.horizon
     staffing = pd.DataFrame([
         {"pool": a.team, "shift": a.shift, "resource": a.name,

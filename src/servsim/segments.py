@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import ServsimError
-from .kpi import KpiContext, Outcomes, _codes, _labels, _Minutes, format_value, outcomes, ticket_activities
-from .log import EVENT_COLUMNS, TICKET_COLUMNS
+from .kpi import KpiContext, Outcomes, _labels, _Minutes, format_value, outcomes, ticket_activities
+from .log import EVENT_COLUMNS, TICKET_COLUMNS, label_codes
 from .units import format_minutes
 
 KNOWN_DIMENSIONS = ("channel", "ticket_type", "priority", "tier", "region")
@@ -56,7 +56,7 @@ def segment_table(tickets: pd.DataFrame, o: Outcomes, dims: Sequence[str]) -> pd
     by_value = {"frt": _sorted(o.frt, o.responded), "ttr": _sorted(o.ttr, o.resolved)}
     parts: dict[str, list] = {c: [] for c in ("dimension", "segment", *SEGMENT_KPIS)}
     for dim in dims:
-        names, codes = _codes(tickets[dim])
+        names, codes = label_codes(tickets[dim])
         codes = codes[o.inside]
         kpis = _segment_kpis(o, by_value, codes, len(names))
         present = kpis["tickets"] > 0
@@ -150,7 +150,7 @@ def where_time_goes(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext
     wait = np.where(worked, np.where(started, start, end) - enq, 0.0)
     work = np.where(worked & started, end - start, 0.0)
     delay = np.where(worked, 0.0, end - enq)
-    stage_names, stage_codes = _codes(events["activity"])
+    stage_names, stage_codes = label_codes(events["activity"])
     keep &= stage_codes >= 0
     pool = pd.Series(_labels(events["pool"])).groupby(stage_codes).first()
 

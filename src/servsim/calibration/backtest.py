@@ -13,7 +13,7 @@ from scipy import stats
 from ..engine.streams import Streams
 from ..errors import ServsimError
 from ..kpi import KpiContext, compute_kpis
-from ..log import EVENT_COLUMNS, to_minutes
+from ..log import EVENT_COLUMNS, EventColumns, to_minutes
 from ..one_run import SimulationResult, simulate
 from ..scenario import Scenario
 from ..scenario.model import RosterRow
@@ -155,7 +155,7 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
     runs = [simulate(scenario, seed=seed, replication=r, arrivals=trace, initial_backlog=backlog.assign(
         remaining_min=_time_left(open_at_cut, history, Streams(seed, r)("backtest/time_left"), never)))
         for r in range(replications)]
-    sims = [_measure(run.tickets, run.events, ctx) for run in runs]
+    sims = [_measure(run.tickets, run.event_columns, ctx) for run in runs]
 
     rows = []
     for kpi in KPIS:
@@ -214,7 +214,7 @@ def _largest(s: Scenario) -> str:
     return max(shares, key=shares.get) if shares else next(iter(s.ticket_types))
 
 
-def _measure(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext) -> dict:
+def _measure(tickets: pd.DataFrame, events: pd.DataFrame | EventColumns, ctx: KpiContext) -> dict:
     """The backtest's KPIs of one ticket log over the test period, both sides censored at its end."""
     end = ctx.window_end
     seen = tickets.copy()

@@ -133,6 +133,8 @@ class Outcomes:
     count in a target share only once their outcome is known)."""
 
     inside: np.ndarray                  # over all tickets: created in the window
+    priorities: np.ndarray              # the priority labels ...
+    priority: np.ndarray                # ... and each ticket's code into them (-1: none)
     frt: np.ndarray
     ttr: np.ndarray
     human: np.ndarray                   # neither abandoned nor answered by a bot
@@ -209,7 +211,8 @@ def outcomes(tickets: pd.DataFrame, ctx: KpiContext, at: _Minutes | None = None,
         frt_age[rows] = clock.elapsed(np.array([span]))[0] - start
         ttr_age[rows] = frt_age[rows] - paused_b
     return Outcomes(
-        inside=inside, frt=frt, ttr=ttr, human=human, aband=aband, bot=bot, responded=responded, resolved=resolved,
+        inside=inside, priorities=levels, priority=codes, frt=frt, ttr=ttr, human=human, aband=aband, bot=bot,
+        responded=responded, resolved=resolved,
         frt_met=responded & (frt_c <= frt_target), frt_known=human & (responded | (frt_age > frt_target)),
         ttr_met=resolved & (ttr_c <= ttr_target), ttr_known=human & (resolved | (ttr_age > ttr_target)))
 
@@ -295,8 +298,7 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame | EventColumns, ctx
     overall["resolved_tickets"] = n_resolved
     overall["cost_per_resolved_ticket"] = overall["cost_total"] / n_resolved if n_resolved else float("nan")
 
-    names, codes = label_codes(tickets["priority"])
-    codes = codes[inside]
+    names, codes = o.priorities, o.priority
     seen = set(names[np.unique(codes[codes >= 0])])
     levels = list(ctx.targets) + sorted(seen - set(ctx.targets) - {""})
     by_priority = pd.DataFrame({p: o.block(_is_code(codes, names, p)) for p in levels}).T

@@ -154,9 +154,13 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
     # times in minutes from the window's start, to the millisecond: what the table's datetimes would give
     window_start = pd.Timestamp(np.datetime64(pd.Timestamp(start) + pd.Timedelta(minutes=scenario.clock.warmup), "ms"))
     shift_ms = float((window_start - pd.Timestamp(start)) / pd.Timedelta(milliseconds=1))
-    minutes = {"enqueued_at": (enqueued_ms[order] - shift_ms) / 60_000.0,
-               **{name: (np.round(values[order] * 60_000.0) - shift_ms) / 60_000.0
-                  for name, values in (("started_at", raw.ev_started), ("ended_at", raw.ev_ended))}}
+
+    def from_window_start(ms: np.ndarray) -> np.ndarray:
+        return (ms[order] - shift_ms) / 60_000.0
+
+    minutes = {"enqueued_at": from_window_start(enqueued_ms),
+               "started_at": from_window_start(np.round(raw.ev_started * 60_000.0)),
+               "ended_at": from_window_start(np.round(raw.ev_ended * 60_000.0))}
     events = EventColumns(window_start, raw.ev_ticket[order], {
         "activity": (np.array(activities, dtype=object), stage),
         "pool": (np.array(m.team_names, dtype=object), pool),

@@ -19,11 +19,16 @@ def verdict(kpi: str, difference: float, distinguishable: bool) -> str:
     return "better" if difference * direction > 0 else "worse"
 
 
+def change_interval(row: pd.Series) -> str:
+    """One comparison row's difference with its CI: ``+1.9 pts [+1.2 pts, +2.6 pts]``."""
+    kpi = row["kpi"]
+    return (f"{format_change(kpi, row['difference'])} "
+            f"[{format_change(kpi, row['ci_low'])}, {format_change(kpi, row['ci_high'])}]")
+
+
 def change_in_words(row: pd.Series) -> str:
     """One comparison row's change: ``SLA attainment +1.9 pts [+1.2 pts, +2.6 pts]``."""
-    kpi = row["kpi"]
-    return (f"{describe(kpi)[0]} {format_change(kpi, row['difference'])} "
-            f"[{format_change(kpi, row['ci_low'])}, {format_change(kpi, row['ci_high'])}]")
+    return f"{describe(row['kpi'])[0]} {change_interval(row)}"
 
 
 def row_verdict(row: pd.Series) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..experiment.explain import change_in_words, drivers, in_words, row_verdict
+from ..experiment.explain import change_in_words, change_interval, drivers, in_words, row_verdict
 from ..kpi import HEADLINE_KPIS, KpiContext, describe, format_change, format_value, kpi_label
 from ..scenario import Scenario
 from ..scenario.provenance import changed_fields
@@ -126,8 +126,7 @@ def _kpi_table(exp: Experiment, summary: pd.DataFrame, comparison: pd.DataFrame 
         if comparison is not None:
             for name in names[1:]:
                 d = comparison[(comparison["kpi"] == kpi) & (comparison["scenario"] == name)].iloc[0]
-                low, high = format_change(kpi, d["ci_low"]), format_change(kpi, d["ci_high"])
-                row[f"{name} − {names[0]}"] = f"{format_change(kpi, d['difference'])} [{low}, {high}]"
+                row[f"{name} − {names[0]}"] = change_interval(d)
                 row[f"verdict ({name})"] = coloured(row_verdict(d))
         rows.append(row)
     frame = pd.DataFrame(rows)
@@ -279,10 +278,7 @@ def _steps_table(steps: pd.DataFrame, base: Scenario) -> str:
     for (lower, upper), block in steps.groupby(["from", "to"], sort=False):
         row = {"step": f"{lower} → {upper}"}
         for _, d in block.iterrows():
-            kpi = d["kpi"]
-            change = (f"{format_change(kpi, d['difference'])} [{format_change(kpi, d['ci_low'])}, "
-                      f"{format_change(kpi, d['ci_high'])}]")
-            row[kpi_name(kpi, base)] = f"{esc(change)} {coloured(row_verdict(d))}"
+            row[kpi_name(d["kpi"], base)] = f"{esc(change_interval(d))} {coloured(row_verdict(d))}"
         rows.append(row)
     frame = pd.DataFrame(rows)
     return table(frame, raw=[c for c in frame.columns if c != "step"])

@@ -172,3 +172,29 @@ def test_imports_carry_mapped_attributes_and_name_a_missing_column(tmp_path):
     broken.columns.attributes = {"product": "produkt"}
     with pytest.raises(ServsimError, match="columns.attributes.product: column 'produkt' is not in"):
         import_tickets(sample, broken)
+
+
+def test_kpis_of_all_groups_at_once_are_those_of_each_group_taken_alone(baseline_run):
+    """``Outcomes.by_groups`` (one stacked pass for every grouping) against numpy on each group's own tickets."""
+    r = baseline_run
+    o = outcomes(r.tickets, KpiContext.from_scenario(r.scenario, r.staffing))
+    inside = r.tickets[o.inside]
+    dims = ["channel", "priority", "region"]
+    codes = [pd.Categorical(inside[d]).codes for d in dims]
+    stacked = o.by_groups([(c, int(c.max()) + 1) for c in codes])
+    for dim, c, kpis in zip(dims, codes, stacked):
+        for k in range(int(c.max()) + 1):
+            mask = c == k
+            frt, ttr = o.frt[o.responded & mask], o.ttr[o.resolved & mask]
+            expected = {"tickets": mask.sum(), "frt_mean_min": frt.mean(), "frt_p90_min": np.quantile(frt, 0.9),
+                        "ttr_p50_min": np.quantile(ttr, 0.5), "ttr_p90_min": np.quantile(ttr, 0.9),
+                        "frt_within_target": (o.frt_met & o.frt_known & mask).sum() / (o.frt_known & mask).sum(),
+                        "resolved_by_horizon": (o.resolved & o.human & mask).sum() / (o.human & mask).sum(),
+                        "sla_attainment": (o.frt_met & o.ttr_met & o.frt_known & o.ttr_known & mask).sum()
+                        / (o.frt_known & o.ttr_known & mask).sum()}
+            for kpi, value in expected.items():
+                assert kpis[kpi][k] == pytest.approx(value, rel=1e-12), (dim, k, kpi)
+    # a group without tickets: no count, no times, no shares
+    empty = o.by_group(np.full(len(o.frt), -1), 2)
+    assert list(empty["tickets"]) == [0, 0] and np.isnan(empty["ttr_p90_min"]).all()
+    assert np.isnan(empty["sla_attainment"]).all()

@@ -9,6 +9,7 @@ already past the target, or were answered/resolved in time). Durations are minut
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +25,9 @@ HEADLINE_KPIS = ("frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p50_mi
                  "resolution_within_target", "sla_attainment", "abandonment_rate", "backlog_mean",
                  "part_fill_rate", "second_visits", "part_wait_mean_min", "inventory_cost",
                  "cost_total", "cost_per_resolved_ticket")
+# the ticket-level KPIs of a group of tickets (all, a priority, a segment): Outcomes.by_group
+BLOCK_KPIS = ("tickets", "frt_mean_min", "frt_p50_min", "frt_p90_min", "frt_within_target", "ttr_mean_min",
+              "ttr_p50_min", "ttr_p90_min", "resolution_within_target", "resolved_by_horizon", "sla_attainment")
 QUANTILES = np.linspace(0, 1, 101)  # the probabilities at which distributions of times are summarised (ECDFs)
 
 
@@ -110,21 +114,9 @@ def _labels(column: pd.Series) -> np.ndarray:
     return column.astype(object).where(column.notna(), "").astype(str).to_numpy(dtype=object)
 
 
-def _q(x: np.ndarray, q: float) -> float:
-    return float(np.quantile(x, q)) if len(x) else float("nan")
-
-
-def _mean(x: np.ndarray) -> float:
-    return float(x.mean()) if len(x) else float("nan")
-
-
 def _share(num: np.ndarray, den: np.ndarray) -> float:
     d = int(den.sum())
     return float((num & den).sum() / d) if d else float("nan")
-
-
-def _time_stats(prefix: str, x: np.ndarray) -> dict[str, float]:
-    return {f"{prefix}_mean_min": _mean(x), f"{prefix}_p50_min": _q(x, 0.5), f"{prefix}_p90_min": _q(x, 0.9)}
 
 
 @dataclass
@@ -146,19 +138,86 @@ class Outcomes:
     frt_known: np.ndarray
     ttr_met: np.ndarray
     ttr_known: np.ndarray
+    _sorted: dict = field(default_factory=dict, repr=False)  # frt, ttr -> (positions, values) in increasing order
 
     def block(self, mask: np.ndarray) -> dict[str, float]:
         """The ticket-level KPIs of the tickets in ``mask``."""
-        h = self.human & mask
-        return {
-            "tickets": int(mask.sum()),
-            **_time_stats("frt", self.frt[self.responded & mask]),
-            "frt_within_target": _share(self.frt_met, self.frt_known & mask),
-            **_time_stats("ttr", self.ttr[self.resolved & mask]),
-            "resolution_within_target": _share(self.ttr_met, self.ttr_known & mask),
-            "resolved_by_horizon": _share(self.resolved, h),
-            "sla_attainment": _share(self.frt_met & self.ttr_met, self.frt_known & self.ttr_known & mask),
-        }
+        return {k: v[0].item() for k, v in self.by_group(np.where(mask, 0, -1), 1).items()}
+
+    def by_group(self, codes: np.ndarray, n: int, kpis: Sequence[str] = BLOCK_KPIS) -> dict[str, np.ndarray]:
+        """The ticket-level KPIs ``kpis`` of every group at once: ``codes`` (0 to ``n - 1``, -1: in no group) per
+        ticket; NaN where a group has no ticket to measure."""
+        return self.by_groups([(codes, n)], kpis)[0]
+
+    def by_groups(self, groupings: Sequence[tuple[np.ndarray, int]], kpis: Sequence[str] = BLOCK_KPIS
+                  ) -> list[dict[str, np.ndarray]]:
+        """:meth:`by_group` of several groupings (``(codes, n)`` each: by priority, by channel, ...) in one pass over
+        the tickets, stacked."""
+        m, size = len(groupings), len(self.frt)
+        offsets = np.cumsum([0] + [n for _, n in groupings])
+        codes = np.concatenate([np.where(c >= 0, c + o, -1) for (c, _), o in zip(groupings, offsets)]) if m else \
+            np.zeros(0, np.int64)
+        n = int(offsets[-1])
+        codes = codes.astype(np.int16 if n < 2**15 else np.int32)  # small integers: a radix sort below
+        valid = codes >= 0
+        # each ticket's outcome flags as one small number: counts per group and flag pattern in one pass
+        flags = (self.frt_met.astype(np.int16) + 2 * self.frt_known + 4 * self.ttr_met + 8 * self.ttr_known
+                 + 16 * self.resolved + 32 * self.human)
+        key = np.where(valid, codes.astype(np.int32) * 64 + np.tile(flags, m), n * 64)
+        by_flags = np.bincount(key, minlength=n * 64 + 1)[:-1].reshape(n, 64)
+        pattern = np.arange(64)
+
+        def share(met: int, known: int) -> np.ndarray:
+            """Share of the tickets with every flag of ``met`` among those with every flag of ``known``."""
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return (by_flags[:, (pattern & (met | known)) == (met | known)].sum(axis=1)
+                        / by_flags[:, (pattern & known) == known].sum(axis=1))
+
+        out: dict[str, np.ndarray] = {}
+        grouped: dict[str, tuple] = {}  # frt, ttr -> their times sorted by group, then value: for the quantiles
+        for kpi in kpis:
+            if kpi == "tickets":
+                out[kpi] = by_flags.sum(axis=1)
+            elif kpi.endswith("_min"):  # frt_mean_min, ttr_p90_min, ...
+                of, stat = kpi.split("_")[:2]
+                order, values = self._sorted_times(of)
+                group = codes[(order[None, :] + size * np.arange(m)[:, None]).ravel()]
+                keep = group >= 0
+                values = np.tile(values, m)[keep]
+                group = group[keep]
+                if stat == "mean":
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        out[kpi] = np.bincount(group, weights=values, minlength=n) / np.bincount(group, minlength=n)
+                    continue
+                if of not in grouped:  # a stable sort by group keeps the values sorted within each
+                    counts = np.bincount(group, minlength=n)
+                    grouped[of] = counts, np.cumsum(counts) - counts, values[np.argsort(group, kind="stable")]
+                out[kpi] = _quantile(*grouped[of], float(stat[1:]) / 100.0)
+            else:  # flags: 1 frt met, 2 frt known, 4 ttr met, 8 ttr known, 16 resolved, 32 human
+                out[kpi] = share(*{"frt_within_target": (1, 2), "resolution_within_target": (4, 8),
+                                   "resolved_by_horizon": (16, 32), "sla_attainment": (1 | 4, 2 | 8)}[kpi])
+        return [{k: v[lo:hi] for k, v in out.items()} for lo, hi in zip(offsets[:-1], offsets[1:])]
+
+    def _sorted_times(self, of: str) -> tuple[np.ndarray, np.ndarray]:
+        """Positions and values of the measured response (``frt``) or resolution (``ttr``) times, in increasing
+        order (sorted once)."""
+        if of not in self._sorted:
+            values, measured = (self.frt, self.responded) if of == "frt" else (self.ttr, self.resolved)
+            where = np.flatnonzero(measured)
+            order = where[np.argsort(values[where], kind="stable")]
+            self._sorted[of] = order, values[order]
+        return self._sorted[of]
+
+
+def _quantile(counts: np.ndarray, starts: np.ndarray, values: np.ndarray, q: float) -> np.ndarray:
+    """The ``q`` quantile of each group of ``values`` (sorted by group, then value; group k has ``counts[k]`` from
+    ``starts[k]``), with linear interpolation as ``np.quantile``; NaN for an empty group."""
+    pos = (np.maximum(counts, 1) - 1) * q
+    lo = np.floor(pos).astype(np.int64)
+    i = np.minimum(starts + lo, max(len(values) - 1, 0))
+    j = np.minimum(i + 1, np.maximum(starts + counts - 1, 0))
+    value = values[i] * (1 - (pos - lo)) + values[j] * (pos - lo) if len(values) else np.zeros(len(counts))
+    return np.where(counts > 0, value, np.nan)
 
 
 def outcomes(tickets: pd.DataFrame, ctx: KpiContext, at: _Minutes | None = None,
@@ -175,8 +234,10 @@ def outcomes(tickets: pd.DataFrame, ctx: KpiContext, at: _Minutes | None = None,
     inside = (created_all >= 0) & (created_all < span)
     n = int(inside.sum())
     created = created_all[inside]
-    fr = at(tickets, "first_response_at")[inside]
-    res = at(tickets, "resolved_at")[inside]
+    frt = at(tickets, "first_response_at")[inside]
+    frt -= created
+    ttr = at(tickets, "resolved_at")[inside]
+    ttr -= created
     aband = ~np.isnan(at(tickets, "abandoned_at")[inside])
     bot = _is(tickets["final_stage"], inside, "bot")
     human = ~aband & ~bot
@@ -184,20 +245,25 @@ def outcomes(tickets: pd.DataFrame, ctx: KpiContext, at: _Minutes | None = None,
     codes = codes[inside]
     targets = np.array([ctx.targets.get(p, (np.nan, np.nan)) for p in levels] + [(np.nan, np.nan)], float)
     frt_target, ttr_target = targets[codes, 0], targets[codes, 1]
-    frt, ttr = fr - created, res - created
-    responded, resolved = ~np.isnan(fr) & human, ~np.isnan(res) & human
+    responded, resolved = ~np.isnan(frt) & human, ~np.isnan(ttr) & human
 
-    # the contract's clock: wall-clock minutes, or business minutes of the priority's calendar
-    until = np.where(np.isnan(res), span, np.fmin(res, span))  # pauses count until resolution or the window's end
-    pauses = _pause_intervals(tickets, events, inside, created, until, ctx) if ctx.sla_pauses_while_waiting \
-        else None
-    frt_c, ttr_c, frt_age = frt.copy(), ttr.copy(), span - created  # age: how long it has been open at the end
+    # the contract's clock: wall-clock minutes less the pauses, or business minutes of the priority's calendar
+    pauses = None
+    if ctx.sla_pauses_while_waiting:  # pauses count until resolution or the window's end
+        until = np.where(np.isnan(ttr), span, np.fmin(ttr + created, span))
+        pauses = _pause_intervals(tickets, events, inside, created, until, ctx)
+        del until
+    frt_age = span - created  # how long it has been open at the end
     if pauses is None and ctx.sla_pauses_while_waiting and "sla_paused_min" in tickets:
         paused = tickets["sla_paused_min"].to_numpy(float)[inside]
     else:
-        paused = _paused(pauses, n, lambda x: x)
-    ttr_c -= paused
-    ttr_age = frt_age - paused
+        paused = None if pauses is None else _paused(pauses, n, lambda x: x)
+    frt_c, ttr_c, ttr_age = frt, ttr, frt_age
+    if paused is not None:
+        ttr_c, ttr_age = ttr - paused, frt_age - paused
+    if ctx.calendars:  # set per priority below: copies of their own
+        frt_c, ttr_c, ttr_age, frt_age = frt.copy(), ttr_c.copy(), ttr_age.copy(), frt_age.copy()
+        fr, res = at(tickets, "first_response_at")[inside], at(tickets, "resolved_at")[inside]
     for calendar in set(ctx.calendars.values()):
         rows = np.isin(codes, [k for k, p in enumerate(levels) if ctx.calendars.get(p) == calendar])
         if not rows.any():
@@ -301,8 +367,12 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame | EventColumns, ctx
     names, codes = o.priorities, o.priority
     seen = set(names[np.unique(codes[codes >= 0])])
     levels = list(ctx.targets) + sorted(seen - set(ctx.targets) - {""})
-    by_priority = pd.DataFrame({p: o.block(_is_code(codes, names, p)) for p in levels}).T
-    by_priority.index.name = "priority"
+    # each level's code into ``names`` (-1: a target level no ticket has)
+    level_code = [int(np.flatnonzero(names == p)[0]) if (names == p).any() else -1 for p in levels]
+    groups = o.by_group(codes, len(names))
+    by_priority = pd.DataFrame({kpi: [values[k] if k >= 0 else (0 if kpi == "tickets" else np.nan)
+                                      for k in level_code] for kpi, values in groups.items()},
+                               index=pd.Index(levels, name="priority"), dtype=float)
     from .segments import dimensions, segment_table
 
     by_segment = segment_table(tickets, o, dimensions(tickets))

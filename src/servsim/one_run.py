@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from .engine.calendar import staffed_minutes
-from .engine.compile import compile_scenario
-from .engine.core import run
+from .engine.compile import Compiled, compact, compile_scenario
+from .engine.core import RawLog, run
 from .engine.parts import KINDS
 from .engine.streams import Streams
 from .errors import ScenarioWarning, ServsimError
@@ -108,64 +108,11 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
     began = time.perf_counter()
     m = compile_scenario(scenario, Streams(seed, replication), initial_backlog, arrivals)
     raw = run(m)
-    start = scenario.clock.start
-    categories = sorted({scenario.category_of(t) for t in m.type_names})
-    category_of_type = np.array([categories.index(scenario.category_of(t)) for t in m.type_names], dtype=np.int64)
-    stage_plus = m.stage_names + ["bot"]
-    final = np.where(raw.final_stage >= 0, raw.final_stage, -1)
-    final = np.where(m.deflected, len(m.stage_names), final)
-    reminders = [t.name for t in scenario.policies.timers if t.action == "remind"]
-    tickets = pd.DataFrame({
-        "ticket_id": np.arange(len(m.created), dtype=np.int64),
-        "created_at": to_datetimes(m.created, start),
-        "channel": coded(m.channel, m.channels),
-        "category": coded(category_of_type[m.ticket_type], categories),
-        "priority": coded(m.priority, m.priority_names),
-        "tier": coded(m.tier, m.tier_names),
-        "region": coded(m.region, m.region_names),
-        "first_response_at": to_datetimes(raw.first_response, start),
-        "resolved_at": to_datetimes(raw.resolved, start),
-        "closed_at": to_datetimes(raw.closed, start),
-        "abandoned_at": to_datetimes(raw.abandoned, start),
-        "n_escalations": raw.n_escalations.astype(np.int64),
-        "n_reopens": raw.n_reopens.astype(np.int64),
-        "final_stage": coded(final, stage_plus),
-        "ticket_type": coded(m.ticket_type, m.type_names),
-        "sla_paused_min": raw.sla_paused,
-        "direct_cost": raw.direct_cost,
-        "moved_by": coded(raw.moved_by, m.rule_names).set_categories([r for r in m.rule_names if r not in reminders]),
-        "n_moves": raw.n_moves.astype(np.int64),
-        "reminded_by": coded(raw.reminded_by, m.rule_names).set_categories(reminders),
-        "n_reminders": raw.n_reminders.astype(np.int64),
-        **{name: coded(m.attributes[name], values) for name, values in m.attribute_values.items()},
-    }, copy=False)  # the columns are fresh: no second copy of the table while it is built
+    # the tables take the engine's buffers column by column, each let go once converted: the peak stays near the
+    # larger of the two, not their sum
+    events = _event_columns(raw, m, scenario)
+    tickets = _tickets_table(raw, m, scenario)
     people = [a for a in m.agents if a.slot == 0]  # a person's concurrency slots log as the person
-    person_of_agent = np.append(np.cumsum([a.slot == 0 for a in m.agents]) - 1, -1)
-    activities = m.activity_names
-    activity_team = np.array(m.stage_team + [-1] * (len(activities) - len(m.stage_names)))
-    # in order of (enqueued_at to the millisecond, ticket_id), as the events table lists them
-    enqueued_ms = np.round(raw.ev_enqueued * 60_000.0)
-    order = np.lexsort((raw.ev_ticket, enqueued_ms))
-    stage, agent = raw.ev_stage[order], raw.ev_agent[order]
-    pool = activity_team[stage]
-    if WRAP_UP in activities:  # a wrap-up is the team of the person wrapping up
-        wraps = stage == m.wrap_up_code
-        pool[wraps] = np.asarray(m.agent_team)[agent[wraps]]
-    # times in minutes from the window's start, to the millisecond: what the table's datetimes would give
-    window_start = pd.Timestamp(np.datetime64(pd.Timestamp(start) + pd.Timedelta(minutes=scenario.clock.warmup), "ms"))
-    shift_ms = float((window_start - pd.Timestamp(start)) / pd.Timedelta(milliseconds=1))
-
-    def from_window_start(ms: np.ndarray) -> np.ndarray:
-        return (ms[order] - shift_ms) / 60_000.0
-
-    minutes = {"enqueued_at": from_window_start(enqueued_ms),
-               "started_at": from_window_start(np.round(raw.ev_started * 60_000.0)),
-               "ended_at": from_window_start(np.round(raw.ev_ended * 60_000.0))}
-    events = EventColumns(window_start, raw.ev_ticket[order], {
-        "activity": (np.array(activities, dtype=object), stage),
-        "pool": (np.array(m.team_names, dtype=object), pool),
-        "resource": (np.array([a.name for a in people], dtype=object), person_of_agent[agent]),
-    }, minutes)
     lo, hi = scenario.clock.warmup, scenario.clock.horizon
     staffing = pd.DataFrame([
         {"pool": a.team, "shift": a.shift, "resource": a.name,
@@ -174,9 +121,89 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
          "hourly_cost": scenario.teams[a.team].hourly_cost, "slots": scenario.teams[a.team].concurrency}
         for a in people
     ], columns=["pool", "shift", "resource", "staffed_min", "paid_min", "hourly_cost", "slots"])
-    stock = None if raw.stock is None else stock_table(raw.stock, m.parts, start)
+    stock = None if raw.stock is None else stock_table(raw.stock, m.parts, scenario.clock.start)
     return SimulationResult(scenario, seed, replication, tickets, events, staffing, time.perf_counter() - began,
                             stock)
+
+
+def _take(raw: RawLog, name: str) -> np.ndarray:
+    """A column of the engine's log, which lets go of it."""
+    values = getattr(raw, name)
+    setattr(raw, name, None)
+    return values
+
+
+def _tickets_table(raw: RawLog, m: Compiled, scenario: Scenario) -> pd.DataFrame:
+    """The tickets table (``servsim.log.TICKET_COLUMNS`` and the scenario's attributes) from the engine's log."""
+    start = scenario.clock.start
+    categories = sorted({scenario.category_of(t) for t in m.type_names})
+    category_of_type = np.array([categories.index(scenario.category_of(t)) for t in m.type_names], dtype=np.int64)
+    final = _take(raw, "final_stage")
+    final = np.where(m.deflected, len(m.stage_names), np.where(final >= 0, final, -1))
+    reminders = [t.name for t in scenario.policies.timers if t.action == "remind"]
+    return pd.DataFrame({
+        "ticket_id": np.arange(len(m.created), dtype=np.int64),
+        "created_at": to_datetimes(m.created, start),
+        "channel": coded(m.channel, m.channels),
+        "category": coded(category_of_type[m.ticket_type], categories),
+        "priority": coded(m.priority, m.priority_names),
+        "tier": coded(m.tier, m.tier_names),
+        "region": coded(m.region, m.region_names),
+        "first_response_at": to_datetimes(_take(raw, "first_response"), start),
+        "resolved_at": to_datetimes(_take(raw, "resolved"), start),
+        "closed_at": to_datetimes(_take(raw, "closed"), start),
+        "abandoned_at": to_datetimes(_take(raw, "abandoned"), start),
+        "n_escalations": _take(raw, "n_escalations"),
+        "n_reopens": _take(raw, "n_reopens"),
+        "final_stage": coded(final, m.stage_names + ["bot"]),
+        "ticket_type": coded(m.ticket_type, m.type_names),
+        "sla_paused_min": _take(raw, "sla_paused"),
+        "direct_cost": _take(raw, "direct_cost"),
+        "moved_by": coded(_take(raw, "moved_by"), m.rule_names).set_categories(
+            [r for r in m.rule_names if r not in reminders]),
+        "n_moves": _take(raw, "n_moves"),
+        "reminded_by": coded(_take(raw, "reminded_by"), m.rule_names).set_categories(reminders),
+        "n_reminders": _take(raw, "n_reminders"),
+        **{name: coded(m.attributes[name], values) for name, values in m.attribute_values.items()},
+    }, copy=False)  # the columns are fresh: no second copy of the table while it is built
+
+
+def _event_columns(raw: RawLog, m: Compiled, scenario: Scenario) -> EventColumns:
+    """The engine's events as :class:`~servsim.log.EventColumns`, in order of (enqueued_at to the millisecond,
+    ticket_id) as the events table lists them, times in minutes from the window's start to the millisecond (what
+    the table's datetimes would give)."""
+    start = scenario.clock.start
+    people = [a for a in m.agents if a.slot == 0]  # a person's concurrency slots log as the person
+    person_of_agent = compact(np.append(np.cumsum([a.slot == 0 for a in m.agents]) - 1, -1))
+    activities = m.activity_names
+    activity_team = compact(np.array(m.stage_team + [-1] * (len(activities) - len(m.stage_names))),
+                            high=len(m.team_names))  # a wrap-up takes its person's team
+    enqueued_ms = np.round(_take(raw, "ev_enqueued") * 60_000.0)
+    order = np.lexsort((raw.ev_ticket, enqueued_ms))
+    ticket = _take(raw, "ev_ticket")[order]
+    stage, agent = _take(raw, "ev_stage")[order], _take(raw, "ev_agent")[order]
+    pool = activity_team[stage]
+    if WRAP_UP in activities:  # a wrap-up is the team of the person wrapping up
+        wraps = stage == m.wrap_up_code
+        pool[wraps] = np.asarray(m.agent_team)[agent[wraps]]
+    window_start = pd.Timestamp(np.datetime64(pd.Timestamp(start) + pd.Timedelta(minutes=scenario.clock.warmup), "ms"))
+    shift_ms = float((window_start - pd.Timestamp(start)) / pd.Timedelta(milliseconds=1))
+
+    def from_window_start(ms: np.ndarray) -> np.ndarray:
+        ms = ms[order]
+        ms -= shift_ms
+        ms /= 60_000.0
+        return ms
+
+    minutes = {"enqueued_at": from_window_start(enqueued_ms)}
+    del enqueued_ms
+    for column, name in (("started_at", "ev_started"), ("ended_at", "ev_ended")):
+        minutes[column] = from_window_start(np.round(_take(raw, name) * 60_000.0))
+    return EventColumns(window_start, ticket, {
+        "activity": (np.array(activities, dtype=object), stage),
+        "pool": (np.array(m.team_names, dtype=object), pool),
+        "resource": (np.array([a.name for a in people], dtype=object), person_of_agent[agent]),
+    }, minutes)
 
 
 def stock_table(columns: dict[str, np.ndarray], parts, start) -> pd.DataFrame:

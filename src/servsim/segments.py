@@ -38,7 +38,15 @@ def dimensions(tickets: pd.DataFrame) -> list[str]:
         known.insert(1, "category")
     extra = [c for c in tickets.columns if c not in _NOT_DIMENSIONS and c not in known
              and (isinstance(tickets[c].dtype, pd.CategoricalDtype) or tickets[c].dtype == object)]
-    return [c for c in known + extra if 2 <= tickets[c].nunique() <= MAX_SEGMENTS]
+    return [c for c in known + extra if 2 <= _distinct(tickets[c]) <= MAX_SEGMENTS]
+
+
+def _distinct(column: pd.Series) -> int:
+    """Distinct values present (missing values aside); by codes where the column is categorical."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        return int(np.count_nonzero(np.bincount(codes[codes >= 0], minlength=1)))
+    return int(column.nunique())
 
 
 def breakdown(tickets: pd.DataFrame, ctx: KpiContext, by: Sequence[str] | None = None) -> pd.DataFrame:
@@ -53,62 +61,16 @@ def breakdown(tickets: pd.DataFrame, ctx: KpiContext, by: Sequence[str] | None =
 
 def segment_table(tickets: pd.DataFrame, o: Outcomes, dims: Sequence[str]) -> pd.DataFrame:
     """:func:`breakdown` from the tickets' outcomes (as :func:`servsim.kpi.compute_kpis` has them already)."""
-    by_value = {"frt": _sorted(o.frt, o.responded), "ttr": _sorted(o.ttr, o.resolved)}
+    labelled = [label_codes(tickets[dim]) for dim in dims]
+    groups = o.by_groups([(codes[o.inside], len(names)) for names, codes in labelled], SEGMENT_KPIS)
     parts: dict[str, list] = {c: [] for c in ("dimension", "segment", *SEGMENT_KPIS)}
-    for dim in dims:
-        names, codes = label_codes(tickets[dim])
-        codes = codes[o.inside]
-        kpis = _segment_kpis(o, by_value, codes, len(names))
+    for dim, (names, _), kpis in zip(dims, labelled, groups):
         present = kpis["tickets"] > 0
         parts["dimension"] += [dim] * int(present.sum())
         parts["segment"] += list(names[present])
         for c in SEGMENT_KPIS:
             parts[c] += list(kpis[c][present])
     return pd.DataFrame(parts)
-
-
-def _sorted(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of ``values`` where ``mask``, in increasing order of value, and those values."""
-    where = np.flatnonzero(mask)
-    order = where[np.argsort(values[where], kind="stable")]
-    return order, values[order]
-
-
-def _segment_kpis(o: Outcomes, by_value: dict, codes: np.ndarray, n: int) -> dict[str, np.ndarray]:
-    """:data:`SEGMENT_KPIS` of every segment at once (codes -1: in none), as ``Outcomes.block`` gives them for one."""
-    def share(met: np.ndarray, known: np.ndarray) -> np.ndarray:
-        known = known & (codes >= 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (np.bincount(codes[known], weights=met[known], minlength=n)
-                    / np.bincount(codes[known], minlength=n))
-
-    frt_p90, = _group_quantiles(codes, *by_value["frt"], n, (0.9,))
-    ttr_p50, ttr_p90 = _group_quantiles(codes, *by_value["ttr"], n, (0.5, 0.9))
-    return {"tickets": np.bincount(codes[codes >= 0], minlength=n), "frt_p90_min": frt_p90,
-            "frt_within_target": share(o.frt_met, o.frt_known), "ttr_p50_min": ttr_p50, "ttr_p90_min": ttr_p90,
-            "resolution_within_target": share(o.ttr_met, o.ttr_known),
-            "sla_attainment": share(o.frt_met & o.ttr_met, o.frt_known & o.ttr_known)}
-
-
-def _group_quantiles(codes: np.ndarray, order: np.ndarray, values: np.ndarray, n: int, qs: Sequence[float]
-                     ) -> list[np.ndarray]:
-    """Per group, the quantiles ``qs`` of ``values`` (sorted, at positions ``order``; linear interpolation, as
-    ``np.quantile``); NaN for a group with no value."""
-    c = codes[order]
-    keep = c >= 0
-    by_group = np.argsort(c[keep], kind="stable")  # a stable sort of small integers: values stay sorted within
-    c, v = c[keep][by_group], values[keep][by_group]
-    counts = np.bincount(c, minlength=n)
-    starts = np.cumsum(counts) - counts
-    out = []
-    for q in qs:
-        pos = (np.maximum(counts, 1) - 1) * q
-        lo = np.floor(pos).astype(np.int64)
-        i = np.minimum(starts + lo, max(len(v) - 1, 0))
-        j = np.minimum(i + 1, np.maximum(starts + counts - 1, 0))
-        value = v[i] * (1 - (pos - lo)) + v[j] * (pos - lo) if len(v) else np.zeros(n)
-        out.append(np.where(counts > 0, value, np.nan))
-    return out
 
 
 def where_time_goes(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext,

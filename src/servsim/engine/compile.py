@@ -84,7 +84,7 @@ class Compiled:
     agent_team: list[int]
     agent_keys: list[list[int]]
     agent_serves: list[list[bool]]
-    team_key_of_ticket: list[list[int]]
+    team_key_of_ticket: list[np.ndarray]  # team -> ticket -> key index
     team_heaps: list[list[list]]
     team_idle: list[list[int]]
     shift_changes: list[tuple[float, list[tuple[int, bool]]]] = field(default_factory=list)
@@ -168,13 +168,13 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
                                f"({s.clock.start}); {int((old['created'] > 0).sum())} are not")
         tickets = {k: np.concatenate([old[k], v]) for k, v in tickets.items()}
     order = np.argsort(tickets["created"], kind="stable")
-    tickets = {k: v[order] for k, v in tickets.items()}
+    tickets = {k: compact(v[order]) for k, v in tickets.items()}
     n_tickets = len(order)
 
     cat_of_type = np.array([categories.index(s.category_of(t)) for t in type_names], dtype=np.int64)
     vip = np.isin(np.array(tier_names, dtype=object)[tickets["tier"]], s.policies.vip_tiers) if n_tickets else \
         np.zeros(0, bool)
-    queue_class = QUEUE_DISCIPLINES[s.policies.queue](tickets["priority"], vip, len(priority_names))
+    queue_class = compact(QUEUE_DISCIPLINES[s.policies.queue](tickets["priority"], vip, len(priority_names)))
 
     # flow of each ticket type
     steps: list[list[tuple | None]] = []
@@ -233,14 +233,12 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
         regs = region_names if regional else [None]
         keys = [(c, r) for c in cats for r in regs]
         key_i = _index(keys)
-        if n_tickets:
-            cat_names = np.array(categories, dtype=object)[cat_of_type[tickets["type"]]]
-            reg_names = np.array(region_names, dtype=object)[tickets["region"]]
-            key_of_ticket = [key_i[(c if skilled else None, r if regional else None)]
-                             for c, r in zip(cat_names, reg_names)]
-        else:
-            key_of_ticket = []
-        team_key_of_ticket.append(key_of_ticket)
+        # key of each ticket: (category, region) codes looked up in a small table, never per-ticket objects
+        key_table = np.array([[key_i[(c if skilled else None, r if regional else None)] for r in region_names]
+                              for c in categories], dtype=np.int64)
+        key_of_ticket = key_table[cat_of_type[tickets["type"]], tickets["region"]] if n_tickets else \
+            np.zeros(0, np.int64)
+        team_key_of_ticket.append(compact(key_of_ticket))
         team_heaps.append([[] for _ in keys])
         team_idle.append([])
 
@@ -303,6 +301,18 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
         team_wrap_up=[t.wrap_up.sampler(streams(f"wrap_up/{name}")) if t.wrap_up is not None else None
                       for name, t in s.teams.items()],
     )
+
+
+def compact(values: np.ndarray, high: int = 0) -> np.ndarray:
+    """Integer codes in the smallest signed type that holds them (and ``high``): 1 or 2 bytes a ticket instead of 8;
+    other arrays unchanged. The engine reads per-ticket columns through memoryviews, which index these like lists."""
+    if values.dtype.kind != "i":
+        return values
+    low, top = (int(values.min()), max(int(values.max()), high)) if len(values) else (0, high)
+    for small in (np.int8, np.int16, np.int32):
+        if np.iinfo(small).min <= low and top <= np.iinfo(small).max:
+            return values.astype(small)
+    return values
 
 
 def _choice(rng: np.random.Generator, mix: dict[str, float], index: dict[str, int], n: int) -> np.ndarray:

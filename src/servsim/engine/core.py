@@ -82,30 +82,29 @@ def run(m: Compiled) -> RawLog:
     """Simulate the compiled model ``m`` from time 0 to its horizon."""
     env = simpy.Environment()
     n = len(m.created)
-    created = m.created.tolist()
-    ttype = m.ticket_type.tolist()
-    qclass = m.queue_class.tolist()
+    # Per-ticket columns, no object per value: the compiled arrays are read in place through memoryviews (which
+    # index like lists and give Python numbers), the state the run writes is kept in typed arrays
+    created = memoryview(m.created)
+    ttype = memoryview(m.ticket_type)
+    qclass = memoryview(m.queue_class)
     shortest_first = m.shortest_first  # queue entries: (class, work if shortest first else 0, sequence, ticket)
-    # no patience: one shared inf instead of a float object per ticket
-    patience = m.patience.tolist() if np.isfinite(m.patience).any() else [math.inf] * n
-    reopens_left = m.reopens.tolist()
-    team_key_of_ticket = m.team_key_of_ticket  # team -> list: ticket -> key index
+    patience = memoryview(m.patience)
+    reopens_left = memoryview(m.reopens)  # counted down as the ticket reopens
+    team_key_of_ticket = [memoryview(keys) for keys in m.team_key_of_ticket]  # team -> ticket -> key index
 
-    # per-ticket columns: typed arrays (8 or 4 bytes a ticket, no object per value) for what is written often and
-    # read rarely; lists for the state the hot path reads on every event
     fr, resolved, closed, abandoned = (array("d", [NAN]) * n for _ in range(4))
     paused, cost = array("d", [0.0]) * n, array("d", [0.0]) * n
     enq_at, start_at, work_of = array("d", [NAN]) * n, array("d", [NAN]) * n, array("d", [0.0]) * n
     n_esc, n_reo, n_moves, n_reminders = (array("i", [0]) * n for _ in range(4))
     final, moved_by, reminded_by = (array("i", [-1]) * n for _ in range(3))
-    state = [NEW] * n
-    stage_of = [-1] * n
-    next_of = [RESOLVE] * n
+    state = array("b", [NEW]) * n
+    stage_of = array("i", [-1]) * n
+    next_of = array("i", [RESOLVE]) * n
     token = [-1] * n                  # sequence number of the ticket's live queue entry (-1: not queued)
     stage_timers = m.stage_timers
     stage_overflow = m.stage_overflow
     waiting = [0] * len(m.team_names)  # live queue entries per team
-    prio = m.priority.tolist()
+    prio = memoryview(m.priority)
 
     ev_ticket, ev_stage, ev_agent = array("i"), array("i"), array("i")
     ev_enq, ev_start, ev_end = array("d"), array("d"), array("d")
@@ -118,7 +117,7 @@ def run(m: Compiled) -> RawLog:
     stage_esc = m.stage_escalation
     stage_travel = m.stage_travel     # stage -> None or per-region sampler list
     stage_cost = m.stage_visit_cost
-    region = m.region.tolist()
+    region = memoryview(m.region)
     closing_first = m.closing_first   # type -> first closing stage or CLOSE
     reopen_stage = m.reopen_stage     # type -> stage index
     reopen_delay = m.reopen_delay     # type -> sampler or None
@@ -436,14 +435,12 @@ def run(m: Compiled) -> RawLog:
             # never started; the activity ended when the caller hung up
             log_t(i), log_s(stage_of[i]), log_a(-1), log_q(enq_at[i]), log_b(NAN), log_e(env._now)
 
-    deflected = m.deflected.tolist() if m.deflected.any() else None  # None: no bot answers anyone
+    deflected = memoryview(m.deflected) if m.deflected.any() else None  # None: no bot answers anyone
     entry_stage = m.entry_stage
-    start_stage = m.start_stage.tolist() if (m.start_stage >= 0).any() else None  # None: every ticket is new
+    start_stage = memoryview(m.start_stage) if (m.start_stage >= 0).any() else None  # None: every ticket is new
     remaining = {int(i): float(m.remaining[i]) for i in np.flatnonzero(~np.isnan(m.remaining))}  # ticket -> minutes
-    arrive_at = [max(c, 0.0) for c in created] if n and created[0] < 0 else created  # a backlog is there at 0
-    # a compiled model is run once: the per-ticket columns read into the lists above, and not needed for the tables,
-    # are dropped now rather than kept beside those lists for the whole run (8 bytes a ticket each)
-    m.patience = m.reopens = m.queue_class = m.start_stage = m.remaining = None
+    arrive_at = memoryview(np.maximum(m.created, 0.0)) if n and m.created[0] < 0 else created  # a backlog: there at 0
+    m.remaining = None  # read into ``remaining``: a compiled model is run once
 
     def arrive(event) -> None:
         i = event._value
@@ -504,10 +501,14 @@ def run(m: Compiled) -> RawLog:
         ev_started=np.frombuffer(ev_start), ev_ended=np.frombuffer(ev_end),
         stock=parts.stock.table() if has_parts else None,
     )
-    # The callbacks refer to each other through their closure cells: a cycle that keeps every column they use
-    # alive until the next garbage collection. Emptying the per-ticket columns the log does not keep frees them
-    # now, before the caller builds its tables.
-    for values in (created, arrive_at, ttype, qclass, patience, reopens_left, state, stage_of, next_of, token, prio,
-                   region, enq_at, start_at, work_of, *team_key_of_ticket):
-        del values[:]
+    m.patience = m.reopens = m.queue_class = m.start_stage = None  # read: a compiled model is run once
+    m.team_key_of_ticket = []
+    # The callbacks refer to each other through their closure cells: a cycle that would keep every per-ticket column
+    # they use alive until the garbage collector's next full pass (the run's state, and the output buffers beside the
+    # arrays made from them). Emptying the cells now frees what the log does not keep as soon as the caller lets go.
+    for callback in (at, enqueue, join, parts_at_entry, take, parts_arrived, part_ready, victim, interrupt, moved,
+                     leave_queue, timer_ran_out, start, take_next, work_done, wrapped_up, customer_replied, advance,
+                     resolve, reopen, hang_up, arrive, shift_change):
+        for cell in callback.__closure__ or ():
+            cell.cell_contents = None
     return out

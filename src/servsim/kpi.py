@@ -250,9 +250,10 @@ def outcomes(tickets: pd.DataFrame, ctx: KpiContext, at: _Minutes | None = None,
     # the contract's clock: wall-clock minutes less the pauses, or business minutes of the priority's calendar
     pauses = None
     if ctx.sla_pauses_while_waiting:  # pauses count until resolution or the window's end
-        until = np.where(np.isnan(ttr), span, np.fmin(ttr + created, span))
+        res = at(tickets, "resolved_at")[inside]
+        until = np.where(np.isnan(res), span, np.fmin(res, span))
         pauses = _pause_intervals(tickets, events, inside, created, until, ctx)
-        del until
+        del res, until
     frt_age = span - created  # how long it has been open at the end
     if pauses is None and ctx.sla_pauses_while_waiting and "sla_paused_min" in tickets:
         paused = tickets["sla_paused_min"].to_numpy(float)[inside]

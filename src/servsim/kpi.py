@@ -368,12 +368,9 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame | EventColumns, ctx
     names, codes = o.priorities, o.priority
     seen = set(names[np.unique(codes[codes >= 0])])
     levels = list(ctx.targets) + sorted(seen - set(ctx.targets) - {""})
-    # each level's code into ``names`` (-1: a target level no ticket has)
-    level_code = [int(np.flatnonzero(names == p)[0]) if (names == p).any() else -1 for p in levels]
-    groups = o.by_group(codes, len(names))
-    by_priority = pd.DataFrame({kpi: [values[k] if k >= 0 else (0 if kpi == "tickets" else np.nan)
-                                      for k in level_code] for kpi, values in groups.items()},
-                               index=pd.Index(levels, name="priority"), dtype=float)
+    by_priority = pd.DataFrame(o.by_group(codes, len(names)), index=pd.Index(names, name="priority"),
+                               dtype=float).reindex(levels)
+    by_priority["tickets"] = by_priority["tickets"].fillna(0.0)  # a target level no ticket has
     from .segments import dimensions, segment_table
 
     by_segment = segment_table(tickets, o, dimensions(tickets))
@@ -435,12 +432,8 @@ def _reopen_gaps(events: EventColumns) -> tuple[np.ndarray, np.ndarray]:
 def _is(column: pd.Series, inside: np.ndarray, value) -> np.ndarray:
     """Whether each row in ``inside`` of a labelled column holds ``value`` (compared as its label), by codes."""
     names, codes = label_codes(column)
-    return _is_code(codes[inside], names, value)
-
-
-def _is_code(codes: np.ndarray, names: np.ndarray, value) -> np.ndarray:
     where = np.flatnonzero(names == value)
-    return codes == where[0] if len(where) else np.zeros(len(codes), bool)
+    return codes[inside] == where[0] if len(where) else np.zeros(int(inside.sum()), bool)
 
 
 def _abandonment(channel: np.ndarray, aband: np.ndarray) -> float:

@@ -110,9 +110,9 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
     raw = run(m)
     # the tables take the engine's buffers column by column, each let go once converted: the peak stays near the
     # larger of the two, not their sum
-    events = _event_columns(raw, m, scenario)
-    tickets = _tickets_table(raw, m, scenario)
     people = [a for a in m.agents if a.slot == 0]  # a person's concurrency slots log as the person
+    events = _event_columns(raw, m, scenario, people)
+    tickets = _tickets_table(raw, m, scenario)
     lo, hi = scenario.clock.warmup, scenario.clock.horizon
     staffing = pd.DataFrame([
         {"pool": a.team, "shift": a.shift, "resource": a.name,
@@ -138,8 +138,7 @@ def _tickets_table(raw: RawLog, m: Compiled, scenario: Scenario) -> pd.DataFrame
     start = scenario.clock.start
     categories = sorted({scenario.category_of(t) for t in m.type_names})
     category_of_type = np.array([categories.index(scenario.category_of(t)) for t in m.type_names], dtype=np.int64)
-    final = _take(raw, "final_stage")
-    final = np.where(m.deflected, len(m.stage_names), np.where(final >= 0, final, -1))
+    final = np.where(m.deflected, len(m.stage_names), _take(raw, "final_stage"))
     reminders = [t.name for t in scenario.policies.timers if t.action == "remind"]
     return pd.DataFrame({
         "ticket_id": np.arange(len(m.created), dtype=np.int64),
@@ -168,12 +167,11 @@ def _tickets_table(raw: RawLog, m: Compiled, scenario: Scenario) -> pd.DataFrame
     }, copy=False)  # the columns are fresh: no second copy of the table while it is built
 
 
-def _event_columns(raw: RawLog, m: Compiled, scenario: Scenario) -> EventColumns:
+def _event_columns(raw: RawLog, m: Compiled, scenario: Scenario, people: list) -> EventColumns:
     """The engine's events as :class:`~servsim.log.EventColumns`, in order of (enqueued_at to the millisecond,
     ticket_id) as the events table lists them, times in minutes from the window's start to the millisecond (what
-    the table's datetimes would give)."""
+    the table's datetimes would give); ``people``: the agents that are a person's first slot."""
     start = scenario.clock.start
-    people = [a for a in m.agents if a.slot == 0]  # a person's concurrency slots log as the person
     person_of_agent = compact(np.append(np.cumsum([a.slot == 0 for a in m.agents]) - 1, -1))
     activities = m.activity_names
     activity_team = compact(np.array(m.stage_team + [-1] * (len(activities) - len(m.stage_names))),

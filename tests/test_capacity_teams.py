@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from servsim.calibration.capacity import OTHER, add_capacity
+from servsim.calibration.capacity import BANDS, OTHER, add_capacity
 from servsim.scenario import scenario_from_dict
 
 WEEKS = 4
@@ -83,7 +83,9 @@ def test_groups_become_teams_with_their_staffing_and_work():
             stage, target = name.split("_to_")[0], name.split("_to_")[1].split("_by_")[0]
             kind = (pieces["stage"] == stage) & (pieces["target"] == target)
             n = (kind & (pieces["group"].str.lower() == team)).sum()
-            counted += n * steps[name].work.mean
+            band = name.rsplit("_", 1)[-1]  # work inside a sojourn comes in bands of it, each a share of the pieces
+            width = BANDS[band][1] - BANDS[band][0] if band in BANDS else 1.0
+            counted += n * width * steps[name].work.mean
         assert abs(counted / (0.6 * weekly[team] * 60 * WEEKS) - 1) < 0.02, team
 
 
@@ -93,19 +95,27 @@ def test_who_answered_decides_who_takes_over():
     steps = scenario_from_dict(data).ticket_types["all"].steps
     # L1's escalations go to its own copy of the escalated delay, which hands over to L2 and L3 as the log did
     assert steps["pickup_to_escalated_by_l1"].next == {"escalated_from_l1": 1.0}
-    to = steps["escalated_from_l1"].next
-    assert abs(to["escalated_to_resolve_by_l2"] - 0.75) < 0.08 and abs(to["escalated_to_resolve_by_l3"] - 0.25) < 0.08
+    to = steps["escalated_from_l1"].next  # each piece of work in two bands (quick and slow), half the tickets each
+    by_team = {team: sum(p for s, p in to.items() if s.startswith(f"escalated_to_resolve_by_{team}_")) for team in
+               ("l2", "l3")}
+    assert abs(by_team["l2"] - 0.75) < 0.08 and abs(by_team["l3"] - 0.25) < 0.08
+    assert to["escalated_to_resolve_by_l2_quick"] == to["escalated_to_resolve_by_l2_slow"]
     # L2's own tickets (too few escalations to have routes of their own) follow all teams' hand-overs
-    assert set(steps["escalated_from_l2"].next) <= {"escalated_to_resolve_by_l2", "escalated_to_resolve_by_l3"}
+    assert set(steps["escalated_from_l2"].next) <= {f"escalated_to_resolve_by_{t}_{b}" for t in ("l2", "l3")
+                                                    for b in ("quick", "slow")}
     # handling is not a hand-over: each team resolves the tickets it answered
     for team in ("l1", "l2"):
-        assert set(steps[f"handling_from_{team}"].next) == {f"handling_to_resolve_by_{team}",
-                                                             f"handling_to_wait_customer_by_{team}"}
+        assert set(steps[f"handling_from_{team}"].next) == {f"handling_to_{t}_by_{team}_{b}" for b in ("quick", "slow")
+                                                            for t in ("resolve", "wait_customer")}
+    # a ticket's delay and work come from the same half of the sojourn: the quick half's are shorter
+    handing = steps["handling_from_l1"]
+    assert handing.work_by_next["handling_to_resolve_by_l1_slow"].mean > 4 * handing.work.mean
+    assert steps["handling_to_resolve_by_l1_slow"].work.mean > 4 * steps["handling_to_resolve_by_l1_quick"].work.mean
     # delays keep no team; the pieces of work have one each, and an answer starts with the work
     scenario = scenario_from_dict(data)
     assert scenario.stages["escalated_from_l1"].team is None and scenario.stages["escalated_from_l1"].escalation
     assert scenario.stages["pickup_to_handling_by_l1"].first_response
-    assert not scenario.stages["pickup_to_first_touch_by_l1"].first_response  # the reply is the fix: at its end
+    assert not scenario.stages["pickup_to_first_touch_by_l1_quick"].first_response  # the reply is the fix: at its end
     assert scenario.stages["first_touch"].first_response
 
 

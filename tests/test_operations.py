@@ -6,10 +6,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import servsim
 from helpers import SCENARIOS
+from queueing_theory import mmc_mean_wait
 from servsim import ScenarioError
 from servsim.scenario import scenario_from_dict
 
@@ -147,3 +149,79 @@ def test_the_shipped_rule_files_run():
     for name in ("l1-shrinkage.yaml", "p2-timer-escalation.yaml", "l1-overflow.yaml"):
         result = servsim.simulate(SCENARIOS / name, seed=1)
         assert result.kpis().overall["tickets"] > 1000, name
+
+
+def covered_desk(horizon: str = "12w") -> dict:
+    """A day team (2 people, 08:00-16:00) answering issues, covered out of hours by a desk of 3 around the clock
+    that answers calls: 3 issues and 3 calls an hour, 20 min of work each."""
+    always = {"days": "Mon-Sun", "start": "00:00", "end": "24:00"}
+    work = {"kind": "exponential", "mean": "20min"}
+    return {
+        "version": 1, "name": "covered", "clock": {"start": "2026-01-05 00:00", "horizon": horizon, "warmup": "1d"},
+        "demand": {"channels": {"phone": {"rate": "6/h"}},
+                   "mix": {"ticket_types": {"issue": 0.5, "call": 0.5}, "priorities": {"P3": 1.0}}},
+        "teams": {"day": {"hourly_cost": 30.0,
+                          "shifts": {"day": {"days": "Mon-Sun", "start": "08:00", "end": "16:00", "headcount": 2}}},
+                  "desk": {"hourly_cost": 30.0, "shifts": {"all": {**always, "headcount": 3}}}},
+        "stages": {"answer": {"team": "day", "first_response": True}, "desk": {"team": "desk", "first_response": True}},
+        "ticket_types": {"issue": {"entry": "answer", "steps": {"answer": {"work": work, "next": "resolve"}}},
+                         "call": {"entry": "desk", "steps": {"desk": {"work": work, "next": "resolve"}}}},
+        "priorities": {"P3": {"first_response": "2h", "resolution": "1d"}},
+        "policies": {"cover": [{"team": "day", "by": ["desk"]}]},
+    }
+
+
+def test_a_team_off_duty_is_covered_and_the_covering_team_waits_like_erlang_c():
+    scenario = scenario_from_dict(covered_desk())
+    result = servsim.simulate(scenario, seed=0)
+    e = result.events
+    t = result.tickets.set_index("ticket_id")
+    hour = e["enqueued_at"].dt.hour
+    issues = e["activity"] == "answer"
+    served = e["started_at"].notna()
+    # issues arriving while the day team is on (after the first ten minutes of its shift) are its own; issues
+    # arriving while it is off go to the desk, marked as moved by the cover
+    on = issues & served & hour.between(8, 15) & (e["enqueued_at"].dt.minute >= 10)
+    off = issues & served & ((hour >= 16) | (hour < 8))
+    assert (e.loc[on, "pool"] == "day").all() and on.sum() > 1000
+    assert (e.loc[off, "pool"] == "desk").all() and off.sum() > 1000
+    assert (t.loc[e.loc[off, "ticket_id"], "moved_by"] == "day_off_duty").all()
+    assert t.loc[e.loc[on, "ticket_id"], "moved_by"].isna().all()
+    # from 18:00 to 06:00 the desk is M/M/3 with both streams: 6 an hour, 3 an hour each person (a = 2); each
+    # night of each of 3 replications is a batch
+    nights = []
+    for r in range(3):
+        ev = servsim.simulate(scenario, seed=0, replication=r).events if r else e
+        at = ev["enqueued_at"].dt.hour
+        night = ev["started_at"].notna() & ((at >= 18) | (at < 6))
+        wait = (ev["started_at"] - ev["enqueued_at"]).dt.total_seconds() / 60
+        nights.append(wait[night].groupby((ev["enqueued_at"] - pd.Timedelta(hours=6)).dt.date[night]).mean())
+    per_night = pd.concat(nights)
+    expected = mmc_mean_wait(3, 6.0, 3.0) * 60.0
+    half = 2.58 * per_night.std(ddof=1) / np.sqrt(len(per_night))
+    assert abs(per_night.mean() - expected) < half, (per_night.mean(), expected, half)
+    # the desk's busy time counts the issues it answered: its utilisation is (3 + 3 × 16/24) / 9 an hour
+    utilisation = result.kpis().by_pool.loc["desk", "utilisation"]
+    assert utilisation == pytest.approx((3 + 3 * 16 / 24) / 9, rel=0.05)
+
+
+def test_without_cover_the_issues_wait_for_the_morning():
+    data = covered_desk("2w")
+    del data["policies"]
+    result = servsim.simulate(scenario_from_dict(data), seed=3)
+    e = result.events
+    late = (e["activity"] == "answer") & (e["enqueued_at"].dt.hour >= 17) & e["started_at"].notna()
+    assert (e.loc[late, "started_at"].dt.hour >= 8).all() and (e.loc[late, "pool"] == "day").all()
+
+
+def test_cover_rules_are_validated():
+    data = covered_desk()
+    data["policies"]["cover"] = [{"team": "dya", "by": ["desk"]}, {"team": "desk", "by": ["desk", "nobody"]},
+                                 {"team": "desk", "by": ["day"]}]
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_dict(data)
+    message = str(caught.value)
+    assert "policies.cover[0].team: unknown team 'dya'; did you mean 'day'?" in message
+    assert "policies.cover[1].by: team 'desk' cannot cover itself" in message
+    assert "policies.cover[1].by: unknown team 'nobody'" in message
+    assert "policies.cover[2].team: team 'desk' has two cover rules" in message

@@ -181,9 +181,9 @@ def _event_columns(raw: RawLog, m: Compiled, scenario: Scenario, people: list) -
     ticket = _take(raw, "ev_ticket")[order]
     stage, agent = _take(raw, "ev_stage")[order], _take(raw, "ev_agent")[order]
     pool = activity_team[stage]
-    if WRAP_UP in activities:  # a wrap-up is the team of the person wrapping up
-        wraps = stage == m.wrap_up_code
-        pool[wraps] = np.asarray(m.agent_team)[agent[wraps]]
+    if WRAP_UP in activities or any(c is not None for c in m.team_cover):
+        worked = agent >= 0  # work and wrap-ups belong to the team of the person doing them (a covering team)
+        pool[worked] = np.asarray(m.agent_team)[agent[worked]]
     window_start = pd.Timestamp(np.datetime64(pd.Timestamp(start) + pd.Timedelta(minutes=scenario.clock.warmup), "ms"))
     shift_ms = float((window_start - pd.Timestamp(start)) / pd.Timedelta(milliseconds=1))
 

@@ -50,6 +50,7 @@ MAX_TEAMS = 8
 MIN_TEAM_HOURS = 40  # hours of the week with someone on duty (rounded) below which a group is too thin to staff
 OTHER = "other_groups"
 MIN_FIT = 30  # tickets a team answered below which who takes them over follows all teams' hand-overs
+BANDS = {"quick": (0.0, 0.5), "slow": (0.5, 1.0)}  # halves of a sojourn: a ticket's delay and work come from one
 
 
 def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks: int, utilisation: float,
@@ -65,12 +66,12 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
     pieces = pieces.assign(team=pieces["group"].map(team_of).fillna(fallback),
                            entry_team=pieces["entry_group"].map(team_of).fillna(fallback))
     pool_team = staffing["pool"].astype(str).map(team_of).fillna(fallback)
-    teams, staffed_min = {}, {}
+    teams, staffed_min, levels = {}, {}, {}
     for team, rows in staffing.groupby(pool_team.to_numpy()):
         per_hour = rows.groupby("hour_of_week")["active_people"].sum().reindex(range(168), fill_value=0.0)
-        level = np.rint(per_hour.to_numpy()).astype(int)
-        teams[team] = {"shifts": _shifts(team, level)}
-        staffed_min[team] = float(level.sum()) * 60.0 * weeks
+        levels[team] = np.rint(per_hour.to_numpy()).astype(int)
+        teams[team] = {"shifts": _shifts(team, levels[team])}
+        staffed_min[team] = float(levels[team].sum()) * 60.0 * weeks
     kinds = (pieces.groupby(["stage", "target", "team"])["minutes"].agg(["size", "median"])
              .rename(columns={"size": "n"}).reset_index())
     kinds["weight"] = kinds["median"].clip(1.0, CAP_MIN)
@@ -88,6 +89,11 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
                  f"(band {band}), shared within each team by the median time before each kind of piece; set it "
                  "with --utilisation")
     data["teams"] = teams
+    cover = _cover(levels)
+    if cover:
+        data.setdefault("policies", {})["cover"] = cover
+        notes.append("cover: work arriving for a team with nobody on duty goes to the teams on duty then (" +
+                     "; ".join(f"{c['team']} by {', '.join(c['by'])}" for c in cover) + ")")
     stages = {name: ({"escalation": True} if name == "escalated" else {}) for name in data["stages"]
               if name in DELAY_STAGES or data["stages"][name].get("team") is None}
     split = _Split(kinds, pieces, work, mean_work, len(teams) > 1)
@@ -108,6 +114,8 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
     data["stages"] = stages
     provenance = {"teams": "identified: people active per hour of the week in the log, per group"
                            + (f" ({', '.join(sorted(teams))})" if len(teams) > 1 else ""),
+                  **({"policies.cover": "assumed: the teams on duty take the work of a team off duty, the one "
+                                        "with the most people on duty in its off hours first"} if cover else {}),
                   "ticket_types.*.steps.*_to_*.work": f"assumed: utilisation {utilisation:.0%} of the staffed time"}
     return provenance, team_of, fallback
 
@@ -146,6 +154,8 @@ class _Split:
         self.kinds, self.pieces, self.work, self.mean_work, self.by_team = kinds, pieces, work, mean_work, by_team
         self.work_stages: dict[str, tuple[str, bool]] = {}  # piece of work -> (its team, is a first response)
         self.target_of: dict[str, str] = {}  # piece of work -> the stage (or resolve) it leads to
+        self.variants: dict[tuple[str, str, str], list[tuple[str, float]]] = {}  # (stage, target, team) -> its
+        # pieces of work (one per band of the sojourn, or one) and the share of the tickets each takes
         answered = pieces[pieces["stage"] == "pickup"]["team"].value_counts()
         self.entry_teams = [t for t in answered.index if answered[t] >= MIN_FIT] if by_team else []
 
@@ -181,18 +191,26 @@ class _Split:
             delay = scaled(sojourn, 1.0 - min(spent / max(as_distribution(sojourn).mean, 1e-9), MAX_SHARE))
             own = name != "pickup" or target == "first_touch"
             for team, q in self.teams(name, target).items():
-                stage = self.stage_name(name, target, team)
+                base = self.stage_name(name, target, team)
                 mean = self.mean(name, target, team)
-                # the log's first response is the start of the work, except where the first touch resolves the
-                # ticket: there the reply is the fix, logged when the work ends
-                self.work_stages[stage] = (team, name == "pickup" and target != "first_touch")
-                self.target_of[stage] = target
-                # work inside a sojourn is shaped like it (quick tickets take quick work); work after a first
-                # response is counted inside the next stage's sojourn and drawn exponential
-                steps[stage] = {"work": _work_like(sojourn, mean) if own
-                                else {"kind": "exponential", "mean": round(mean, 3)}, "next": target}
-                delays[stage] = delay
-                table[stage] = p * q
+                # work inside a sojourn is shaped like it, and a ticket's delay and work come from the same band of
+                # it (quick tickets take quick work, and their delay is quick too); work after a first response is
+                # counted inside the next stage's sojourn and drawn exponential
+                if own:
+                    work = _work_like(sojourn, mean)
+                    pieces = [(f"{base}_{band}", hi - lo, band_of(delay, lo, hi), band_of(work, lo, hi))
+                              for band, (lo, hi) in BANDS.items()]
+                else:
+                    pieces = [(base, 1.0, delay, {"kind": "exponential", "mean": round(mean, 3)})]
+                self.variants[(name, target, team)] = [(stage, width) for stage, width, _, _ in pieces]
+                for stage, width, band_delay, band_work in pieces:
+                    # the log's first response is the start of the work, except where the first touch resolves
+                    # the ticket: there the reply is the fix, logged when the work ends
+                    self.work_stages[stage] = (team, name == "pickup" and target != "first_touch")
+                    self.target_of[stage] = target
+                    steps[stage] = {"work": band_work, "next": target}
+                    delays[stage] = band_delay
+                    table[stage] = p * q * width
         route_step(step, delays, table, main=max((s for s in table if self.target_of[s] == main), key=table.get))
 
     def handed_over(self, name: str, step: dict, entry: str) -> dict:
@@ -209,14 +227,14 @@ class _Split:
         for target, p in by_target.items():
             if (own["target"] == target).sum() >= MIN_FIT:
                 shares = self.teams(name, target, own)
-            elif name == "handling" and self.stage_name(name, target, entry) in delays:  # no hand-over: same team
-                shares = {entry: 1.0}
+            elif name == "handling" and any(s in delays for s, _ in self.variants.get((name, target, entry), [])):
+                shares = {entry: 1.0}  # no hand-over: the same team
             else:
                 shares = self.teams(name, target)
             for team, q in shares.items():
-                stage = self.stage_name(name, target, team)
-                if stage in delays:
-                    table[stage] = p * q
+                for stage, width in self.variants.get((name, target, team), []):
+                    if stage in delays:
+                        table[stage] = p * q * width
         copy = dict(step)
         route_step(copy, delays, table, main=max(table, key=table.get))
         return copy
@@ -239,6 +257,20 @@ def set_delays(step: dict, delays: dict[str, dict], main: str) -> None:
     others = {k: d for k, d in delays.items() if k != main and d != delays[main]}
     if others:
         step["work_by_next"] = others
+
+
+def _cover(levels: dict[str, np.ndarray]) -> list[dict]:
+    """Out-of-hours cover: a team with hours of the week when nobody of it is on duty is covered by the teams on
+    duty in those hours, the one with the most person-hours in them first (``levels``: people per hour of the
+    week, per team)."""
+    cover = []
+    for team, level in levels.items():
+        off = level == 0
+        there = {other: int(people[off].sum()) for other, people in levels.items() if other != team}
+        by = sorted((other for other in there if there[other] > 0), key=lambda other: -there[other])
+        if off.any() and by:
+            cover.append({"team": team, "by": by})
+    return cover
 
 
 def _shifts(team: str, level: np.ndarray) -> dict:
@@ -267,6 +299,27 @@ def _work_like(sojourn: dict, mean: float) -> dict:
         high *= 4
     factor = optimize.brentq(mean_of, low, high, xtol=1e-9 * low) if mean_of(low) < 0 < mean_of(high) else low
     return _table(p, q, factor, CAP_MIN)
+
+
+def band_of(spec: dict, low: float, high: float) -> dict:
+    """The duration ``spec`` between its quantiles ``low`` and ``high`` (a probability of its table), as an empirical
+    quantile table: a mixture of its bands, weighted by their widths, is ``spec`` itself."""
+    p, q = quantile_table(spec)
+    inside = (p > low + 1e-9) & (p < high - 1e-9)
+    probabilities = np.concatenate([[low], p[inside], [high]])
+    values = np.concatenate([[np.interp(low, p, q)], q[inside], [np.interp(high, p, q)]])
+    return {"kind": "empirical", "quantiles": {round(float((k - low) / (high - low)), 6): round(float(v), 3)
+                                               for k, v in zip(probabilities, values)}}
+
+
+def unbanded(bands: dict[str, dict]) -> dict:
+    """The duration whose bands (``BANDS``) are ``bands``: their quantile tables end to end."""
+    table: dict[float, float] = {}
+    for band, spec in bands.items():
+        low, high = BANDS[band]
+        p, q = quantile_table(spec)
+        table.update({round(float(low + k * (high - low)), 6): float(v) for k, v in zip(p, q)})
+    return {"kind": "empirical", "quantiles": dict(sorted(table.items()))}
 
 
 def scaled(spec: dict, factor: float, cap: float = np.inf) -> dict:

@@ -10,7 +10,8 @@ original delays (a fixed-point iteration; ``ROUNDS`` rounds).
 
 The wait is removed by deconvolution, not by scaling or shifting the delay: the wait does not grow with the delay,
 and it is mostly zero with a long tail (a ticket arriving when someone is free is taken at once), so what it takes
-out is the sojourns' tail, not their body.
+out is the sojourns' tail, not their body. Where a piece of work comes in bands of its sojourn (quick and slow),
+the wait is taken out of the bands' delays together and the result banded again: a quick delay has no tail to give.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pandas as pd
 
 from ..one_run import simulate
 from ..scenario import scenario_from_dict
-from .capacity import quantile_table, set_delays
+from .capacity import BANDS, band_of, quantile_table, set_delays, unbanded
 
 ROUNDS = 2
 EM_ITERATIONS = 200
@@ -86,7 +87,18 @@ def _shorten(step: dict, waits: dict[str, np.ndarray]) -> None:
     if not waited:
         return
     delays = {t: by_next.get(t, step["work"]) for t in route}
-    delays.update({t: deconvolved(delays[t], waits[t]) for t in waited})
+    banded: dict[str, list[str]] = {}  # the routes to the bands of one piece of work share one delay
+    for t in waited:
+        base, _, band = t.rpartition("_")
+        banded.setdefault(base if band in BANDS else t, []).append(t)
+    for routes in banded.values():
+        if len(routes) == 1 or len(routes) != len(BANDS):
+            delays.update({t: deconvolved(delays[t], waits[t]) for t in routes})
+            continue
+        bands = {t.rpartition("_")[2]: t for t in routes}
+        whole = deconvolved(unbanded({band: delays[t] for band, t in bands.items()}),
+                            np.concatenate([waits[t] for t in routes]))
+        delays.update({t: band_of(whole, *BANDS[band]) for band, t in bands.items()})
     main = max((t for t in route if t not in by_next), key=route.get, default=max(route, key=route.get))
     set_delays(step, delays, main)
 

@@ -22,7 +22,7 @@ from ..scenario.model import WAITING_FOR_PART, WRAP_UP, Scenario
 from .arrivals import arrival_times, dated_multiplier
 from .calendar import absences, duty_intervals, outside, roster_intervals
 from .parts import Parts, compile_parts
-from .policies import QUEUE_DISCIPLINES, OverflowRule, TimerRule, compile_rules
+from .policies import QUEUE_DISCIPLINES, CoverRule, OverflowRule, TimerRule, compile_rules
 from .streams import Streams, uniform_sampler
 
 RESOLVE, CLOSE = -1, -2
@@ -88,10 +88,11 @@ class Compiled:
     team_heaps: list[list[list]]
     team_idle: list[list[int]]
     shift_changes: list[tuple[float, list[tuple[int, bool]]]] = field(default_factory=list)
-    # rules that move waiting tickets (timers, overflow), per stage
+    # rules that move waiting tickets (timers, overflow) per stage, and who covers each team (None: nobody)
     rule_names: list[str] = field(default_factory=list)
     stage_timers: list[list[TimerRule]] = field(default_factory=list)
     stage_overflow: list[list[OverflowRule]] = field(default_factory=list)
+    team_cover: list[CoverRule | None] = field(default_factory=list)
     # pre-emption: priorities that may interrupt less urgent work, and the stages where work can be interrupted
     preempts: list[bool] = field(default_factory=list)
     stage_preemptable: list[bool] = field(default_factory=list)
@@ -270,7 +271,7 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
                         changes.setdefault(hi, []).append((a, False))
     # at one instant, people going off are handled before people coming on
     shift_changes = [(t, sorted(c, key=lambda x: x[1])) for t, c in sorted(changes.items())]
-    rule_names, stage_timers, stage_overflow = compile_rules(s, st_i)
+    rule_names, stage_timers, stage_overflow, team_cover = compile_rules(s, st_i, tm_i)
     attributes = {name: tickets[ATTRIBUTE + name] for name in attribute_values}
     parts = compile_parts(s, streams, stage_names, region_names, attributes, attribute_values)
 
@@ -294,7 +295,8 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
         agents=agents, agent_team=agent_team, agent_keys=agent_keys, agent_serves=agent_serves,
         team_key_of_ticket=team_key_of_ticket, team_heaps=team_heaps, team_idle=team_idle,
         shift_changes=shift_changes, rule_names=rule_names, stage_timers=stage_timers,
-        stage_overflow=stage_overflow, preempts=[p in s.policies.preemptive for p in priority_names],
+        stage_overflow=stage_overflow, team_cover=team_cover,
+        preempts=[p in s.policies.preemptive for p in priority_names],
         stage_preemptable=[st.team is not None and st.travel is None for st in s.stages.values()], parts=parts,
         pause_for_customer=s.policies.sla_pauses_while_waiting_for_customer,
         pause_for_part=s.policies.sla_pauses_while_waiting_for_part,

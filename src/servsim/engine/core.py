@@ -14,6 +14,7 @@ Ticket states and transitions (the only ones; each rule of :mod:`.policies` acts
                     │  ├─ a timer runs out ───────────────▶ QUEUED at the timer's stage
                     │  └─ a reminder runs out ────────────▶ QUEUED where it is (counted)
     IN_SERVICE ──a more urgent ticket pre-empts its person──▶ QUEUED at the head of its class, work left kept
+    about to be QUEUED for a team with nobody on duty who could take it ──▶ QUEUED for a covering team, same stage
     (within a class a queue is first come, first served, or with ``within_class: shortest_first`` shortest work first)
     entering a stage whose work needs a part known before the visit, not in stock ──▶ WAITING_FOR_PART
     IN_SERVICE ──done, but a part found missing at the visit──▶ WAITING_FOR_PART (or, if it came meanwhile, QUEUED)
@@ -27,7 +28,9 @@ A person (one concurrency slot of one) is idle, busy with a ticket, or wrapping 
 these on or off duty. Only an idle person on duty takes a ticket; only a busy one can be pre-empted.
 
 Entering a stage, a ticket that finds nobody free and more than an overflow rule's limit already waiting goes
-to that rule's stage instead. A queue entry is live while ``token[i]`` equals its sequence number; a ticket
+to that rule's stage instead. Before that, a ticket for a team with nobody on duty who could take it goes to
+the queue of the team's first cover with someone on duty who can (the team's people, when they come back, take
+only their own queue). A queue entry is live while ``token[i]`` equals its sequence number; a ticket
 that leaves a queue other than by being taken (hung up, moved by a timer) invalidates its entry, which the
 next person to look at that queue discards.
 """
@@ -104,6 +107,11 @@ def run(m: Compiled) -> RawLog:
     stage_timers = m.stage_timers
     stage_overflow = m.stage_overflow
     waiting = [0] * len(m.team_names)  # live queue entries per team
+    team_cover = m.team_cover
+    covered = any(c is not None for c in team_cover)
+    # with cover: people on duty per team and queue key, and the team each queued ticket waits for
+    present = [[0] * len(h) for h in m.team_heaps] if covered else None
+    queued_for = array("h", [-1]) * n if covered else None
     prio = memoryview(m.priority)
 
     ev_ticket, ev_stage, ev_agent = array("i"), array("i"), array("i")
@@ -188,6 +196,12 @@ def run(m: Compiled) -> RawLog:
         """The ticket starts waiting for a person of ``team`` at stage ``s`` (or is taken at once)."""
         now = env._now
         key = team_key_of_ticket[team][i]
+        cover = team_cover[team] if covered else None
+        if cover is not None and not present[team][key]:
+            taken = cover.covering(i, present, team_key_of_ticket)
+            if taken is not None:
+                moved(i, cover.rule)
+                team, key = taken
         free = idle[team]
         for a in free:
             if serves[a][key]:
@@ -210,6 +224,8 @@ def run(m: Compiled) -> RawLog:
         counter[0] += 1
         token[i] = counter[0]
         waiting[team] += 1
+        if covered:
+            queued_for[i] = team
         heappush(heaps[team][key], (qclass[i], work_of[i] if shortest_first else 0.0, counter[0], i))
         if stage_fr[s] and patience[i] < math.inf and fr[i] != fr[i]:
             at(patience[i], hang_up, i)
@@ -289,6 +305,8 @@ def run(m: Compiled) -> RawLog:
         token[j] = resumed[0]
         team = agent_team[a]
         waiting[team] += 1
+        if covered:
+            queued_for[j] = team
         heappush(heaps[team][team_key_of_ticket[team][j]], (qclass[j], -math.inf, resumed[0], j))
 
     def moved(i: int, rule: int) -> None:
@@ -298,7 +316,7 @@ def run(m: Compiled) -> RawLog:
     def leave_queue(i: int) -> None:
         """The ticket stops waiting other than by being taken: its queue entry is dropped."""
         token[i] = -1
-        waiting[stage_team[stage_of[i]]] -= 1
+        waiting[queued_for[i] if covered else stage_team[stage_of[i]]] -= 1
 
     def timer_ran_out(event) -> None:
         i, entry, rule = event._value
@@ -454,6 +472,10 @@ def run(m: Compiled) -> RawLog:
 
     def shift_change(event) -> None:
         for a, coming in event._value:
+            if covered:
+                count = present[agent_team[a]]
+                for k in agent_keys[a]:
+                    count[k] += 1 if coming else -1
             if coming:
                 on_duty[a] = True
                 if busy[a] == IDLE:

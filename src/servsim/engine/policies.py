@@ -15,6 +15,8 @@
   with the work it had left.
 - Overflow (``policies.overflow``): a ticket that would wait at a watched stage behind more than a limit of
   waiting tickets goes to the rule's stage instead.
+- Cover (``policies.cover``): a ticket about to queue for a team none of whose people who could take it is on
+  duty queues for the first covering team that has such a person on duty; it keeps its stage and its work.
 """
 
 from __future__ import annotations
@@ -79,11 +81,31 @@ class OverflowRule:
         return self.applies[priority] and waiting > self.limit
 
 
-def compile_rules(s: Scenario, stage_index: dict[str, int]
-                  ) -> tuple[list[str], list[list[TimerRule]], list[list[OverflowRule]]]:
-    """Rule names (timers, then overflow rules), and per stage its timers and its overflow rules."""
+@dataclass(frozen=True)
+class CoverRule:
+    """A compiled cover of one team: the teams that take its work while none of its people is on duty."""
+
+    rule: int
+    by: list[int]  # team indices, in order of preference
+
+    def covering(self, i: int, present: list[list[int]], keys) -> tuple[int, int] | None:
+        """The first covering team with someone on duty who can take ticket ``i``, and the ticket's queue key in
+        it (None: nobody). ``present[team][key]`` counts the people on duty serving a key, ``keys[team][i]`` is
+        ticket ``i``'s key in a team."""
+        for team in self.by:
+            key = keys[team][i]
+            if present[team][key]:
+                return team, key
+        return None
+
+
+def compile_rules(s: Scenario, stage_index: dict[str, int], team_index: dict[str, int]
+                  ) -> tuple[list[str], list[list[TimerRule]], list[list[OverflowRule]], list[CoverRule | None]]:
+    """Rule names (timers, overflow rules, then covers), per stage its timers and its overflow rules, and per team
+    its cover (None: none)."""
     priorities = list(s.priorities)
-    names = [t.name for t in s.policies.timers] + [o.name for o in s.policies.overflow]
+    names = [t.name for t in s.policies.timers] + [o.name for o in s.policies.overflow] + \
+        [c.name for c in s.policies.cover]
     clocks: tuple[BusinessClock | None, ...] = ()
     if s.sla_calendars and any(t.share_of for t in s.policies.timers):
         origin, days = pd.Timestamp(s.clock.start), 400 * 1440.0  # an initial backlog may be older than the start
@@ -108,4 +130,8 @@ def compile_rules(s: Scenario, stage_index: dict[str, int]
         applies = [o.priorities is None or p in o.priorities for p in priorities]
         overflow[stage_index[o.at]].append(OverflowRule(len(s.policies.timers) + j, applies, o.queue_longer_than,
                                                         stage_index[o.to]))
-    return names, timers, overflow
+    cover: list[CoverRule | None] = [None] * len(team_index)
+    first = len(s.policies.timers) + len(s.policies.overflow)
+    for j, c in enumerate(s.policies.cover):
+        cover[team_index[c.team]] = CoverRule(first + j, [team_index[t] for t in c.by])
+    return names, timers, overflow, cover

@@ -207,7 +207,8 @@ def _capacity_problems(s: Scenario, tname: str, regions: set[str]) -> list[tuple
 
 def _rule_problems(s: Scenario) -> list[tuple[str, str]]:
     """Timers and overflow rules: stages that exist and have a team, a step for the target in every ticket type
-    that can wait at the watched stages, known priorities, no rule that sends a ticket where it already is."""
+    that can wait at the watched stages, known priorities, no rule that sends a ticket where it already is; cover
+    rules: known teams, one rule per team, none covering itself."""
     out = []
     rules = [(f"policies.timers[{k}]", r.name, r.waiting_at, r.to, r.priorities) for k, r in
              enumerate(s.policies.timers)]
@@ -241,6 +242,24 @@ def _rule_problems(s: Scenario) -> list[tuple[str, str]]:
     for p in s.policies.preemptive:
         if p not in s.priorities:
             out.append(("policies.preemptive", f"unknown priority {p!r}; {_suggest(p, s.priorities)}"))
+    covered = [c.team for c in s.policies.cover]
+    for k, c in enumerate(s.policies.cover):
+        where = f"policies.cover[{k}]"
+        if c.team not in s.teams:
+            out.append((f"{where}.team", f"unknown team {c.team!r}; {_suggest(c.team, s.teams)}"))
+        if covered.count(c.team) > 1:
+            out.append((f"{where}.team", f"team {c.team!r} has two cover rules; list every covering team in one "
+                                         "rule's by, in order of preference"))
+        if c.name in names:
+            out.append((f"{where}.team", f"{c.name!r}, the name of this cover in the ticket log, already names a "
+                                         "timer or overflow rule; rename that rule"))
+        for team in c.by:
+            if team not in s.teams:
+                out.append((f"{where}.by", f"unknown team {team!r}; {_suggest(team, s.teams)}"))
+            elif team == c.team:
+                out.append((f"{where}.by", f"team {team!r} cannot cover itself"))
+        if len(set(c.by)) < len(c.by):
+            out.append((f"{where}.by", "a team is listed twice"))
     return out
 
 

@@ -453,6 +453,20 @@ class Overflow(Strict):
     priorities: list[str] | None = Field(None, description="priorities that may overflow; absent = all")
 
 
+class Cover(Strict):
+    """Out-of-hours cover: a ticket about to queue for ``team`` while none of its people who could take it is on
+    duty queues instead for the first team of ``by`` that has someone on duty who can (if none has, it waits for
+    its own team). It stays at its stage with its work; a person of the covering team does it. The ticket log
+    records it as a move by ``<team>_off_duty``."""
+
+    team: str = Field(description="the team whose work is covered while nobody of it is on duty")
+    by: list[str] = Field(min_length=1, description="the teams that cover it, in order of preference")
+
+    @property
+    def name(self) -> str:
+        return f"{self.team}_off_duty"
+
+
 class StockLevel(Strict):
     """Stock of one part at one depot under an (s, S) rule: whenever the stock position (on hand + on order −
     backordered) falls to ``reorder_point`` or below, order up to ``order_up_to``. ``base_stock: S`` is short for
@@ -519,6 +533,8 @@ class Policies(Strict):
                                                                     "where it stopped (not on stages with travel)")
     overflow: list[Overflow] = Field(default_factory=list, description="overflow by queue length, first match "
                                                                        "wins")
+    cover: list[Cover] = Field(default_factory=list, description="out-of-hours cover: which teams take a team's "
+                                                                 "work while nobody of it is on duty")
 
 
 class Scenario(Strict):

@@ -146,9 +146,15 @@ def test_rules_are_validated():
 
 
 def test_the_shipped_rule_files_run():
-    for name in ("l1-shrinkage.yaml", "p2-timer-escalation.yaml", "l1-overflow.yaml"):
+    for name in ("l1-shrinkage.yaml", "p2-timer-escalation.yaml", "l1-overflow.yaml", "l2-weekend-cover.yaml"):
         result = servsim.simulate(SCENARIOS / name, seed=1)
         assert result.kpis().overall["tickets"] > 1000, name
+    covered = result.tickets["moved_by"] == "l2_off_duty"
+    assert covered.sum() > 50
+    # what L2 would have done while off duty is done by L1
+    ids = result.tickets.loc[covered, "ticket_id"]
+    work = result.events[result.events["ticket_id"].isin(ids) & (result.events["activity"] == "l2")]
+    assert (work["pool"] == "l1").any()
 
 
 def covered_desk(horizon: str = "12w") -> dict:

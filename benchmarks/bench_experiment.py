@@ -1,5 +1,7 @@
 """Benchmark of the experiment layer: a two-scenario comparison run serially, on local processes and
 on a Dask LocalCluster, and the per-replication overhead of the experiment layer over bare ``simulate``.
+CPU time counts this process and every worker process it started (user + system, once they have exited),
+so an executor's CPU overhead is its CPU time over the serial run's.
 
     python benchmarks/bench_experiment.py [--replications 30]
 """
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 from pathlib import Path
 
@@ -22,6 +25,19 @@ def timed(fn) -> tuple[float, object]:
     began = time.perf_counter()
     value = fn()
     return time.perf_counter() - began, value
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this process and of its exited child processes (and theirs)."""
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+def cpu_timed(fn) -> tuple[float, float, object]:
+    """Wall seconds, CPU seconds (see ``cpu_seconds``) and the value of ``fn()``."""
+    cpu = cpu_seconds()
+    wall, value = timed(fn)
+    return wall, cpu_seconds() - cpu, value
 
 
 def _start_and_stop_local_cluster() -> None:
@@ -46,10 +62,12 @@ def main() -> None:
     bare, _ = timed(lambda: [servsim.simulate(s, seed=seed, replication=i) for s in scenarios for i in range(r)])
     with_kpis, _ = timed(lambda: [servsim.simulate(s, seed=seed, replication=i).kpis()
                                   for s in scenarios for i in range(r)])
-    serial, exp = timed(lambda: run_experiment(scenarios, r, seed, executor="serial", progress=False))
-    processes, exp_p = timed(lambda: run_experiment(scenarios, r, seed, executor="processes", progress=False))
-    dask, exp_d = timed(lambda: run_experiment(scenarios, r, seed, dask="local", progress=False))
-    startup, _ = timed(_start_and_stop_local_cluster)
+    serial, serial_cpu, exp = cpu_timed(lambda: run_experiment(scenarios, r, seed, executor="serial",
+                                                               progress=False))
+    processes, processes_cpu, exp_p = cpu_timed(lambda: run_experiment(scenarios, r, seed, executor="processes",
+                                                                       progress=False))
+    dask, dask_cpu, exp_d = cpu_timed(lambda: run_experiment(scenarios, r, seed, dask="local", progress=False))
+    startup, startup_cpu, _ = cpu_timed(_start_and_stop_local_cluster)
     assert exp.results.equals(exp_p.results) and exp.results.equals(exp_d.results), "executors disagree"
 
     n = 2 * r
@@ -62,6 +80,10 @@ def main() -> None:
     for label, wall in rows:
         print(f"  {label:<36}{wall:>9.2f}{wall / n:>11.3f}{serial / wall:>10.2f}")
     print(f"  * includes starting and stopping the LocalCluster, which alone takes {startup:.2f} s")
+    print(f"CPU seconds (this process and its workers): serial {serial_cpu:.1f}, local processes "
+          f"{processes_cpu:.1f} ({100 * (processes_cpu / serial_cpu - 1):+.1f}%), Dask LocalCluster {dask_cpu:.1f} "
+          f"({100 * (dask_cpu / serial_cpu - 1):+.1f}%; starting and stopping it alone {startup_cpu:.1f}, "
+          f"without that {100 * ((dask_cpu - startup_cpu) / serial_cpu - 1):+.1f}%)")
     print(f"experiment-layer overhead per replication over bare simulate: {100 * (serial - bare) / bare:.1f}% "
           f"(of which KPIs {100 * (with_kpis - bare) / bare:.1f}%, orchestration and summaries "
           f"{100 * (serial - with_kpis) / bare:.1f}%)")

@@ -266,9 +266,11 @@ def _cover(levels: dict[str, np.ndarray]) -> list[dict]:
     cover = []
     for team, level in levels.items():
         off = level == 0
+        if not off.any():
+            continue
         there = {other: int(people[off].sum()) for other, people in levels.items() if other != team}
         by = sorted((other for other in there if there[other] > 0), key=lambda other: -there[other])
-        if off.any() and by:
+        if by:
             cover.append({"team": team, "by": by})
     return cover
 

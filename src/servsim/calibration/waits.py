@@ -92,7 +92,7 @@ def _shorten(step: dict, waits: dict[str, np.ndarray]) -> None:
         base, _, band = t.rpartition("_")
         banded.setdefault(base if band in BANDS else t, []).append(t)
     for routes in banded.values():
-        if len(routes) == 1 or len(routes) != len(BANDS):
+        if len(routes) != len(BANDS):
             delays.update({t: deconvolved(delays[t], waits[t]) for t in routes})
             continue
         bands = {t.rpartition("_")[2]: t for t in routes}

@@ -196,7 +196,7 @@ def run(m: Compiled) -> RawLog:
         """The ticket starts waiting for a person of ``team`` at stage ``s`` (or is taken at once)."""
         now = env._now
         key = team_key_of_ticket[team][i]
-        cover = team_cover[team] if covered else None
+        cover = team_cover[team]  # None for a team nobody covers
         if cover is not None and not present[team][key]:
             taken = cover.covering(i, present, team_key_of_ticket)
             if taken is not None:

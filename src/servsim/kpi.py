@@ -80,6 +80,9 @@ class KpiReport:
     backlog: pd.Series = field(repr=False)
     by_segment: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # see servsim.segments.breakdown
     by_depot: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # spare parts: see servsim.inventory
+    # "frt", "ttr" -> the response and resolution times the KPIs measure (people's tickets) at ``QUANTILES``; None
+    # where there is none
+    time_quantiles: dict[str, np.ndarray | None] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready structure (NaN -> None)."""
@@ -155,17 +158,17 @@ class Outcomes:
         the tickets, stacked."""
         m, size = len(groupings), len(self.frt)
         offsets = np.cumsum([0] + [n for _, n in groupings])
-        codes = np.concatenate([np.where(c >= 0, c + o, -1) for (c, _), o in zip(groupings, offsets)]) if m else \
-            np.zeros(0, np.int64)
-        n = int(offsets[-1])
-        codes = codes.astype(np.int16 if n < 2**15 else np.int32)  # small integers: a radix sort below
-        valid = codes >= 0
+        n = int(offsets[-1])  # groups in all; code n: in no group
+        # one row of codes per grouping, offset into 0..n; small integers make the sort below a radix sort
+        codes = np.full((m, size), n, np.int16 if n < 2**15 else np.int32)
+        for row, (c, _), offset in zip(codes, groupings, offsets):
+            np.add(c, offset, out=row, where=c >= 0, casting="unsafe")
         # each ticket's outcome flags as one small number: counts per group and flag pattern in one pass
-        flags = (self.frt_met.astype(np.int16) + 2 * self.frt_known + 4 * self.ttr_met + 8 * self.ttr_known
-                 + 16 * self.resolved + 32 * self.human)
-        key = np.where(valid, codes.astype(np.int32) * 64 + np.tile(flags, m), n * 64)
-        by_flags = np.bincount(key, minlength=n * 64 + 1)[:-1].reshape(n, 64)
-        pattern = np.arange(64)
+        flags = (self.frt_met.astype(np.int32) + 2 * self.frt_known + 4 * self.ttr_met + 8 * self.ttr_known
+                 + 16 * self.resolved + 32 * self.human + 64 * self.responded)
+        by_flags = np.bincount((codes * np.int32(128) + flags).ravel(), minlength=(n + 1) * 128)[:n * 128].reshape(
+            n, 128)
+        pattern = np.arange(128)
 
         def share(met: int, known: int) -> np.ndarray:
             """Share of the tickets with every flag of ``met`` among those with every flag of ``known``."""
@@ -174,29 +177,34 @@ class Outcomes:
                         / by_flags[:, (pattern & known) == known].sum(axis=1))
 
         out: dict[str, np.ndarray] = {}
-        grouped: dict[str, tuple] = {}  # frt, ttr -> their times sorted by group, then value: for the quantiles
+        grouped: dict[str, tuple] = {}  # frt, ttr -> counts, starts and times sorted by group, then value
         for kpi in kpis:
             if kpi == "tickets":
                 out[kpi] = by_flags.sum(axis=1)
             elif kpi.endswith("_min"):  # frt_mean_min, ttr_p90_min, ...
                 of, stat = kpi.split("_")[:2]
-                order, values = self._sorted_times(of)
-                group = codes[(order[None, :] + size * np.arange(m)[:, None]).ravel()]
-                keep = group >= 0
-                values = np.tile(values, m)[keep]
-                group = group[keep]
+                if of not in grouped:
+                    order, values = self._sorted_times(of)
+                    group = codes[:, order].ravel()  # each grouping's codes of the measured times, in value order
+                    counts = by_flags[:, pattern & (64 if of == "frt" else 16) > 0].sum(axis=1)  # measured times
+                    # a stable sort by group keeps the values sorted within each (indices wrap round the groupings)
+                    grouped[of] = counts, np.cumsum(counts) - counts, \
+                        np.take(values, np.argsort(group, kind="stable"), mode="wrap")
+                counts, starts, values = grouped[of]
                 if stat == "mean":
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        out[kpi] = np.bincount(group, weights=values, minlength=n) / np.bincount(group, minlength=n)
-                    continue
-                if of not in grouped:  # a stable sort by group keeps the values sorted within each
-                    counts = np.bincount(group, minlength=n)
-                    grouped[of] = counts, np.cumsum(counts) - counts, values[np.argsort(group, kind="stable")]
-                out[kpi] = _quantile(*grouped[of], float(stat[1:]) / 100.0)
+                    out[kpi] = _mean(counts, starts, values)
+                else:
+                    out[kpi] = _quantile(counts, starts, values, float(stat[1:]) / 100.0)
             else:  # flags: 1 frt met, 2 frt known, 4 ttr met, 8 ttr known, 16 resolved, 32 human
                 out[kpi] = share(*{"frt_within_target": (1, 2), "resolution_within_target": (4, 8),
                                    "resolved_by_horizon": (16, 32), "sla_attainment": (1 | 4, 2 | 8)}[kpi])
         return [{k: v[lo:hi] for k, v in out.items()} for lo, hi in zip(offsets[:-1], offsets[1:])]
+
+    def quantiles(self, of: str, q: np.ndarray) -> np.ndarray | None:
+        """Quantiles ``q`` of the measured response (``frt``) or resolution (``ttr``) times; None if none is."""
+        values = self._sorted_times(of)[1]
+        size = np.full(len(q), len(values))
+        return _quantile(size, np.zeros(len(q), np.int64), values, q) if len(values) else None
 
     def _sorted_times(self, of: str) -> tuple[np.ndarray, np.ndarray]:
         """Positions and values of the measured response (``frt``) or resolution (``ttr``) times, in increasing
@@ -209,9 +217,18 @@ class Outcomes:
         return self._sorted[of]
 
 
-def _quantile(counts: np.ndarray, starts: np.ndarray, values: np.ndarray, q: float) -> np.ndarray:
-    """The ``q`` quantile of each group of ``values`` (sorted by group, then value; group k has ``counts[k]`` from
-    ``starts[k]``), with linear interpolation as ``np.quantile``; NaN for an empty group."""
+def _mean(counts: np.ndarray, starts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The mean of each group of ``values`` (in groups as for :func:`_quantile`); NaN for an empty group."""
+    out = np.full(len(counts), np.nan)
+    some = counts > 0
+    if some.any():  # each non-empty group's sum runs to the next one's start, the last one's to its own end
+        out[some] = np.add.reduceat(values[:int((starts + counts)[some][-1])], starts[some]) / counts[some]
+    return out
+
+
+def _quantile(counts: np.ndarray, starts: np.ndarray, values: np.ndarray, q: float | np.ndarray) -> np.ndarray:
+    """The ``q`` quantile (one, or one a group) of each group of ``values`` (sorted by group, then value; group k
+    has ``counts[k]`` from ``starts[k]``), with linear interpolation as ``np.quantile``; NaN for an empty group."""
     pos = (np.maximum(counts, 1) - 1) * q
     lo = np.floor(pos).astype(np.int64)
     i = np.minimum(starts + lo, max(len(values) - 1, 0))
@@ -331,7 +348,16 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame | EventColumns, ctx
     n_esc = tickets["n_escalations"].to_numpy()[inside]
     n_reo = tickets["n_reopens"].to_numpy()[inside]
 
-    overall = o.block(np.ones(n, bool))
+    from .segments import dimensions, segment_frame
+
+    # the ticket KPIs of all tickets, of each priority and of each segment of every dimension, in one pass
+    dims = dimensions(tickets)
+    labelled = [label_codes(tickets[dim]) for dim in dims]
+    groupings = [(np.zeros(n, np.int8), 1)] + [(codes[inside], len(names)) for names, codes in labelled]
+    if "priority" not in dims:
+        groupings.append((o.priority, len(o.priorities)))
+    everyone, *groups = o.by_groups(groupings)
+    overall = {k: v[0].item() for k, v in everyone.items()}
     overall.update({
         "tickets_handled_by_people": int(human.sum()),
         "censored_open_at_horizon": int((human & ~resolved).sum()),
@@ -365,16 +391,15 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame | EventColumns, ctx
     overall["resolved_tickets"] = n_resolved
     overall["cost_per_resolved_ticket"] = overall["cost_total"] / n_resolved if n_resolved else float("nan")
 
-    names, codes = o.priorities, o.priority
-    seen = set(names[np.unique(codes[codes >= 0])])
+    names = o.priorities
+    per_priority = groups[dims.index("priority") if "priority" in dims else -1]
+    seen = set(names[per_priority["tickets"] > 0])
     levels = list(ctx.targets) + sorted(seen - set(ctx.targets) - {""})
-    by_priority = pd.DataFrame(o.by_group(codes, len(names)), index=pd.Index(names, name="priority"),
-                               dtype=float).reindex(levels)
+    by_priority = pd.DataFrame(per_priority, index=pd.Index(names, name="priority"), dtype=float).reindex(levels)
     by_priority["tickets"] = by_priority["tickets"].fillna(0.0)  # a target level no ticket has
-    from .segments import dimensions, segment_table
-
-    by_segment = segment_table(tickets, o, dimensions(tickets))
-    return KpiReport(overall, by_priority, _stages(events, span), by_pool, backlog, by_segment, depots)
+    by_segment = segment_frame(dims, [names for names, _ in labelled], groups)
+    return KpiReport(overall, by_priority, _stages(events, span), by_pool, backlog, by_segment, depots,
+                     {of: o.quantiles(of, QUANTILES) for of in ("frt", "ttr")})
 
 
 def _from_window_start(events: pd.DataFrame | EventColumns, start: pd.Timestamp) -> EventColumns:
@@ -385,7 +410,7 @@ def _from_window_start(events: pd.DataFrame | EventColumns, start: pd.Timestamp)
         return events
     offset = (start - events.origin).total_seconds() / 60.0
     return EventColumns(start, events.ticket_id, events.labelled,
-                        {c: values - offset for c, values in events.minutes.items()})
+                        {c: values - offset for c, values in events.minutes.items()}, events.gaps_only_at_reopens)
 
 
 class _Minutes:
@@ -409,19 +434,20 @@ def ticket_activities(events: pd.DataFrame) -> pd.DataFrame:
     return events[(activity != WRAP_UP).to_numpy()]
 
 
-def _reopen_gaps(events: EventColumns) -> tuple[np.ndarray, np.ndarray]:
+def _reopen_gaps(events: EventColumns, reopened: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Minutes (from the window's start) at which a ticket was resolved and later reopened: the end of an activity
     and the start of the ticket's next one, where they differ (a ticket's activities otherwise follow on at once);
-    people's wrap-ups after their work are not activities of the ticket."""
+    people's wrap-ups after their work are not activities of the ticket. ``reopened``: the ids of the tickets
+    counted as reopened, the only ones looked at where the events say so (``gaps_only_at_reopens``)."""
     names, codes = events.labelled["activity"]
-    if WRAP_UP in names:
-        events = events.rows(codes != list(names).index(WRAP_UP))
-    if not len(events):
+    keep = codes != list(names).index(WRAP_UP) if WRAP_UP in names else np.ones(len(codes), bool)
+    if events.gaps_only_at_reopens:
+        keep &= np.isin(events.ticket_id, reopened)
+    ticket, enq, end = events.ticket_id[keep], events.minutes["enqueued_at"][keep], events.minutes["ended_at"][keep]
+    if not len(ticket):
         return np.empty(0), np.empty(0)
-    ticket = events.ticket_id
     if ticket.dtype.kind not in "iu":
         ticket = pd.factorize(ticket)[0]
-    enq, end = events.minutes["enqueued_at"], events.minutes["ended_at"]
     # a simulated log comes in order of enqueueing: a stable sort by ticket keeps that order within each ticket
     order = np.argsort(ticket, kind="stable") if np.all(enq[1:] >= enq[:-1]) else np.lexsort((enq, ticket))
     ticket, enq, end = ticket[order], enq[order], end[order]
@@ -450,7 +476,7 @@ def _backlog(tickets: pd.DataFrame, events: EventColumns, at: _Minutes, span: fl
     created = at(tickets, "created_at")
     ended = np.fmin(at(tickets, "resolved_at"), at(tickets, "abandoned_at"))
     ended = np.where(np.isnan(ended), np.inf, ended)
-    gap_from, gap_to = _reopen_gaps(events)
+    gap_from, gap_to = _reopen_gaps(events, tickets["ticket_id"].to_numpy()[tickets["n_reopens"].to_numpy() > 0])
     grid = np.arange(0.0, span + 1e-9, step)
     if grid[-1] < span:
         grid = np.append(grid, span)
@@ -500,12 +526,15 @@ def _pools(events: EventColumns, ctx: KpiContext, span: float) -> pd.DataFrame:
     busy_by_pool = pd.Series(pool_busy, index=pools)
     if ctx.staffing is None or ctx.staffing.empty:
         return pd.DataFrame({"busy_h": busy_by_pool / 60.0}).rename_axis("pool")
-    resources, ((res_busy, _),), _ = _group_sums(events.labelled["resource"], has_pool, busy)
+    resources, res_codes = events.labelled["resource"]
+    res_busy = np.bincount(res_codes[has_pool], weights=busy[has_pool], minlength=len(resources))
     staff = ctx.staffing
-    pool_codes, pool_names = pd.factorize(staff["pool"])
-    shift_codes, shift_names = pd.factorize(staff["shift"])
+    # as plain arrays: a few dozen rows, where pandas' string columns cost more than the work
+    pool_codes, pool_names = pd.factorize(staff["pool"].to_numpy(object))
+    shift_codes, shift_names = pd.factorize(staff["shift"].to_numpy(object))
     staffed = staff["staffed_min"].to_numpy(float)
-    busy_min = pd.Series(res_busy, index=resources).reindex(staff["resource"]).fillna(0.0).to_numpy()
+    person = pd.Index(resources).get_indexer(staff["resource"].to_numpy(object))
+    busy_min = np.where(person >= 0, res_busy[person], 0.0)
     # a person working on several tickets at once (concurrency) is fully used when every slot is busy
     capacity = staffed * (staff["slots"].to_numpy(float) if "slots" in staff else 1.0)
     paid = staff["paid_min"].to_numpy(float) if "paid_min" in staff else staffed  # absence (shrinkage) is paid

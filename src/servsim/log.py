@@ -69,6 +69,8 @@ class EventColumns:
     ticket_id: np.ndarray
     labelled: dict[str, tuple[np.ndarray, np.ndarray]]  # activity, pool, resource -> (names, codes)
     minutes: dict[str, np.ndarray]                      # enqueued_at, started_at, ended_at
+    # a ticket's activities follow on at once except where it was reopened (n_reopens), as in a simulation
+    gaps_only_at_reopens: bool = False
 
     @classmethod
     def of(cls, events: pd.DataFrame, origin: datetime) -> EventColumns:
@@ -88,7 +90,7 @@ class EventColumns:
         """The events where ``keep`` is true."""
         return EventColumns(self.origin, self.ticket_id[keep],
                             {c: (names, codes[keep]) for c, (names, codes) in self.labelled.items()},
-                            {c: values[keep] for c, values in self.minutes.items()})
+                            {c: values[keep] for c, values in self.minutes.items()}, self.gaps_only_at_reopens)
 
     def frame(self) -> pd.DataFrame:
         """The events table."""

@@ -201,7 +201,7 @@ def _event_columns(raw: RawLog, m: Compiled, scenario: Scenario, people: list) -
         "activity": (np.array(activities, dtype=object), stage),
         "pool": (np.array(m.team_names, dtype=object), pool),
         "resource": (np.array([a.name for a in people], dtype=object), person_of_agent[agent]),
-    }, minutes)
+    }, minutes, gaps_only_at_reopens=True)
 
 
 def stock_table(columns: dict[str, np.ndarray], parts, start) -> pd.DataFrame:

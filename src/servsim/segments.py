@@ -63,8 +63,15 @@ def segment_table(tickets: pd.DataFrame, o: Outcomes, dims: Sequence[str]) -> pd
     """:func:`breakdown` from the tickets' outcomes (as :func:`servsim.kpi.compute_kpis` has them already)."""
     labelled = [label_codes(tickets[dim]) for dim in dims]
     groups = o.by_groups([(codes[o.inside], len(names)) for names, codes in labelled], SEGMENT_KPIS)
+    return segment_frame(dims, [names for names, _ in labelled], groups)
+
+
+def segment_frame(dims: Sequence[str], segments: Sequence[np.ndarray], groups: Sequence[dict[str, np.ndarray]]
+                  ) -> pd.DataFrame:
+    """The :func:`breakdown` table of each dimension's ``segments`` (their names) and their KPIs (from
+    :meth:`servsim.kpi.Outcomes.by_groups`, one grouping a dimension)."""
     parts: dict[str, list] = {c: [] for c in ("dimension", "segment", *SEGMENT_KPIS)}
-    for dim, (names, _), kpis in zip(dims, labelled, groups):
+    for dim, names, kpis in zip(dims, segments, groups):
         present = kpis["tickets"] > 0
         parts["dimension"] += [dim] * int(present.sum())
         parts["segment"] += list(names[present])

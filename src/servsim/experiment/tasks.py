@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from ..kpi import QUANTILES, KpiReport
-from ..log import to_minutes
+from ..kpi import KpiReport
 from ..one_run import SimulationResult, simulate
 from ..segments import SEGMENT_KPIS
 
@@ -17,20 +18,26 @@ def flat_kpis(report: KpiReport) -> dict[str, float]:
     """Scalar KPIs under flat names: ``sla_attainment``, ``sla_attainment/P1``, ``utilisation/l2``, and per
     segment ``sla_attainment/region=south``."""
     out = {k: float(v) for k, v in report.overall.items()}
-    for prio, row in report.by_priority.iterrows():
-        for col in ("frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p90_min", "resolution_within_target",
-                    "sla_attainment"):
-            out[f"{col}/{prio}"] = float(row[col])
+    _add_rows(out, report.by_priority, ("frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p90_min",
+                                        "resolution_within_target", "sla_attainment"))
     if "utilisation" in report.by_pool:
-        for pool, value in report.by_pool["utilisation"].items():
-            out[f"utilisation/{pool}"] = float(value)
-    for stage, row in report.by_stage.iterrows():
-        out[f"stage_wait_min/{stage}"] = float(row["mean_wait_min"])
-    for row in report.by_segment.itertuples(index=False):
-        if row.dimension != "priority":  # already under sla_attainment/P1 etc.
-            for col in SEGMENT_KPIS[1:]:
-                out[f"{col}/{row.dimension}={row.segment}"] = float(getattr(row, col))
+        _add_rows(out, report.by_pool, ("utilisation",))
+    _add_rows(out, report.by_stage, ("mean_wait_min",), as_names=("stage_wait_min",))
+    segments = report.by_segment
+    if len(segments):
+        rows = (segments["dimension"] != "priority").to_numpy()  # already under sla_attainment/P1 etc.
+        segments = segments.set_axis([f"{d}={s}" for d, s in zip(segments["dimension"], segments["segment"])])
+        _add_rows(out, segments.iloc[rows], SEGMENT_KPIS[1:])
     return out
+
+
+def _add_rows(out: dict[str, float], table: pd.DataFrame, columns: Sequence[str],
+              as_names: Sequence[str] | None = None) -> None:
+    """``out[f"{name}/{row}"]``: each row's values of ``columns`` (named ``as_names``, default the columns' names),
+    row by row."""
+    values = np.column_stack([table[column].to_numpy(float) for column in columns]).tolist()
+    for row, row_values in zip(table.index.tolist(), values):
+        out.update((f"{name}/{row}", v) for name, v in zip(as_names or columns, row_values))
 
 
 def run_replication(scenario_data: dict[str, Any], seed: int, replication: int) -> dict[str, Any]:
@@ -45,22 +52,16 @@ def run_replication(scenario_data: dict[str, Any], seed: int, replication: int) 
 
 def replication_summary(result: SimulationResult, report: KpiReport) -> dict[str, Any]:
     """A run's KPIs, response/resolution-time quantiles and backlog curve, JSON-ready."""
-    t = result.tickets
-    w0, w1 = result.window
-    created = to_minutes(t["created_at"], w0)
-    inside = (created >= 0) & (created < (w1 - w0).total_seconds() / 60)
-    frt = (to_minutes(t["first_response_at"], w0) - created)[inside]
-    ttr = (to_minutes(t["resolved_at"], w0) - created)[inside]
+    quantiles = report.time_quantiles
     return {
         "seed": result.seed, "replication": result.replication,
         "kpis": {k: (None if np.isnan(v) else v) for k, v in flat_kpis(report).items()},
-        "frt_quantiles": _quantiles(frt), "ttr_quantiles": _quantiles(ttr),
+        "frt_quantiles": _listed(quantiles.get("frt")), "ttr_quantiles": _listed(quantiles.get("ttr")),
         "backlog": report.backlog.astype(float).tolist(),
         "backlog_step_min": float(report.backlog.index[1] - report.backlog.index[0]) if len(report.backlog) > 1
         else 60.0,
     }
 
 
-def _quantiles(x: np.ndarray) -> list[float] | None:
-    x = x[~np.isnan(x)]
-    return np.quantile(x, QUANTILES).tolist() if len(x) else None
+def _listed(x: np.ndarray | None) -> list[float] | None:
+    return None if x is None else x.tolist()

@@ -18,11 +18,12 @@ def minutes(result, column, table="tickets"):
 
 
 @pytest.mark.parametrize("name", ["baseline", "callcentre", "field-parts", "contract-business-hours",
-                                  "p1-preempts", "p2-timer-escalation"])
+                                  "p1-preempts", "p2-timer-escalation", "l1-overflow", "l2-weekend-cover"])
 def test_kpis_from_the_engines_columns_equal_those_from_the_tables(name):
     """A replication's KPIs come from the engine's event columns, without the events table; they are exactly what
-    the table gives (wrap-ups, spare parts, business-hours SLA clocks with pauses, pre-emption, timers), and the
-    table is built only when asked for."""
+    the table gives (wrap-ups, spare parts, business-hours SLA clocks with pauses, pre-emption, timers, overflow,
+    cover; the backlog between a resolution and a reopening, looked for only among reopened tickets in the
+    columns), and the table is built only when asked for."""
     from helpers import SCENARIOS
     from servsim.kpi import KpiContext, compute_kpis
 

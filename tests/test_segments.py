@@ -194,6 +194,12 @@ def test_kpis_of_all_groups_at_once_are_those_of_each_group_taken_alone(baseline
                         / (o.frt_known & o.ttr_known & mask).sum()}
             for kpi, value in expected.items():
                 assert kpis[kpi][k] == pytest.approx(value, rel=1e-12), (dim, k, kpi)
+    # the time distributions a replication keeps are those of the same tickets
+    report = r.kpis()
+    assert report.time_quantiles["frt"][90] == pytest.approx(report.overall["frt_p90_min"], rel=1e-12)
+    assert report.time_quantiles["ttr"][[50, 90]] == pytest.approx(
+        [report.overall["ttr_p50_min"], report.overall["ttr_p90_min"]], rel=1e-12)
+    assert report.time_quantiles["ttr"][0] == o.ttr[o.resolved].min()
     # a group without tickets: no count, no times, no shares
     empty = o.by_group(np.full(len(o.frt), -1), 2)
     assert list(empty["tickets"]) == [0, 0] and np.isnan(empty["ttr_p90_min"]).all()

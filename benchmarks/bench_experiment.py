@@ -1,7 +1,8 @@
 """Benchmark of the experiment layer: a two-scenario comparison run serially, on local processes and
 on a Dask LocalCluster, and the per-replication overhead of the experiment layer over bare ``simulate``.
 CPU time counts this process and every worker process it started (user + system, once they have exited),
-so an executor's CPU overhead is its CPU time over the serial run's.
+so an executor's CPU overhead is its CPU time over the serial run's; running again with three times the
+replications separates what each further replication costs from the fixed costs (starting workers, importing).
 
     python benchmarks/bench_experiment.py [--replications 30]
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import servsim
 from servsim.experiment import run_experiment
+from servsim.experiment.executors import local_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = [ROOT / "scenarios" / "baseline.yaml", ROOT / "scenarios" / "l2-evening.yaml"]
@@ -41,12 +43,9 @@ def cpu_timed(fn) -> tuple[float, float, object]:
 
 
 def _start_and_stop_local_cluster() -> None:
-    import logging
+    from dask.distributed import Client
 
-    from dask.distributed import Client, LocalCluster
-
-    with LocalCluster(n_workers=os.cpu_count(), threads_per_worker=1, dashboard_address=None,
-                      silence_logs=logging.CRITICAL) as cluster, Client(cluster):
+    with local_cluster() as cluster, Client(cluster):
         pass
 
 
@@ -69,6 +68,13 @@ def main() -> None:
     dask, dask_cpu, exp_d = cpu_timed(lambda: run_experiment(scenarios, r, seed, dask="local", progress=False))
     startup, startup_cpu, _ = cpu_timed(_start_and_stop_local_cluster)
     assert exp.results.equals(exp_p.results) and exp.results.equals(exp_d.results), "executors disagree"
+    # the same with three times the replications: what each further replication costs, the fixed costs aside
+    more = 3 * r
+    _, serial_more_cpu, _ = cpu_timed(lambda: run_experiment(scenarios, more, seed, executor="serial", progress=False))
+    _, processes_more_cpu, _ = cpu_timed(lambda: run_experiment(scenarios, more, seed, executor="processes",
+                                                                progress=False))
+    _, dask_more_cpu, _ = cpu_timed(lambda: run_experiment(scenarios, more, seed, dask="local", progress=False))
+    marginal = serial_more_cpu - serial_cpu
 
     n = 2 * r
     print(f"comparison of 2 scenarios x {r} replications (baseline, l2-evening; 9 simulated weeks each), "
@@ -84,6 +90,11 @@ def main() -> None:
           f"{processes_cpu:.1f} ({100 * (processes_cpu / serial_cpu - 1):+.1f}%), Dask LocalCluster {dask_cpu:.1f} "
           f"({100 * (dask_cpu / serial_cpu - 1):+.1f}%; starting and stopping it alone {startup_cpu:.1f}, "
           f"without that {100 * ((dask_cpu - startup_cpu) / serial_cpu - 1):+.1f}%)")
+    print(f"CPU of the {2 * (more - r)} further replications of a {more}-replication run over the serial run's "
+          f"(fixed costs aside): local processes {100 * ((processes_more_cpu - processes_cpu) / marginal - 1):+.1f}%, "
+          f"Dask LocalCluster {100 * ((dask_more_cpu - dask_cpu) / marginal - 1):+.1f}%; the whole {more}-replication "
+          f"run: local processes {100 * (processes_more_cpu / serial_more_cpu - 1):+.1f}%, Dask "
+          f"{100 * (dask_more_cpu / serial_more_cpu - 1):+.1f}%")
     print(f"experiment-layer overhead per replication over bare simulate: {100 * (serial - bare) / bare:.1f}% "
           f"(of which KPIs {100 * (with_kpis - bare) / bare:.1f}%, orchestration and summaries "
           f"{100 * (serial - with_kpis) / bare:.1f}%)")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from servsim.calibration.capacity import BANDS, OTHER, add_capacity
+from servsim.calibration.capacity import BANDS, OTHER, _doers, add_capacity, intended_shares
 from servsim.scenario import scenario_from_dict
 
 WEEKS = 4
@@ -47,13 +48,16 @@ def log_pieces(rng: np.random.Generator) -> pd.DataFrame:
         elif way == "escalated":
             taker = rng.choice(["L2", "L3"], p=[0.75, 0.25]) if entry == "L1" else "L3"
             rows.append(("escalated", "resolve", rng.exponential(2400.0), taker, entry))
-    return pd.DataFrame(rows, columns=["stage", "target", "minutes", "group", "entry_group"])
+    pieces = pd.DataFrame(rows, columns=["stage", "target", "minutes", "group", "entry_group"])
+    return pieces.assign(hour=rng.choice(WORKING_HOURS, len(pieces)))  # done while everyone is on duty
+
+
+WORKING_HOURS = [d * 24 + h for d in range(5) for h in range(8, 18)]
 
 
 def staffing() -> pd.DataFrame:
     """Active people per hour of the week: L1 4, L2 2, L3 1 on weekdays 08-18; the tiny group one morning hour."""
-    hours = [d * 24 + h for d in range(5) for h in range(8, 18)]
-    rows = [(pool, h, n) for pool, n in (("L1", 4.0), ("L2", 2.0), ("L3", 1.0)) for h in hours]
+    rows = [(pool, h, n) for pool, n in (("L1", 4.0), ("L2", 2.0), ("L3", 1.0)) for h in WORKING_HOURS]
     return pd.DataFrame(rows + [("Tiny", 9, 1.0)], columns=["pool", "hour_of_week", "active_people"])
 
 
@@ -124,3 +128,24 @@ def test_one_group_makes_one_desk():
     add_capacity(data, staffing().assign(pool="L1"), pieces, WEEKS, 0.6, [])
     scenario = scenario_from_dict(data)
     assert set(scenario.teams) == {"desk"} and "pickup_to_handling" in scenario.ticket_types["all"].steps
+
+
+def test_work_done_for_a_team_off_duty_counts_as_that_teams():
+    """A day team's work is done at night by a team on duty around the clock: counting who did the pieces would
+    give the covering team its own share and the day team's nights (which the model then covers again). The
+    intended shares are recovered from who did each piece when, within 4 standard errors."""
+    levels = {"day": np.array([1 if 8 <= h % 24 < 18 else 0 for h in range(168)]), "desk": np.ones(168, int)}
+    doers = _doers(levels, [{"team": "day", "by": ["desk"]}])
+    assert list(doers["day"][[7, 8, 17, 18]]) == ["desk", "day", "day", "desk"] and set(doers["desk"]) == {"desk"}
+    rng = np.random.default_rng(1)
+    n = 20_000
+    meant = np.where(rng.random(n) < 0.7, "day", "desk")
+    hour = rng.integers(0, 168, n)
+    done = np.array([doers[m][h] for m, h in zip(meant, hour)])
+    assert (done == "day").mean() < 0.31  # what counting would say
+    shares = intended_shares(done, hour, doers)
+    se = np.sqrt(0.7 * 0.3 / (n * 70 / 168))  # only the day hours tell the two apart
+    assert shares["day"] == pytest.approx(0.7, abs=4 * se) and sum(shares.values()) == pytest.approx(1.0)
+    # a piece the cover cannot explain (the day team at night) stays its doer's; no known hour: no estimate
+    assert intended_shares(np.array(["day"]), np.array([2]), doers) == {"day": 1.0}
+    assert intended_shares(np.array(["day"]), np.array([-1]), doers) == {}

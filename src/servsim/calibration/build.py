@@ -283,7 +283,7 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
                   "ticket_types.*.steps.*.next": "identified: ways out of each stage (Aalen-Johansen)"}
     pool_team, other_team = {}, None
     if capacity and not staffing.empty:
-        pieces = _pieces(measures, ticket_groups(window_result, end))
+        pieces = _pieces(measures, ticket_groups(window_result, end), window_result.tickets)
         added, pool_team, other_team = add_capacity(data, staffing, pieces, weeks,
                                                     utilisation or DEFAULT_UTILISATION, notes)
         provenance.update(added)
@@ -321,28 +321,39 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
                        staffed=capacity and not staffing.empty, pool_team=pool_team, other_team=other_team)
 
 
-def _pieces(measures: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+def _pieces(measures: pd.DataFrame, groups: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
     """One row per piece of work a ticket needed — its answer (``pickup -> way out``) and its resolution or
     hand-back to the customer (``handling|escalated -> resolve|wait_customer``) — with the minutes the ticket
     spent in the stage before it, the group that did it (the one holding the ticket at the answer, or at the
-    resolution) and the group that answered the ticket (``entry_group``): how the capacity model shares the work
-    among teams and keeps who hands over to whom."""
+    resolution), the group that answered the ticket (``entry_group``) and the hour of the week it was done in
+    (``hour``, Monday 0-1 h is 0): how the capacity model shares the work among teams, keeps who hands over to
+    whom and tells a team's own work from what it did for a team off duty."""
     path = measures["path"].to_numpy()
     waited = measures["wait"].to_numpy() > 0
     done = measures["resolved"].to_numpy()
     entry, final = groups["entry_group"].to_numpy(), groups["final_group"].to_numpy()
+    answered = pd.to_datetime(tickets["first_response_at"]).fillna(pd.to_datetime(tickets["resolved_at"]))
+    handed = answered + pd.to_timedelta(measures["handling"].to_numpy(), unit="min")  # back to the customer
+    resolved = pd.to_datetime(tickets["resolved_at"])
     parts = []
     for k in PATHS:
         rows = path == k
         parts.append(pd.DataFrame({"stage": "pickup", "target": k, "minutes": measures["frt"].to_numpy()[rows],
-                                   "group": entry[rows], "entry_group": entry[rows]}))
+                                   "group": entry[rows], "entry_group": entry[rows],
+                                   "hour": _hour_of_week(answered[rows])}))
     for stage in ("handling", "escalated"):
         on = path == stage
-        for target, rows in (("resolve", on & ~waited & done), ("wait_customer", on & waited)):
+        for target, rows, at in (("resolve", on & ~waited & done, resolved), ("wait_customer", on & waited, handed)):
             parts.append(pd.DataFrame({"stage": stage, "target": target,
                                        "minutes": measures["handling"].to_numpy()[rows], "group": final[rows],
-                                       "entry_group": entry[rows]}))
+                                       "entry_group": entry[rows], "hour": _hour_of_week(at[rows])}))
     return pd.concat(parts, ignore_index=True)
+
+
+def _hour_of_week(times: pd.Series) -> np.ndarray:
+    """Hour of the week of each time (Monday 0-1 h is 0), -1 where unknown."""
+    hour = times.dt.day_of_week * 24 + times.dt.hour
+    return hour.fillna(-1).astype(int).to_numpy()
 
 
 def _ticket_type(slug: str, in_type: np.ndarray, measures: pd.DataFrame, samples: list, pooled: dict,

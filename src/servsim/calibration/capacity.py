@@ -96,7 +96,7 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
                      "; ".join(f"{c['team']} by {', '.join(c['by'])}" for c in cover) + ")")
     stages = {name: ({"escalation": True} if name == "escalated" else {}) for name in data["stages"]
               if name in DELAY_STAGES or data["stages"][name].get("team") is None}
-    split = _Split(kinds, pieces, work, mean_work, len(teams) > 1)
+    split = _Split(kinds, pieces, work, mean_work, len(teams) > 1, _doers(levels, cover))
     for tt in data["ticket_types"].values():
         steps = tt["steps"]
         for name in [s for s in steps if s in WORKED]:
@@ -150,8 +150,10 @@ class _Split:
     """Splits each routed step ``S -> T`` of the skeleton into a delay and pieces of work ``S_to_T[_by_team]``,
     each done by the team that did such pieces in the log, in the proportions seen."""
 
-    def __init__(self, kinds: pd.DataFrame, pieces: pd.DataFrame, work: dict, mean_work: float, by_team: bool):
+    def __init__(self, kinds: pd.DataFrame, pieces: pd.DataFrame, work: dict, mean_work: float, by_team: bool,
+                 doers: dict[str, np.ndarray]):
         self.kinds, self.pieces, self.work, self.mean_work, self.by_team = kinds, pieces, work, mean_work, by_team
+        self.doers = doers
         self.work_stages: dict[str, tuple[str, bool]] = {}  # piece of work -> (its team, is a first response)
         self.target_of: dict[str, str] = {}  # piece of work -> the stage (or resolve) it leads to
         self.variants: dict[tuple[str, str, str], list[tuple[str, float]]] = {}  # (stage, target, team) -> its
@@ -160,9 +162,15 @@ class _Split:
         self.entry_teams = [t for t in answered.index if answered[t] >= MIN_FIT] if by_team else []
 
     def teams(self, stage: str, target: str, rows: pd.DataFrame | None = None) -> dict[str, float]:
-        """Share of each team among the pieces ``stage -> target`` (of ``rows``, default all)."""
+        """Share of each team among the pieces ``stage -> target`` (of ``rows``, default all) meant for it: the
+        pieces a team did for a team off duty count as the other's (see :func:`intended_shares`)."""
         rows = self.pieces if rows is None else rows
-        n = rows[(rows["stage"] == stage) & (rows["target"] == target)]["team"].value_counts()
+        rows = rows[(rows["stage"] == stage) & (rows["target"] == target)]
+        if self.by_team and len(rows):
+            meant = intended_shares(rows["team"].to_numpy(), rows["hour"].to_numpy(), self.doers)
+            if meant:
+                return meant
+        n = rows["team"].value_counts()
         if n.sum() == 0:
             n = self.kinds[(self.kinds["stage"] == stage) & (self.kinds["target"] == target)].set_index("team")["n"]
         if n.sum() == 0:
@@ -273,6 +281,56 @@ def _cover(levels: dict[str, np.ndarray]) -> list[dict]:
         if by:
             cover.append({"team": team, "by": by})
     return cover
+
+
+def _doers(levels: dict[str, np.ndarray], cover: list[dict]) -> dict[str, np.ndarray]:
+    """Per team, who does its work in each hour of the week under ``cover``: the team itself while someone of it
+    is on duty, else the first of its covering teams that has someone on duty, else (nobody) itself, later."""
+    by = {rule["team"]: rule["by"] for rule in cover}
+    doers = {}
+    for team, level in levels.items():
+        doer = np.full(168, team, dtype=object)
+        for hour in np.flatnonzero(level == 0):
+            doer[hour] = next((other for other in by.get(team, []) if levels[other][hour] > 0), team)
+        doers[team] = doer
+    return doers
+
+
+def intended_shares(done_by: np.ndarray, hour: np.ndarray, doers: dict[str, np.ndarray], rounds: int = 200
+                    ) -> dict[str, float]:
+    """The share of pieces of work meant for each team, from the team that did each piece and the hour of the
+    week it was done in, where the work of a team off duty is done by another (``doers``: who does each team's
+    work in each hour; :func:`_doers`).
+
+    Counting who did the pieces would give a covering team its own work *and* what it did for the others; the
+    model then covers those again, so the covering team would do that work twice. This is the maximum-likelihood
+    mixture (EM): a piece done by team d in hour h was meant for one of the teams whose work d does in h, in
+    proportion to their shares. A piece the cover cannot explain (done by a team off duty, say) counts as its
+    doer's. Empty where no piece has a known team and hour."""
+    names = list(doers)
+    index = {name: i for i, name in enumerate(names)}
+    doer = np.array([[index[d] for d in doers[name]] for name in names])  # meant-for team x hour -> doing team
+    team = np.array([index.get(t, -1) for t in done_by])
+    known = (team >= 0) & (hour >= 0) & (hour < 168)
+    if not known.any():
+        return {}
+    n_teams = len(names)
+    done = np.bincount(team[known] * 168 + hour[known], minlength=n_teams * 168).reshape(n_teams, 168)
+    could = doer[:, None, :] == np.arange(n_teams)[None, :, None]  # meant x done x hour: could have been meant
+    unexplained = ~could.any(axis=0)
+    diagonal = np.arange(n_teams)
+    could[diagonal, diagonal, :] |= unexplained
+    share = done.sum(axis=1) / done.sum()
+    for _ in range(rounds):
+        weight = could * share[:, None, None]
+        total = weight.sum(axis=0)
+        meant = (weight * np.divide(done, total, out=np.zeros(total.shape), where=total > 0)).sum(axis=(1, 2))
+        new = meant / meant.sum()
+        if np.abs(new - share).max() < 1e-9:
+            share = new
+            break
+        share = new
+    return {name: float(s) for name, s in zip(names, share) if s > 1e-6}
 
 
 def _shifts(team: str, level: np.ndarray) -> dict:

@@ -21,6 +21,11 @@ from ..errors import ServsimError
 from .tasks import run_replication
 
 Task = tuple[Any, dict, int, int]
+# a cluster servsim starts for itself serves no dashboard: its diagnostics (a statistical profiler sampling every
+# worker 100 times a second, event-loop and system monitors) would only cost CPU
+LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
+                        "distributed.admin.system-monitor.interval": "5s",
+                        "distributed.worker.memory.monitor-interval": "1s"}
 PARENT_CHECK_S = 0.5
 BATCHES_PER_WORKER = 4  # enough batches to balance the load and show progress, few enough to be cheap
 
@@ -69,15 +74,14 @@ def _processes(tasks: list[Task], workers: int | None) -> Iterator[tuple[Any, di
 
 def _dask(tasks: list[Task], address: str) -> Iterator[tuple[Any, dict]]:
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
         from dask.distributed import as_completed as dask_completed
     except ImportError:  # pragma: no cover - dask is a declared dependency
         raise ServsimError("Dask is not installed: pip install 'dask[distributed]'") from None
     cluster = None
     try:
         if address == "local":
-            cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.CRITICAL)
+            cluster = local_cluster()
             client = Client(cluster)
         else:
             try:
@@ -103,6 +107,16 @@ def _dask(tasks: list[Task], address: str) -> Iterator[tuple[Any, dict]]:
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def local_cluster():
+    """A Dask LocalCluster of one single-threaded worker process per core, without diagnostics."""
+    import dask
+    from dask.distributed import LocalCluster
+
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the workers take the configuration they start with
+        return LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                            dashboard_address=None, silence_logs=logging.CRITICAL)
 
 
 def execute(tasks: Iterable[Task], executor: str = "processes", workers: int | None = None,

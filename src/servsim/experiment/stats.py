@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit  # Student t quantiles, without loading all of scipy.stats
 
 CI_METHOD = "95% Student-t interval across independent replications"
 LEVEL = 0.95
@@ -19,7 +19,7 @@ def t_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float, 
         return float("nan"), float("nan"), 0
     if n == 1:
         return float(x[0]), float("nan"), 1
-    half = stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)
+    half = stdtrit(n - 1, 0.5 + level / 2) * x.std(ddof=1) / np.sqrt(n)
     return float(x.mean()), float(half), n
 
 

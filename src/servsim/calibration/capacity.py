@@ -154,6 +154,7 @@ class _Split:
                  doers: dict[str, np.ndarray]):
         self.kinds, self.pieces, self.work, self.mean_work, self.by_team = kinds, pieces, work, mean_work, by_team
         self.doers = doers
+        self.shares: dict[tuple[str, str], dict[str, float]] = {}  # (stage, target) -> teams(stage, target)
         self.work_stages: dict[str, tuple[str, bool]] = {}  # piece of work -> (its team, is a first response)
         self.target_of: dict[str, str] = {}  # piece of work -> the stage (or resolve) it leads to
         self.variants: dict[tuple[str, str, str], list[tuple[str, float]]] = {}  # (stage, target, team) -> its
@@ -164,7 +165,10 @@ class _Split:
     def teams(self, stage: str, target: str, rows: pd.DataFrame | None = None) -> dict[str, float]:
         """Share of each team among the pieces ``stage -> target`` (of ``rows``, default all) meant for it: the
         pieces a team did for a team off duty count as the other's (see :func:`intended_shares`)."""
-        rows = self.pieces if rows is None else rows
+        if rows is None:  # asked again for every piece that follows: estimated once
+            if (stage, target) not in self.shares:
+                self.shares[(stage, target)] = self.teams(stage, target, self.pieces)
+            return self.shares[(stage, target)]
         rows = rows[(rows["stage"] == stage) & (rows["target"] == target)]
         if self.by_team and len(rows):
             meant = intended_shares(rows["team"].to_numpy(), rows["hour"].to_numpy(), self.doers)
@@ -325,11 +329,10 @@ def intended_shares(done_by: np.ndarray, hour: np.ndarray, doers: dict[str, np.n
         weight = could * share[:, None, None]
         total = weight.sum(axis=0)
         meant = (weight * np.divide(done, total, out=np.zeros(total.shape), where=total > 0)).sum(axis=(1, 2))
-        new = meant / meant.sum()
-        if np.abs(new - share).max() < 1e-9:
-            share = new
+        converged = np.abs(meant / meant.sum() - share).max() < 1e-9
+        share = meant / meant.sum()
+        if converged:
             break
-        share = new
     return {name: float(s) for name, s in zip(names, share) if s > 1e-6}
 
 

@@ -220,6 +220,27 @@ def test_without_cover_the_issues_wait_for_the_morning():
     assert (e.loc[late, "started_at"].dt.hour >= 8).all() and (e.loc[late, "pool"] == "day").all()
 
 
+def test_a_cover_with_a_share_takes_that_share_and_the_rest_waits_for_the_team():
+    data = covered_desk("4w")
+    data["policies"]["cover"][0]["share"] = 0.7  # the day team can take the other 30% in the morning
+    result = servsim.simulate(scenario_from_dict(data), seed=5)
+    e = result.events
+    off = (e["activity"] == "answer") & ((e["enqueued_at"].dt.hour >= 16) | (e["enqueued_at"].dt.hour < 8)) & \
+        (e["enqueued_at"] < e["enqueued_at"].max() - pd.Timedelta(days=1))  # all taken by the end of the run
+    by_desk = (e.loc[off, "pool"] == "desk").to_numpy()
+    se = np.sqrt(0.7 * 0.3 / off.sum())
+    assert by_desk.mean() == pytest.approx(0.7, abs=4 * se) and off.sum() > 1000
+    waited = e[off][~by_desk]  # the others are the day team's, in the morning
+    assert (waited["pool"] == "day").all() and waited["started_at"].dt.hour.between(8, 15).all()
+    # a share of 1 is the default: every such ticket covered, and nothing drawn
+    data["policies"]["cover"][0]["share"] = 1.0
+    assert servsim.simulate(scenario_from_dict(data), seed=5).events.equals(
+        servsim.simulate(scenario_from_dict(covered_desk("4w")), seed=5).events)
+    data["policies"]["cover"][0]["share"] = 0.0
+    with pytest.raises(ScenarioError, match=r"policies\.cover\[0\]\.share: 0\.0: Input should be greater than 0"):
+        scenario_from_dict(data)
+
+
 def test_cover_rules_are_validated():
     data = covered_desk()
     data["policies"]["cover"] = [{"team": "dya", "by": ["desk"]}, {"team": "desk", "by": ["desk", "nobody"]},

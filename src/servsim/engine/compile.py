@@ -271,7 +271,7 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
                         changes.setdefault(hi, []).append((a, False))
     # at one instant, people going off are handled before people coming on
     shift_changes = [(t, sorted(c, key=lambda x: x[1])) for t, c in sorted(changes.items())]
-    rule_names, stage_timers, stage_overflow, team_cover = compile_rules(s, st_i, tm_i)
+    rule_names, stage_timers, stage_overflow, team_cover = compile_rules(s, st_i, tm_i, streams)
     attributes = {name: tickets[ATTRIBUTE + name] for name in attribute_values}
     parts = compile_parts(s, streams, stage_names, region_names, attributes, attribute_values)
 

@@ -15,6 +15,7 @@ Ticket states and transitions (the only ones; each rule of :mod:`.policies` acts
                     │  └─ a reminder runs out ────────────▶ QUEUED where it is (counted)
     IN_SERVICE ──a more urgent ticket pre-empts its person──▶ QUEUED at the head of its class, work left kept
     about to be QUEUED for a team with nobody on duty who could take it ──▶ QUEUED for a covering team, same stage
+        (a cover with a share below 1: that share of such tickets; the others stay QUEUED for their team)
     (within a class a queue is first come, first served, or with ``within_class: shortest_first`` shortest work first)
     entering a stage whose work needs a part known before the visit, not in stock ──▶ WAITING_FOR_PART
     IN_SERVICE ──done, but a part found missing at the visit──▶ WAITING_FOR_PART (or, if it came meanwhile, QUEUED)

@@ -16,7 +16,9 @@
 - Overflow (``policies.overflow``): a ticket that would wait at a watched stage behind more than a limit of
   waiting tickets goes to the rule's stage instead.
 - Cover (``policies.cover``): a ticket about to queue for a team none of whose people who could take it is on
-  duty queues for the first covering team that has such a person on duty; it keeps its stage and its work.
+  duty queues for the first covering team that has such a person on duty; it keeps its stage and its work. A
+  cover with a ``share`` below 1 takes each such ticket with that probability (its own stream, ``cover/<team>``);
+  the others wait for their team.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import pandas as pd
 
 from ..scenario.model import Scenario
 from ..sla_clock import BusinessCalendar, BusinessClock
+from .streams import Streams, uniform_sampler
 
 # (priority rank per ticket, is-VIP flag per ticket, number of priorities) -> class per ticket
 Discipline = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
@@ -87,11 +90,15 @@ class CoverRule:
 
     rule: int
     by: list[int]  # team indices, in order of preference
+    share: float = 1.0  # the share of the team's off-duty work that is covered
+    uniform: Callable[[], float] | None = None  # draws whether a ticket is covered (None: every one is)
 
     def covering(self, i: int, present: list[list[int]], keys) -> tuple[int, int] | None:
         """The first covering team with someone on duty who can take ticket ``i``, and the ticket's queue key in
-        it (None: nobody). ``present[team][key]`` counts the people on duty serving a key, ``keys[team][i]`` is
-        ticket ``i``'s key in a team."""
+        it (None: nobody, or not this ticket). ``present[team][key]`` counts the people on duty serving a key,
+        ``keys[team][i]`` is ticket ``i``'s key in a team."""
+        if self.uniform is not None and self.uniform() >= self.share:
+            return None
         for team in self.by:
             key = keys[team][i]
             if present[team][key]:
@@ -99,7 +106,7 @@ class CoverRule:
         return None
 
 
-def compile_rules(s: Scenario, stage_index: dict[str, int], team_index: dict[str, int]
+def compile_rules(s: Scenario, stage_index: dict[str, int], team_index: dict[str, int], streams: Streams
                   ) -> tuple[list[str], list[list[TimerRule]], list[list[OverflowRule]], list[CoverRule | None]]:
     """Rule names (timers, overflow rules, then covers), per stage its timers and its overflow rules, and per team
     its cover (None: none)."""
@@ -133,5 +140,6 @@ def compile_rules(s: Scenario, stage_index: dict[str, int], team_index: dict[str
     cover: list[CoverRule | None] = [None] * len(team_index)
     first = len(s.policies.timers) + len(s.policies.overflow)
     for j, c in enumerate(s.policies.cover):
-        cover[team_index[c.team]] = CoverRule(first + j, [team_index[t] for t in c.by])
+        uniform = uniform_sampler(streams(f"cover/{c.team}").random) if c.share < 1 else None
+        cover[team_index[c.team]] = CoverRule(first + j, [team_index[t] for t in c.by], c.share, uniform)
     return names, timers, overflow, cover

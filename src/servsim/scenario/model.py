@@ -457,10 +457,13 @@ class Cover(Strict):
     """Out-of-hours cover: a ticket about to queue for ``team`` while none of its people who could take it is on
     duty queues instead for the first team of ``by`` that has someone on duty who can (if none has, it waits for
     its own team). It stays at its stage with its work; a person of the covering team does it. The ticket log
-    records it as a move by ``<team>_off_duty``."""
+    records it as a move by ``<team>_off_duty``. With ``share`` below 1, only that share of such tickets is
+    covered (drawn per ticket); the rest wait for the team's people to come back."""
 
     team: str = Field(description="the team whose work is covered while nobody of it is on duty")
     by: list[str] = Field(min_length=1, description="the teams that cover it, in order of preference")
+    share: float = Field(1.0, gt=0, le=1, description="the share of the work arriving while nobody of the team is "
+                                                      "on duty that the cover takes; the rest waits for the team")
 
     @property
     def name(self) -> str:

@@ -67,7 +67,8 @@ def hours(clock: str) -> int:
 
 def test_groups_become_teams_with_their_staffing_and_work():
     data, pieces, notes = skeleton(), log_pieces(np.random.default_rng(1)), []
-    provenance, group_team, other = add_capacity(data, staffing(), pieces, WEEKS, 0.6, notes)
+    added = add_capacity(data, staffing(), pieces, WEEKS, 0.6, notes)
+    provenance, group_team, other = added.provenance, added.team_of, added.fallback
     scenario = scenario_from_dict(data)  # what the model writes validates
     assert set(scenario.teams) == {"l1", "l2", "l3", OTHER}  # the tiny group does 2% of the work: pooled
     assert group_team["Tiny"] == other == OTHER and set(group_team.values()) == set(scenario.teams)

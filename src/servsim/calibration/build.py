@@ -26,6 +26,7 @@ scenario mean little until real headcounts and work times replace them.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,7 +38,8 @@ from ..errors import ServsimError
 from ..log import to_minutes
 from ..scenario import Scenario, scenario_from_dict
 from ..scenario.model import RESERVED_COLUMNS
-from .capacity import DEFAULT_UTILISATION, add_capacity, route_step
+from .balance import balance
+from .capacity import DEFAULT_UTILISATION, Balance, Capacity, add_capacity, route_step
 from .fitting import KM_PROBABILITIES, ArrivalFitter, CalibrationError, CompetingRisksFitter, DurationFitter
 from .history import (
     ACTIVE_SHARE,
@@ -284,9 +286,18 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     pool_team, other_team = {}, None
     if capacity and not staffing.empty:
         pieces = _pieces(measures, ticket_groups(window_result, end), window_result.tickets)
-        added, pool_team, other_team = add_capacity(data, staffing, pieces, weeks,
-                                                    utilisation or DEFAULT_UTILISATION, notes)
-        provenance.update(added)
+        utilisation = utilisation or DEFAULT_UTILISATION
+        skeleton = copy.deepcopy(data)
+
+        def with_capacity(corrections: Balance) -> tuple[dict, Capacity]:
+            built = copy.deepcopy(skeleton)
+            return built, add_capacity(built, staffing, pieces, weeks, utilisation, [], corrections)
+
+        corrections, note = balance(with_capacity, utilisation, f"calibration of {result.quality.source}")
+        added = add_capacity(data, staffing, pieces, weeks, utilisation, notes, corrections)
+        notes.append(note)
+        provenance.update(added.provenance)
+        pool_team, other_team = added.team_of, added.fallback
         remove_waits(data, f"calibration of {result.quality.source}", notes)
     else:
         provenance.update({"teams": "assumed: sized above the peak number of open tickets (sojourn-only model), not "

@@ -29,6 +29,8 @@ provenance marks as assumed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 from scipy import optimize
@@ -53,15 +55,38 @@ MIN_FIT = 30  # tickets a team answered below which who takes them over follows 
 BANDS = {"quick": (0.0, 0.5), "slow": (0.5, 1.0)}  # halves of a sojourn: a ticket's delay and work come from one
 
 
+@dataclass(frozen=True)
+class Balance:
+    """Corrections measured on the capacity model itself (:mod:`~servsim.calibration.balance`): the share of a team's
+    off-duty work its cover takes, and per team a factor on its work content."""
+
+    cover_share: float = 1.0
+    work_scale: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """What :func:`add_capacity` added: the provenance of it (field path -> identified/assumed and why), the team of
+    each group of the log, the team of a group not seen in the window, who does each team's work in each hour of
+    the week (:func:`_doers`) and the share of the log's pieces of work done by a team in an hour it covers
+    another (:func:`covering`)."""
+
+    provenance: dict[str, str]
+    team_of: dict[str, str]
+    fallback: str
+    doers: dict[str, np.ndarray]
+    covering: float
+
+
 def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks: int, utilisation: float,
-                 notes: list[str]) -> tuple[dict[str, str], dict[str, str], str]:
+                 notes: list[str], balance: Balance | None = None) -> Capacity:
     """Turn the skeleton ``data`` (a scenario mapping, changed in place) into delays plus staffed teams.
 
     ``staffing`` is active people per pool and hour of the week; ``pieces`` has one row per piece of work in the
-    window (``stage, target, minutes, group, entry_group``: see ``build._pieces``). Returns the provenance of
-    what was added (field path -> identified/assumed and why), the team of each group of the log, and the team
-    of a group not seen in the window.
+    window (``stage, target, minutes, group, entry_group, hour``: see ``build._pieces``); ``balance`` corrects the
+    cover's shares and the teams' work contents as measured on the model.
     """
+    balance = balance or Balance()
     team_of, fallback = _teams(staffing, pieces, notes)
     pieces = pieces.assign(team=pieces["group"].map(team_of).fillna(fallback),
                            entry_team=pieces["entry_group"].map(team_of).fillna(fallback))
@@ -76,7 +101,8 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
              .rename(columns={"size": "n"}).reset_index())
     kinds["weight"] = kinds["median"].clip(1.0, CAP_MIN)
     load = (kinds["n"] * kinds["weight"]).groupby(kinds["team"]).sum()
-    kinds["work"] = kinds["weight"] * utilisation * kinds["team"].map(staffed_min) / kinds["team"].map(load)
+    kinds["work"] = kinds["weight"] * utilisation * kinds["team"].map(staffed_min) / kinds["team"].map(load) * \
+        kinds["team"].map(lambda team: balance.work_scale.get(team, 1.0))
     work = {(r.stage, r.target, r.team): float(r.work) for r in kinds.itertuples()}
     total = int(kinds["n"].sum())
     staffed_per_piece = sum(staffed_min.values()) / max(total, 1)
@@ -90,13 +116,17 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
                  "with --utilisation")
     data["teams"] = teams
     cover = _cover(levels)
+    doers = _doers(levels, cover)
+    for rule in cover:
+        if balance.cover_share < 1.0:
+            rule["share"] = round(balance.cover_share, 4)
     if cover:
         data.setdefault("policies", {})["cover"] = cover
         notes.append("cover: work arriving for a team with nobody on duty goes to the teams on duty then (" +
                      "; ".join(f"{c['team']} by {', '.join(c['by'])}" for c in cover) + ")")
     stages = {name: ({"escalation": True} if name == "escalated" else {}) for name in data["stages"]
               if name in DELAY_STAGES or data["stages"][name].get("team") is None}
-    split = _Split(kinds, pieces, work, mean_work, len(teams) > 1, _doers(levels, cover))
+    split = _Split(kinds, pieces, work, mean_work, len(teams) > 1, doers, balance.cover_share)
     for tt in data["ticket_types"].values():
         steps = tt["steps"]
         for name in [s for s in steps if s in WORKED]:
@@ -116,8 +146,12 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
                            + (f" ({', '.join(sorted(teams))})" if len(teams) > 1 else ""),
                   **({"policies.cover": "assumed: the teams on duty take the work of a team off duty, the one "
                                         "with the most people on duty in its off hours first"} if cover else {}),
+                  **({"policies.cover.*.share": "identified: the share of the covered teams' work that others did "
+                                                "in the log, against the model's"}
+                     if any("share" in rule for rule in cover) else {}),
                   "ticket_types.*.steps.*_to_*.work": f"assumed: utilisation {utilisation:.0%} of the staffed time"}
-    return provenance, team_of, fallback
+    return Capacity(provenance, team_of, fallback, doers,
+                    float(covering(pieces["team"].to_numpy(), pieces["hour"].to_numpy(), doers).mean()))
 
 
 def _teams(staffing: pd.DataFrame, pieces: pd.DataFrame, notes: list[str]) -> tuple[dict[str, str], str]:
@@ -151,9 +185,9 @@ class _Split:
     each done by the team that did such pieces in the log, in the proportions seen."""
 
     def __init__(self, kinds: pd.DataFrame, pieces: pd.DataFrame, work: dict, mean_work: float, by_team: bool,
-                 doers: dict[str, np.ndarray]):
+                 doers: dict[str, np.ndarray], cover_share: float):
         self.kinds, self.pieces, self.work, self.mean_work, self.by_team = kinds, pieces, work, mean_work, by_team
-        self.doers = doers
+        self.doers, self.cover_share = doers, cover_share
         self.shares: dict[tuple[str, str], dict[str, float]] = {}  # (stage, target) -> teams(stage, target)
         self.work_stages: dict[str, tuple[str, bool]] = {}  # piece of work -> (its team, is a first response)
         self.target_of: dict[str, str] = {}  # piece of work -> the stage (or resolve) it leads to
@@ -171,7 +205,7 @@ class _Split:
             return self.shares[(stage, target)]
         rows = rows[(rows["stage"] == stage) & (rows["target"] == target)]
         if self.by_team and len(rows):
-            meant = intended_shares(rows["team"].to_numpy(), rows["hour"].to_numpy(), self.doers)
+            meant = intended_shares(rows["team"].to_numpy(), rows["hour"].to_numpy(), self.doers, self.cover_share)
             if meant:
                 return meant
         n = rows["team"].value_counts()
@@ -300,8 +334,23 @@ def _doers(levels: dict[str, np.ndarray], cover: list[dict]) -> dict[str, np.nda
     return doers
 
 
-def intended_shares(done_by: np.ndarray, hour: np.ndarray, doers: dict[str, np.ndarray], rounds: int = 200
-                    ) -> dict[str, float]:
+def covering(done_by: np.ndarray, hour: np.ndarray, doers: dict[str, np.ndarray]) -> np.ndarray:
+    """Which pieces of work were done by a team in an hour of the week when it covers another (``doers``: who does
+    each team's work in each hour; :func:`_doers`)."""
+    covers = np.zeros((len(doers), 168), bool)  # team x hour: covers another team then
+    index = {name: k for k, name in enumerate(doers)}
+    for team, doer in doers.items():
+        for hour_of_week in np.flatnonzero(doer != team):
+            covers[index[doer[hour_of_week]], hour_of_week] = True
+    team = np.array([index.get(t, -1) for t in done_by])
+    known = (team >= 0) & (hour >= 0) & (hour < 168)
+    out = np.zeros(len(team), bool)
+    out[known] = covers[team[known], hour[known]]
+    return out
+
+
+def intended_shares(done_by: np.ndarray, hour: np.ndarray, doers: dict[str, np.ndarray], cover_share: float = 1.0,
+                    rounds: int = 200) -> dict[str, float]:
     """The share of pieces of work meant for each team, from the team that did each piece and the hour of the
     week it was done in, where the work of a team off duty is done by another (``doers``: who does each team's
     work in each hour; :func:`_doers`).
@@ -309,24 +358,26 @@ def intended_shares(done_by: np.ndarray, hour: np.ndarray, doers: dict[str, np.n
     Counting who did the pieces would give a covering team its own work *and* what it did for the others; the
     model then covers those again, so the covering team would do that work twice. This is the maximum-likelihood
     mixture (EM): a piece done by team d in hour h was meant for one of the teams whose work d does in h, in
-    proportion to their shares. A piece the cover cannot explain (done by a team off duty, say) counts as its
-    doer's. Empty where no piece has a known team and hour."""
+    proportion to their shares, the others' times ``cover_share`` (the share of a team's off-duty work its cover
+    takes: the rest waits for the team's own hours). A piece the cover cannot explain (done by a team off duty,
+    say) counts as its doer's. Empty where no piece has a known team and hour."""
     names = list(doers)
+    n_teams = len(names)
     index = {name: i for i, name in enumerate(names)}
     doer = np.array([[index[d] for d in doers[name]] for name in names])  # meant-for team x hour -> doing team
     team = np.array([index.get(t, -1) for t in done_by])
     known = (team >= 0) & (hour >= 0) & (hour < 168)
     if not known.any():
         return {}
-    n_teams = len(names)
     done = np.bincount(team[known] * 168 + hour[known], minlength=n_teams * 168).reshape(n_teams, 168)
     could = doer[:, None, :] == np.arange(n_teams)[None, :, None]  # meant x done x hour: could have been meant
     unexplained = ~could.any(axis=0)
     diagonal = np.arange(n_teams)
     could[diagonal, diagonal, :] |= unexplained
     share = done.sum(axis=1) / done.sum()
+    cover = np.where(np.eye(n_teams, dtype=bool), 1.0, cover_share)[:, :, None]  # meant x done
     for _ in range(rounds):
-        weight = could * share[:, None, None]
+        weight = could * cover * share[:, None, None]
         total = weight.sum(axis=0)
         meant = (weight * np.divide(done, total, out=np.zeros(total.shape), where=total > 0)).sum(axis=(1, 2))
         converged = np.abs(meant / meant.sum() - share).max() < 1e-9

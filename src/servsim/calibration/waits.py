@@ -19,18 +19,13 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-import pandas as pd
 
-from ..one_run import simulate
-from ..scenario import scenario_from_dict
 from .capacity import BANDS, band_of, quantile_table, set_delays, unbanded
+from .probe import probe
 
 ROUNDS = 2
 EM_ITERATIONS = 200
 MAX_WAITS = 1000  # waits per stage used in a deconvolution (their quantiles, if there are more)
-PROBE_WEEKS = 4  # weeks simulated after warm-up to measure the waits (at most the calibrated horizon)
-PROBE_REPLICATIONS = 3
-SEED = 20_250_917  # the probe's seed: calibration is deterministic
 
 
 def remove_waits(data: dict, source: str, notes: list[str]) -> dict[str, float]:
@@ -59,22 +54,9 @@ def remove_waits(data: dict, source: str, notes: list[str]) -> dict[str, float]:
 
 
 def _waits(data: dict, work_stages: set[str], source: str) -> dict[str, np.ndarray]:
-    """The minutes from joining the queue to being taken, per work stage, in ``PROBE_REPLICATIONS`` seeded runs of
-    ``data`` (at most ``PROBE_WEEKS`` after warm-up)."""
-    scenario = scenario_from_dict(copy.deepcopy(data), source=source)
-    clock = scenario.clock
-    horizon = min(clock.horizon, clock.warmup + PROBE_WEEKS * 7 * 1440.0)
-    scenario = scenario.model_copy(update={"clock": clock.model_copy(update={"horizon": horizon})})
-    measured = pd.Timestamp(clock.start) + pd.Timedelta(minutes=clock.warmup)
-    waits = []
-    for replication in range(PROBE_REPLICATIONS):
-        events = simulate(scenario, seed=SEED, replication=replication).events
-        taken = events[(events["enqueued_at"] >= measured) & events["activity"].astype(str).isin(work_stages)
-                       & events["started_at"].notna()]
-        waits.append(pd.DataFrame({"stage": taken["activity"].astype(str),
-                                   "wait": (taken["started_at"] - taken["enqueued_at"]).dt.total_seconds() / 60}))
-    pooled = pd.concat(waits)
-    return {str(k): v.to_numpy() for k, v in pooled.groupby("stage")["wait"]}
+    """The minutes from joining the queue to being taken, per work stage, in the probe's runs of ``data``."""
+    work = probe(data, source).work
+    return {str(k): v.to_numpy() for k, v in work[work["stage"].isin(work_stages)].groupby("stage")["wait"]}
 
 
 def _shorten(step: dict, waits: dict[str, np.ndarray]) -> None:

@@ -270,7 +270,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     imported = import_log(args.log, args.format, args.mapping)
     print(imported.quality.to_text())
     cal = calibrate(imported, start=args.start, end=args.end, name=args.name, capacity=args.capacity,
-                    utilisation=args.utilisation)
+                    utilisation=args.utilisation, balance_on_model=args.balance)
     written = write_calibration(cal, imported.quality, args.out)
     written.append(write_report(cal, args.out / "report.html", quality=imported.quality))
     if args.mapping:
@@ -312,7 +312,7 @@ def _backtest(args: argparse.Namespace) -> int:
         weeks = int(args.test_weeks)
         table = rolling_backtest(imported, args.train_until.split(","), test_weeks=weeks,
                                  history_weeks=args.history_weeks, replications=args.replications, seed=args.seed,
-                                 capacity=args.capacity, replay=args.replay)
+                                 capacity=args.capacity, replay=args.replay, balance_on_model=args.balance)
         print(f"rolling-origin backtest: relative error of each KPI per cut-off ({weeks} test weeks each)")
         print(table.to_string(index=False, float_format=lambda v: f"{v:+.1%}"))
         if args.out:
@@ -322,7 +322,7 @@ def _backtest(args: argparse.Namespace) -> int:
         return 0
     bt = backtest(imported, args.train_until, replications=args.replications, seed=args.seed,
                   test_until=args.test_until, history_weeks=args.history_weeks, capacity=args.capacity,
-                  utilisation=args.utilisation, replay=args.replay)
+                  utilisation=args.utilisation, replay=args.replay, balance_on_model=args.balance)
     first, end = bt.calibration.window
     print(f"backtest: calibrated on {first:%Y-%m-%d} to {end:%Y-%m-%d}, {args.replications} replications of the "
           "period after it" + (", replayed with its actual tickets and roster" if args.replay else ""))
@@ -430,6 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "resolution work, so that staffing changes act (call logs always have it)")
         p.add_argument("--utilisation", type=float, help="with --capacity: the share of staffed time taken by "
                        "work, which the log cannot show (default 0.6)")
+        p.add_argument("--balance", action="store_true", help="with --capacity: set the out-of-hours covers' share "
+                       "and each team's work content on the model itself, so that every team is busy the assumed "
+                       "utilisation (experimental: see the README)")
         p.set_defaults(func=func)
     calibrate, backtest = sub.choices["calibrate"], sub.choices["backtest"]
     calibrate.add_argument("--start", help="first day to calibrate on (default: the first whole week)")

@@ -84,7 +84,7 @@ def _time_left(backlog: pd.DataFrame, history: dict[str, tuple[np.ndarray, np.nd
 
 def backtest(result: ImportResult, train_until: datetime | str, replications: int = 10, seed: int = 0,
              test_until: datetime | str | None = None, history_weeks: int | None = None, capacity: bool = False,
-             utilisation: float | None = None, replay: bool = False) -> Backtest:
+             utilisation: float | None = None, replay: bool = False, balance_on_model: bool = False) -> Backtest:
     """Calibrate on tickets created before ``train_until``; simulate ``[train_until, test_until)``.
 
     The simulated period starts from the tickets actually open at the cut-off, each in the stage it was in and
@@ -106,7 +106,8 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
         raise ServsimError(f"replications must be at least 1, got {replications}")
     start = None if history_weeks is None else cut - pd.Timedelta(weeks=history_weeks)
     known = result.as_of(cut)  # calibration and the backlog see only what was known at the cut-off
-    cal = calibrate(known, start=start, end=cut, name="backtest", capacity=capacity, utilisation=utilisation)
+    cal = calibrate(known, start=start, end=cut, name="backtest", capacity=capacity, utilisation=utilisation,
+                    balance_on_model=balance_on_model)
     if replay and not cal.staffed:
         raise ServsimError("replaying the test period's roster needs a model staffed from the log: add --capacity "
                            "(and a log that names who did the work)")
@@ -248,7 +249,7 @@ def _resolved_in(ttr: np.ndarray, followed: np.ndarray) -> dict[str, float]:
 
 def rolling_backtest(result: ImportResult, cutoffs: list[datetime | str], test_weeks: int = 3,
                      history_weeks: int | None = None, replications: int = 5, seed: int = 0,
-                     capacity: bool = False, replay: bool = False) -> pd.DataFrame:
+                     capacity: bool = False, replay: bool = False, balance_on_model: bool = False) -> pd.DataFrame:
     """Backtests from several cut-offs (rolling origin), each testing the ``test_weeks`` after it: one row per
     KPI with each cut-off's relative error and their mean, smallest and largest — how much a single cut-off's
     verdict can be trusted."""
@@ -258,7 +259,8 @@ def rolling_backtest(result: ImportResult, cutoffs: list[datetime | str], test_w
     for cut in cutoffs:
         cut = pd.Timestamp(cut)
         bt = backtest(result, cut, replications=replications, seed=seed, history_weeks=history_weeks,
-                      test_until=cut + pd.Timedelta(weeks=test_weeks), capacity=capacity, replay=replay)
+                      test_until=cut + pd.Timedelta(weeks=test_weeks), capacity=capacity, replay=replay,
+                      balance_on_model=balance_on_model)
         errors[f"{cut:%Y-%m-%d}"] = bt.table.set_index("kpi")["relative_error"]
     table = pd.DataFrame(errors).dropna(how="all")
     return table.assign(mean=table.mean(axis=1), smallest=table.min(axis=1), largest=table.max(axis=1)).reset_index()

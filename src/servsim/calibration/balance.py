@@ -32,6 +32,7 @@ from .probe import probe
 MIN_COVER_SHARE = 0.01  # a cover takes at least this share (a cover rule's share must be positive)
 SCALES = (0.2, 5.0)  # bounds of a team's work factor: beyond them the assumed utilisation cannot hold for all teams
 ROUNDS = 2  # each round measures the model built with the last round's corrections
+NOISE = 0.05  # a work factor this close to 1 is within the probe's noise (3 runs of a few weeks): left at 1
 
 
 def balance(build: Callable[[Balance], tuple[dict, Capacity]], utilisation: float, source: str
@@ -44,12 +45,12 @@ def balance(build: Callable[[Balance], tuple[dict, Capacity]], utilisation: floa
         step, note = balanced(*build(current), utilisation, source)
         current = Balance(step.cover_share, {team: current.work_scale.get(team, 1.0) * factor
                                              for team, factor in step.work_scale.items()})
-    return current, note
+    return current, note + ", ".join(f"{team} ×{factor:.2f}" for team, factor in current.work_scale.items()) + ")"
 
 
 def balanced(data: dict, added: Capacity, utilisation: float, source: str) -> tuple[Balance, str]:
     """One round: the cover share and the work factors (relative to those ``data`` has) for the capacity scenario
-    mapping ``data`` as ``added`` built it; and a note saying what was set."""
+    mapping ``data`` as ``added`` built it; and the start of a note saying what was set."""
     measured = probe(data, source)
     teams = list(data["teams"])
     stage_team = {name: stage["team"] for name, stage in data["stages"].items() if stage.get("team")}
@@ -81,12 +82,12 @@ def balanced(data: dict, added: Capacity, utilisation: float, source: str) -> tu
     some = busy.sum(axis=0) > 0  # teams with work meant for them in the probe
     if some.any():
         fit = optimize.lsq_linear(busy[:, some], utilisation * staffed, bounds=SCALES)
-        scales.update({team: float(f) for team, f in zip(np.array(teams)[some], fit.x)})
+        factors = zip(np.array(teams)[some], fit.x)
+        scales.update({team: float(f) if abs(f - 1.0) > NOISE else 1.0 for team, f in factors})
     note = ("balance (measured on the model): " +
             (f"{added.covering:.0%} of the log's pieces of work were done by a team in an hour it covers another (the "
              f"model with full cover: {own_there + covered_there * 1.0 / current:.0%}), so a cover takes "
              f"{share:.0%} of the work arriving while its team is off duty (the rest waits for the team); "
              if cover else "") +
-            f"each team's work scaled to keep it busy {utilisation:.0%} of its staffed time in the model (" +
-            ", ".join(f"{team} ×{scales[team]:.2f}" for team in teams) + ")")
+            f"each team's work scaled to keep it busy {utilisation:.0%} of its staffed time in the model (")
     return Balance(share, scales), note

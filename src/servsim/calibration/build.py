@@ -173,14 +173,17 @@ def _concurrency(result: ImportResult, measures: pd.DataFrame, column: str, end:
 
 
 def calibrate(result: ImportResult, start: datetime | str | None = None, end: datetime | str | None = None,
-              name: str = "calibrated", utilisation: float | None = None, capacity: bool = False) -> Calibration:
+              name: str = "calibrated", utilisation: float | None = None, capacity: bool = False,
+              balance_on_model: bool = False) -> Calibration:
     """Calibrate a baseline scenario on the tickets created in ``[start, end)`` (default: the export's busy
     period, see :func:`~servsim.calibration.history.active_period`). A call-by-call log is calibrated as a call
     centre (:func:`~servsim.calibration.calls.calibrate_calls`).
 
     With ``capacity=True`` and a log that names who did what, the team is staffed as the log shows and each
     answer and resolution needs work from it (:mod:`~servsim.calibration.capacity`): the model answers staffing
-    questions; ``utilisation`` (default 0.6) is the share of staffed time that work is assumed to take.
+    questions; ``utilisation`` (default 0.6) is the share of staffed time that work is assumed to take. With
+    ``balance_on_model`` as well, the covers' share and each team's work content are set on the model itself
+    (:mod:`~servsim.calibration.balance`; two more probes of the model).
     Otherwise the sojourn-only skeleton (every stage's sojourn is work, teams sized to add no queueing), which
     reproduces history best but does not respond to staffing.
     """
@@ -287,15 +290,17 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     if capacity and not staffing.empty:
         pieces = _pieces(measures, ticket_groups(window_result, end), window_result.tickets)
         utilisation = utilisation or DEFAULT_UTILISATION
-        skeleton = copy.deepcopy(data)
+        corrections = None
+        if balance_on_model:
+            skeleton = copy.deepcopy(data)
 
-        def with_capacity(corrections: Balance) -> tuple[dict, Capacity]:
-            built = copy.deepcopy(skeleton)
-            return built, add_capacity(built, staffing, pieces, weeks, utilisation, [], corrections)
+            def with_capacity(corrections: Balance) -> tuple[dict, Capacity]:
+                built = copy.deepcopy(skeleton)
+                return built, add_capacity(built, staffing, pieces, weeks, utilisation, [], corrections)
 
-        corrections, note = balance(with_capacity, utilisation, f"calibration of {result.quality.source}")
+            corrections, note = balance(with_capacity, utilisation, f"calibration of {result.quality.source}")
+            notes.append(note)
         added = add_capacity(data, staffing, pieces, weeks, utilisation, notes, corrections)
-        notes.append(note)
         provenance.update(added.provenance)
         pool_team, other_team = added.team_of, added.fallback
         remove_waits(data, f"calibration of {result.quality.source}", notes)

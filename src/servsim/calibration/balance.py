@@ -86,7 +86,7 @@ def balanced(data: dict, added: Capacity, utilisation: float, source: str) -> tu
         scales.update({team: float(f) if abs(f - 1.0) > NOISE else 1.0 for team, f in factors})
     note = ("balance (measured on the model): " +
             (f"{added.covering:.0%} of the log's pieces of work were done by a team in an hour it covers another (the "
-             f"model with full cover: {own_there + covered_there * 1.0 / current:.0%}), so a cover takes "
+             f"model with full cover: {own_there + covered_there / current:.0%}), so a cover takes "
              f"{share:.0%} of the work arriving while its team is off duty (the rest waits for the team); "
              if cover else "") +
             f"each team's work scaled to keep it busy {utilisation:.0%} of its staffed time in the model (")

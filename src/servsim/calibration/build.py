@@ -47,6 +47,7 @@ from .history import (
     active_period,
     duration_drift,
     escalation_paths,
+    hour_of_week,
     inferred_staffing,
     mean_open_tickets,
     monday,
@@ -356,20 +357,14 @@ def _pieces(measures: pd.DataFrame, groups: pd.DataFrame, tickets: pd.DataFrame)
         rows = path == k
         parts.append(pd.DataFrame({"stage": "pickup", "target": k, "minutes": measures["frt"].to_numpy()[rows],
                                    "group": entry[rows], "entry_group": entry[rows],
-                                   "hour": _hour_of_week(answered[rows])}))
+                                   "hour": hour_of_week(answered[rows])}))
     for stage in ("handling", "escalated"):
         on = path == stage
         for target, rows, at in (("resolve", on & ~waited & done, resolved), ("wait_customer", on & waited, handed)):
             parts.append(pd.DataFrame({"stage": stage, "target": target,
                                        "minutes": measures["handling"].to_numpy()[rows], "group": final[rows],
-                                       "entry_group": entry[rows], "hour": _hour_of_week(at[rows])}))
+                                       "entry_group": entry[rows], "hour": hour_of_week(at[rows])}))
     return pd.concat(parts, ignore_index=True)
-
-
-def _hour_of_week(times: pd.Series) -> np.ndarray:
-    """Hour of the week of each time (Monday 0-1 h is 0), -1 where unknown."""
-    hour = times.dt.day_of_week * 24 + times.dt.hour
-    return hour.fillna(-1).astype(int).to_numpy()
 
 
 def _ticket_type(slug: str, in_type: np.ndarray, measures: pd.DataFrame, samples: list, pooled: dict,

@@ -117,8 +117,8 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
     data["teams"] = teams
     cover = _cover(levels)
     doers = _doers(levels, cover)
-    for rule in cover:
-        if balance.cover_share < 1.0:
+    if balance.cover_share < 1.0:
+        for rule in cover:
             rule["share"] = round(balance.cover_share, 4)
     if cover:
         data.setdefault("policies", {})["cover"] = cover
@@ -146,8 +146,8 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
                            + (f" ({', '.join(sorted(teams))})" if len(teams) > 1 else ""),
                   **({"policies.cover": "assumed: the teams on duty take the work of a team off duty, the one "
                                         "with the most people on duty in its off hours first"} if cover else {}),
-                  **({"policies.cover.*.share": "identified: the share of the covered teams' work that others did "
-                                                "in the log, against the model's"}
+                  **({"policies.cover.*.share": "identified: the model's teams do as much of their work in hours "
+                                                "they cover others as the log's did (measured on the model)"}
                      if any("share" in rule for rule in cover) else {}),
                   "ticket_types.*.steps.*_to_*.work": f"assumed: utilisation {utilisation:.0%} of the staffed time"}
     return Capacity(provenance, team_of, fallback, doers,

@@ -20,6 +20,12 @@ def monday(ts: pd.Timestamp) -> pd.Timestamp:
     return day - pd.Timedelta(days=day.weekday())
 
 
+def hour_of_week(times: pd.Series) -> np.ndarray:
+    """Hour of the week of each time (Monday 0-1 h is 0), -1 where unknown."""
+    hour = times.dt.day_of_week * 24 + times.dt.hour
+    return hour.fillna(-1).astype(int).to_numpy()
+
+
 def active_period(created: pd.Series, export_end: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Whole weeks (Monday to Monday) from the first to the last whose volume is at least ``ACTIVE_SHARE`` of a
     typical week's (the week the median ticket was created in): exports often trail off into a few stragglers

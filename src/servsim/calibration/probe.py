@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..one_run import simulate
 from ..scenario import scenario_from_dict
+from .history import hour_of_week
 
 PROBE_WEEKS = 4  # weeks simulated after warm-up (at most the calibrated horizon)
 PROBE_REPLICATIONS = 3
@@ -42,7 +43,7 @@ def probe(data: dict, source: str) -> Probe:
         work.append(pd.DataFrame({"stage": taken["activity"].astype(str), "pool": taken["pool"].astype(str),
                                   "wait": (taken["started_at"] - taken["enqueued_at"]).dt.total_seconds() / 60,
                                   "worked": (taken["ended_at"] - taken["started_at"]).dt.total_seconds() / 60,
-                                  "hour": taken["started_at"].dt.day_of_week * 24 + taken["started_at"].dt.hour}))
+                                  "hour": hour_of_week(taken["started_at"])}))
         pools.append(run.kpis().by_pool[["staffed_h", "busy_h"]])
     hours = pd.concat(pools).groupby(level=0).sum()
     return Probe(pd.concat(work, ignore_index=True), hours["staffed_h"], hours["busy_h"])

@@ -185,11 +185,13 @@ class Outcomes:
                 of, stat = kpi.split("_")[:2]
                 if of not in grouped:
                     order, values = self._sorted_times(of)
-                    group = codes[:, order].ravel()  # each grouping's codes of the measured times, in value order
                     counts = by_flags[:, pattern & (64 if of == "frt" else 16) > 0].sum(axis=1)  # measured times
-                    # a stable sort by group keeps the values sorted within each (indices wrap round the groupings)
-                    grouped[of] = counts, np.cumsum(counts) - counts, \
-                        np.take(values, np.argsort(group, kind="stable"), mode="wrap")
+                    # each grouping's codes of the measured times in value order, sorted stably by group: the
+                    # values come sorted within each group, those in no group (code n) last
+                    by_group = np.argsort(codes[:, order], axis=1, kind="stable")
+                    in_groups = np.add.reduceat(counts, offsets[:-1]) if m else []
+                    grouped[of] = counts, np.cumsum(counts) - counts, np.concatenate(
+                        [values[row[:k]] for row, k in zip(by_group, in_groups)] or [values[:0]])
                 counts, starts, values = grouped[of]
                 if stat == "mean":
                     out[kpi] = _mean(counts, starts, values)
@@ -348,15 +350,16 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame | EventColumns, ctx
     n_esc = tickets["n_escalations"].to_numpy()[inside]
     n_reo = tickets["n_reopens"].to_numpy()[inside]
 
-    from .segments import dimensions, segment_frame
+    from .segments import labelled_dimensions, segment_frame
 
     # the ticket KPIs of all tickets, of each priority and of each segment of every dimension, in one pass
-    dims = dimensions(tickets)
-    labelled = [label_codes(tickets[dim]) for dim in dims]
+    by_dim = labelled_dimensions(tickets)
+    dims, labelled = list(by_dim), list(by_dim.values())
     groupings = [(np.zeros(n, np.int8), 1)] + [(codes[inside], len(names)) for names, codes in labelled]
     if "priority" not in dims:
         groupings.append((o.priority, len(o.priorities)))
     everyone, *groups = o.by_groups(groupings)
+    channels = (by_dim["channel"] if "channel" in by_dim else label_codes(tickets["channel"]))[1]
     overall = {k: v[0].item() for k, v in everyone.items()}
     overall.update({
         "tickets_handled_by_people": int(human.sum()),
@@ -364,16 +367,17 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame | EventColumns, ctx
         "fcr_rate": _share(resolved & (n_esc == 0) & (n_reo == 0), human),
         "escalation_rate": _share(n_esc > 0, human),
         "reopen_rate": _share(n_reo > 0, human),
-        "abandonment_rate": _abandonment(label_codes(tickets["channel"])[1][inside], o.aband),
+        "abandonment_rate": _abandonment(channels[inside], o.aband),
         "deflection_rate": float(o.bot.mean()) if n else float("nan"),
     })
     for column in ("moved_by", "reminded_by"):  # by cause: the share of tickets each rule moved or reminded about
         if column in tickets:
-            cause = tickets[column]
-            rules = cause.cat.categories if isinstance(cause.dtype, pd.CategoricalDtype) else \
-                cause[inside].dropna().unique()
-            for rule in rules:
-                overall[f"{column}/{rule}"] = _share(_is(cause, inside, rule), human)
+            rules, codes = label_codes(tickets[column])
+            codes = codes[inside]
+            if not isinstance(tickets[column].dtype, pd.CategoricalDtype):  # the rules named inside the window
+                rules = rules[pd.unique(codes[codes >= 0])]
+            for k, rule in enumerate(rules.tolist()):
+                overall[f"{column}/{rule}"] = _share(codes == k, human)
     backlog = _backlog(tickets, events, at, span, ctx.backlog_step_min)
     overall["backlog_at_horizon"] = int(backlog.iloc[-1]) if len(backlog) else 0
     overall["backlog_mean"] = float(backlog.mean()) if len(backlog) else float("nan")
@@ -395,8 +399,11 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame | EventColumns, ctx
     per_priority = groups[dims.index("priority") if "priority" in dims else -1]
     seen = set(names[per_priority["tickets"] > 0])
     levels = list(ctx.targets) + sorted(seen - set(ctx.targets) - {""})
-    by_priority = pd.DataFrame(per_priority, index=pd.Index(names, name="priority"), dtype=float).reindex(levels)
-    by_priority["tickets"] = by_priority["tickets"].fillna(0.0)  # a target level no ticket has
+    row = {name: k for k, name in enumerate(names.tolist())}
+    table = np.vstack([np.column_stack(list(per_priority.values())), np.full(len(per_priority), np.nan)])
+    table = table[[row.get(level, -1) for level in levels]]  # a target level no ticket has: the row of NaN ...
+    table[:, list(per_priority).index("tickets")] = np.nan_to_num(table[:, list(per_priority).index("tickets")])
+    by_priority = pd.DataFrame(table, index=pd.Index(levels, name="priority"), columns=list(per_priority))
     by_segment = segment_frame(dims, [names for names, _ in labelled], groups)
     return KpiReport(overall, by_priority, _stages(events, span), by_pool, backlog, by_segment, depots,
                      {of: o.quantiles(of, QUANTILES) for of in ("frt", "ttr")})
@@ -441,8 +448,9 @@ def _reopen_gaps(events: EventColumns, reopened: np.ndarray) -> tuple[np.ndarray
     counted as reopened, the only ones looked at where the events say so (``gaps_only_at_reopens``)."""
     names, codes = events.labelled["activity"]
     keep = codes != list(names).index(WRAP_UP) if WRAP_UP in names else np.ones(len(codes), bool)
-    if events.gaps_only_at_reopens:
-        keep &= np.isin(events.ticket_id, reopened)
+    if events.gaps_only_at_reopens:  # by a table over the reopened ids where they are a few integers close together
+        table = reopened.dtype.kind in "iu" and len(reopened) and np.ptp(reopened) <= 4 * len(codes)
+        keep &= np.isin(events.ticket_id, reopened, kind="table" if table else None)
     ticket, enq, end = events.ticket_id[keep], events.minutes["enqueued_at"][keep], events.minutes["ended_at"][keep]
     if not len(ticket):
         return np.empty(0), np.empty(0)
@@ -463,9 +471,11 @@ def _is(column: pd.Series, inside: np.ndarray, value) -> np.ndarray:
 
 
 def _abandonment(channel: np.ndarray, aband: np.ndarray) -> float:
-    """Abandoned share among tickets of the channels where anyone abandoned (phone-like channels)."""
-    can = np.isin(channel, np.unique(channel[aband]))
-    return float(aband[can].sum() / can.sum()) if can.any() else 0.0
+    """Abandoned share among tickets of the channels where anyone abandoned (phone-like channels); ``channel``:
+    codes (-1: none)."""
+    tickets, abandoned = np.bincount(channel + 1), np.bincount(channel + 1, weights=aband)
+    can = abandoned > 0
+    return float(abandoned[can].sum() / tickets[can].sum()) if can.any() else 0.0
 
 
 def _backlog(tickets: pd.DataFrame, events: EventColumns, at: _Minutes, span: float, step: float) -> pd.Series:
@@ -480,11 +490,21 @@ def _backlog(tickets: pd.DataFrame, events: EventColumns, at: _Minutes, span: fl
     grid = np.arange(0.0, span + 1e-9, step)
     if grid[-1] < span:
         grid = np.append(grid, span)
-    opened = np.searchsorted(np.sort(created), grid, side="right")
-    closed = np.searchsorted(np.sort(ended), grid, side="right")
-    closed += np.searchsorted(np.sort(gap_from), grid, side="right") - np.searchsorted(np.sort(gap_to), grid,
-                                                                                        side="right")
+    opened = _at_or_before(created, grid, step)
+    closed = _at_or_before(ended, grid, step) + _at_or_before(gap_from, grid, step) - _at_or_before(gap_to, grid, step)
     return pd.Series(opened - closed, index=pd.Index(grid, name="minute"), name="backlog")
+
+
+def _at_or_before(times: np.ndarray, grid: np.ndarray, step: float) -> np.ndarray:
+    """How many of ``times`` are at or before each point of ``grid`` (``0, step, 2 step, ...``, its last point
+    possibly nearer): as ``searchsorted(sort(times), grid, "right")``, by each time's bin, without sorting."""
+    last = len(grid)
+    guess = np.ceil(np.clip(times, -step, last * step) / step)  # the first grid point at or after the time, +-1
+    first = np.clip(np.nan_to_num(guess, nan=last), 0, last).astype(np.int64)
+    padded = np.append(grid, np.inf)
+    first += padded[first] < times  # the rounded division's errors: one point either way
+    first -= (first > 0) & (padded[first - 1] >= times)
+    return np.cumsum(np.bincount(first, minlength=last + 1)[:last])
 
 
 def _group_sums(labelled: tuple[np.ndarray, np.ndarray], keep: np.ndarray, *values: np.ndarray
@@ -492,17 +512,18 @@ def _group_sums(labelled: tuple[np.ndarray, np.ndarray], keep: np.ndarray, *valu
     """Per label of a labelled column ``(names, codes)`` (rows where ``keep``): NaN-skipping sum and count of each
     of ``values``, and the row count. Labels with no row are left out."""
     names, codes = labelled
-    keep = keep & (codes >= 0)
-    codes = codes[keep]
-    sums = []
-    for x in values:
-        x = x[keep]
-        ok = ~np.isnan(x)
-        sums.append((np.bincount(codes[ok], weights=x[ok], minlength=len(names)),
-                     np.bincount(codes[ok], minlength=len(names))))
-    rows = np.bincount(codes, minlength=len(names))
+    k, patterns = len(names), 2 ** len(values)
+    codes = np.where(keep & (codes >= 0), codes, k)  # bin k: rows not counted
+    known = [~np.isnan(x) for x in values]
+    # rows and known values per label in one count: a row's bin is its label's times which values it has
+    by_pattern = np.bincount(codes * patterns + sum((1 << j) * ok for j, ok in enumerate(known)),
+                             minlength=(k + 1) * patterns)[:k * patterns].reshape(k, patterns)
+    rows = by_pattern.sum(axis=1)
     present = rows > 0
-    return names[present], [(a[present], b[present]) for a, b in sums], rows[present]
+    sums = [(np.bincount(codes, weights=np.where(ok, x, 0.0), minlength=k + 1)[:k][present],
+             by_pattern[:, (np.arange(patterns) >> j) & 1 == 1].sum(axis=1)[present])
+            for j, (x, ok) in enumerate(zip(values, known))]
+    return names[present], sums, rows[present]
 
 
 def _stages(events: EventColumns, span: float) -> pd.DataFrame:
@@ -518,22 +539,22 @@ def _stages(events: EventColumns, span: float) -> pd.DataFrame:
 
 def _pools(events: EventColumns, ctx: KpiContext, span: float) -> pd.DataFrame:
     """Busy time, staffed time, utilisation and staff cost per pool (and per shift when staffing is known)."""
-    start, end = events.minutes["started_at"], events.minutes["ended_at"]
-    end = np.where(np.isnan(end), span, end)
-    busy = np.nan_to_num(np.clip(np.minimum(end, span) - np.maximum(start, 0.0), 0.0, None))
-    has_pool = (events.labelled["pool"][1] >= 0) & (events.labelled["resource"][1] >= 0)
-    pools, ((pool_busy, _),), _ = _group_sums(events.labelled["pool"], has_pool, busy)
-    busy_by_pool = pd.Series(pool_busy, index=pools)
-    if ctx.staffing is None or ctx.staffing.empty:
-        return pd.DataFrame({"busy_h": busy_by_pool / 60.0}).rename_axis("pool")
+    # each event's working time inside the window (none where the work never started)
+    busy = np.fmax(np.fmin(events.minutes["ended_at"], span) - np.maximum(events.minutes["started_at"], 0.0), 0.0)
     resources, res_codes = events.labelled["resource"]
-    res_busy = np.bincount(res_codes[has_pool], weights=busy[has_pool], minlength=len(resources))
+    has_pool = (events.labelled["pool"][1] >= 0) & (res_codes >= 0)
+    if ctx.staffing is None or ctx.staffing.empty:
+        pools, ((pool_busy, _),), _ = _group_sums(events.labelled["pool"], has_pool, busy)
+        return pd.DataFrame({"busy_h": pool_busy / 60.0}, index=pd.Index(pools, name="pool"))
+    res_busy = np.bincount(np.where(has_pool, res_codes, len(resources)), weights=busy,
+                           minlength=len(resources) + 1)[:len(resources)]
     staff = ctx.staffing
     # as plain arrays: a few dozen rows, where pandas' string columns cost more than the work
     pool_codes, pool_names = pd.factorize(staff["pool"].to_numpy(object))
     shift_codes, shift_names = pd.factorize(staff["shift"].to_numpy(object))
     staffed = staff["staffed_min"].to_numpy(float)
-    person = pd.Index(resources).get_indexer(staff["resource"].to_numpy(object))
+    index = {name: i for i, name in enumerate(resources.tolist())}
+    person = np.array([index.get(name, -1) for name in staff["resource"].tolist()], np.int64)
     busy_min = np.where(person >= 0, res_busy[person], 0.0)
     # a person working on several tickets at once (concurrency) is fully used when every slot is busy
     capacity = staffed * (staff["slots"].to_numpy(float) if "slots" in staff else 1.0)

@@ -33,20 +33,23 @@ _NOT_DIMENSIONS = set(TICKET_COLUMNS) | set(EVENT_COLUMNS) | {"category", "sla_p
 def dimensions(tickets: pd.DataFrame) -> list[str]:
     """The columns of ``tickets`` that split it into 2 to ``MAX_SEGMENTS`` segments: channel, ticket type (or
     category where there is no type), priority, tier, region, then any further label column (e.g. product)."""
+    return list(labelled_dimensions(tickets))
+
+
+def labelled_dimensions(tickets: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """:func:`dimensions`, each as its segments' names and each ticket's code into them (-1: none)."""
     known = [c for c in KNOWN_DIMENSIONS if c in tickets]
     if "ticket_type" not in tickets and "category" in tickets:
         known.insert(1, "category")
     extra = [c for c in tickets.columns if c not in _NOT_DIMENSIONS and c not in known
              and (isinstance(tickets[c].dtype, pd.CategoricalDtype) or tickets[c].dtype == object)]
-    return [c for c in known + extra if 2 <= _distinct(tickets[c]) <= MAX_SEGMENTS]
-
-
-def _distinct(column: pd.Series) -> int:
-    """Distinct values present (missing values aside); by codes where the column is categorical."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        codes = column.cat.codes.to_numpy()
-        return int(np.count_nonzero(np.bincount(codes[codes >= 0], minlength=1)))
-    return int(column.nunique())
+    out = {}
+    for c in known + extra:
+        names, codes = label_codes(tickets[c])
+        present = np.count_nonzero(np.bincount(codes[codes >= 0], minlength=1))  # names a value of none: unused
+        if 2 <= present <= MAX_SEGMENTS:
+            out[c] = names, codes
+    return out
 
 
 def breakdown(tickets: pd.DataFrame, ctx: KpiContext, by: Sequence[str] | None = None) -> pd.DataFrame:
@@ -70,14 +73,13 @@ def segment_frame(dims: Sequence[str], segments: Sequence[np.ndarray], groups: S
                   ) -> pd.DataFrame:
     """The :func:`breakdown` table of each dimension's ``segments`` (their names) and their KPIs (from
     :meth:`servsim.kpi.Outcomes.by_groups`, one grouping a dimension)."""
-    parts: dict[str, list] = {c: [] for c in ("dimension", "segment", *SEGMENT_KPIS)}
-    for dim, names, kpis in zip(dims, segments, groups):
-        present = kpis["tickets"] > 0
-        parts["dimension"] += [dim] * int(present.sum())
-        parts["segment"] += list(names[present])
-        for c in SEGMENT_KPIS:
-            parts[c] += list(kpis[c][present])
-    return pd.DataFrame(parts)
+    groups = groups[:len(dims)]
+    present = [kpis["tickets"] > 0 for kpis in groups]
+    return pd.DataFrame({
+        "dimension": [dim for dim, p in zip(dims, present) for _ in range(int(p.sum()))],
+        "segment": [name for names, p in zip(segments, present) for name in np.asarray(names)[p].tolist()],
+        **{c: np.concatenate([kpis[c][p] for kpis, p in zip(groups, present)] or [np.empty(0)])
+           for c in SEGMENT_KPIS}})
 
 
 def where_time_goes(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext,

@@ -75,3 +75,23 @@ def test_any_valid_scenario_runs_and_conserves_tickets(data, seed):
     again = servsim.simulate(scenario, seed=seed)
     pd.testing.assert_frame_equal(again.events, result.events)
     pd.testing.assert_frame_equal(again.tickets, result.tickets)
+
+
+@settings(max_examples=200, deadline=None)
+@given(step=st.sampled_from([1.0, 15.0, 60.0, 0.1]), points=st.integers(1, 30), last=st.floats(0.01, 0.99),
+       on_grid=st.lists(st.integers(-2, 33), max_size=20),
+       anywhere=st.lists(st.one_of(st.floats(-100, 3000), st.just(float("inf")), st.just(float("nan"))), max_size=20))
+def test_the_backlog_counts_each_time_at_the_first_grid_point_at_or_after_it(step, points, last, on_grid,
+                                                                            anywhere):
+    """The backlog's count of times at or before each point of its grid (0, step, 2 step, ... and the window's
+    end) counts by bins, without sorting; it is exactly a search in the sorted times, also for times that fall
+    on a grid point, before the window, after its end, infinite (never) or unknown."""
+    import numpy as np
+
+    from servsim.kpi import _at_or_before
+
+    span = (points + last) * step
+    grid = np.append(np.arange(0.0, span + 1e-9, step), span)
+    times = np.array([k * step for k in on_grid] + anywhere + [span], float)
+    expected = np.searchsorted(np.sort(times), grid, side="right")  # NaN sorts last: never counted
+    np.testing.assert_array_equal(_at_or_before(times, grid, step), expected)

@@ -160,7 +160,7 @@ class Outcomes:
         offsets = np.cumsum([0] + [n for _, n in groupings])
         n = int(offsets[-1])  # groups in all; code n: in no group
         # one row of codes per grouping, offset into 0..n; small integers make the sort below a radix sort
-        codes = np.full((m, size), n, np.int16 if n < 2**15 else np.int32)
+        codes = np.full((m, size), n, np.int8 if n < 2**7 else np.int16 if n < 2**15 else np.int32)
         for row, (c, _), offset in zip(codes, groupings, offsets):
             np.add(c, offset, out=row, where=c >= 0, casting="unsafe")
         # each ticket's outcome flags as one small number: counts per group and flag pattern in one pass

@@ -24,20 +24,23 @@ def flat_kpis(report: KpiReport) -> dict[str, float]:
         _add_rows(out, report.by_pool, ("utilisation",))
     _add_rows(out, report.by_stage, ("mean_wait_min",), as_names=("stage_wait_min",))
     segments = report.by_segment
-    if len(segments):
-        rows = (segments["dimension"] != "priority").to_numpy()  # already under sla_attainment/P1 etc.
-        segments = segments.set_axis([f"{d}={s}" for d, s in zip(segments["dimension"], segments["segment"])])
-        _add_rows(out, segments.iloc[rows], SEGMENT_KPIS[1:])
+    if len(segments):  # the priorities' are already under sla_attainment/P1 etc.
+        dims = segments["dimension"].tolist()
+        rows = [f"{d}={s}" for d, s in zip(dims, segments["segment"].tolist())]
+        _add_rows(out, segments, SEGMENT_KPIS[1:], index=rows, keep=[d != "priority" for d in dims])
     return out
 
 
 def _add_rows(out: dict[str, float], table: pd.DataFrame, columns: Sequence[str],
-              as_names: Sequence[str] | None = None) -> None:
+              as_names: Sequence[str] | None = None, index: list[str] | None = None,
+              keep: list[bool] | None = None) -> None:
     """``out[f"{name}/{row}"]``: each row's values of ``columns`` (named ``as_names``, default the columns' names),
-    row by row."""
+    row by row; rows named ``index`` (default the table's) and only those in ``keep`` (default all)."""
     values = np.column_stack([table[column].to_numpy(float) for column in columns]).tolist()
-    for row, row_values in zip(table.index.tolist(), values):
-        out.update((f"{name}/{row}", v) for name, v in zip(as_names or columns, row_values))
+    names = as_names or columns
+    for row, row_values, wanted in zip(index or table.index.tolist(), values, keep or [True] * len(values)):
+        if wanted:
+            out.update((f"{name}/{row}", v) for name, v in zip(names, row_values))
 
 
 def run_replication(scenario_data: dict[str, Any], seed: int, replication: int) -> dict[str, Any]:

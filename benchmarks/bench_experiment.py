@@ -3,8 +3,10 @@ on a Dask LocalCluster, and the per-replication overhead of the experiment layer
 CPU time counts this process and every worker process it started (user + system, once they have exited),
 so an executor's CPU overhead is its CPU time over the serial run's; running again with three times the
 replications separates what each further replication costs from the fixed costs (starting workers, importing).
+``--kpis`` times only the KPIs of a replication and its summary (the median over the replications, each timed
+right after its ``simulate``, as in a replication), for quick A/B runs.
 
-    python benchmarks/bench_experiment.py [--replications 30]
+    python benchmarks/bench_experiment.py [--replications 30] [--kpis]
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import resource
 import time
 from pathlib import Path
 
+import numpy as np
+
 import servsim
 from servsim.experiment import run_experiment
 from servsim.experiment.executors import local_cluster
+from servsim.experiment.tasks import replication_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = [ROOT / "scenarios" / "baseline.yaml", ROOT / "scenarios" / "l2-evening.yaml"]
@@ -42,6 +47,20 @@ def cpu_timed(fn) -> tuple[float, float, object]:
     return wall, cpu_seconds() - cpu, value
 
 
+def kpi_milliseconds(scenario, seed: int, replications: int) -> tuple[float, float]:
+    """Median milliseconds of a replication's ``kpis()`` and of its summary, each right after its ``simulate``."""
+    kpis, summaries = [], []
+    for i in range(replications):
+        result = servsim.simulate(scenario, seed=seed, replication=i)
+        began = time.perf_counter()
+        report = result.kpis()
+        middle = time.perf_counter()
+        replication_summary(result, report)
+        kpis.append(middle - began)
+        summaries.append(time.perf_counter() - middle)
+    return 1000 * float(np.median(kpis)), 1000 * float(np.median(summaries))
+
+
 def _start_and_stop_local_cluster() -> None:
     from dask.distributed import Client
 
@@ -53,10 +72,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--kpis", action="store_true", help="time only the KPIs of a replication")
     args = parser.parse_args()
     r, seed = args.replications, args.seed
     scenarios = [servsim.load_scenario(p) for p in SCENARIOS]
-    servsim.simulate(scenarios[0], seed=seed)  # warm imports and caches before timing anything
+    servsim.simulate(scenarios[0], seed=seed).kpis()  # warm imports and caches before timing anything
+    kpi_ms, summary_ms = kpi_milliseconds(scenarios[0], seed, r)
+    print(f"KPIs of a replication of the baseline: {kpi_ms:.2f} ms, its summary {summary_ms:.2f} ms "
+          f"(median of {r})")
+    if args.kpis:
+        return
 
     bare, _ = timed(lambda: [servsim.simulate(s, seed=seed, replication=i) for s in scenarios for i in range(r)])
     with_kpis, _ = timed(lambda: [servsim.simulate(s, seed=seed, replication=i).kpis()

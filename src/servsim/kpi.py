@@ -400,10 +400,11 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame | EventColumns, ctx
     seen = set(names[per_priority["tickets"] > 0])
     levels = list(ctx.targets) + sorted(seen - set(ctx.targets) - {""})
     row = {name: k for k, name in enumerate(names.tolist())}
-    table = np.vstack([np.column_stack(list(per_priority.values())), np.full(len(per_priority), np.nan)])
-    table = table[[row.get(level, -1) for level in levels]]  # a target level no ticket has: the row of NaN ...
-    table[:, list(per_priority).index("tickets")] = np.nan_to_num(table[:, list(per_priority).index("tickets")])
-    by_priority = pd.DataFrame(table, index=pd.Index(levels, name="priority"), columns=list(per_priority))
+    columns = list(per_priority)
+    table = np.vstack([np.column_stack(list(per_priority.values())), np.full(len(columns), np.nan)])
+    table = table[[row.get(level, -1) for level in levels]]  # a target level no ticket has: the last row, NaN ...
+    table[:, columns.index("tickets")] = np.nan_to_num(table[:, columns.index("tickets")])  # ... but 0 tickets
+    by_priority = pd.DataFrame(table, index=pd.Index(levels, name="priority"), columns=columns)
     by_segment = segment_frame(dims, [names for names, _ in labelled], groups)
     return KpiReport(overall, by_priority, _stages(events, span), by_pool, backlog, by_segment, depots,
                      {of: o.quantiles(of, QUANTILES) for of in ("frt", "ttr")})
@@ -515,7 +516,8 @@ def _group_sums(labelled: tuple[np.ndarray, np.ndarray], keep: np.ndarray, *valu
     k, patterns = len(names), 2 ** len(values)
     codes = np.where(keep & (codes >= 0), codes, k)  # bin k: rows not counted
     known = [~np.isnan(x) for x in values]
-    # rows and known values per label in one count: a row's bin is its label's times which values it has
+    # rows and known values per label in one count: a row's bin is its label times 2^len(values) plus a bit for
+    # each value it has
     by_pattern = np.bincount(codes * patterns + sum((1 << j) * ok for j, ok in enumerate(known)),
                              minlength=(k + 1) * patterns)[:k * patterns].reshape(k, patterns)
     rows = by_pattern.sum(axis=1)

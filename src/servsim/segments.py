@@ -46,7 +46,7 @@ def labelled_dimensions(tickets: pd.DataFrame) -> dict[str, tuple[np.ndarray, np
     out = {}
     for c in known + extra:
         names, codes = label_codes(tickets[c])
-        present = np.count_nonzero(np.bincount(codes[codes >= 0], minlength=1))  # names a value of none: unused
+        present = np.count_nonzero(np.bincount(codes[codes >= 0], minlength=1))  # a category no ticket has: not
         if 2 <= present <= MAX_SEGMENTS:
             out[c] = names, codes
     return out

@@ -485,8 +485,7 @@ def _backlog(tickets: pd.DataFrame, events: EventColumns, at: _Minutes, span: fl
     gap between two consecutive activities of the ticket), so the count at a time depends only on what happened
     before it."""
     created = at(tickets, "created_at")
-    ended = np.fmin(at(tickets, "resolved_at"), at(tickets, "abandoned_at"))
-    ended = np.where(np.isnan(ended), np.inf, ended)
+    ended = np.fmin(at(tickets, "resolved_at"), at(tickets, "abandoned_at"))  # NaN: not yet
     gap_from, gap_to = _reopen_gaps(events, tickets["ticket_id"].to_numpy()[tickets["n_reopens"].to_numpy() > 0])
     grid = np.arange(0.0, span + 1e-9, step)
     if grid[-1] < span:
@@ -498,7 +497,8 @@ def _backlog(tickets: pd.DataFrame, events: EventColumns, at: _Minutes, span: fl
 
 def _at_or_before(times: np.ndarray, grid: np.ndarray, step: float) -> np.ndarray:
     """How many of ``times`` are at or before each point of ``grid`` (``0, step, 2 step, ...``, its last point
-    possibly nearer): as ``searchsorted(sort(times), grid, "right")``, by each time's bin, without sorting."""
+    possibly nearer): as ``searchsorted(sort(times), grid, "right")``, by each time's bin, without sorting; NaN
+    (never) counts nowhere."""
     last = len(grid)
     guess = np.ceil(np.clip(times, -step, last * step) / step)  # the first grid point at or after the time, +-1
     first = np.clip(np.nan_to_num(guess, nan=last), 0, last).astype(np.int64)

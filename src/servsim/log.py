@@ -86,12 +86,6 @@ class EventColumns:
         names, codes = self.labelled[column]
         return np.append(names, "")[codes]
 
-    def rows(self, keep: np.ndarray) -> EventColumns:
-        """The events where ``keep`` is true."""
-        return EventColumns(self.origin, self.ticket_id[keep],
-                            {c: (names, codes[keep]) for c, (names, codes) in self.labelled.items()},
-                            {c: values[keep] for c, values in self.minutes.items()}, self.gaps_only_at_reopens)
-
     def frame(self) -> pd.DataFrame:
         """The events table."""
         return pd.DataFrame({

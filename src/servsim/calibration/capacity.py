@@ -342,11 +342,17 @@ def covering(done_by: np.ndarray, hour: np.ndarray, doers: dict[str, np.ndarray]
     for team, doer in doers.items():
         for hour_of_week in np.flatnonzero(doer != team):
             covers[index[doer[hour_of_week]], hour_of_week] = True
-    team = np.array([index.get(t, -1) for t in done_by])
-    known = (team >= 0) & (hour >= 0) & (hour < 168)
+    team, known = _team_hours(done_by, hour, index)
     out = np.zeros(len(team), bool)
     out[known] = covers[team[known], hour[known]]
     return out
+
+
+def _team_hours(done_by: np.ndarray, hour: np.ndarray, index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Each piece's team as its ``index`` (-1: a team not there), and whether its team and hour of the week are
+    known."""
+    team = np.array([index.get(t, -1) for t in done_by], dtype=np.int64)
+    return team, (team >= 0) & (hour >= 0) & (hour < 168)
 
 
 def intended_shares(done_by: np.ndarray, hour: np.ndarray, doers: dict[str, np.ndarray], cover_share: float = 1.0,
@@ -365,8 +371,7 @@ def intended_shares(done_by: np.ndarray, hour: np.ndarray, doers: dict[str, np.n
     n_teams = len(names)
     index = {name: i for i, name in enumerate(names)}
     doer = np.array([[index[d] for d in doers[name]] for name in names])  # meant-for team x hour -> doing team
-    team = np.array([index.get(t, -1) for t in done_by])
-    known = (team >= 0) & (hour >= 0) & (hour < 168)
+    team, known = _team_hours(done_by, hour, index)
     if not known.any():
         return {}
     done = np.bincount(team[known] * 168 + hour[known], minlength=n_teams * 168).reshape(n_teams, 168)

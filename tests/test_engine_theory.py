@@ -261,6 +261,21 @@ def _shortest_first(name: str, lam: float, mean: float, window: Window) -> Model
     return model
 
 
+def _head_start(name: str, lams: list[float], c: int, mean: float, head_start: float, window: Window) -> Model:
+    """M/M/c whose P1 callers queue with a head start over P2 callers (``queue: fifo``): both classes take the same
+    exponential work, so the order does not change the number waiting (conservation): Erlang C overall."""
+    streams = {f"ch{i + 1}": Arrivals(lam, "job", f"P{i + 1}") for i, lam in enumerate(lams)}
+    model = Model(scenario_dict(name, window, teams={"desk": c}, stages={"serve": "desk"},
+                                ticket_types={"job": {"serve": (mean, "resolve")}}, arrivals=streams,
+                                priorities=["P1", "P2"]),
+                  window, lambda t: {**first_stage_metrics(t), **priority_metrics(t)}, {})
+    model.scenario["priorities"]["P1"]["head_start"] = head_start
+    model.scenario["policies"] = {"queue": "fifo"}
+    lam = sum(lams)
+    model.theory.update(p_wait=qt.erlang_c(c, lam, 1 / mean), mean_wait=qt.mmc_mean_wait(c, lam, 1 / mean))
+    return model
+
+
 MODELS: dict[str, Model] = {
     # relaxation time 1 / (sqrt(c mu) - sqrt(lam))^2: 38 min at rho = 0.7, 1560 min at rho = 0.95
     "mmc_rho070": _mmc("mmc_rho070", lam=0.7, c=10, mean=10.0, window=Window(2_000, 40_000, 500)),
@@ -283,6 +298,9 @@ MODELS: dict[str, Model] = {
     "wrap_up_loss": _wrap_up_loss("wrap_up_loss", lam=0.5, c=3, mean=4.0, wrap_up=1.0, window=Window(100, 20_000, 100)),
     # rho = 0.7, relaxation time about 190 min; first come, first served would wait 11.7 min on average, not 6.6
     "shortest_first": _shortest_first("shortest_first", lam=0.14, mean=5.0, window=Window(2_000, 200_000, 1_000)),
+    # rho = 0.8, relaxation time about 90 min; a 5 min head start for a third of the callers
+    "head_start": _head_start("head_start", lams=[0.3, 0.5], c=10, mean=10.0, head_start=5.0,
+                              window=Window(2_000, 30_000, 500)),
     "patience_by_type": _patience_by_type("patience_by_type", lam=1.0, c=10, mean=10.0, patience=20.0,
                                           window=Window(2_000, 30_000, 500)),
 }
@@ -319,6 +337,38 @@ def test_exact_value_inside_confidence_interval(model_name: str, metric: str) ->
     print(f"\n{model_name:>12} {metric:<12} exact {exact:9.5f}  99% CI [{lo:9.5f}, {hi:9.5f}]"
           f"  half-width {100 * (hi - lo) / 2 / exact:5.2f}%  customers/replication >= {runs['customers'].min()}")
     assert lo <= exact <= hi, f"{model_name}: exact {metric} = {exact:.6g} outside the 99% CI [{lo:.6g}, {hi:.6g}]"
+
+
+def test_a_head_start_serves_its_priority_sooner_but_not_first():
+    """P1 waits less than P2 with a 5 min head start, yet more than under strict priority (an infinite head
+    start), where P2 callers who waited over 5 min would never be served before a P1 caller."""
+    finite = replicate("head_start")
+    strict = MODELS["head_start"].scenario | {"policies": {"queue": "priority"}}
+    strict["priorities"] = {p: {k: v for k, v in t.items() if k != "head_start"}
+                            for p, t in strict["priorities"].items()}
+    window = MODELS["head_start"].window
+    first = [priority_metrics(measured(servsim.simulate(scenario_from_dict(strict), seed=SEED, replication=r),
+                                       window))["mean_wait_P1"] for r in range(5)]
+    assert t_interval(finite["mean_wait_P1"])[1] < t_interval(finite["mean_wait_P2"])[0]
+    assert t_interval(np.array(first))[1] < t_interval(finite["mean_wait_P1"])[0]
+
+
+def test_head_start_orders_the_queue_by_time_joined_less_the_head_start():
+    """One person busy until 10 min; a regular caller joins at 1 min, a priority caller at 2 min: with a head
+    start of 1.5 min the priority caller counts as joining at 0.5 and is served first; with 0.5 min, at 1.5, after."""
+    base = mmc_dict("order", Window(0, 100, 0), 0.01, 1, 10.0)
+    base["priorities"] = {"high": {"first_response": "1h", "resolution": "2h"},
+                          "regular": {"first_response": "1h", "resolution": "2h"}}
+    base["demand"]["channels"]["phone"]["mix"]["priorities"] = {"regular": 1.0}
+    base["ticket_types"]["job"]["steps"]["serve"]["work"] = {"kind": "constant", "value": 10.0}
+    base["policies"] = {"queue": "fifo"}
+    start = pd.Timestamp(base["clock"]["start"])
+    calls = pd.DataFrame({"created_at": [start, start + pd.Timedelta(minutes=1), start + pd.Timedelta(minutes=2)],
+                          "channel": "phone", "ticket_type": "job", "priority": ["regular", "regular", "high"]})
+    for head_start, order in ((1.5, ["regular", "high", "regular"]), (0.5, ["regular", "regular", "high"])):
+        base["priorities"]["high"]["head_start"] = f"{head_start}min"
+        t = servsim.simulate(scenario_from_dict(base), arrivals=calls).tickets.sort_values("first_response_at")
+        assert t["priority"].astype(str).tolist() == order
 
 
 def test_replications_are_reproducible_and_distinct():

@@ -241,3 +241,46 @@ def test_a_stage_named_wrap_up_is_refused_when_a_team_wraps_up():
     data["stages"]["wrap_up"] = {"team": "desk"}
     with pytest.raises(servsim.ScenarioError, match=r"stages\.wrap_up: this name is the activity of people wrapping"):
         scenario_from_dict(data)
+
+
+def test_a_ticket_types_priority_shares_replace_the_channels():
+    data = desk(**{"ticket_types.a.priorities": {"high": 0.9, "low": 0.1}})
+    t = servsim.simulate(scenario_from_dict(data), seed=5).tickets
+    share_high = (t["priority"] == "high").groupby(t["ticket_type"]).mean()
+    n = t["ticket_type"].value_counts()
+    for ty, p in (("a", 0.9), ("b", 0.3)):  # b keeps the demand's shares
+        assert abs(share_high[ty] - p) < 4 * np.sqrt(p * (1 - p) / n[ty])
+    # the other types keep their draws: b's tickets are those of the scenario without a's own shares
+    plain = servsim.simulate(scenario_from_dict(desk()), seed=5).tickets
+    pd.testing.assert_series_equal(t.loc[t["ticket_type"] == "b", "priority"],
+                                   plain.loc[plain["ticket_type"] == "b", "priority"])
+
+
+def test_trace_arrivals_without_a_priority_draw_it_from_their_types_shares():
+    data = desk(**{"ticket_types.a.priorities": {"high": 1.0}})
+    created = pd.Timestamp("2026-01-05") + pd.to_timedelta(np.arange(4000) * 5, unit="min")
+    calls = pd.DataFrame({"created_at": created, "channel": "phone", "ticket_type": np.tile(["a", "b"], 2000),
+                          "priority": pd.array(np.tile(["low", None, None, None], 1000), dtype="string")})
+    t = servsim.simulate(scenario_from_dict(data), seed=1, arrivals=calls).tickets.sort_values("created_at")
+    given = calls["priority"].notna().to_numpy()
+    assert (t["priority"].to_numpy()[given] == "low").all()  # given priorities stay
+    drawn = t[~given]
+    assert (drawn.loc[drawn["ticket_type"] == "a", "priority"] == "high").all()
+    b = drawn.loc[drawn["ticket_type"] == "b", "priority"] == "high"
+    assert abs(b.mean() - 0.3) < 4 * np.sqrt(0.21 / len(b))
+    no_column = servsim.simulate(scenario_from_dict(data), seed=1, arrivals=calls.drop(columns="priority")).tickets
+    assert set(no_column["priority"]) == {"high", "low"}
+
+
+def test_head_start_and_type_priorities_are_checked():
+    data = desk(**{"priorities.high.head_start": "1.5min", "ticket_types.a.priorities": {"urgent": 1.0}})
+    with pytest.raises(servsim.ScenarioError) as err:
+        scenario_from_dict(data, source="desk.yaml")
+    text = str(err.value)
+    assert "priorities.high.head_start" in text and "use queue: fifo" in text
+    assert "ticket_types.a.priorities" in text and "unknown priority 'urgent'" in text
+    data = desk(**{"priorities.high.head_start": "1.5min", "policies": {"queue": "fifo",
+                                                                         "within_class": "shortest_first"}})
+    with pytest.raises(servsim.ScenarioError, match="ordered by their work"):
+        scenario_from_dict(data, source="desk.yaml")
+    assert scenario_from_dict(desk(**{"priorities.high.head_start": "1.5min", "policies": {"queue": "fifo"}}))

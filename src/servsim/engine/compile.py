@@ -66,6 +66,7 @@ class Compiled:
     reopens: np.ndarray
     queue_class: np.ndarray
     shortest_first: bool     # within a queue class, the shortest work first (else first come, first served)
+    head_start: list[float]  # priority -> minutes of waiting credited on joining a queue
     start_stage: np.ndarray  # stage a ticket starts in (-1: its type's entry); set for an initial backlog
     remaining: np.ndarray    # minutes left in that first stage (NaN: a fresh draw); set for an initial backlog
     # flow
@@ -157,6 +158,10 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
         given = {ATTRIBUTE + column for column in arrivals.columns}
         for c, name in enumerate(channels):
             rows = tickets["channel"] == c
+            unknown = rows & (tickets["priority"] < 0)  # priorities the arrivals do not give are drawn
+            if unknown.any():
+                base = _choice(streams(f"mix/{name}/priority"), mixes[name]["priorities"], pr_i, int(unknown.sum()))
+                tickets["priority"][unknown] = _type_priorities(s, streams, name, tickets["type"][unknown], base, pr_i)
             drawn = _customer_draws(s, streams, name, tickets["type"][rows], tickets["priority"][rows])
             drawn |= _attribute_draws(s, streams, name, mixes[name], attribute_values, tickets["type"][rows])
             for key, values in drawn.items():
@@ -284,6 +289,7 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
         priority=tickets["priority"], tier=tickets["tier"], region=tickets["region"],
         patience=tickets["patience"], deflected=tickets["deflected"], reopens=tickets["reopens"],
         queue_class=queue_class, shortest_first=s.policies.within_class == "shortest_first",
+        head_start=[s.priorities[p].head_start for p in priority_names],
         start_stage=tickets["start_stage"], remaining=tickets["remaining"],
         entry_stage=entry, steps=steps,
         closing_first=closing_first,
@@ -335,7 +341,8 @@ def _draw_tickets(s: Scenario, streams: Streams, channels, mixes, attribute_valu
         n = len(times)
         mix = mixes[name]
         types = _choice(streams(f"mix/{name}/ticket_type"), mix["ticket_types"], ty_i, n)
-        priorities = _choice(streams(f"mix/{name}/priority"), mix["priorities"], pr_i, n)
+        priorities = _type_priorities(s, streams, name, types, _choice(streams(f"mix/{name}/priority"),
+                                                                       mix["priorities"], pr_i, n), pr_i)
         parts["created"].append(times)
         parts["channel"].append(np.full(n, c, dtype=np.int64))
         parts["type"].append(types)
@@ -354,6 +361,25 @@ def _draw_tickets(s: Scenario, streams: Streams, channels, mixes, attribute_valu
 
 TICKET_ARRAYS = ("created", "channel", "type", "priority", "tier", "region", "patience", "deflected", "reopens")
 ATTRIBUTE = "attribute/"  # key prefix of an attribute's codes among a ticket's arrays
+
+
+def _type_priorities(s: Scenario, streams: Streams, channel: str, types: np.ndarray, priorities: np.ndarray,
+                     pr_i: dict[str, int]) -> np.ndarray:
+    """``priorities`` with those of tickets whose type has its own priority shares drawn from them (one uniform per
+    ticket from the stream ``priority/<channel>``, so scenarios without such shares keep their draws)."""
+    type_names = list(s.ticket_types)
+    own = [t for t in np.unique(types) if s.ticket_types[type_names[t]].priorities]
+    if not own:
+        return priorities
+    u = streams(f"priority/{channel}").random(len(types))
+    out = priorities.copy()
+    for t in own:
+        shares = s.ticket_types[type_names[t]].priorities
+        rows = types == t
+        cum = np.cumsum(list(shares.values()))
+        pick = np.minimum(np.searchsorted(cum / cum[-1], u[rows], side="right"), len(shares) - 1)
+        out[rows] = np.array([pr_i[p] for p in shares], dtype=np.int64)[pick]
+    return out
 
 
 def _attribute_draws(s: Scenario, streams: Streams, channel: str, mix: dict, attribute_values: dict[str, list[str]],
@@ -405,17 +431,23 @@ def _given_tickets(s: Scenario, frame: pd.DataFrame, what: str, channels, attrib
     """Given tickets (an initial backlog, or trace arrivals) as arrays like ``_draw_tickets`` gives."""
     n = len(frame)
 
-    def codes(column: str, index: dict[str, int], default: str | None = None) -> np.ndarray:
+    def codes(column: str, index: dict[str, int], default: str | None = None, drawn: bool = False) -> np.ndarray:
+        """Codes of a column; with ``drawn``, -1 where it is missing or empty (the caller draws those)."""
         if column not in frame:
+            if drawn:
+                return np.full(n, -1, dtype=np.int64)
             if default is None or default not in index:
                 raise ServsimError(f"{what}: column {column!r} is missing")
             return np.full(n, index[default], dtype=np.int64)
-        values = frame[column].astype(str)
+        known = frame[column].notna().to_numpy() if drawn else np.ones(n, bool)
+        values = frame[column][known].astype(str)
         unknown = sorted(set(values) - set(index))
         if unknown:
             raise ServsimError(f"{what}: {column} values {unknown[:5]} are not in the scenario "
                                f"(known: {', '.join(index)})")
-        return values.map(index).to_numpy(dtype=np.int64)
+        out = np.full(n, -1, dtype=np.int64)
+        out[known] = values.map(index).to_numpy(dtype=np.int64)
+        return out
 
     if "created_at" not in frame:
         raise ServsimError(f"{what}: column 'created_at' is missing")
@@ -427,7 +459,7 @@ def _given_tickets(s: Scenario, frame: pd.DataFrame, what: str, channels, attrib
         raise ServsimError(f"{what}: remaining_min must be >= 0; {int((remaining < 0).sum())} are negative")
     return {
         "created": created.to_numpy(float), "channel": codes("channel", {c: k for k, c in enumerate(channels)}),
-        "type": codes("ticket_type", ty_i), "priority": codes("priority", pr_i),
+        "type": codes("ticket_type", ty_i), "priority": codes("priority", pr_i, drawn=what == "arrivals"),
         "tier": codes("tier", ti_i, next(iter(ti_i))), "region": codes("region", re_i, next(iter(re_i))),
         "patience": np.full(n, np.inf), "deflected": np.zeros(n, bool), "reopens": np.zeros(n, np.int64),
         "start_stage": stage, "remaining": remaining,

@@ -16,7 +16,8 @@ Ticket states and transitions (the only ones; each rule of :mod:`.policies` acts
     IN_SERVICE ──a more urgent ticket pre-empts its person──▶ QUEUED at the head of its class, work left kept
     about to be QUEUED for a team with nobody on duty who could take it ──▶ QUEUED for a covering team, same stage
         (a cover with a share below 1: that share of such tickets; the others stay QUEUED for their team)
-    (within a class a queue is first come, first served, or with ``within_class: shortest_first`` shortest work first)
+    (within a class a queue is first come, first served — a priority's ``head_start`` counting as having come that
+    much earlier — or with ``within_class: shortest_first`` shortest work first)
     entering a stage whose work needs a part known before the visit, not in stock ──▶ WAITING_FOR_PART
     IN_SERVICE ──done, but a part found missing at the visit──▶ WAITING_FOR_PART (or, if it came meanwhile, QUEUED)
     WAITING_FOR_PART ──the part arrives──▶ QUEUED at the same stage (after a visit: a second visit, work drawn again)
@@ -91,7 +92,10 @@ def run(m: Compiled) -> RawLog:
     created = memoryview(m.created)
     ttype = memoryview(m.ticket_type)
     qclass = memoryview(m.queue_class)
-    shortest_first = m.shortest_first  # queue entries: (class, work if shortest first else 0, sequence, ticket)
+    # queue entries: (class, work if shortest first else the time joined less the priority's head start, sequence,
+    # ticket); the sequence keeps equal keys first come, first served
+    shortest_first = m.shortest_first
+    head_start = m.head_start
     patience = memoryview(m.patience)
     reopens_left = memoryview(m.reopens)  # counted down as the ticket reopens
     team_key_of_ticket = [memoryview(keys) for keys in m.team_key_of_ticket]  # team -> ticket -> key index
@@ -227,7 +231,8 @@ def run(m: Compiled) -> RawLog:
         waiting[team] += 1
         if covered:
             queued_for[i] = team
-        heappush(heaps[team][key], (qclass[i], work_of[i] if shortest_first else 0.0, counter[0], i))
+        heappush(heaps[team][key], (qclass[i], work_of[i] if shortest_first else now - head_start[prio[i]],
+                                    counter[0], i))
         if stage_fr[s] and patience[i] < math.inf and fr[i] != fr[i]:
             at(patience[i], hang_up, i)
         for rule in stage_timers[s]:

@@ -106,6 +106,9 @@ def problems(s: Scenario) -> list[tuple[str, str]]:
         if tt.reopen is not None and tt.reopen.reenter not in tt.steps:
             out.append((f"{where}.reopen.reenter",
                         f"{tt.reopen.reenter!r} has no step; {_suggest(tt.reopen.reenter, tt.steps)}"))
+        for p in (tt.priorities or {}):
+            if p not in s.priorities:
+                out.append((f"{where}.priorities", f"unknown priority {p!r}; {_suggest(p, s.priorities)}"))
         if tt.entry in tt.steps and not _can_resolve(tt):
             out.append((f"{where}.steps", f"no route from {tt.entry!r} leads to '{RESOLVE}'; tickets would never end"))
         else:
@@ -119,6 +122,12 @@ def problems(s: Scenario) -> list[tuple[str, str]]:
         if targets.calendar is not None and targets.calendar not in s.sla_calendars:
             out.append((f"priorities.{prio}.calendar", f"unknown SLA calendar {targets.calendar!r}; "
                         f"{_suggest(targets.calendar, s.sla_calendars)} (in sla_calendars)"))
+        if targets.head_start > 0 and s.policies.queue != "fifo":
+            out.append((f"priorities.{prio}.head_start", f"a head start orders tickets within a queue class, but with "
+                        f"policies.queue {s.policies.queue!r} every priority is a class of its own; use queue: fifo"))
+        if targets.head_start > 0 and s.policies.within_class == "shortest_first":
+            out.append((f"priorities.{prio}.head_start", "a head start orders tickets by when they came; with "
+                        "policies.within_class 'shortest_first' they are ordered by their work"))
     out.extend(_patience_problems(s))
     out.extend(_roster_problems(s))
     out.extend(_rule_problems(s))

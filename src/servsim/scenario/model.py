@@ -377,6 +377,13 @@ class TicketType(Strict):
                               description="share answered by a bot or self-service before any human sees it")
     attributes: Attributes = Field(default_factory=dict, description="attribute shares for tickets of this type "
                                                                      "(replace the channel's and demand's)")
+    priorities: Mix | None = Field(None, description="priority shares of tickets of this type (replace the "
+                                                     "channel's and demand's)")
+
+    @field_validator("priorities")
+    @classmethod
+    def _priority_shares(cls, mix: dict[str, float] | None) -> dict[str, float] | None:
+        return None if mix is None else _probabilities(mix, "the priorities shares")
 
 
 class Targets(Strict):
@@ -386,6 +393,9 @@ class Targets(Strict):
     resolution: Minutes = Field(gt=0)
     calendar: str | None = Field(None, description="a name from sla_calendars: the targets count only its business "
                                                    "hours; absent = around the clock")
+    head_start: Minutes = Field(0.0, ge=0, description="waiting credited on joining a queue: within its queue class "
+                                                       "the ticket is served as if it had come this much earlier "
+                                                       "(e.g. a bank's priority callers: '1.5min')")
 
 
 class OpenHours(Strict):

@@ -22,7 +22,7 @@ needs_log = pytest.mark.skipif(not CALL_LOG.exists(), reason=f"the real call log
 
 def known_centre() -> dict:
     """Three weeks of a call centre: 7 agents 08:00-20:00, 10 over lunch (a dated roster), two call types, 30 s of
-    wrap-up after each call."""
+    wrap-up after each call; half the ``ps`` callers (no ``nw`` caller) have priority, with a 1.5 min head start."""
     days = pd.date_range("2026-01-05", periods=21, freq="D")
     roster = []
     for day in days:
@@ -40,10 +40,12 @@ def known_centre() -> dict:
         "roster": roster,
         "stages": {"service": {"team": "agents", "first_response": True}},
         "ticket_types": {t: {"entry": "service", "steps": {"service": {"work": {"kind": "exponential", "mean": m},
-                                                                         "next": "resolve"}}}
-                         for t, m in (("ps", "4min"), ("nw", "2min"))},
-        "priorities": {"high": {"first_response": "1min", "resolution": "1h"},
+                                                                         "next": "resolve"}}, "priorities": mix}
+                         for t, m, mix in (("ps", "4min", {"high": 0.5, "regular": 0.5}), ("nw", "2min",
+                                                                                          {"regular": 1.0}))},
+        "priorities": {"high": {"first_response": "1min", "resolution": "1h", "head_start": "1.5min"},
                        "regular": {"first_response": "1min", "resolution": "1h"}},
+        "policies": {"queue": "fifo"},
     }
 
 
@@ -95,6 +97,17 @@ def test_round_trip_recovers_the_wrap_up_from_gaps_while_callers_waited(round_tr
     assert cal.scenario.provenance["teams.*.wrap_up"].startswith("identified")
 
 
+def test_round_trip_recovers_priorities_per_type_and_the_head_start(round_trip):
+    run, cal = round_trip
+    s = cal.scenario
+    n_ps = int((run.tickets["ticket_type"] == "ps").sum())
+    assert s.ticket_types["ps"].priorities["high"] == pytest.approx(0.5, abs=4 * np.sqrt(0.25 / n_ps))
+    assert s.ticket_types["nw"].priorities == {"regular": 1.0}
+    assert s.policies.queue == "fifo"
+    assert s.priorities["high"].head_start == pytest.approx(1.5, abs=0.2)
+    assert s.provenance["policies.queue"].startswith("identified: first come, first served, high with a head start")
+
+
 def test_round_trip_recovers_the_roster(round_trip):
     _, cal = round_trip
     roster = cal.roster[cal.roster["team"] == "agents"]
@@ -127,6 +140,11 @@ def test_real_log_calibrates_teams_service_and_patience(october):
         assert fit["mean_min"] == pytest.approx(sample.mean(), rel=0.05), ty  # the table keeps the sample's mean
     table = s.demand.channels["phone"].patience_by
     assert set(table.by_type_and_priority["ps"]) == {"high", "regular"}
+    # priority customers are credited with 1.5 min of waiting (the log's documentation): read back from the order
+    assert s.policies.queue == "fifo" and s.priorities["high"].head_start == pytest.approx(1.5, abs=0.1)
+    # the priority is recorded only for callers who queued: 61% of those asking for regular service have it
+    assert s.ticket_types["ps"].priorities["high"] == pytest.approx(0.61, abs=0.02)
+    assert s.ticket_types["in"].priorities == {"regular": 1.0}
     # no agent appears twice at once: the roster never exceeds the agents seen
     assert cal.roster.groupby("start")["headcount"].sum().max() <= t["server"].nunique()
 

@@ -95,6 +95,7 @@ def test_synthetic_log_quality_counts_every_row(synthetic):
         "served call without an agent name (NO_SERVER): agent left missing": 1,
         cc.JITTER_START: 1,
         "ser_time disagrees with ser_exit - ser_start: the time stamps used": 1,
+        cc.UNRECORDED_PRIORITY: 2,
     }
     assert q.tickets == 6 == q.rows_read - sum(q.dropped.values())
     assert q.censored == 0
@@ -113,11 +114,11 @@ def test_synthetic_log_tickets(synthetic):
          T("1999-10-01 11:00:00"), 0, None),
         ("AA0102/5", T("1999-10-01 23:55:10"), "IN", "regular", T("1999-10-01 23:58:10"), T("1999-10-02 00:03:10"),
          NAT, "service", T("1999-10-01 23:55:00"), 1, "Z2EYAL"),
-        ("AA0102/6", T("1999-10-02 09:00:12"), "NW", "regular", T("1999-10-02 09:00:12"), T("1999-10-02 09:02:11"),
+        ("AA0102/6", T("1999-10-02 09:00:12"), "NW", None, T("1999-10-02 09:00:12"), T("1999-10-02 09:02:11"),
          NAT, "service", T("1999-10-02 09:00:00"), 0, "GILI"),
         ("AA0102/7", T("1999-10-02 13:00:06"), "PS", "high", T("1999-10-02 13:00:36"), T("1999-10-02 13:03:36"),
          NAT, "service", T("1999-10-02 13:00:00"), 2, None),
-        ("AA0103/9", T("1999-10-02 23:59:50"), "PS", "regular", T("1999-10-03 00:00:00"), T("1999-10-03 00:00:48"),
+        ("AA0103/9", T("1999-10-02 23:59:50"), "PS", None, T("1999-10-03 00:00:00"), T("1999-10-03 00:00:48"),
          NAT, "service", T("1999-10-02 23:59:50"), 0, "AVI"),
     ], columns=["ticket_id", "created_at", "category", "priority", "first_response_at", "resolved_at",
                 "abandoned_at", "final_stage", "vru_entry_at", "customer_priority", "server"])
@@ -175,7 +176,7 @@ def test_zero_wait_hang_up_is_a_queue_abandonment_and_gzip_is_read(tmp_path):
     assert t.loc["AA0103/37255", "abandoned_at"] == t.loc["AA0103/37255", "created_at"] == T("1999-10-03 15:08:16")
     assert t.loc["AA0105/47153", "vru_entry_at"] == T("1999-10-15 08:50:02")     # negative vru_time repaired
     assert result.quality.dropped == {}
-    assert result.quality.repaired == {cc.NEGATIVE_VRU: 1}
+    assert result.quality.repaired == {cc.NEGATIVE_VRU: 1, cc.UNRECORDED_PRIORITY: 1}
 
 
 def test_import_log_dispatches_the_callcentre_format(tmp_path):
@@ -240,6 +241,7 @@ def test_october_1999_counts_reconcile(october):
         cc.ZERO_SERVICE: 43,          # the README's 66 AGENT rows with ser_time 0, minus the 22 dropped, minus 1:
         "ser_time disagrees with ser_exit - ser_start: the time stamps used": 1,  # 0:00:00 -> 0:00:48, ser_time 0
         cc.NEGATIVE_VRU: 4,
+        cc.UNRECORDED_PRIORITY: 20_967,  # customer priority 0 without a queue visit: 99.5% of those calls
     }
     assert q.tickets == 32_945 == q.rows_read - sum(q.dropped.values())
     assert q.censored == 0
@@ -272,3 +274,12 @@ def test_october_1999_times_are_consistent(october):
         T("1999-10-22 00:00:00"), T("1999-10-22 00:00:48")]
     # the two repaired rows (lines 7315 and 14247) are VRU hang-ups: read, then dropped as such
     assert "AA0108/3892" not in by.index and "AA0116/10486" not in by.index
+
+
+def test_priority_is_left_empty_where_the_log_did_not_record_it(synthetic):
+    t = synthetic.tickets
+    unrecorded = t["priority"].isna().to_numpy()
+    # customer priority 0 without a queue visit (q_time 0): served at once, and straight from the VRU at midnight
+    assert t["ticket_id"][unrecorded].tolist() == ["AA0102/6", "AA0103/9"]
+    assert (t["customer_priority"][unrecorded] == 0).all()
+    assert set(t["priority"][~unrecorded & (t["customer_priority"] == 2).to_numpy()]) == {"high"}

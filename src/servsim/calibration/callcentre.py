@@ -12,7 +12,10 @@ Choices, stated because the log does not record them directly:
   not unique). ``created_at`` is the moment it asked for an agent: ``q_start`` if it queued, else
   ``vru_exit`` (it went straight to an agent). ``channel`` is ``phone``, ``category`` the ``type`` code,
   ``priority`` ``high`` for customer priority 2 and ``regular`` for 0 and 1 (the data's documentation
-  says 0 is treated like 1); ``tier`` and ``region`` are missing. Extra columns: ``vru_entry_at``,
+  says 0 is treated like 1), except that it is left empty for a 0 on a call that did not queue: "because of
+  a system bug, no id was recorded for callers who did not wait in the queue", and 99.5% of those calls show
+  0, so their priority is unknown (calibration takes the shares from the calls that show it); ``tier`` and
+  ``region`` are missing. Extra columns: ``vru_entry_at``,
   ``customer_priority`` (the raw 0/1/2) and ``server`` (the agent's name, missing for ``NO_SERVER``).
 - Served calls (``AGENT``): ``first_response_at`` is the service start, ``resolved_at`` = ``closed_at`` the
   service end, ``final_stage`` ``service``. Calls that hung up after joining the queue are abandoned:
@@ -93,6 +96,8 @@ EARLY_START = ("service start more than 2 s before the call asked for an agent (
 NEGATIVE_VRU = "negative vru_time (vru_exit before vru_entry on the same day): vru_entry_at set to vru_exit"
 VRU_AFTER_START = "service start before vru_entry: vru_entry_at set to the service start"
 ZERO_SERVICE = "zero-length service (AGENT with ser_time 0): kept"
+UNRECORDED_PRIORITY = ("customer priority 0 on a call that did not queue: not recorded (the log's documented bug), "
+                       "priority left empty")
 HANG_SERVICE = "HANG after queueing with service stamps but no agent: abandoned at q_exit, service stamps ignored"
 
 
@@ -320,12 +325,14 @@ def _tables(calls: pd.DataFrame, quality: DataQuality) -> tuple[pd.DataFrame, pd
                        differs.sum())
 
     abandoned = calls["q_exit_at"].where(~served)
+    unrecorded = (calls["priority"] == 0) & (calls["q_time"] == 0)
+    quality.repair(UNRECORDED_PRIORITY, unrecorded.sum())
     tickets = pd.DataFrame({
         "ticket_id": calls["ticket_id"].astype(str),
         "created_at": created,
         "channel": "phone",
         "category": calls["type"],
-        "priority": np.where(calls["priority"] == 2, "high", "regular"),
+        "priority": np.where(unrecorded, None, np.where(calls["priority"] == 2, "high", "regular")),
         "tier": pd.NA,
         "region": pd.NA,
         "first_response_at": start,

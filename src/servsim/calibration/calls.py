@@ -14,7 +14,10 @@ Unlike a ticket export, a call log separates waiting from work, so every number 
 - **staffing**: who was on duty per interval (``staffing.sessions``), as the average week's shifts and as
   the dated roster of the window (``Calibration.roster``) that a staffing backtest replays; and how many
   contacts one agent takes at once (``staffing.concurrency``: 1 on a phone line, more on chat);
-- the queue serves high-priority callers first.
+- **priorities**: the shares of customer priorities per call type, from the callers whose priority the log
+  records (a log may leave it empty, e.g. for callers who did not wait); and the **queue order**: how far a
+  more urgent caller jumps ahead of waiting regular ones (``queue_order``: a head start, strict priority, or
+  first come, first served), from the order in which overlapping waits were served.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from .fitting import ArrivalFitter
 from .labels import shares as _shares
 from .labels import slug as _slug
 from .quality import ImportResult
+from .queue_order import QueueOrder, queue_order
 from .staffing import concurrency, dated_roster, sessions, unavailable_after_work, weekly_shifts
 
 SPECIALIST = 0.9       # an agent whose calls are at least this share of one type specialises in it
@@ -38,6 +42,7 @@ MIN_CALL = 1 / 60      # minutes: the log counts whole seconds; a 0 s service or
 GENERAL = "agents"
 MIN_WRAP_UPS = 30      # gaps between calls while callers waited needed to fit a wrap-up time
 MIN_ABANDONED = 30     # hang-ups needed to fit a patience (of all callers, a type, or a type and priority)
+MIN_KNOWN = 30         # callers of a type with a recorded priority needed for the type's own priority shares
 MEAN_TOLERANCE = 0.02  # a service-time family whose mean is further off the sample's gives way to the empirical
 # call logs are large and uncensored in service: quantiles fine enough that the table keeps the sample's mean
 FINE = np.round(np.concatenate([np.linspace(0, 0.99, 100), [0.995, 0.999, 1.0]]), 3)
@@ -65,7 +70,10 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
         raise ServsimError(f"{result.quality.source}: only {len(calls)} calls between {first} and {end}")
     notes: list[str] = []
     types = calls["category"].astype("string").fillna("unknown").map(_slug)
-    priority = calls["priority"].astype("string").fillna("regular")
+    recorded = calls["priority"].astype("string")
+    if recorded.isna().all():
+        raise ServsimError(f"{result.quality.source}: no call has a priority; the priority column is empty")
+    priority = recorded.fillna("regular")  # only callers who waited matter for the queue and patience
     served = calls["first_response_at"].notna().to_numpy()
     abandoned = calls["abandoned_at"].notna().to_numpy()
     wait = np.where(served, _minutes(calls["first_response_at"] - calls["created_at"]),
@@ -97,6 +105,14 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
 
     patience, patience_fits = _patience(types, priority, wait, served, abandoned, notes)
     fits += patience_fits
+
+    for ty, spec in ticket_types.items():
+        known = recorded[(types == ty).to_numpy()].dropna()
+        if len(known) >= MIN_KNOWN:
+            spec["priorities"] = _shares(known)
+    ranked = sorted(set(priority), key=lambda p: p != "high")
+    queue, queue_source, order = _queue_order(calls, priority, ranked, served, wait, types.map(type_team), first,
+                                              notes)
 
     arrivals = ArrivalFitter().fit(calls["created_at"], start=first, end=end)
     work = result.events.dropna(subset=["resource", "started_at", "ended_at"])
@@ -130,20 +146,21 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
                                           "profile": {"hour_of_week": [round(float(x), 4)
                                                                        for x in arrivals.profile_]},
                                           **patience}},
-                   "mix": {"ticket_types": _shares(types), "priorities": _shares(priority)}},
+                   "mix": {"ticket_types": _shares(types), "priorities": _shares(recorded.dropna())}},
         "teams": teams,
         "stages": {("service" if team == GENERAL else f"service_{team.removesuffix('_desk')}"):
                    {"team": team, "first_response": True} for team in teams},
         "ticket_types": ticket_types,
-        "priorities": {p: {"first_response": "1min", "resolution": "1h"}
-                       for p in sorted(set(priority), key=lambda p: p != "high")},
-        "policies": {"queue": "priority", "dispatch": "skills", "sla_pauses_while_waiting_for_customer": False},
+        "priorities": {p: {"first_response": "1min", "resolution": "1h",
+                           **({"head_start": f"{order.head_start_min:.4g}min"} if p == ranked[0] and order is not None
+                              and queue == "fifo" and order.head_start_min > 0 else {})} for p in ranked},
+        "policies": {"queue": queue, "dispatch": "skills", "sla_pauses_while_waiting_for_customer": False},
         "provenance": {
             "demand": "identified: calls per hour of the week, mix, patience (censored fit) from the log",
             "teams": f"identified: agents on duty from their calls (idle gaps up to {gap_min:g} min count as duty)",
             "teams.*.wrap_up": "identified: agents' idle gaps between calls while callers waited (censored fit)",
             "ticket_types": "identified: service durations per call type",
-            "policies.queue": "assumed: high priority strictly first (the bank credits 1.5 min of waiting)",
+            "policies.queue": queue_source,
             "priorities": "assumed: default SLA targets",
         },
     }
@@ -199,6 +216,32 @@ def _wrap_ups(calls: pd.DataFrame, types: pd.Series, type_team: dict[str, str], 
                      f"(wrap-up, short pauses; {len(values):,} gaps while callers waited, {censored.mean():.0%} "
                      "censored)")
     return fits
+
+
+def _queue_order(calls: pd.DataFrame, priority: pd.Series, ranked: list[str], served: np.ndarray, wait: np.ndarray,
+                 team: pd.Series, first: pd.Timestamp, notes: list[str]) -> tuple[str, str, QueueOrder | None]:
+    """The queue discipline (``priority`` or ``fifo`` with the most urgent priority's head start), its provenance,
+    and the order seen, from callers who waited and were served (:func:`~.queue_order.queue_order`)."""
+    if len(ranked) < 2:
+        return "fifo", "assumed: first come, first served (one priority)", None
+    waited = served & (wait > 0)
+    urgent = (priority == ranked[0]).to_numpy()
+    minutes = [_minutes(calls[c][waited] - first) for c in ("created_at", "first_response_at")]
+    order = queue_order(*minutes, urgent[waited], team.to_numpy()[waited])
+    if order is None:
+        notes.append(f"queue order: too few overlapping waits of {ranked[0]} and other callers; {ranked[0]} "
+                     "strictly first (assumed)")
+        return "priority", f"assumed: {ranked[0]} strictly first (too few overlapping waits to tell)", None
+    seen = (f"{order.pairs:,} overlapping waits, {order.overtaken:.0%} overtaken, the cut-off classifies "
+            f"{order.agreement:.0%}")
+    if np.isinf(order.head_start_min):
+        notes.append(f"queue order: {ranked[0]} callers are served before earlier callers however long those "
+                     f"waited (strict priority; {seen})")
+        return "priority", f"identified: {ranked[0]} strictly first ({seen})", order
+    notes.append(f"queue order: {ranked[0]} callers jump ahead of callers who came up to "
+                 f"{order.head_start_min * 60:.0f} s before them (a head start; {seen})")
+    return "fifo", (f"identified: first come, first served, {ranked[0]} with a head start of "
+                    f"{order.head_start_min * 60:.0f} s ({seen})"), order
 
 
 def _patience(types: pd.Series, priority: pd.Series, wait: np.ndarray, served: np.ndarray, abandoned: np.ndarray,

@@ -97,7 +97,7 @@ def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, tes
     largest = max(cal.scenario.demand.mix.ticket_types, key=cal.scenario.demand.mix.ticket_types.get)
     trace = pd.DataFrame({"created_at": test["created_at"], "channel": "phone",
                           "ticket_type": types.fillna(largest).to_numpy(),
-                          "priority": test["priority"].astype("string").fillna("regular").to_numpy()})
+                          "priority": test["priority"].astype("string").to_numpy()})  # empty: drawn
     data = cal.scenario.model_dump(mode="json", by_alias=True)
     data["clock"].update(start=str(cut), horizon=(end - cut).total_seconds() / 60.0, warmup=0.0)
     data["roster"] = [{**r, "start": str(r["start"]), "end": str(r["end"])} for r in roster.to_dict("records")]

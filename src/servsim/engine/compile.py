@@ -376,10 +376,14 @@ def _type_priorities(s: Scenario, streams: Streams, channel: str, types: np.ndar
     for t in own:
         shares = s.ticket_types[type_names[t]].priorities
         rows = types == t
-        cum = np.cumsum(list(shares.values()))
-        pick = np.minimum(np.searchsorted(cum / cum[-1], u[rows], side="right"), len(shares) - 1)
-        out[rows] = np.array([pr_i[p] for p in shares], dtype=np.int64)[pick]
+        out[rows] = np.array([pr_i[p] for p in shares], dtype=np.int64)[_pick(u[rows], shares)]
     return out
+
+
+def _pick(u: np.ndarray, shares: dict[str, float]) -> np.ndarray:
+    """The position among ``shares``' keys that each uniform of ``u`` picks (inversion of the cumulative shares)."""
+    cum = np.cumsum(list(shares.values()))
+    return np.minimum(np.searchsorted(cum / cum[-1], u, side="right"), len(shares) - 1)
 
 
 def _attribute_draws(s: Scenario, streams: Streams, channel: str, mix: dict, attribute_values: dict[str, list[str]],
@@ -395,9 +399,7 @@ def _attribute_draws(s: Scenario, streams: Streams, channel: str, mix: dict, att
             shares = s.ticket_types[type_names[t]].attributes.get(name) or mix["attributes"].get(name)
             if shares:
                 rows = types == t
-                cum = np.cumsum(list(shares.values()))
-                pick = np.minimum(np.searchsorted(cum / cum[-1], u[rows], side="right"), len(shares) - 1)
-                codes[rows] = np.array([values.index(v) for v in shares], dtype=np.int64)[pick]
+                codes[rows] = np.array([values.index(v) for v in shares], dtype=np.int64)[_pick(u[rows], shares)]
         out[ATTRIBUTE + name] = codes
     return out
 

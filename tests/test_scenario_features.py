@@ -284,3 +284,5 @@ def test_head_start_and_type_priorities_are_checked():
     with pytest.raises(servsim.ScenarioError, match="ordered by their work"):
         scenario_from_dict(data, source="desk.yaml")
     assert scenario_from_dict(desk(**{"priorities.high.head_start": "1.5min", "policies": {"queue": "fifo"}}))
+    with pytest.raises(servsim.ScenarioError, match=r"ticket_types.a.priorities: the priorities shares sum to 0.7"):
+        scenario_from_dict(desk(**{"ticket_types.a.priorities": {"high": 0.5, "low": 0.2}}), source="desk.yaml")

@@ -32,7 +32,7 @@ from .fitting import ArrivalFitter
 from .labels import shares as _shares
 from .labels import slug as _slug
 from .quality import ImportResult
-from .queue_order import QueueOrder, queue_order
+from .queue_order import queue_order
 from .staffing import concurrency, dated_roster, sessions, unavailable_after_work, weekly_shifts
 
 SPECIALIST = 0.9       # an agent whose calls are at least this share of one type specialises in it
@@ -111,8 +111,8 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
         if len(known) >= MIN_KNOWN:
             spec["priorities"] = _shares(known)
     ranked = sorted(set(priority), key=lambda p: p != "high")
-    queue, queue_source, order = _queue_order(calls, priority, ranked, served, wait, types.map(type_team), first,
-                                              notes)
+    queue, queue_source, head_start = _queue_order(calls, priority, ranked, served, wait, types.map(type_team),
+                                                   first, notes)
 
     arrivals = ArrivalFitter().fit(calls["created_at"], start=first, end=end)
     work = result.events.dropna(subset=["resource", "started_at", "ended_at"])
@@ -152,8 +152,8 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
                    {"team": team, "first_response": True} for team in teams},
         "ticket_types": ticket_types,
         "priorities": {p: {"first_response": "1min", "resolution": "1h",
-                           **({"head_start": f"{order.head_start_min:.4g}min"} if p == ranked[0] and order is not None
-                              and queue == "fifo" and order.head_start_min > 0 else {})} for p in ranked},
+                           **({"head_start": f"{head_start:.4g}min"} if p == ranked[0] and head_start > 0 else {})}
+                       for p in ranked},
         "policies": {"queue": queue, "dispatch": "skills", "sla_pauses_while_waiting_for_customer": False},
         "provenance": {
             "demand": "identified: calls per hour of the week, mix, patience (censored fit) from the log",
@@ -219,11 +219,11 @@ def _wrap_ups(calls: pd.DataFrame, types: pd.Series, type_team: dict[str, str], 
 
 
 def _queue_order(calls: pd.DataFrame, priority: pd.Series, ranked: list[str], served: np.ndarray, wait: np.ndarray,
-                 team: pd.Series, first: pd.Timestamp, notes: list[str]) -> tuple[str, str, QueueOrder | None]:
-    """The queue discipline (``priority`` or ``fifo`` with the most urgent priority's head start), its provenance,
-    and the order seen, from callers who waited and were served (:func:`~.queue_order.queue_order`)."""
+                 team: pd.Series, first: pd.Timestamp, notes: list[str]) -> tuple[str, str, float]:
+    """The queue discipline (``priority``, or ``fifo``), its provenance and the most urgent priority's head start in
+    minutes (0: none), from callers who waited and were served (:func:`~.queue_order.queue_order`)."""
     if len(ranked) < 2:
-        return "fifo", "assumed: first come, first served (one priority)", None
+        return "fifo", "assumed: first come, first served (one priority)", 0.0
     waited = served & (wait > 0)
     urgent = (priority == ranked[0]).to_numpy()
     minutes = [_minutes(calls[c][waited] - first) for c in ("created_at", "first_response_at")]
@@ -231,17 +231,17 @@ def _queue_order(calls: pd.DataFrame, priority: pd.Series, ranked: list[str], se
     if order is None:
         notes.append(f"queue order: too few overlapping waits of {ranked[0]} and other callers; {ranked[0]} "
                      "strictly first (assumed)")
-        return "priority", f"assumed: {ranked[0]} strictly first (too few overlapping waits to tell)", None
+        return "priority", f"assumed: {ranked[0]} strictly first (too few overlapping waits to tell)", 0.0
     seen = (f"{order.pairs:,} overlapping waits, {order.overtaken:.0%} overtaken, the cut-off classifies "
             f"{order.agreement:.0%}")
     if np.isinf(order.head_start_min):
         notes.append(f"queue order: {ranked[0]} callers are served before earlier callers however long those "
                      f"waited (strict priority; {seen})")
-        return "priority", f"identified: {ranked[0]} strictly first ({seen})", order
+        return "priority", f"identified: {ranked[0]} strictly first ({seen})", 0.0
     notes.append(f"queue order: {ranked[0]} callers jump ahead of callers who came up to "
                  f"{order.head_start_min * 60:.0f} s before them (a head start; {seen})")
     return "fifo", (f"identified: first come, first served, {ranked[0]} with a head start of "
-                    f"{order.head_start_min * 60:.0f} s ({seen})"), order
+                    f"{order.head_start_min * 60:.0f} s ({seen})"), order.head_start_min
 
 
 def _patience(types: pd.Series, priority: pd.Series, wait: np.ndarray, served: np.ndarray, abandoned: np.ndarray,

@@ -380,10 +380,7 @@ class TicketType(Strict):
     priorities: Mix | None = Field(None, description="priority shares of tickets of this type (replace the "
                                                      "channel's and demand's)")
 
-    @field_validator("priorities")
-    @classmethod
-    def _priority_shares(cls, mix: dict[str, float] | None) -> dict[str, float] | None:
-        return None if mix is None else _probabilities(mix, "the priorities shares")
+    _priority_shares = field_validator("priorities")(MixSpec._sums_to_one.__func__)
 
 
 class Targets(Strict):

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .inventory import by_depot, part_kpis
-from .log import EventColumns, check_schema, label_codes, to_minutes
+from .log import EventColumns, TicketColumns, check_schema, to_minutes
 from .scenario.model import WAITING_FOR_PART, WRAP_UP
 from .sla_clock import BusinessCalendar
 
@@ -214,7 +214,10 @@ class Outcomes:
         if of not in self._sorted:
             values, measured = (self.frt, self.responded) if of == "frt" else (self.ttr, self.resolved)
             where = np.flatnonzero(measured)
-            order = where[np.argsort(values[where], kind="stable")]
+            times = values[where]
+            # timsort (stable) runs through many equal times (answered at once) fast, quicksort through distinct ones
+            many_equal = len(times) and np.count_nonzero(times == times.min()) > len(times) // 8
+            order = where[np.argsort(times, kind="stable" if many_equal else "quicksort")]
             self._sorted[of] = order, values[order]
         return self._sorted[of]
 
@@ -239,28 +242,28 @@ def _quantile(counts: np.ndarray, starts: np.ndarray, values: np.ndarray, q: flo
     return np.where(counts > 0, value, np.nan)
 
 
-def outcomes(tickets: pd.DataFrame, ctx: KpiContext, at: _Minutes | None = None,
-             events: EventColumns | None = None) -> Outcomes:
+def outcomes(tickets: pd.DataFrame | TicketColumns, ctx: KpiContext, events: EventColumns | None = None
+             ) -> Outcomes:
     """Each ticket's response and resolution times and target outcomes (see :class:`Outcomes`).
 
     Targets count in each priority's contract clock: around the clock, or the business hours of its calendar
     (``ctx.calendars``). The resolution clock pauses while the ticket waits for the customer: the time in
     ``ctx.pause_activities`` read from ``events``, or, without events, the tickets' ``sla_paused_min`` (wall-clock
     minutes)."""
-    at = at or _Minutes(ctx.window_start)
+    t = _ticket_columns(tickets, ctx.window_start)
     span = (ctx.window_end - ctx.window_start).total_seconds() / 60.0
-    created_all = at(tickets, "created_at")
+    created_all = t.minutes["created_at"]
     inside = (created_all >= 0) & (created_all < span)
     n = int(inside.sum())
     created = created_all[inside]
-    frt = at(tickets, "first_response_at")[inside]
+    frt = t.minutes["first_response_at"][inside]
     frt -= created
-    ttr = at(tickets, "resolved_at")[inside]
+    ttr = t.minutes["resolved_at"][inside]
     ttr -= created
-    aband = ~np.isnan(at(tickets, "abandoned_at")[inside])
-    bot = _is(tickets["final_stage"], inside, "bot")
+    aband = ~np.isnan(t.minutes["abandoned_at"][inside])
+    bot = _is(t.labelled["final_stage"], inside, "bot")
     human = ~aband & ~bot
-    levels, codes = label_codes(tickets["priority"])
+    levels, codes = t.labelled["priority"]
     codes = codes[inside]
     targets = np.array([ctx.targets.get(p, (np.nan, np.nan)) for p in levels] + [(np.nan, np.nan)], float)
     frt_target, ttr_target = targets[codes, 0], targets[codes, 1]
@@ -269,13 +272,13 @@ def outcomes(tickets: pd.DataFrame, ctx: KpiContext, at: _Minutes | None = None,
     # the contract's clock: wall-clock minutes less the pauses, or business minutes of the priority's calendar
     pauses = None
     if ctx.sla_pauses_while_waiting:  # pauses count until resolution or the window's end
-        res = at(tickets, "resolved_at")[inside]
+        res = t.minutes["resolved_at"][inside]
         until = np.where(np.isnan(res), span, np.fmin(res, span))
-        pauses = _pause_intervals(tickets, events, inside, created, until, ctx)
+        pauses = _pause_intervals(t, events, inside, created, until, ctx)
         del res, until
     frt_age = span - created  # how long it has been open at the end
-    if pauses is None and ctx.sla_pauses_while_waiting and "sla_paused_min" in tickets:
-        paused = tickets["sla_paused_min"].to_numpy(float)[inside]
+    if pauses is None and ctx.sla_pauses_while_waiting and "sla_paused_min" in t.numbers:
+        paused = np.asarray(t.numbers["sla_paused_min"], float)[inside]
     else:
         paused = None if pauses is None else _paused(pauses, n, lambda x: x)
     frt_c, ttr_c, ttr_age = frt, ttr, frt_age
@@ -283,7 +286,7 @@ def outcomes(tickets: pd.DataFrame, ctx: KpiContext, at: _Minutes | None = None,
         ttr_c, ttr_age = ttr - paused, frt_age - paused
     if ctx.calendars:  # set per priority below: copies of their own
         frt_c, ttr_c, ttr_age, frt_age = frt.copy(), ttr_c.copy(), ttr_age.copy(), frt_age.copy()
-        fr, res = at(tickets, "first_response_at")[inside], at(tickets, "resolved_at")[inside]
+        fr, res = t.minutes["first_response_at"][inside], t.minutes["resolved_at"][inside]
     for calendar in set(ctx.calendars.values()):
         rows = np.isin(codes, [k for k, p in enumerate(levels) if ctx.calendars.get(p) == calendar])
         if not rows.any():
@@ -303,16 +306,16 @@ def outcomes(tickets: pd.DataFrame, ctx: KpiContext, at: _Minutes | None = None,
         ttr_met=resolved & (ttr_c <= ttr_target), ttr_known=human & (resolved | (ttr_age > ttr_target)))
 
 
-def _pause_intervals(tickets: pd.DataFrame, events: EventColumns | None, inside: np.ndarray, created: np.ndarray,
+def _pause_intervals(tickets: TicketColumns, events: EventColumns | None, inside: np.ndarray, created: np.ndarray,
                      until: np.ndarray, ctx: KpiContext) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """``(ticket row, start, end)`` of each stretch the SLA clock paused, clipped to the ticket's open time; None
     where the events cannot say (no events, or no pause activities with a 24/7 clock and a ``sla_paused_min``)."""
-    if events is None or not ctx.pause_activities or (not ctx.calendars and "sla_paused_min" in tickets):
+    if events is None or not ctx.pause_activities or (not ctx.calendars and "sla_paused_min" in tickets.numbers):
         return None
     pause = np.isin(events.labels("activity"), list(ctx.pause_activities))
     if not pause.any():
         return np.empty(0, np.int64), np.empty(0), np.empty(0)
-    row = pd.Index(tickets.loc[inside, "ticket_id"]).get_indexer(events.ticket_id[pause])
+    row = pd.Index(tickets.ticket_id[inside]).get_indexer(events.ticket_id[pause])
     ok = row >= 0
     row = row[ok]
     start = np.fmax(events.minutes["enqueued_at"][pause][ok], created[row])
@@ -330,36 +333,38 @@ def _paused(pauses, n: int, elapsed) -> np.ndarray:
     return np.bincount(row, weights=elapsed(end) - elapsed(start), minlength=n)
 
 
-def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame | EventColumns, ctx: KpiContext) -> KpiReport:
+def compute_kpis(tickets: pd.DataFrame | TicketColumns, events: pd.DataFrame | EventColumns, ctx: KpiContext
+                 ) -> KpiReport:
     """Compute every KPI of DESIGN.md from a tickets and an events table.
 
     Parameters
     ----------
-    tickets, events : the canonical tables (``servsim.log``), history or simulated; the events may also be given
-        as :class:`~servsim.log.EventColumns` (a simulation's, without building the table).
+    tickets, events : the canonical tables (``servsim.log``), history or simulated; or their columns,
+        :class:`~servsim.log.TicketColumns` and :class:`~servsim.log.EventColumns` (a simulation's, without
+        building the tables).
     ctx : the window, SLA targets and (optionally) staffing for utilisation and cost.
     """
     check_schema(tickets, events)
     span = (ctx.window_end - ctx.window_start).total_seconds() / 60.0
-    at = _Minutes(ctx.window_start)
-    events = _from_window_start(events, ctx.window_start)
-    o = outcomes(tickets, ctx, at, events)
+    tickets = _ticket_columns(tickets, ctx.window_start)
+    events = _event_columns(events, ctx.window_start)
+    o = outcomes(tickets, ctx, events)
     inside = o.inside
     n = int(inside.sum())
     human, resolved = o.human, o.resolved
-    n_esc = tickets["n_escalations"].to_numpy()[inside]
-    n_reo = tickets["n_reopens"].to_numpy()[inside]
+    n_esc = tickets.numbers["n_escalations"][inside]
+    n_reo = tickets.numbers["n_reopens"][inside]
 
     from .segments import labelled_dimensions, segment_frame
 
     # the ticket KPIs of all tickets, of each priority and of each segment of every dimension, in one pass
-    by_dim = labelled_dimensions(tickets)
+    by_dim = labelled_dimensions(tickets.labelled)
     dims, labelled = list(by_dim), list(by_dim.values())
     groupings = [(np.zeros(n, np.int8), 1)] + [(codes[inside], len(names)) for names, codes in labelled]
     if "priority" not in dims:
         groupings.append((o.priority, len(o.priorities)))
     everyone, *groups = o.by_groups(groupings)
-    channels = (by_dim["channel"] if "channel" in by_dim else label_codes(tickets["channel"]))[1]
+    channels = tickets.labelled["channel"][1]
     overall = {k: v[0].item() for k, v in everyone.items()}
     overall.update({
         "tickets_handled_by_people": int(human.sum()),
@@ -371,23 +376,22 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame | EventColumns, ctx
         "deflection_rate": float(o.bot.mean()) if n else float("nan"),
     })
     for column in ("moved_by", "reminded_by"):  # by cause: the share of tickets each rule moved or reminded about
-        if column in tickets:
-            rules, codes = label_codes(tickets[column])
+        if column in tickets.labelled:
+            rules, codes = tickets.labelled[column]
             codes = codes[inside]
-            if not isinstance(tickets[column].dtype, pd.CategoricalDtype):  # the rules named inside the window
-                rules = rules[pd.unique(codes[codes >= 0])]
             for k, rule in enumerate(rules.tolist()):
                 overall[f"{column}/{rule}"] = _share(codes == k, human)
-    backlog = _backlog(tickets, events, at, span, ctx.backlog_step_min)
+    backlog = _backlog(tickets, events, span, ctx.backlog_step_min)
     overall["backlog_at_horizon"] = int(backlog.iloc[-1]) if len(backlog) else 0
     overall["backlog_mean"] = float(backlog.mean()) if len(backlog) else float("nan")
 
     by_pool = _pools(events, ctx, span)
-    direct = float(tickets["direct_cost"].to_numpy()[inside].sum()) if "direct_cost" in tickets else 0.0
+    direct = float(tickets.numbers["direct_cost"][inside].sum()) if "direct_cost" in tickets.numbers else 0.0
     staff_cost = float(by_pool["staff_cost"].sum()) if "staff_cost" in by_pool else float("nan")
     overall["cost_total"] = staff_cost + direct
     depots = pd.DataFrame()
     if ctx.stock is not None:
+        at = _Minutes(ctx.window_start)
         depots = by_depot(ctx.stock, ctx.part_costs, at, span)
         overall.update(part_kpis(ctx.stock, events, ctx.part_costs, at, span, depots))
         overall["cost_total"] += overall["inventory_cost"]
@@ -410,19 +414,18 @@ def compute_kpis(tickets: pd.DataFrame, events: pd.DataFrame | EventColumns, ctx
                      {of: o.quantiles(of, QUANTILES) for of in ("frt", "ttr")})
 
 
-def _from_window_start(events: pd.DataFrame | EventColumns, start: pd.Timestamp) -> EventColumns:
+def _ticket_columns(tickets: pd.DataFrame | TicketColumns, start: pd.Timestamp) -> TicketColumns:
+    """The tickets as columns with times in minutes from the window's start."""
+    return TicketColumns.of(tickets, start) if isinstance(tickets, pd.DataFrame) else tickets.from_origin(start)
+
+
+def _event_columns(events: pd.DataFrame | EventColumns, start: pd.Timestamp) -> EventColumns:
     """The events as columns with times in minutes from the window's start."""
-    if isinstance(events, pd.DataFrame):
-        return EventColumns.of(events, start)
-    if events.origin == start:
-        return events
-    offset = (start - events.origin).total_seconds() / 60.0
-    return EventColumns(start, events.ticket_id, events.labelled,
-                        {c: values - offset for c, values in events.minutes.items()}, events.gaps_only_at_reopens)
+    return EventColumns.of(events, start) if isinstance(events, pd.DataFrame) else events.from_origin(start)
 
 
 class _Minutes:
-    """Minutes from the window's start of a table's time column, each converted once per KPI computation."""
+    """Minutes from the window's start of a table's time column (the stock's), each converted once."""
 
     def __init__(self, start: pd.Timestamp) -> None:
         self.start, self.cache = start, {}
@@ -464,9 +467,9 @@ def _reopen_gaps(events: EventColumns, reopened: np.ndarray) -> tuple[np.ndarray
     return end[:-1][gap], enq[1:][gap]
 
 
-def _is(column: pd.Series, inside: np.ndarray, value) -> np.ndarray:
-    """Whether each row in ``inside`` of a labelled column holds ``value`` (compared as its label), by codes."""
-    names, codes = label_codes(column)
+def _is(labelled: tuple[np.ndarray, np.ndarray], inside: np.ndarray, value) -> np.ndarray:
+    """Whether each row in ``inside`` of a labelled column ``(names, codes)`` holds ``value``, by codes."""
+    names, codes = labelled
     where = np.flatnonzero(names == value)
     return codes[inside] == where[0] if len(where) else np.zeros(int(inside.sum()), bool)
 
@@ -479,14 +482,14 @@ def _abandonment(channel: np.ndarray, aband: np.ndarray) -> float:
     return float(abandoned[can].sum() / tickets[can].sum()) if can.any() else 0.0
 
 
-def _backlog(tickets: pd.DataFrame, events: EventColumns, at: _Minutes, span: float, step: float) -> pd.Series:
+def _backlog(tickets: TicketColumns, events: EventColumns, span: float, step: float) -> pd.Series:
     """Open tickets at each step of the window (index: minutes from its start): created and not yet resolved or
     abandoned — where a ticket was resolved and reopened later, not between the resolution and the reopening (a
     gap between two consecutive activities of the ticket), so the count at a time depends only on what happened
     before it."""
-    created = at(tickets, "created_at")
-    ended = np.fmin(at(tickets, "resolved_at"), at(tickets, "abandoned_at"))  # NaN: not yet
-    gap_from, gap_to = _reopen_gaps(events, tickets["ticket_id"].to_numpy()[tickets["n_reopens"].to_numpy() > 0])
+    created = tickets.minutes["created_at"]
+    ended = np.fmin(tickets.minutes["resolved_at"], tickets.minutes["abandoned_at"])  # NaN: not yet
+    gap_from, gap_to = _reopen_gaps(events, tickets.ticket_id[tickets.numbers["n_reopens"] > 0])
     grid = np.arange(0.0, span + 1e-9, step)
     if grid[-1] < span:
         grid = np.append(grid, span)
@@ -528,6 +531,14 @@ def _group_sums(labelled: tuple[np.ndarray, np.ndarray], keep: np.ndarray, *valu
     return names[present], sums, rows[present]
 
 
+def _factorize(values: list) -> tuple[np.ndarray, list]:
+    """Codes into the distinct values in order of first appearance, and those values (``pd.factorize`` for a short
+    list, without its overhead)."""
+    index: dict = {}
+    codes = np.array([index.setdefault(v, len(index)) for v in values], np.int64)
+    return codes, list(index)
+
+
 def _stages(events: EventColumns, span: float) -> pd.DataFrame:
     enq, start, end = (events.minutes[c] for c in ("enqueued_at", "started_at", "ended_at"))
     keep = (enq >= 0) & (enq < span)
@@ -551,9 +562,9 @@ def _pools(events: EventColumns, ctx: KpiContext, span: float) -> pd.DataFrame:
     res_busy = np.bincount(np.where(has_pool, res_codes, len(resources)), weights=busy,
                            minlength=len(resources) + 1)[:len(resources)]
     staff = ctx.staffing
-    # as plain arrays: a few dozen rows, where pandas' string columns cost more than the work
-    pool_codes, pool_names = pd.factorize(staff["pool"].to_numpy(object))
-    shift_codes, shift_names = pd.factorize(staff["shift"].to_numpy(object))
+    # as plain arrays and lists: a few dozen rows, where pandas' string columns cost more than the work
+    pool_codes, pool_names = _factorize(staff["pool"].tolist())
+    shift_codes, shift_names = _factorize(staff["shift"].tolist())
     staffed = staff["staffed_min"].to_numpy(float)
     index = {name: i for i, name in enumerate(resources.tolist())}
     person = np.array([index.get(name, -1) for name in staff["resource"].tolist()], np.int64)

@@ -22,6 +22,11 @@ TICKET_COLUMNS = [
 EVENT_COLUMNS = ["ticket_id", "activity", "pool", "resource", "enqueued_at", "started_at", "ended_at"]
 TICKET_TIMES = ["created_at", "first_response_at", "resolved_at", "closed_at", "abandoned_at"]
 EVENT_TIMES = ["enqueued_at", "started_at", "ended_at"]
+# the tickets' columns the KPIs read as labels whatever their type (further categorical or text columns are labels
+# too) and as numbers
+TICKET_LABELS = ("channel", "category", "priority", "tier", "region", "final_stage", "ticket_type", "moved_by",
+                 "reminded_by")
+TICKET_NUMBERS = ("n_escalations", "n_reopens", "sla_paused_min", "direct_cost", "n_moves", "n_reminders")
 
 
 def to_datetimes(minutes: np.ndarray, start: datetime) -> pd.Series:
@@ -81,6 +86,14 @@ class EventColumns:
     def __len__(self) -> int:
         return len(self.ticket_id)
 
+    def from_origin(self, origin: pd.Timestamp) -> EventColumns:
+        """The same columns with times in minutes from ``origin``."""
+        if origin == self.origin:
+            return self
+        offset = (origin - self.origin).total_seconds() / 60.0
+        return EventColumns(origin, self.ticket_id, self.labelled,
+                            {c: values - offset for c, values in self.minutes.items()}, self.gaps_only_at_reopens)
+
     def labels(self, column: str) -> np.ndarray:
         """The column's values as strings ('' where none)."""
         names, codes = self.labelled[column]
@@ -95,10 +108,69 @@ class EventColumns:
         }, copy=False)
 
 
-def check_schema(tickets: pd.DataFrame, events: pd.DataFrame | EventColumns | None = None,
+@dataclass
+class TicketColumns:
+    """The tickets table as the KPIs read it, as :class:`EventColumns` are the events: ticket ids, each label column
+    as codes into its names (-1: none), each time column in minutes from ``origin`` (NaN: not reached) and the
+    numeric columns. A simulation's KPIs read them straight from the engine, so that the table is built only when
+    someone asks for it (:meth:`frame`); a table reads into them with :meth:`of`."""
+
+    origin: pd.Timestamp
+    ticket_id: np.ndarray
+    labelled: dict[str, tuple[np.ndarray, np.ndarray]]  # channel, priority, ... -> (names, codes)
+    minutes: dict[str, np.ndarray]                      # created_at, first_response_at, ... (TICKET_TIMES)
+    numbers: dict[str, np.ndarray]                      # n_escalations, n_reopens, ...
+    columns: list[str]                                  # the table's columns, in order
+
+    @classmethod
+    def of(cls, tickets: pd.DataFrame, origin: datetime) -> TicketColumns:
+        """The columns of a tickets table that the KPIs read (see :data:`TICKET_LABELS`, :data:`TICKET_NUMBERS`)."""
+        minutes = {c: to_minutes(tickets[c], origin) for c in tickets.columns if c in TICKET_TIMES}
+        numbers = {c: tickets[c].to_numpy() for c in tickets.columns if c in TICKET_NUMBERS}
+        labelled = ticket_labels(tickets)
+        return cls(pd.Timestamp(origin), tickets["ticket_id"].to_numpy(), labelled, minutes, numbers,
+                   [c for c in tickets.columns if c == "ticket_id" or c in minutes or c in labelled or c in numbers])
+
+    def __len__(self) -> int:
+        return len(self.ticket_id)
+
+    def __contains__(self, column: str) -> bool:
+        return column in self.columns
+
+    def from_origin(self, origin: pd.Timestamp) -> TicketColumns:
+        """The same columns with times in minutes from ``origin``."""
+        if origin == self.origin:
+            return self
+        offset = (origin - self.origin).total_seconds() / 60.0
+        return TicketColumns(origin, self.ticket_id, self.labelled,
+                             {c: values - offset for c, values in self.minutes.items()}, self.numbers, self.columns)
+
+    def frame(self) -> pd.DataFrame:
+        """The tickets table."""
+        def column(name: str):
+            if name in self.minutes:
+                return to_datetimes(self.minutes[name], self.origin)
+            if name in self.labelled:
+                names, codes = self.labelled[name]
+                return coded(codes, list(names))
+            return self.numbers[name]
+
+        return pd.DataFrame({"ticket_id": self.ticket_id, **{name: column(name) for name in self.columns[1:]}},
+                            copy=False)
+
+
+def ticket_labels(tickets: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The label columns of a tickets table (:data:`TICKET_LABELS` and any further categorical or text column) as
+    ``(names, codes)`` (see :func:`label_codes`)."""
+    other = {"ticket_id", *TICKET_TIMES, *TICKET_NUMBERS}
+    return {c: label_codes(tickets[c]) for c in tickets.columns if c not in other and (
+        c in TICKET_LABELS or isinstance(tickets[c].dtype, pd.CategoricalDtype) or tickets[c].dtype == object)}
+
+
+def check_schema(tickets: pd.DataFrame | TicketColumns, events: pd.DataFrame | EventColumns | None = None,
                  source: str = "ticket log") -> None:
     """Raise ``ValueError`` naming the missing columns if a table does not follow the schema."""
-    missing = [c for c in TICKET_COLUMNS if c not in tickets.columns]
+    missing = [c for c in TICKET_COLUMNS if c not in tickets]
     if missing:
         raise ValueError(f"{source}: tickets table lacks column(s) {missing}; expected {TICKET_COLUMNS}")
     if isinstance(events, pd.DataFrame):

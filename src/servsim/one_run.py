@@ -17,7 +17,7 @@ from .engine.core import RawLog, run
 from .engine.parts import KINDS
 from .engine.streams import Streams
 from .errors import ScenarioWarning, ServsimError
-from .log import EventColumns, coded, to_datetimes
+from .log import TICKET_COLUMNS, EventColumns, TicketColumns, coded, to_datetimes
 from .scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash
 from .scenario.load_check import check_load
 from .scenario.model import WRAP_UP
@@ -44,12 +44,21 @@ class SimulationResult:
     scenario: Scenario
     seed: int
     replication: int
-    tickets: pd.DataFrame
-    event_columns: EventColumns = field(repr=False)  # what the KPIs read; the events table is built from it on demand
+    # what the KPIs read; the tickets and events tables are built from them on demand
+    ticket_columns: TicketColumns = field(repr=False)
+    event_columns: EventColumns = field(repr=False)
     staffing: pd.DataFrame = field(repr=False)
     wall_time_s: float = 0.0
     stock: pd.DataFrame | None = field(default=None, repr=False)  # spare parts: one row per change of stock
+    _tickets: pd.DataFrame | None = field(default=None, init=False, repr=False)
     _events: pd.DataFrame | None = field(default=None, init=False, repr=False)
+
+    @property
+    def tickets(self) -> pd.DataFrame:
+        """The tickets table (built on first use: a replication's KPIs do without it)."""
+        if self._tickets is None:
+            self._tickets = self.ticket_columns.frame()
+        return self._tickets
 
     @property
     def events(self) -> pd.DataFrame:
@@ -69,13 +78,13 @@ class SimulationResult:
         """KPIs over tickets created in the measurement window (see :func:`servsim.kpi.compute_kpis`)."""
         from .kpi import KpiContext, compute_kpis
 
-        return compute_kpis(self.tickets, self.event_columns,
+        return compute_kpis(self.ticket_columns, self.event_columns,
                             KpiContext.from_scenario(self.scenario, self.staffing, self.stock))
 
     def metadata(self) -> dict:
         return {"seed": self.seed, "replication": self.replication, "servsim_version": __version__,
                 "scenario": self.scenario.name, "scenario_hash": scenario_hash(self.scenario),
-                "wall_time_s": round(self.wall_time_s, 3), "tickets": len(self.tickets),
+                "wall_time_s": round(self.wall_time_s, 3), "tickets": len(self.ticket_columns),
                 "events": len(self.event_columns)}
 
 
@@ -112,8 +121,10 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
     # the tables take the engine's buffers column by column, each let go once converted: the peak stays near the
     # larger of the two, not their sum
     people = [a for a in m.agents if a.slot == 0]  # a person's concurrency slots log as the person
-    events = _event_columns(raw, m, scenario, people)
-    tickets = _tickets_table(raw, m, scenario)
+    start = pd.Timestamp(scenario.clock.start)
+    window_start = pd.Timestamp(np.datetime64(start + pd.Timedelta(minutes=scenario.clock.warmup), "ms"))
+    events = _event_columns(raw, m, scenario, people, window_start)
+    tickets = _ticket_columns(raw, m, scenario, window_start)
     lo, hi = scenario.clock.warmup, scenario.clock.horizon
     staffing = pd.DataFrame([
         {"pool": a.team, "shift": a.shift, "resource": a.name,
@@ -134,41 +145,53 @@ def _take(raw: RawLog, name: str) -> np.ndarray:
     return values
 
 
-def _tickets_table(raw: RawLog, m: Compiled, scenario: Scenario) -> pd.DataFrame:
-    """The tickets table (``servsim.log.TICKET_COLUMNS`` and the scenario's attributes) from the engine's log."""
-    start = scenario.clock.start
+def _ticket_columns(raw: RawLog, m: Compiled, scenario: Scenario, window_start: pd.Timestamp) -> TicketColumns:
+    """The tickets (``servsim.log.TICKET_COLUMNS`` and the scenario's attributes) as
+    :class:`~servsim.log.TicketColumns` from the engine's log, times in minutes from the window's start to the
+    millisecond (what the table's datetimes give)."""
+    shift_ms = float((window_start - pd.Timestamp(scenario.clock.start)) / pd.Timedelta(milliseconds=1))
+
+    def minutes(values: np.ndarray) -> np.ndarray:
+        ms = np.round(values * 60_000.0)
+        ms -= shift_ms
+        ms /= 60_000.0
+        return ms
+
+    def labels(codes: np.ndarray, names: list[str], keep: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Codes into ``names``, or into those of them in ``keep`` (-1 for the others)."""
+        if keep is not None:
+            codes = np.append([keep.index(n) if n in keep else -1 for n in names], -1)[codes]
+        return np.array(keep if keep is not None else names, dtype=object), compact(codes, high=len(names))
+
     categories = sorted({scenario.category_of(t) for t in m.type_names})
     category_of_type = np.array([categories.index(scenario.category_of(t)) for t in m.type_names], dtype=np.int64)
     final = np.where(m.deflected, len(m.stage_names), _take(raw, "final_stage"))
     reminders = [t.name for t in scenario.policies.timers if t.action == "remind"]
-    return pd.DataFrame({
-        "ticket_id": np.arange(len(m.created), dtype=np.int64),
-        "created_at": to_datetimes(m.created, start),
-        "channel": coded(m.channel, m.channels),
-        "category": coded(category_of_type[m.ticket_type], categories),
-        "priority": coded(m.priority, m.priority_names),
-        "tier": coded(m.tier, m.tier_names),
-        "region": coded(m.region, m.region_names),
-        "first_response_at": to_datetimes(_take(raw, "first_response"), start),
-        "resolved_at": to_datetimes(_take(raw, "resolved"), start),
-        "closed_at": to_datetimes(_take(raw, "closed"), start),
-        "abandoned_at": to_datetimes(_take(raw, "abandoned"), start),
-        "n_escalations": _take(raw, "n_escalations"),
-        "n_reopens": _take(raw, "n_reopens"),
-        "final_stage": coded(final, m.stage_names + ["bot"]),
-        "ticket_type": coded(m.ticket_type, m.type_names),
-        "sla_paused_min": _take(raw, "sla_paused"),
-        "direct_cost": _take(raw, "direct_cost"),
-        "moved_by": coded(_take(raw, "moved_by"), m.rule_names).set_categories(
-            [r for r in m.rule_names if r not in reminders]),
-        "n_moves": _take(raw, "n_moves"),
-        "reminded_by": coded(_take(raw, "reminded_by"), m.rule_names).set_categories(reminders),
-        "n_reminders": _take(raw, "n_reminders"),
-        **{name: coded(m.attributes[name], values) for name, values in m.attribute_values.items()},
-    }, copy=False)  # the columns are fresh: no second copy of the table while it is built
+    labelled = {
+        "channel": labels(m.channel, m.channels),
+        "category": labels(category_of_type[m.ticket_type], categories),
+        "priority": labels(m.priority, m.priority_names),
+        "tier": labels(m.tier, m.tier_names),
+        "region": labels(m.region, m.region_names),
+        "final_stage": labels(final, m.stage_names + ["bot"]),
+        "ticket_type": labels(m.ticket_type, m.type_names),
+        "moved_by": labels(_take(raw, "moved_by"), m.rule_names, [r for r in m.rule_names if r not in reminders]),
+        "reminded_by": labels(_take(raw, "reminded_by"), m.rule_names, reminders),
+        **{name: labels(m.attributes[name], values) for name, values in m.attribute_values.items()},
+    }
+    times = {"created_at": minutes(m.created), **{column: minutes(_take(raw, name)) for column, name in (
+        ("first_response_at", "first_response"), ("resolved_at", "resolved"), ("closed_at", "closed"),
+        ("abandoned_at", "abandoned"))}}
+    numbers = {column: _take(raw, name) for column, name in (
+        ("n_escalations", "n_escalations"), ("n_reopens", "n_reopens"), ("sla_paused_min", "sla_paused"),
+        ("direct_cost", "direct_cost"), ("n_moves", "n_moves"), ("n_reminders", "n_reminders"))}
+    columns = ["ticket_id", *TICKET_COLUMNS[1:], "ticket_type", "sla_paused_min", "direct_cost", "moved_by",
+               "n_moves", "reminded_by", "n_reminders", *m.attribute_values]
+    return TicketColumns(window_start, np.arange(len(m.created), dtype=np.int64), labelled, times, numbers, columns)
 
 
-def _event_columns(raw: RawLog, m: Compiled, scenario: Scenario, people: list) -> EventColumns:
+def _event_columns(raw: RawLog, m: Compiled, scenario: Scenario, people: list, window_start: pd.Timestamp
+                   ) -> EventColumns:
     """The engine's events as :class:`~servsim.log.EventColumns`, in order of (enqueued_at to the millisecond,
     ticket_id) as the events table lists them, times in minutes from the window's start to the millisecond (what
     the table's datetimes would give); ``people``: the agents that are a person's first slot."""
@@ -185,7 +208,6 @@ def _event_columns(raw: RawLog, m: Compiled, scenario: Scenario, people: list) -
     if WRAP_UP in activities or any(c is not None for c in m.team_cover):
         worked = agent >= 0  # work and wrap-ups belong to the team of the person doing them (a covering team)
         pool[worked] = np.asarray(m.agent_team)[agent[worked]]
-    window_start = pd.Timestamp(np.datetime64(pd.Timestamp(start) + pd.Timedelta(minutes=scenario.clock.warmup), "ms"))
     shift_ms = float((window_start - pd.Timestamp(start)) / pd.Timedelta(milliseconds=1))
 
     def from_window_start(ms: np.ndarray) -> np.ndarray:

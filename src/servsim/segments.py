@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import ServsimError
-from .kpi import KpiContext, Outcomes, _labels, _Minutes, format_value, outcomes, ticket_activities
-from .log import EVENT_COLUMNS, TICKET_COLUMNS, label_codes
+from .kpi import KpiContext, Outcomes, _labels, format_value, outcomes, ticket_activities
+from .log import EVENT_COLUMNS, TICKET_COLUMNS, TicketColumns, label_codes, ticket_labels, to_minutes
 from .units import format_minutes
 
 KNOWN_DIMENSIONS = ("channel", "ticket_type", "priority", "tier", "region")
@@ -36,16 +36,18 @@ def dimensions(tickets: pd.DataFrame) -> list[str]:
     return list(labelled_dimensions(tickets))
 
 
-def labelled_dimensions(tickets: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """:func:`dimensions`, each as its segments' names and each ticket's code into them (-1: none)."""
-    known = [c for c in KNOWN_DIMENSIONS if c in tickets]
-    if "ticket_type" not in tickets and "category" in tickets:
+def labelled_dimensions(tickets: pd.DataFrame | dict[str, tuple[np.ndarray, np.ndarray]]
+                        ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """:func:`dimensions`, each as its segments' names and each ticket's code into them (-1: none); ``tickets``: the
+    table or its label columns (as :func:`servsim.log.ticket_labels` gives them)."""
+    labelled = ticket_labels(tickets) if isinstance(tickets, pd.DataFrame) else tickets
+    known = [c for c in KNOWN_DIMENSIONS if c in labelled]
+    if "ticket_type" not in labelled and "category" in labelled:
         known.insert(1, "category")
-    extra = [c for c in tickets.columns if c not in _NOT_DIMENSIONS and c not in known
-             and (isinstance(tickets[c].dtype, pd.CategoricalDtype) or tickets[c].dtype == object)]
+    extra = [c for c in labelled if c not in _NOT_DIMENSIONS and c not in known]
     out = {}
     for c in known + extra:
-        names, codes = label_codes(tickets[c])
+        names, codes = labelled[c]
         present = np.count_nonzero(np.bincount(codes[codes >= 0], minlength=1))  # a category no ticket has: not
         if 2 <= present <= MAX_SEGMENTS:
             out[c] = names, codes
@@ -96,9 +98,9 @@ def where_time_goes(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext
     stage as waiting."""
     for column in by:
         _check_column(tickets, column)
-    at = _Minutes(ctx.window_start)
+    columns = TicketColumns.of(tickets, ctx.window_start)
     span = (ctx.window_end - ctx.window_start).total_seconds() / 60.0
-    o = outcomes(tickets, ctx, at)
+    o = outcomes(columns, ctx)
     inside = tickets.loc[o.inside].reset_index(drop=True)
     if by:
         segment = inside[list(by)].astype(object).where(inside[list(by)].notna(), "(none)").astype(str)
@@ -112,8 +114,9 @@ def where_time_goes(tickets: pd.DataFrame, events: pd.DataFrame, ctx: KpiContext
     row = pd.Index(inside["ticket_id"]).get_indexer(events["ticket_id"])
     keep = row >= 0
     # a ticket's time counts until it is resolved (closing work after that is not part of it) or the window ends
-    until = np.fmin(at(tickets, "resolved_at")[o.inside], span)[np.maximum(row, 0)]
-    enq, start, end = (np.minimum(at(events, c), until) for c in ("enqueued_at", "started_at", "ended_at"))
+    until = np.fmin(columns.minutes["resolved_at"][o.inside], span)[np.maximum(row, 0)]
+    enq, start, end = (np.minimum(to_minutes(events[c], ctx.window_start), until)
+                       for c in ("enqueued_at", "started_at", "ended_at"))
     end = np.where(np.isnan(end), until, end)
     keep &= enq < until
     worked = events["pool"].notna().to_numpy()

@@ -93,6 +93,24 @@ def test_a_timer_moves_every_ticket_still_waiting_when_it_runs_out():
     assert 0.75 < share < 0.85, share
 
 
+def test_the_rules_shares_read_from_a_table_whose_rules_are_text_name_each_rule_by_its_own_tickets():
+    """A log read back from a file holds the rules as text: each rule's share counts its own tickets, including
+    where a rule named first in the table moved only tickets created before the window (share 0)."""
+    from servsim.kpi import KpiContext, compute_kpis
+
+    rule = {"name": "to_lead", "waiting_at": ["answer"], "after": "30min", "to": "lead"}
+    result = servsim.simulate(scenario_from_dict(one_agent_desk("30/h", {"timers": [rule]})), seed=2)
+    tickets = result.tickets.astype({"moved_by": object})
+    tickets.loc[0, ["created_at", "moved_by"]] = [tickets.loc[0, "created_at"] - pd.Timedelta(hours=1), "earlier"]
+    ctx = KpiContext.from_scenario(result.scenario, result.staffing)
+    overall = compute_kpis(tickets, result.events, ctx).overall
+    inside = tickets["created_at"] >= ctx.window_start
+    human = inside & tickets["abandoned_at"].isna()
+    assert overall["moved_by/earlier"] == 0.0
+    assert overall["moved_by/to_lead"] == pytest.approx((tickets.loc[human, "moved_by"] == "to_lead").mean())
+    assert overall["moved_by/to_lead"] > 0.7
+
+
 def test_a_timer_on_a_share_of_the_target_applies_to_its_priorities_only():
     rule = {"name": "p2_half_frt", "waiting_at": ["answer"], "share_of": "first_response", "share": 0.5,
             "priorities": ["P2"], "to": "lead"}

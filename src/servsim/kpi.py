@@ -531,14 +531,6 @@ def _group_sums(labelled: tuple[np.ndarray, np.ndarray], keep: np.ndarray, *valu
     return names[present], sums, rows[present]
 
 
-def _factorize(values: list) -> tuple[np.ndarray, list]:
-    """Codes into the distinct values in order of first appearance, and those values (``pd.factorize`` for a short
-    list, without its overhead)."""
-    index: dict = {}
-    codes = np.array([index.setdefault(v, len(index)) for v in values], np.int64)
-    return codes, list(index)
-
-
 def _stages(events: EventColumns, span: float) -> pd.DataFrame:
     enq, start, end = (events.minutes[c] for c in ("enqueued_at", "started_at", "ended_at"))
     keep = (enq >= 0) & (enq < span)
@@ -562,9 +554,9 @@ def _pools(events: EventColumns, ctx: KpiContext, span: float) -> pd.DataFrame:
     res_busy = np.bincount(np.where(has_pool, res_codes, len(resources)), weights=busy,
                            minlength=len(resources) + 1)[:len(resources)]
     staff = ctx.staffing
-    # as plain arrays and lists: a few dozen rows, where pandas' string columns cost more than the work
-    pool_codes, pool_names = _factorize(staff["pool"].tolist())
-    shift_codes, shift_names = _factorize(staff["shift"].tolist())
+    # as plain arrays: a few dozen rows, where pandas' string columns cost more than the work
+    pool_codes, pool_names = pd.factorize(staff["pool"].to_numpy(object))
+    shift_codes, shift_names = pd.factorize(staff["shift"].to_numpy(object))
     staffed = staff["staffed_min"].to_numpy(float)
     index = {name: i for i, name in enumerate(resources.tolist())}
     person = np.array([index.get(name, -1) for name in staff["resource"].tolist()], np.int64)

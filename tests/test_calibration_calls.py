@@ -219,8 +219,15 @@ def test_the_call_sample_is_current_and_backtests(tmp_path, capsys):
 SAMPLE_CALLS = ROOT / "calibration" / "sample" / "calls.txt.gz"
 
 
+def _without_priorities(log: ImportResult) -> ImportResult:
+    log.tickets["priority"] = None
+    return log
+
+
 @pytest.mark.parametrize(("call", "message"), [
     (lambda log: calibrate_calls(log, interval_min=20), "interval_min must be 15, 30 or 60 minutes, got 20"),
+    (lambda log: calibrate_calls(_without_priorities(log)),
+     r"calls\.txt\.gz: no call has a priority; the priority column is empty"),
     (lambda log: calibrate_calls(log, start=pd.Timestamp("2026-01-04"), end=pd.Timestamp("2026-01-09")),
      "call-centre calibration needs at least one whole week; 2026-01-04 to 2026-01-09 has none"),
     (lambda log: staffing_backtest(log, "2026-01-18", "2026-01-11"),

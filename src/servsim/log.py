@@ -8,8 +8,9 @@ ones are allowed (the simulator adds ``ticket_type``, ``sla_paused_min``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -63,8 +64,23 @@ def label_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(names, dtype=object).astype(str), codes
 
 
+class _Timed:
+    """Columns with times in minutes from an ``origin`` (the ``minutes`` of :class:`EventColumns` and
+    :class:`TicketColumns`)."""
+
+    origin: pd.Timestamp
+    minutes: dict[str, np.ndarray]
+
+    def from_origin(self, origin: pd.Timestamp) -> Self:
+        """The same columns with times in minutes from ``origin``."""
+        if origin == self.origin:
+            return self
+        offset = (origin - self.origin).total_seconds() / 60.0
+        return replace(self, origin=origin, minutes={c: values - offset for c, values in self.minutes.items()})
+
+
 @dataclass
-class EventColumns:
+class EventColumns(_Timed):
     """The events table as the KPIs read it: ticket ids, each labelled column as codes into its names (-1: none)
     and each time column in minutes from ``origin`` (NaN: not reached). A simulation's KPIs come from these
     columns straight from the engine, so that the table itself is built only when someone asks for it
@@ -86,14 +102,6 @@ class EventColumns:
     def __len__(self) -> int:
         return len(self.ticket_id)
 
-    def from_origin(self, origin: pd.Timestamp) -> EventColumns:
-        """The same columns with times in minutes from ``origin``."""
-        if origin == self.origin:
-            return self
-        offset = (origin - self.origin).total_seconds() / 60.0
-        return EventColumns(origin, self.ticket_id, self.labelled,
-                            {c: values - offset for c, values in self.minutes.items()}, self.gaps_only_at_reopens)
-
     def labels(self, column: str) -> np.ndarray:
         """The column's values as strings ('' where none)."""
         names, codes = self.labelled[column]
@@ -109,7 +117,7 @@ class EventColumns:
 
 
 @dataclass
-class TicketColumns:
+class TicketColumns(_Timed):
     """The tickets table as the KPIs read it, as :class:`EventColumns` are the events: ticket ids, each label column
     as codes into its names (-1: none), each time column in minutes from ``origin`` (NaN: not reached) and the
     numeric columns. A simulation's KPIs read them straight from the engine, so that the table is built only when
@@ -136,14 +144,6 @@ class TicketColumns:
 
     def __contains__(self, column: str) -> bool:
         return column in self.columns
-
-    def from_origin(self, origin: pd.Timestamp) -> TicketColumns:
-        """The same columns with times in minutes from ``origin``."""
-        if origin == self.origin:
-            return self
-        offset = (origin - self.origin).total_seconds() / 60.0
-        return TicketColumns(origin, self.ticket_id, self.labelled,
-                             {c: values - offset for c, values in self.minutes.items()}, self.numbers, self.columns)
 
     def frame(self) -> pd.DataFrame:
         """The tickets table."""

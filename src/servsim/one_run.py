@@ -145,17 +145,19 @@ def _take(raw: RawLog, name: str) -> np.ndarray:
     return values
 
 
+def _from_window_start(ms: np.ndarray, window_start: pd.Timestamp, start) -> np.ndarray:
+    """Milliseconds from the clock's ``start`` (a fresh array, overwritten) as minutes from the window's start."""
+    ms -= float((window_start - pd.Timestamp(start)) / pd.Timedelta(milliseconds=1))
+    ms /= 60_000.0
+    return ms
+
+
 def _ticket_columns(raw: RawLog, m: Compiled, scenario: Scenario, window_start: pd.Timestamp) -> TicketColumns:
     """The tickets (``servsim.log.TICKET_COLUMNS`` and the scenario's attributes) as
     :class:`~servsim.log.TicketColumns` from the engine's log, times in minutes from the window's start to the
     millisecond (what the table's datetimes give)."""
-    shift_ms = float((window_start - pd.Timestamp(scenario.clock.start)) / pd.Timedelta(milliseconds=1))
-
     def minutes(values: np.ndarray) -> np.ndarray:
-        ms = np.round(values * 60_000.0)
-        ms -= shift_ms
-        ms /= 60_000.0
-        return ms
+        return _from_window_start(np.round(values * 60_000.0), window_start, scenario.clock.start)
 
     def labels(codes: np.ndarray, names: list[str], keep: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Codes into ``names``, or into those of them in ``keep`` (-1 for the others)."""
@@ -195,7 +197,6 @@ def _event_columns(raw: RawLog, m: Compiled, scenario: Scenario, people: list, w
     """The engine's events as :class:`~servsim.log.EventColumns`, in order of (enqueued_at to the millisecond,
     ticket_id) as the events table lists them, times in minutes from the window's start to the millisecond (what
     the table's datetimes would give); ``people``: the agents that are a person's first slot."""
-    start = scenario.clock.start
     person_of_agent = compact(np.append(np.cumsum([a.slot == 0 for a in m.agents]) - 1, -1))
     activities = m.activity_names
     activity_team = compact(np.array(m.stage_team + [-1] * (len(activities) - len(m.stage_names))),
@@ -208,23 +209,18 @@ def _event_columns(raw: RawLog, m: Compiled, scenario: Scenario, people: list, w
     if WRAP_UP in activities or any(c is not None for c in m.team_cover):
         worked = agent >= 0  # work and wrap-ups belong to the team of the person doing them (a covering team)
         pool[worked] = np.asarray(m.agent_team)[agent[worked]]
-    shift_ms = float((window_start - pd.Timestamp(start)) / pd.Timedelta(milliseconds=1))
+    def minutes(ms: np.ndarray) -> np.ndarray:
+        return _from_window_start(ms[order], window_start, scenario.clock.start)
 
-    def from_window_start(ms: np.ndarray) -> np.ndarray:
-        ms = ms[order]
-        ms -= shift_ms
-        ms /= 60_000.0
-        return ms
-
-    minutes = {"enqueued_at": from_window_start(enqueued_ms)}
+    times = {"enqueued_at": minutes(enqueued_ms)}
     del enqueued_ms
     for column, name in (("started_at", "ev_started"), ("ended_at", "ev_ended")):
-        minutes[column] = from_window_start(np.round(_take(raw, name) * 60_000.0))
+        times[column] = minutes(np.round(_take(raw, name) * 60_000.0))
     return EventColumns(window_start, ticket, {
         "activity": (np.array(activities, dtype=object), stage),
         "pool": (np.array(m.team_names, dtype=object), pool),
         "resource": (np.array([a.name for a in people], dtype=object), person_of_agent[agent]),
-    }, minutes, gaps_only_at_reopens=True)
+    }, times, gaps_only_at_reopens=True)
 
 
 def stock_table(columns: dict[str, np.ndarray], parts, start) -> pd.DataFrame:

@@ -93,9 +93,9 @@ def run(m: Compiled) -> RawLog:
     ttype = memoryview(m.ticket_type)
     qclass = memoryview(m.queue_class)
     # queue entries: (class, work if shortest first else the time joined less the priority's head start, sequence,
-    # ticket); the sequence keeps equal keys first come, first served
+    # ticket); the sequence keeps equal keys first come, first served, so without head starts the key is 0
     shortest_first = m.shortest_first
-    head_start = m.head_start
+    head_start = m.head_start if any(m.head_start) else None
     patience = memoryview(m.patience)
     reopens_left = memoryview(m.reopens)  # counted down as the ticket reopens
     team_key_of_ticket = [memoryview(keys) for keys in m.team_key_of_ticket]  # team -> ticket -> key index
@@ -231,8 +231,8 @@ def run(m: Compiled) -> RawLog:
         waiting[team] += 1
         if covered:
             queued_for[i] = team
-        heappush(heaps[team][key], (qclass[i], work_of[i] if shortest_first else now - head_start[prio[i]],
-                                    counter[0], i))
+        heappush(heaps[team][key], (qclass[i], work_of[i] if shortest_first else
+                                    now - head_start[prio[i]] if head_start else 0.0, counter[0], i))
         if stage_fr[s] and patience[i] < math.inf and fr[i] != fr[i]:
             at(patience[i], hang_up, i)
         for rule in stage_timers[s]:

@@ -178,6 +178,19 @@ def test_staffing_backtest_of_week_four(october):
         # the simulation beats the naive weekday-hour average and stays level with Erlang A (see README)
         assert table.loc[kpi, "simulated"] < table.loc[kpi, "naive"], table
         assert table.loc[kpi, "simulated"] < 1.15 * table.loc[kpi, "erlang_a"], table
+        # were the model exactly the process, it would still err by a few points an hour and gain well under
+        # 30% over Erlang A: the hour's work is random and callers in an hour share one queue
+        assert 0.01 < table.loc[kpi, "noise_floor"] < table.loc[kpi, "simulated"], table
+        assert 0.0 < table.loc[kpi, "best_gain"] < 0.3, table
+    # with the calls' actual service times replayed, what is left is the process model's error: the simulation
+    # is then closer than without, and closer than Erlang A given each hour's actual mean service time
+    replayed = staffing_backtest(october, "1999-10-22", "1999-10-29", replications=3, seed=1, replay_work=True)
+    again = replayed.table.set_index("kpi")
+    assert "actual service times replayed" in replayed.summary()
+    for kpi in ("abandonment", "service_level_20s", "service_level_60s"):
+        assert again.loc[kpi, "simulated"] < 0.8 * table.loc[kpi, "simulated"], (again, table)
+        assert again.loc[kpi, "simulated"] < again.loc[kpi, "erlang_a"], again
+        assert again.loc[kpi, "erlang_a"] < table.loc[kpi, "erlang_a"], (again, table)
 
 
 def test_round_trip_recovers_a_chat_desks_concurrency():
@@ -205,15 +218,42 @@ def test_the_call_sample_is_current_and_backtests(tmp_path, capsys):
     path = write_call_sample(ROOT / "scenarios" / "callcentre.yaml", tmp_path)
     assert path.read_bytes() == shipped.read_bytes(), "calls.txt.gz is stale: regenerate it"
     code = main(["backtest", str(shipped), "--format", "callcentre", "--train-until", "2026-01-18",
-                 "--test-until", "2026-01-25", "--replications", "2", "--out", str(tmp_path / "bt")])
+                 "--test-until", "2026-01-25", "--replications", "2", "--replay-work", "--out", str(tmp_path / "bt")])
     assert code == 0
     out = capsys.readouterr().out
-    assert "staffing backtest" in out and "Erlang A" in out
+    assert "staffing backtest" in out and "Erlang A" in out and "actual service times replayed" in out
     table = pd.read_csv(tmp_path / "bt" / "staffing_backtest.csv").set_index("kpi")
     # the model is the one that made the log: it is at least as close as the naive weekday-hour average
     assert table.loc["abandonment", "simulated"] <= table.loc["abandonment", "naive"]
     for name in ("scenario.yaml", "roster.csv", "staffing_cells.csv", "staffing_backtest.md"):
         assert (tmp_path / "bt" / name).exists(), name
+    assert table[["noise_floor", "best_gain"]].notna().all().all(), table  # two replications give a floor
+
+
+def test_the_noise_floor_is_a_replications_error_against_the_others():
+    from servsim.calibration.staffing_backtest import _noise_floor
+
+    # three replications of two hours; Erlang A says 0.5 for both
+    runs = np.array([[0.1, 0.2], [0.3, 0.2], [0.2, 0.5]])
+    floor, best_gain = _noise_floor(runs, np.array([0.5, 0.5]))
+    others = np.array([[0.25, 0.35], [0.15, 0.35], [0.2, 0.2]])
+    model = np.abs(others - runs).mean(axis=1) * np.sqrt(2 / 3)
+    analytic = np.abs(0.5 - runs).mean(axis=1)
+    assert floor == pytest.approx(model.mean())
+    assert best_gain == pytest.approx(np.mean(1 - model / analytic))
+    assert _noise_floor(np.full((4, 3), 0.2), np.full(3, 0.2))[0] == pytest.approx(0.0, abs=1e-12)  # no noise, no floor
+    assert all(np.isnan(_noise_floor(runs[:1], np.array([0.5, 0.5]))))  # one replication: unknown
+
+
+def test_replaying_service_times_is_for_call_logs(capsys):
+    from servsim.cli import main
+
+    code = main(["backtest", str(ROOT / "calibration" / "sample" / "tickets.csv.gz"), "--format", "tickets",
+                 "--mapping", str(ROOT / "calibration" / "presets" / "servsim-tickets.yaml"), "--train-until",
+                 "2026-01-26", "--replay-work"])
+    assert code == 2
+    assert ("tickets.csv.gz: --replay-work replays a call log's service times; this is a tickets log (use "
+            "--capacity --replay)") in capsys.readouterr().err
 
 
 SAMPLE_CALLS = ROOT / "calibration" / "sample" / "calls.txt.gz"

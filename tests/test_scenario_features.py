@@ -192,6 +192,12 @@ def test_trace_driven_arrivals_are_the_given_tickets():
             pd.Timestamp("2026-01-06 10:00"), pd.Timestamp("2026-02-06 10:00"))))
     with pytest.raises(servsim.ServsimError, match=r"arrivals: ticket_type values \['z'\] are not in the scenario"):
         servsim.simulate(scenario, seed=1, arrivals=trace.assign(ticket_type="z"))
+    # given work (a call's actual service time) replaces the draw; an empty one is drawn, and so are the others
+    given = servsim.simulate(scenario, seed=1, arrivals=trace.assign(remaining_min=[7.25, None, 0.5])).tickets
+    minutes = (given["resolved_at"] - given["first_response_at"]).dt.total_seconds() / 60
+    assert minutes[0] == pytest.approx(7.25) and minutes[2] == pytest.approx(0.5)
+    assert minutes[1] == pytest.approx((run.tickets["resolved_at"] - run.tickets["first_response_at"])[1]
+                                       .total_seconds() / 60)  # common random numbers: the drawn one is unchanged
 
 
 def test_warning_free_without_roster():

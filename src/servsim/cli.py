@@ -295,10 +295,12 @@ def _backtest(args: argparse.Namespace) -> int:
         from .calibration.staffing_backtest import staffing_backtest
 
         sbt = staffing_backtest(imported, args.train_until, test_until=args.test_until,
-                                history_weeks=args.history_weeks, replications=args.replications, seed=args.seed)
+                                history_weeks=args.history_weeks, replications=args.replications, seed=args.seed,
+                                replay_work=args.replay_work)
         first, end = sbt.calibration.window
         print(f"staffing backtest: calibrated on {first:%Y-%m-%d} to {end:%Y-%m-%d}; the test period replayed with "
-              f"its actual calls and roster, {args.replications} replications")
+              f"its actual calls{', service times' if args.replay_work else ''} and roster, {args.replications} "
+              "replications")
         print(sbt.summary())
         if args.out:
             write_calibration(sbt.calibration, imported.quality, args.out)
@@ -306,6 +308,9 @@ def _backtest(args: argparse.Namespace) -> int:
             print(f"written to {args.out}/: scenario.yaml calibration.md roster.csv "
                   + " ".join(p.name for p in written))
         return 0
+    if args.replay_work:
+        raise ServsimError(f"{args.log}: --replay-work replays a call log's service times; this is a "
+                           f"{imported.kind} log (use --capacity --replay)")
     if "," in args.train_until:  # several cut-offs: a rolling-origin backtest
         from .calibration.backtest import rolling_backtest
 
@@ -447,6 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--replications", type=int, default=10)
     backtest.add_argument("--replay", action="store_true", help="with --capacity: simulate the test period with its "
                           "actual tickets and the roster the log shows (people of each team active per hour)")
+    backtest.add_argument("--replay-work", action="store_true", help="call logs: replay each served call's actual "
+                          "service time too (the process model's own error; Erlang A gets each hour's actual mean)")
     backtest.add_argument("--seed", type=int, default=0)
     return parser
 

@@ -105,9 +105,10 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
         ``region``, ``stage`` (where the ticket is; default its type's entry stage) and ``remaining_min``
         (minutes left in that stage; default a fresh draw of its work time).
     arrivals : trace-driven simulation: the tickets that arrive (columns ``created_at`` inside the simulated
-        period, ``channel``, ``ticket_type``, optional ``priority``, ``tier``, ``region``) instead of drawing
-        them from ``demand``; patience, deflection and reopens are still drawn per ticket, and so are priorities
-        the arrivals leave empty (from the type's or the channel's shares).
+        period, ``channel``, ``ticket_type``, optional ``priority``, ``tier``, ``region``, ``remaining_min``: the
+        work of its first stage, e.g. a call's actual service time; empty: drawn) instead of drawing them from
+        ``demand``; patience, deflection and reopens are still drawn per ticket, and so are priorities the
+        arrivals leave empty (from the type's or the channel's shares).
     force : run even if the scenario is expected to take more than ``MAX_TICKETS`` tickets (see
         :mod:`servsim.scenario.load_check`); without it such a run is refused before it starts.
     """

@@ -1,7 +1,13 @@
 """Staffing backtest of a call centre: calibrate on the weeks before a cut-off, replay the test period's actual
 calls and actual roster, and compare per (day, hour) what callers got — abandonment, service level, P(wait),
 mean wait — with what happened, next to two baselines computed on the same inputs: the analytic Erlang A
-model (M/M/n+M) per team and hour, and the naive "same weekday and hour, averaged over the training weeks"."""
+model (M/M/n+M) per team and hour, and the naive "same weekday and hour, averaged over the training weeks".
+
+Two yardsticks say how much of an error is the model's: the **noise floor**, the error the simulation would have
+if it were exactly the process (each replication in turn taken as what happened, against the mean of the
+others), and the **best gain** over Erlang A it would show then. With ``replay_work`` the calls' actual service
+times are replayed too (and Erlang A gets each hour's actual mean handling time): what is left is the error of
+the process model alone — roster, availability, patience, queue order — not of the hour's work."""
 
 from __future__ import annotations
 
@@ -9,21 +15,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..erlang import erlang_a
 from ..errors import ServsimError
 from ..one_run import SimulationResult, simulate
 from ..scenario import Scenario, scenario_from_dict
 from .build import Calibration
-from .calls import GAP_MIN, calibrate_calls
+from .calls import GAP_MIN, MIN_CALL, calibrate_calls
 from .quality import ImportResult
 from .staffing import dated_roster, sessions
 
 KPIS = {"abandonment": "abandoned", "service_level_20s": "answered in 20 s", "service_level_60s": "answered in 60 s",
         "p_wait": "waited at all", "mean_wait_min": "mean wait"}
 COLUMNS = ("simulated", "erlang_a", "naive")
-SHARES = ("abandonment", "service_level_20s", "service_level_60s", "p_wait")  # binomial shares of a cell's calls
 
 
 @dataclass
@@ -36,18 +40,23 @@ class StaffingBacktest:
     table: pd.DataFrame                # per KPI: MAE of each column against actual, and a verdict
     runs: list[SimulationResult] = field(repr=False, default_factory=list)
     min_calls: int = 20                # hours with fewer offered calls are left out of the errors
+    replay_work: bool = False          # the calls' actual service times were replayed
 
     def summary(self) -> str:
         """The table in words: each KPI's mean absolute error per hour, in percentage points (shares) or minutes."""
+        replayed = "; the calls' actual service times replayed" if self.replay_work else ""
         lines = [f"Staffing backtest: {len(self.cells[self.cells['offered'] >= self.min_calls])} hours with at least "
-                 f"{self.min_calls} calls; mean absolute error per hour against what callers got (lower is better)",
-                 f"  {'':<19}{'simulation':>11}{'Erlang A':>11}{'naive':>11}{'noise floor':>13}"]
+                 f"{self.min_calls} calls{replayed}; mean absolute error per hour against what callers got (lower "
+                 "is better); noise floor and best gain: the simulation's error and its gain over Erlang A were it "
+                 "exactly the process",
+                 f"  {'':<19}{'simulation':>11}{'Erlang A':>11}{'naive':>11}{'noise floor':>13}{'best gain':>11}"]
         for row in self.table.itertuples():
             unit, scale = ("min", 1.0) if row.kpi == "mean_wait_min" else ("pts", 100.0)
-            values = [f"{getattr(row, c) * scale:>7.1f} {unit}" for c in (*COLUMNS, "noise_floor")]
-            values[-1] = values[-1] if row.noise_floor == row.noise_floor else f"{'-':>11}"
-            lines.append(f"  {KPIS[row.kpi]:<19}{values[0]:>11}{values[1]:>11}{values[2]:>11}{values[3]:>13}   "
-                         f"{row.verdict}")
+            values = [f"{getattr(row, c) * scale:>7.1f} {unit}" if getattr(row, c) == getattr(row, c) else "-"
+                      for c in (*COLUMNS, "noise_floor")]
+            best = f"{row.best_gain:.0%}" if row.best_gain == row.best_gain else "-"
+            lines.append(f"  {KPIS[row.kpi]:<19}{values[0]:>11}{values[1]:>11}{values[2]:>11}{values[3]:>13}"
+                         f"{best:>11}   {row.verdict}")
         return "\n".join(lines)
 
 
@@ -73,9 +82,13 @@ def cell_kpis(calls: pd.DataFrame) -> pd.DataFrame:
 
 def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, test_until: str | pd.Timestamp | None
                       = None, history_weeks: int | None = None, replications: int = 10, seed: int = 0,
-                      min_calls: int = 20, interval_min: int = 30) -> StaffingBacktest:
+                      min_calls: int = 20, interval_min: int = 30, replay_work: bool = False) -> StaffingBacktest:
     """Calibrate on calls before ``train_until`` and replay ``[train_until, test_until)`` with its actual calls
-    and roster; cells (hours) with fewer than ``min_calls`` offered calls are left out of the errors."""
+    and roster; cells (hours) with fewer than ``min_calls`` offered calls are left out of the errors.
+
+    ``replay_work``: each served call also keeps its actual service time (the rest are drawn), and Erlang A gets
+    each hour's actual mean service time.
+    """
     cut = pd.Timestamp(train_until)
     end = pd.Timestamp(test_until) if test_until is not None else result.export_end.ceil("D")
     if end <= cut:
@@ -98,6 +111,9 @@ def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, tes
     trace = pd.DataFrame({"created_at": test["created_at"], "channel": "phone",
                           "ticket_type": types.fillna(largest).to_numpy(),
                           "priority": test["priority"].astype("string").to_numpy()})  # empty: drawn
+    service = (test["resolved_at"] - test["first_response_at"]).dt.total_seconds().to_numpy() / 60.0
+    if replay_work:  # the work of the call's only stage; NaN (not served): drawn
+        trace["remaining_min"] = np.maximum(service, MIN_CALL)
     data = cal.scenario.model_dump(mode="json", by_alias=True)
     data["clock"].update(start=str(cut), horizon=(end - cut).total_seconds() / 60.0, warmup=0.0)
     data["roster"] = [{**r, "start": str(r["start"]), "end": str(r["end"])} for r in roster.to_dict("records")]
@@ -105,40 +121,48 @@ def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, tes
     runs = [simulate(scenario, seed=seed, replication=r, arrivals=trace) for r in range(replications)]
 
     actual = cell_kpis(per_call(test))
-    simulated = sum(cell_kpis(per_call(run.tickets))[list(KPIS)].reindex(actual.index) for run in runs) / len(runs)
+    per_run = [cell_kpis(per_call(run.tickets))[list(KPIS)].reindex(actual.index) for run in runs]
+    simulated = sum(per_run) / len(runs)
     first, train_end = cal.window
     train = t[(t["created_at"] >= first) & (t["created_at"] < train_end)]
     train_calls = per_call(train).assign(
         ticket_type=train["category"].astype("string").fillna("unknown").map(cal.category_map).to_numpy())
-    analytic = _erlang_a_cells(cal, train_calls, trace, roster, actual.index)
+    work = pd.Series(service, index=trace.index) if replay_work else None
+    analytic = _erlang_a_cells(cal, train_calls, trace, roster, actual.index, work)
     naive = _naive(train_calls, actual.index)
     cells = actual.rename(columns={k: f"{k}_actual" for k in KPIS})
     for name, frame in (("simulated", simulated), ("erlang_a", analytic), ("naive", naive)):
         cells = cells.join(frame[list(KPIS)].rename(columns={k: f"{k}_{name}" for k in KPIS}))
     cells["agents"] = _agents_per_cell(roster, actual.index)
-    kept = cells[cells["offered"] >= min_calls]
+    kept = (cells["offered"] >= min_calls).to_numpy()
     rows = []
     for kpi in KPIS:
-        mae = {col: float((kept[f"{kpi}_{col}"] - kept[f"{kpi}_actual"]).abs().mean()) for col in COLUMNS}
+        mae = {col: float((cells[f"{kpi}_{col}"] - cells[f"{kpi}_actual"])[kept].abs().mean()) for col in COLUMNS}
         gain = 1 - mae["simulated"] / mae["erlang_a"] if mae["erlang_a"] > 0 else float("nan")
         best = min(mae, key=mae.get)
         names = {"simulated": "the simulation", "erlang_a": "Erlang A", "naive": "the naive average"}
         verdict = (f"simulation {abs(gain):.0%} {'better' if gain >= 0 else 'worse'} than Erlang A; "
                    f"{names[best]} is closest")
-        rows.append({"kpi": kpi, **mae, "noise_floor": _noise_floor(kept, kpi), "improvement_vs_erlang_a": gain,
-                     "verdict": verdict})
-    return StaffingBacktest(cal, scenario, cells.reset_index(), pd.DataFrame(rows), runs, min_calls)
+        floor, best_gain = _noise_floor(np.array([r[kpi].to_numpy() for r in per_run])[:, kept],
+                                        cells[f"{kpi}_erlang_a"].to_numpy()[kept])
+        rows.append({"kpi": kpi, **mae, "noise_floor": floor, "best_gain": best_gain,
+                     "improvement_vs_erlang_a": gain, "verdict": verdict})
+    return StaffingBacktest(cal, scenario, cells.reset_index(), pd.DataFrame(rows), runs, min_calls, replay_work)
 
 
-def _noise_floor(cells: pd.DataFrame, kpi: str) -> float:
-    """The error even a perfect model would have: the mean absolute deviation of a share observed on the cell's
-    ``offered`` calls from its true value (taken as the simulated one), binomial. NaN for waits."""
-    if kpi not in SHARES:
-        return float("nan")
-    n = cells["offered"].to_numpy().astype(int)
-    p = np.clip(cells[f"{kpi}_simulated"].to_numpy(float), 0.0, 1.0)
-    return float(np.mean([np.sum(stats.binom.pmf(np.arange(k + 1), k, q) * np.abs(np.arange(k + 1) / k - q))
-                          for k, q in zip(n, p)]))
+def _noise_floor(runs: np.ndarray, erlang: np.ndarray) -> tuple[float, float]:
+    """The error the simulation would have were it exactly the process, and its gain over Erlang A then: each
+    replication's cells (rows of ``runs``) in turn taken as what happened, against the mean of the other
+    replications (scaled by sqrt((n-1)/n) to the error of a mean of all n) and against Erlang A. Within an hour
+    callers share one queue, so this floor is well above a binomial one. NaN with fewer than two replications."""
+    n = len(runs)
+    if n < 2:
+        return float("nan"), float("nan")
+    others = (runs.sum(axis=0) - runs) / (n - 1)
+    model = np.nanmean(np.abs(others - runs), axis=1) * np.sqrt((n - 1) / n)
+    analytic = np.nanmean(np.abs(erlang - runs), axis=1)
+    judged = analytic > 0  # a replication Erlang A matches exactly says nothing about the gain
+    return float(model.mean()), float(np.mean(1 - model[judged] / analytic[judged])) if judged.any() else float("nan")
 
 
 def _agents_per_cell(roster: pd.DataFrame, cells: pd.Index) -> pd.Series:
@@ -148,11 +172,12 @@ def _agents_per_cell(roster: pd.DataFrame, cells: pd.Index) -> pd.Series:
 
 
 def _erlang_a_cells(cal: Calibration, train_calls: pd.DataFrame, trace: pd.DataFrame, roster: pd.DataFrame,
-                    cells: pd.Index) -> pd.DataFrame:
+                    cells: pd.Index, work: pd.Series | None = None) -> pd.DataFrame:
     """Erlang A per team and hour on the same inputs: the hour's actual calls, the team's mean handling time
     (service and wrap-up) and patience from the training weeks (patience as abandonments / total waiting time,
     the standard estimator), the hour's mean headcount (interpolated between the neighbouring whole numbers of
-    agents)."""
+    agents). ``work`` (minutes per call of ``trace``, NaN where not served): the service part of the handling time
+    is the hour's actual mean instead, where the hour has served calls."""
     s = cal.scenario
     team_of_type = {ty: s.stages[tt.entry].team for ty, tt in s.ticket_types.items()}
     routing = cal.routing.set_index("ticket_type")
@@ -164,22 +189,24 @@ def _erlang_a_cells(cal: Calibration, train_calls: pd.DataFrame, trace: pd.DataF
     for team, calls in arrivals.groupby("team"):
         own = routing[[team_of_type[ty] == team for ty in routing.index] & (routing["served"] > 0).to_numpy()]
         # a person is held for the service and the wrap-up after it (handling time, as workforce planners count it)
-        wrap_up = s.teams[team].wrap_up
-        mean_service = float(np.average(own["mean_service_min"], weights=own["served"])) + (
-            wrap_up.mean if wrap_up is not None else 0.0)
+        wrap_up = s.teams[team].wrap_up.mean if s.teams[team].wrap_up is not None else 0.0
+        service = np.full(len(cells), float(np.average(own["mean_service_min"], weights=own["served"])))
+        if work is not None:
+            hourly = work[calls.index].groupby(calls["cell"]).mean().reindex(cells).to_numpy()
+            service = np.where(np.isnan(hourly), service, hourly)
         history = train_calls[(train_team == team).to_numpy()]
         # abandonments per minute waited; a team whose callers never waited gets a patience of an hour (unknown)
         waited = float(np.nansum(history["wait"]))
         patience = waited / max(int(history["abandoned"].sum()), 1) if waited > 0 else 60.0
         counts = calls.groupby("cell").size().reindex(cells).fillna(0).to_numpy()
         agents = hours.get(team, pd.Series(dtype=float)).reindex(cells).fillna(0.0).to_numpy()
-        for i, (lam, n) in enumerate(zip(counts / 60.0, agents)):
+        for i, (lam, n, handling) in enumerate(zip(counts / 60.0, agents, service + wrap_up)):
             if lam == 0:
                 continue
             lo, w = int(np.floor(n)), n - np.floor(n)
-            models = [(erlang_a(lam, mean_service, patience, lo), 1 - w)]
+            models = [(erlang_a(lam, handling, patience, lo), 1 - w)]
             if w > 0:
-                models.append((erlang_a(lam, mean_service, patience, lo + 1), w))
+                models.append((erlang_a(lam, handling, patience, lo + 1), w))
             values = {"abandonment": sum(m.abandonment * v for m, v in models),
                       "service_level_20s": sum(m.service_level(20 / 60) * v for m, v in models),
                       "service_level_60s": sum(m.service_level(1.0) * v for m, v in models),

@@ -111,9 +111,10 @@ def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, tes
     trace = pd.DataFrame({"created_at": test["created_at"], "channel": "phone",
                           "ticket_type": types.fillna(largest).to_numpy(),
                           "priority": test["priority"].astype("string").to_numpy()})  # empty: drawn
-    service = (test["resolved_at"] - test["first_response_at"]).dt.total_seconds().to_numpy() / 60.0
-    if replay_work:  # the work of the call's only stage; NaN (not served): drawn
-        trace["remaining_min"] = np.maximum(service, MIN_CALL)
+    work = None  # minutes of service per call of the trace (NaN: not served), where replayed
+    if replay_work:  # the work of the call's only stage; NaN: drawn
+        work = (test["resolved_at"] - test["first_response_at"]).dt.total_seconds() / 60.0
+        trace["remaining_min"] = work.clip(lower=MIN_CALL)
     data = cal.scenario.model_dump(mode="json", by_alias=True)
     data["clock"].update(start=str(cut), horizon=(end - cut).total_seconds() / 60.0, warmup=0.0)
     data["roster"] = [{**r, "start": str(r["start"]), "end": str(r["end"])} for r in roster.to_dict("records")]
@@ -127,7 +128,6 @@ def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, tes
     train = t[(t["created_at"] >= first) & (t["created_at"] < train_end)]
     train_calls = per_call(train).assign(
         ticket_type=train["category"].astype("string").fillna("unknown").map(cal.category_map).to_numpy())
-    work = pd.Series(service, index=trace.index) if replay_work else None
     analytic = _erlang_a_cells(cal, train_calls, trace, roster, actual.index, work)
     naive = _naive(train_calls, actual.index)
     cells = actual.rename(columns={k: f"{k}_actual" for k in KPIS})

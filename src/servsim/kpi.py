@@ -166,8 +166,10 @@ class Outcomes:
         # each ticket's outcome flags as one small number: counts per group and flag pattern in one pass
         flags = (self.frt_met.astype(np.int32) + 2 * self.frt_known + 4 * self.ttr_met + 8 * self.ttr_known
                  + 16 * self.resolved + 32 * self.human + 64 * self.responded)
-        by_flags = np.bincount((codes * np.int32(128) + flags).ravel(), minlength=(n + 1) * 128)[:n * 128].reshape(
-            n, 128)
+        # (row by row: numpy counts a few short arrays several times faster than their concatenation)
+        by_flags = sum((np.bincount(row * np.intp(128) + flags, minlength=(n + 1) * 128) for row in codes),
+                       np.zeros((n + 1) * 128, np.intp))[
+            :n * 128].reshape(n, 128)
         pattern = np.arange(128)
 
         def share(met: int, known: int) -> np.ndarray:
@@ -177,30 +179,42 @@ class Outcomes:
                         / by_flags[:, (pattern & known) == known].sum(axis=1))
 
         out: dict[str, np.ndarray] = {}
-        grouped: dict[str, tuple] = {}  # frt, ttr -> counts, starts and times sorted by group, then value
+        times: dict[str, list[tuple[str, str]]] = {}  # frt, ttr -> the KPIs of those times: (kpi, mean/p50/...)
         for kpi in kpis:
             if kpi == "tickets":
                 out[kpi] = by_flags.sum(axis=1)
             elif kpi.endswith("_min"):  # frt_mean_min, ttr_p90_min, ...
                 of, stat = kpi.split("_")[:2]
-                if of not in grouped:
-                    order, values = self._sorted_times(of)
-                    counts = by_flags[:, pattern & (64 if of == "frt" else 16) > 0].sum(axis=1)  # measured times
-                    # each grouping's codes of the measured times in value order, sorted stably by group: the
-                    # values come sorted within each group, those in no group (code n) last
-                    by_group = np.argsort(codes[:, order], axis=1, kind="stable")
-                    in_groups = np.add.reduceat(counts, offsets[:-1]) if m else []
-                    grouped[of] = counts, np.cumsum(counts) - counts, np.concatenate(
-                        [values[row[:k]] for row, k in zip(by_group, in_groups)] or [values[:0]])
-                counts, starts, values = grouped[of]
-                if stat == "mean":
-                    out[kpi] = _mean(counts, starts, values)
-                else:
-                    out[kpi] = _quantile(counts, starts, values, float(stat[1:]) / 100.0)
+                times.setdefault(of, []).append((kpi, stat))
             else:  # flags: 1 frt met, 2 frt known, 4 ttr met, 8 ttr known, 16 resolved, 32 human
                 out[kpi] = share(*{"frt_within_target": (1, 2), "resolution_within_target": (4, 8),
                                    "resolved_by_horizon": (16, 32), "sla_attainment": (1 | 4, 2 | 8)}[kpi])
-        return [{k: v[lo:hi] for k, v in out.items()} for lo, hi in zip(offsets[:-1], offsets[1:])]
+        for of, stats in times.items():
+            measured = by_flags[:, pattern & (64 if of == "frt" else 16) > 0].sum(axis=1)
+            out.update(self._time_stats(of, codes, offsets, measured, stats))
+        return [{k: out[k][lo:hi] for k in kpis} for lo, hi in zip(offsets[:-1], offsets[1:])]
+
+    def _time_stats(self, of: str, codes: np.ndarray, offsets: np.ndarray, counts: np.ndarray,
+                    stats: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
+        """Mean and quantiles (``stats``: ``(kpi, "mean" or "p90")``) of the measured response (``frt``) or
+        resolution (``ttr``) times of each group of ``by_groups``' stacked ``codes`` (``counts`` per group)."""
+        order, values = self._sorted_times(of)
+        out = {kpi: np.full(len(counts), np.nan) for kpi, _ in stats}
+        # grouping by grouping: its codes in value order sorted stably by group keep each group's times in value
+        # order (those in no group last); a grouping of one group holding every time is in order already. (Short
+        # arrays, one at a time: numpy's large temporaries would cost more in fresh memory than the loop.)
+        quantiles = [(kpi, float(stat[1:]) / 100.0) for kpi, stat in stats if stat != "mean"]
+        q = np.array([[p] for _, p in quantiles])
+        for row, lo, hi in zip(codes, offsets[:-1], offsets[1:]):
+            n = counts[lo:hi]
+            in_order = values if hi - lo == 1 and n[0] == len(values) else values[
+                np.argsort(row[order], kind="stable")]
+            starts = np.cumsum(n) - n
+            for (kpi, _), value in zip(quantiles, _quantile(n, starts, in_order, q) if quantiles else []):
+                out[kpi][lo:hi] = value
+            if len(quantiles) < len(stats):
+                out[next(kpi for kpi, stat in stats if stat == "mean")][lo:hi] = _mean(n, starts, in_order)
+        return out
 
     def quantiles(self, of: str, q: np.ndarray) -> np.ndarray | None:
         """Quantiles ``q`` of the measured response (``frt``) or resolution (``ttr``) times; None if none is."""
@@ -232,8 +246,9 @@ def _mean(counts: np.ndarray, starts: np.ndarray, values: np.ndarray) -> np.ndar
 
 
 def _quantile(counts: np.ndarray, starts: np.ndarray, values: np.ndarray, q: float | np.ndarray) -> np.ndarray:
-    """The ``q`` quantile (one, or one a group) of each group of ``values`` (sorted by group, then value; group k
-    has ``counts[k]`` from ``starts[k]``), with linear interpolation as ``np.quantile``; NaN for an empty group."""
+    """The ``q`` quantile (one, one a group, or a column of them: a row each) of each group of ``values`` (sorted by
+    group, then value; group k has ``counts[k]`` from ``starts[k]``), with linear interpolation as ``np.quantile``;
+    NaN for an empty group."""
     pos = (np.maximum(counts, 1) - 1) * q
     lo = np.floor(pos).astype(np.int64)
     i = np.minimum(starts + lo, max(len(values) - 1, 0))
@@ -452,9 +467,15 @@ def _reopen_gaps(events: EventColumns, reopened: np.ndarray) -> tuple[np.ndarray
     counted as reopened, the only ones looked at where the events say so (``gaps_only_at_reopens``)."""
     names, codes = events.labelled["activity"]
     keep = codes != list(names).index(WRAP_UP) if WRAP_UP in names else np.ones(len(codes), bool)
-    if events.gaps_only_at_reopens:  # by a table over the reopened ids where they are a few integers close together
-        table = reopened.dtype.kind in "iu" and len(reopened) and np.ptp(reopened) <= 4 * len(codes)
-        keep &= np.isin(events.ticket_id, reopened, kind="table" if table else None)
+    if events.gaps_only_at_reopens:  # by a table over the reopened ids where they are a few integers from 0 up
+        ids = events.ticket_id
+        if ids.dtype.kind in "iu" and len(ids) and len(reopened) and min(ids.min(), reopened.min()) >= 0 and max(
+                ids.max(), reopened.max()) <= 4 * len(ids):
+            reopens = np.zeros(int(max(ids.max(), reopened.max())) + 1, bool)
+            reopens[reopened] = True
+            keep &= reopens[ids]
+        else:
+            keep &= np.isin(ids, reopened)
     ticket, enq, end = events.ticket_id[keep], events.minutes["enqueued_at"][keep], events.minutes["ended_at"][keep]
     if not len(ticket):
         return np.empty(0), np.empty(0)
@@ -514,20 +535,20 @@ def _at_or_before(times: np.ndarray, grid: np.ndarray, step: float) -> np.ndarra
 def _group_sums(labelled: tuple[np.ndarray, np.ndarray], keep: np.ndarray, *values: np.ndarray
                 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
     """Per label of a labelled column ``(names, codes)`` (rows where ``keep``): NaN-skipping sum and count of each
-    of ``values``, and the row count. Labels with no row are left out."""
+    of ``values`` (overwritten: NaN becomes 0; pass temporaries), and the row count. Labels with no row are left
+    out."""
     names, codes = labelled
-    k, patterns = len(names), 2 ** len(values)
-    codes = np.where(keep & (codes >= 0), codes, k)  # bin k: rows not counted
-    known = [~np.isnan(x) for x in values]
-    # rows and known values per label in one count: a row's bin is its label times 2^len(values) plus a bit for
-    # each value it has
-    by_pattern = np.bincount(codes * patterns + sum((1 << j) * ok for j, ok in enumerate(known)),
-                             minlength=(k + 1) * patterns)[:k * patterns].reshape(k, patterns)
-    rows = by_pattern.sum(axis=1)
+    k = len(names)
+    bins = codes.astype(np.intp)  # what every count below takes: converted once
+    bins[~keep | (codes < 0)] = k  # bin k: rows not counted
+    rows = np.bincount(bins, minlength=k + 1)[:k]
     present = rows > 0
-    sums = [(np.bincount(codes, weights=np.where(ok, x, 0.0), minlength=k + 1)[:k][present],
-             by_pattern[:, (np.arange(patterns) >> j) & 1 == 1].sum(axis=1)[present])
-            for j, (x, ok) in enumerate(zip(values, known))]
+    sums = []
+    for x in values:
+        missing = np.isnan(x)
+        x[missing] = 0.0
+        known = rows - np.bincount(bins[missing], minlength=k + 1)[:k]
+        sums.append((np.bincount(bins, weights=x, minlength=k + 1)[:k][present], known[present]))
     return names[present], sums, rows[present]
 
 
@@ -545,14 +566,17 @@ def _stages(events: EventColumns, span: float) -> pd.DataFrame:
 def _pools(events: EventColumns, ctx: KpiContext, span: float) -> pd.DataFrame:
     """Busy time, staffed time, utilisation and staff cost per pool (and per shift when staffing is known)."""
     # each event's working time inside the window (none where the work never started)
-    busy = np.fmax(np.fmin(events.minutes["ended_at"], span) - np.maximum(events.minutes["started_at"], 0.0), 0.0)
+    busy = np.fmin(events.minutes["ended_at"], span)
+    busy -= np.maximum(events.minutes["started_at"], 0.0)
+    np.fmax(busy, 0.0, out=busy)
     resources, res_codes = events.labelled["resource"]
     has_pool = (events.labelled["pool"][1] >= 0) & (res_codes >= 0)
     if ctx.staffing is None or ctx.staffing.empty:
         pools, ((pool_busy, _),), _ = _group_sums(events.labelled["pool"], has_pool, busy)
         return pd.DataFrame({"busy_h": pool_busy / 60.0}, index=pd.Index(pools, name="pool"))
-    res_busy = np.bincount(np.where(has_pool, res_codes, len(resources)), weights=busy,
-                           minlength=len(resources) + 1)[:len(resources)]
+    bins = res_codes.astype(np.intp)
+    bins[~has_pool] = len(resources)
+    res_busy = np.bincount(bins, weights=busy, minlength=len(resources) + 1)[:len(resources)]
     staff = ctx.staffing
     # as plain arrays: a few dozen rows, where pandas' string columns cost more than the work
     pool_codes, pool_names = pd.factorize(staff["pool"].to_numpy(object))

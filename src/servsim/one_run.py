@@ -127,13 +127,16 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
     events = _event_columns(raw, m, scenario, people, window_start)
     tickets = _ticket_columns(raw, m, scenario, window_start)
     lo, hi = scenario.clock.warmup, scenario.clock.horizon
-    staffing = pd.DataFrame([
-        {"pool": a.team, "shift": a.shift, "resource": a.name,
-         "staffed_min": staffed_minutes(a.intervals, lo, hi),
-         "paid_min": staffed_minutes(a.scheduled, lo, hi),
-         "hourly_cost": scenario.teams[a.team].hourly_cost, "slots": scenario.teams[a.team].concurrency}
-        for a in people
-    ], columns=["pool", "shift", "resource", "staffed_min", "paid_min", "hourly_cost", "slots"])
+    # names as plain Python strings (object columns): the KPIs read them as such, and each conversion from pandas'
+    # string columns would cost more than the rest of the table's use
+    staffing = pd.DataFrame({
+        "pool": pd.Series([a.team for a in people], dtype=object),
+        "shift": pd.Series([a.shift for a in people], dtype=object),
+        "resource": pd.Series([a.name for a in people], dtype=object),
+        "staffed_min": [staffed_minutes(a.intervals, lo, hi) for a in people],
+        "paid_min": [staffed_minutes(a.scheduled, lo, hi) for a in people],
+        "hourly_cost": [scenario.teams[a.team].hourly_cost for a in people],
+        "slots": [scenario.teams[a.team].concurrency for a in people]})
     stock = None if raw.stock is None else stock_table(raw.stock, m.parts, scenario.clock.start)
     return SimulationResult(scenario, seed, replication, tickets, events, staffing, time.perf_counter() - began,
                             stock)

@@ -48,7 +48,9 @@ def labelled_dimensions(tickets: pd.DataFrame | dict[str, tuple[np.ndarray, np.n
     out = {}
     for c in known + extra:
         names, codes = labelled[c]
-        present = np.count_nonzero(np.bincount(codes[codes >= 0], minlength=1))  # a category no ticket has: not
+        seen = np.zeros(len(names) + 1, bool)
+        seen[codes] = True  # code -1 (none) marks the extra last place
+        present = np.count_nonzero(seen[:-1])  # a category no ticket has: not
         if 2 <= present <= MAX_SEGMENTS:
             out[c] = names, codes
     return out

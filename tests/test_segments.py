@@ -179,8 +179,9 @@ def test_kpis_of_all_groups_at_once_are_those_of_each_group_taken_alone(baseline
     r = baseline_run
     o = outcomes(r.tickets, KpiContext.from_scenario(r.scenario, r.staffing))
     inside = r.tickets[o.inside]
-    dims = ["channel", "priority", "region"]
-    codes = [pd.Categorical(inside[d]).codes for d in dims]
+    dims = ["channel", "priority", "region", "region outside the first channel"]
+    codes = [pd.Categorical(inside[d]).codes for d in dims[:3]]
+    codes.append(np.where(codes[0] == 0, codes[2], -1))  # tickets in no group, among others
     stacked = o.by_groups([(c, int(c.max()) + 1) for c in codes])
     for dim, c, kpis in zip(dims, codes, stacked):
         for k in range(int(c.max()) + 1):

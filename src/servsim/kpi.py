@@ -9,7 +9,7 @@ already past the target, or were answered/resolved in time). Durations are minut
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,7 +39,8 @@ class KpiContext:
     window_end: pd.Timestamp
     targets: dict[str, tuple[float, float]]  # priority -> (first response, resolution) targets, minutes
     sla_pauses_while_waiting: bool = True
-    staffing: pd.DataFrame | None = None      # pool, shift, resource, staffed_min, hourly_cost[, slots, paid_min]
+    # pool, shift, resource, staffed_min, hourly_cost[, slots, paid_min]: a table or its columns
+    staffing: pd.DataFrame | Mapping[str, Sequence] | None = None
     backlog_step_min: float = 60.0
     calendars: dict[str, BusinessCalendar] = field(default_factory=dict)  # priority -> its targets' business hours
     pause_activities: frozenset[str] = frozenset()  # activities that pause the SLA clock (waiting for the customer)
@@ -47,8 +48,8 @@ class KpiContext:
     part_costs: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # part -> unit, holding, order
 
     @classmethod
-    def from_scenario(cls, scenario, staffing: pd.DataFrame | None = None, stock: pd.DataFrame | None = None
-                      ) -> KpiContext:
+    def from_scenario(cls, scenario, staffing: pd.DataFrame | Mapping[str, Sequence] | None = None,
+                      stock: pd.DataFrame | None = None) -> KpiContext:
         start = pd.Timestamp(scenario.clock.start)
         policies = scenario.policies
         pauses = {name for name, stage in scenario.stages.items()
@@ -68,21 +69,98 @@ class KpiContext:
         )
 
 
-@dataclass
-class KpiReport:
-    """KPIs of one ticket log: ``overall`` values, tables by priority, stage and pool, and the ticket KPIs of each
-    segment of every dimension that splits the tickets (channel, type, region, product, ...)."""
+# KPIs each segment reports (as flat names ``kpi/dimension=segment`` in experiments; see servsim.segments)
+SEGMENT_KPIS = ("tickets", "frt_p90_min", "frt_within_target", "ttr_p50_min", "ttr_p90_min",
+                "resolution_within_target", "sla_attainment")
+# the columns of the by-priority table that a replication reports per priority (``sla_attainment/P1``)
+PRIORITY_FLAT_KPIS = ("frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p90_min", "resolution_within_target",
+                      "sla_attainment")
 
-    overall: dict[str, float]
-    by_priority: pd.DataFrame
-    by_stage: pd.DataFrame
-    by_pool: pd.DataFrame
-    backlog: pd.Series = field(repr=False)
-    by_segment: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # see servsim.segments.breakdown
-    by_depot: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # spare parts: see servsim.inventory
-    # "frt", "ttr" -> the response and resolution times the KPIs measure (people's tickets) at ``QUANTILES``; None
-    # where there is none
-    time_quantiles: dict[str, np.ndarray | None] = field(default_factory=dict, repr=False)
+Rows = tuple[list, list[list[float]]]  # a table's row names and, row by row, the values of some of its columns
+
+
+class _BuiltOnFirstUse:
+    """A table of a :class:`KpiReport`, given as itself or as a function that builds it: built once, when read."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, report, owner=None):
+        if report is None:
+            return self
+        value = report.__dict__[self.slot]
+        if callable(value):
+            value = report.__dict__[self.slot] = value()
+        return value
+
+    def __set__(self, report, value) -> None:
+        report.__dict__[self.slot] = value
+
+
+class KpiReport:
+    """KPIs of one ticket log: ``overall`` values, tables by priority, stage and pool, the backlog over time, the
+    ticket KPIs of each segment of every dimension that splits the tickets (channel, type, region, product, ...), by
+    depot (spare parts), and the response and resolution times at :data:`QUANTILES` (``time_quantiles``: ``frt``,
+    ``ttr``; None where there is none).
+
+    :func:`compute_kpis` gives the tables as functions that build them on first use: a replication of an experiment
+    reads only :meth:`flat`, :meth:`backlog_curve` and the quantiles, straight from the arrays, and builds none."""
+
+    by_priority = _BuiltOnFirstUse()
+    by_stage = _BuiltOnFirstUse()
+    by_pool = _BuiltOnFirstUse()
+    backlog = _BuiltOnFirstUse()
+    by_segment = _BuiltOnFirstUse()
+    by_depot = _BuiltOnFirstUse()
+
+    def __init__(self, overall: dict[str, float], by_priority, by_stage, by_pool, backlog,
+                 by_segment=pd.DataFrame, by_depot=pd.DataFrame,
+                 time_quantiles: dict[str, np.ndarray | None] | None = None, *,
+                 flat_rows: Callable[[], tuple[Rows, Rows, Rows, Rows]] | None = None,
+                 backlog_curve: tuple[float, np.ndarray] | None = None) -> None:
+        self.overall = overall
+        self.by_priority, self.by_stage, self.by_pool, self.backlog = by_priority, by_stage, by_pool, backlog
+        self.by_segment, self.by_depot = by_segment, by_depot
+        self.time_quantiles = time_quantiles or {}
+        self._flat_rows, self._backlog_curve = flat_rows, backlog_curve
+
+    def __repr__(self) -> str:
+        return f"KpiReport(overall={self.overall!r})"
+
+    def flat(self) -> dict[str, float]:
+        """Scalar KPIs under flat names: ``sla_attainment``, ``sla_attainment/P1``, ``utilisation/l2``,
+        ``stage_wait_min/l1``, and per segment ``sla_attainment/region=south``."""
+        priorities, pools, stages, segments = (self._flat_rows or self._rows_of_tables)()
+        out = {k: float(v) for k, v in self.overall.items()}
+        for (names, rows), columns in ((priorities, PRIORITY_FLAT_KPIS), (pools, ("utilisation",)),
+                                       (stages, ("stage_wait_min",)), (segments, SEGMENT_KPIS[1:])):
+            for name, values in zip(names, rows):
+                out.update((f"{column}/{name}", v) for column, v in zip(columns, values))
+        return out
+
+    def _rows_of_tables(self) -> tuple[Rows, Rows, Rows, Rows]:
+        """:meth:`flat`'s rows read from the tables: by priority, the pools' utilisation (where staffing is known),
+        the stages' mean wait, the segments (those of priorities are already among the priorities')."""
+        def rows(table: pd.DataFrame, columns: Sequence[str], names: list | None = None) -> Rows:
+            if not len(table) or not all(c in table for c in columns):
+                return [], []
+            return (names or table.index.tolist(),
+                    np.column_stack([table[c].to_numpy(float) for c in columns]).tolist())
+
+        segments = self.by_segment
+        if len(segments):
+            segments = segments[(segments["dimension"] != "priority").to_numpy()]
+        names = [f"{d}={s}" for d, s in zip(segments["dimension"].tolist(), segments["segment"].tolist())] \
+            if len(segments) else []
+        return (rows(self.by_priority, PRIORITY_FLAT_KPIS), rows(self.by_pool, ("utilisation",)),
+                rows(self.by_stage, ("mean_wait_min",)), rows(segments, SEGMENT_KPIS[1:], names))
+
+    def backlog_curve(self) -> tuple[float, np.ndarray]:
+        """The backlog's step (minutes; 60 where the curve has fewer than two points) and its values as floats."""
+        if self._backlog_curve is not None:
+            return self._backlog_curve
+        index = self.backlog.index
+        return (float(index[1] - index[0]) if len(index) > 1 else 60.0), self.backlog.to_numpy(float)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready structure (NaN -> None)."""
@@ -199,22 +277,29 @@ class Outcomes:
         """Mean and quantiles (``stats``: ``(kpi, "mean" or "p90")``) of the measured response (``frt``) or
         resolution (``ttr``) times of each group of ``by_groups``' stacked ``codes`` (``counts`` per group)."""
         order, values = self._sorted_times(of)
-        out = {kpi: np.full(len(counts), np.nan) for kpi, _ in stats}
-        # grouping by grouping: its codes in value order sorted stably by group keep each group's times in value
-        # order (those in no group last); a grouping of one group holding every time is in order already. (Short
-        # arrays, one at a time: numpy's large temporaries would cost more in fresh memory than the loop.)
+        size = len(values)
+        # grouping by grouping, its codes in value order sorted stably by group keep each group's times in value
+        # order, those in no group last (one more group of the row's, not reported); a grouping of one group holding
+        # every time is in order already. Each grouping's times fill a block of one array, so that one pass takes
+        # the statistics of every group.
+        grouped = np.empty(len(codes) * size)
+        n_all = np.empty(len(counts) + len(codes), np.int64)
+        reported = np.ones(len(n_all), bool)
+        for r, (row, lo, hi) in enumerate(zip(codes, offsets[:-1], offsets[1:])):
+            block = grouped[r * size:(r + 1) * size]
+            if hi - lo == 1 and counts[lo] == size:
+                block[:] = values
+            else:
+                np.take(values, np.argsort(row[order], kind="stable"), out=block)
+            n_all[lo + r:hi + r] = counts[lo:hi]
+            n_all[hi + r] = size - counts[lo:hi].sum()
+            reported[hi + r] = False
+        starts = np.cumsum(n_all) - n_all
         quantiles = [(kpi, float(stat[1:]) / 100.0) for kpi, stat in stats if stat != "mean"]
-        q = np.array([[p] for _, p in quantiles])
-        for row, lo, hi in zip(codes, offsets[:-1], offsets[1:]):
-            n = counts[lo:hi]
-            in_order = values if hi - lo == 1 and n[0] == len(values) else values[
-                np.argsort(row[order], kind="stable")]
-            starts = np.cumsum(n) - n
-            for (kpi, _), value in zip(quantiles, _quantile(n, starts, in_order, q) if quantiles else []):
-                out[kpi][lo:hi] = value
-            if len(quantiles) < len(stats):
-                out[next(kpi for kpi, stat in stats if stat == "mean")][lo:hi] = _mean(n, starts, in_order)
-        return out
+        out = dict(zip([kpi for kpi, _ in quantiles],
+                       _quantile(n_all, starts, grouped, np.array([[p] for _, p in quantiles])) if quantiles else []))
+        out.update((kpi, _mean(n_all, starts, grouped)) for kpi, stat in stats if stat == "mean")
+        return {kpi: out[kpi][reported] for kpi, _ in stats}
 
     def quantiles(self, of: str, q: np.ndarray) -> np.ndarray | None:
         """Quantiles ``q`` of the measured response (``frt``) or resolution (``ttr``) times; None if none is."""
@@ -224,15 +309,16 @@ class Outcomes:
 
     def _sorted_times(self, of: str) -> tuple[np.ndarray, np.ndarray]:
         """Positions and values of the measured response (``frt``) or resolution (``ttr``) times, in increasing
-        order (sorted once)."""
+        order (sorted once; the order among equal times is left open: no statistic depends on it)."""
         if of not in self._sorted:
             values, measured = (self.frt, self.responded) if of == "frt" else (self.ttr, self.resolved)
             where = np.flatnonzero(measured)
             times = values[where]
-            # timsort (stable) runs through many equal times (answered at once) fast, quicksort through distinct ones
-            many_equal = len(times) and np.count_nonzero(times == times.min()) > len(times) // 8
-            order = where[np.argsort(times, kind="stable" if many_equal else "quicksort")]
-            self._sorted[of] = order, values[order]
+            if len(times):  # many times may equal the least (answered at once): only the others need sorting
+                least = times == times.min()
+                rest = where[~least]
+                where = np.concatenate([where[least], rest[np.argsort(values[rest])]])
+            self._sorted[of] = where, values[where]
         return self._sorted[of]
 
 
@@ -253,7 +339,7 @@ def _quantile(counts: np.ndarray, starts: np.ndarray, values: np.ndarray, q: flo
     lo = np.floor(pos).astype(np.int64)
     i = np.minimum(starts + lo, max(len(values) - 1, 0))
     j = np.minimum(i + 1, np.maximum(starts + counts - 1, 0))
-    value = values[i] * (1 - (pos - lo)) + values[j] * (pos - lo) if len(values) else np.zeros(len(counts))
+    value = values[i] * (1 - (pos - lo)) + values[j] * (pos - lo) if len(values) else np.zeros_like(pos)
     return np.where(counts > 0, value, np.nan)
 
 
@@ -396,15 +482,15 @@ def compute_kpis(tickets: pd.DataFrame | TicketColumns, events: pd.DataFrame | E
             codes = codes[inside]
             for k, rule in enumerate(rules.tolist()):
                 overall[f"{column}/{rule}"] = _share(codes == k, human)
-    backlog = _backlog(tickets, events, span, ctx.backlog_step_min)
-    overall["backlog_at_horizon"] = int(backlog.iloc[-1]) if len(backlog) else 0
+    grid, backlog = _backlog(tickets, events, span, ctx.backlog_step_min)
+    overall["backlog_at_horizon"] = int(backlog[-1]) if len(backlog) else 0
     overall["backlog_mean"] = float(backlog.mean()) if len(backlog) else float("nan")
 
-    by_pool = _pools(events, ctx, span)
+    pools, by_pool = _pools(events, ctx, span)
     direct = float(tickets.numbers["direct_cost"][inside].sum()) if "direct_cost" in tickets.numbers else 0.0
     staff_cost = float(by_pool["staff_cost"].sum()) if "staff_cost" in by_pool else float("nan")
     overall["cost_total"] = staff_cost + direct
-    depots = pd.DataFrame()
+    depots = pd.DataFrame
     if ctx.stock is not None:
         at = _Minutes(ctx.window_start)
         depots = by_depot(ctx.stock, ctx.part_costs, at, span)
@@ -423,10 +509,31 @@ def compute_kpis(tickets: pd.DataFrame | TicketColumns, events: pd.DataFrame | E
     table = np.vstack([np.column_stack(list(per_priority.values())), np.full(len(columns), np.nan)])
     table = table[[row.get(level, -1) for level in levels]]  # a target level no ticket has: the last row, NaN ...
     table[:, columns.index("tickets")] = np.nan_to_num(table[:, columns.index("tickets")])  # ... but 0 tickets
-    by_priority = pd.DataFrame(table, index=pd.Index(levels, name="priority"), columns=columns)
-    by_segment = segment_frame(dims, [names for names, _ in labelled], groups)
-    return KpiReport(overall, by_priority, _stages(events, span), by_pool, backlog, by_segment, depots,
-                     {of: o.quantiles(of, QUANTILES) for of in ("frt", "ttr")})
+    stages, by_stage = _stages(events, span)
+    segments = [names for names, _ in labelled]
+
+    def flat_rows() -> tuple[Rows, Rows, Rows, Rows]:
+        """KpiReport.flat's rows, from the arrays (see KpiReport._rows_of_tables)."""
+        flat = [columns.index(c) for c in PRIORITY_FLAT_KPIS]
+        seg_names, seg_rows = [], []
+        for dim, seg, kpis in zip(dims, segments, groups):
+            present = kpis["tickets"] > 0
+            if dim != "priority" and present.any():
+                seg_names += [f"{dim}={s}" for s in np.asarray(seg)[present].tolist()]
+                seg_rows += np.column_stack([kpis[c][present] for c in SEGMENT_KPIS[1:]]).tolist()
+        return ((levels, table[:, flat].tolist()),
+                (pools.tolist(), np.c_[by_pool["utilisation"]].tolist()) if "utilisation" in by_pool else ([], []),
+                (stages.tolist(), np.c_[by_stage["mean_wait_min"]].tolist()), (seg_names, seg_rows))
+
+    return KpiReport(
+        overall,
+        by_priority=lambda: pd.DataFrame(table, index=pd.Index(levels, name="priority"), columns=columns),
+        by_stage=lambda: pd.DataFrame(by_stage, index=pd.Index(stages, name="activity")),
+        by_pool=lambda: pd.DataFrame(by_pool, index=pd.Index(pools, name="pool")),
+        backlog=lambda: pd.Series(backlog, index=pd.Index(grid, name="minute"), name="backlog"),
+        by_segment=lambda: segment_frame(dims, segments, groups), by_depot=depots,
+        time_quantiles={of: o.quantiles(of, QUANTILES) for of in ("frt", "ttr")}, flat_rows=flat_rows,
+        backlog_curve=((float(grid[1] - grid[0]) if len(grid) > 1 else 60.0), backlog.astype(float)))
 
 
 def _ticket_columns(tickets: pd.DataFrame | TicketColumns, start: pd.Timestamp) -> TicketColumns:
@@ -466,18 +573,19 @@ def _reopen_gaps(events: EventColumns, reopened: np.ndarray) -> tuple[np.ndarray
     people's wrap-ups after their work are not activities of the ticket. ``reopened``: the ids of the tickets
     counted as reopened, the only ones looked at where the events say so (``gaps_only_at_reopens``)."""
     names, codes = events.labelled["activity"]
-    keep = codes != list(names).index(WRAP_UP) if WRAP_UP in names else np.ones(len(codes), bool)
-    if events.gaps_only_at_reopens:  # by a table over the reopened ids where they are a few integers from 0 up
-        ids = events.ticket_id
-        if ids.dtype.kind in "iu" and len(ids) and len(reopened) and min(ids.min(), reopened.min()) >= 0 and max(
-                ids.max(), reopened.max()) <= 4 * len(ids):
-            reopens = np.zeros(int(max(ids.max(), reopened.max())) + 1, bool)
-            reopens[reopened] = True
-            keep &= reopens[ids]
-        else:
-            keep &= np.isin(ids, reopened)
-    rows = np.flatnonzero(keep)  # (a few: the reopened tickets' events)
-    ticket, enq, end = events.ticket_id[rows], events.minutes["enqueued_at"][rows], events.minutes["ended_at"][rows]
+    ids = events.ticket_id
+    if not events.gaps_only_at_reopens:
+        rows = np.arange(len(ids))
+    elif ids.dtype.kind in "iu" and len(ids) and len(reopened) and min(ids.min(), reopened.min()) >= 0 and max(
+            ids.max(), reopened.max()) <= 4 * len(ids):  # by a table over the ids where they are a few from 0 up
+        reopens = np.zeros(int(max(ids.max(), reopened.max())) + 1, bool)
+        reopens[reopened] = True
+        rows = np.flatnonzero(reopens[ids])  # (a few: the reopened tickets' events)
+    else:
+        rows = np.flatnonzero(np.isin(ids, reopened))
+    if WRAP_UP in names:
+        rows = rows[codes[rows] != list(names).index(WRAP_UP)]
+    ticket, enq, end = ids[rows], events.minutes["enqueued_at"][rows], events.minutes["ended_at"][rows]
     if not len(ticket):
         return np.empty(0), np.empty(0)
     if ticket.dtype.kind not in "iu":
@@ -504,8 +612,10 @@ def _abandonment(channel: np.ndarray, aband: np.ndarray) -> float:
     return float(abandoned[can].sum() / tickets[can].sum()) if can.any() else 0.0
 
 
-def _backlog(tickets: TicketColumns, events: EventColumns, span: float, step: float) -> pd.Series:
-    """Open tickets at each step of the window (index: minutes from its start): created and not yet resolved or
+def _backlog(tickets: TicketColumns, events: EventColumns, span: float, step: float
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Open tickets at each step of the window (``grid``: minutes from its start; ``counts``): created and not yet
+    resolved or
     abandoned — where a ticket was resolved and reopened later, not between the resolution and the reopening (a
     gap between two consecutive activities of the ticket), so the count at a time depends only on what happened
     before it."""
@@ -515,24 +625,16 @@ def _backlog(tickets: TicketColumns, events: EventColumns, span: float, step: fl
     grid = np.arange(0.0, span + 1e-9, step)
     if grid[-1] < span:
         grid = np.append(grid, span)
-    opened = _at_or_before(created, grid, step)
-    closed = _at_or_before(ended, grid, step) + _at_or_before(gap_from, grid, step) - _at_or_before(gap_to, grid, step)
-    return pd.Series(opened - closed, index=pd.Index(grid, name="minute"), name="backlog")
+    opened = _at_or_before(created, grid)
+    closed = _at_or_before(ended, grid) + _at_or_before(gap_from, grid) - _at_or_before(gap_to, grid)
+    return grid, opened - closed
 
 
-def _at_or_before(times: np.ndarray, grid: np.ndarray, step: float) -> np.ndarray:
-    """How many of ``times`` are at or before each point of ``grid`` (``0, step, 2 step, ...``, its last point
-    possibly nearer): as ``searchsorted(sort(times), grid, "right")``, by each time's bin, without sorting; NaN
-    (never) counts nowhere."""
-    if len(times) and np.all(times[1:] >= times[:-1]):  # in order (a simulation's creation times): by bisection
-        return np.searchsorted(times, grid, side="right")
-    last = len(grid)
-    guess = np.ceil(np.clip(times, -step, last * step) / step)  # the first grid point at or after the time, +-1
-    first = np.clip(np.nan_to_num(guess, nan=last), 0, last).astype(np.int64)
-    padded = np.append(grid, np.inf)
-    first += padded[first] < times  # the rounded division's errors: one point either way
-    first -= (first > 0) & (padded[first - 1] >= times)
-    return np.cumsum(np.bincount(first, minlength=last + 1)[:last])
+def _at_or_before(times: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """How many of ``times`` are at or before each point of ``grid`` (increasing); NaN (never) counts nowhere."""
+    if len(times) and not np.all(times[1:] >= times[:-1]):  # (a simulation's creation times are in order already)
+        times = np.sort(times)  # NaN last
+    return np.searchsorted(times, grid, side="right")
 
 
 def _group_sums(labelled: tuple[np.ndarray, np.ndarray], keep: np.ndarray, *values: np.ndarray
@@ -555,43 +657,52 @@ def _group_sums(labelled: tuple[np.ndarray, np.ndarray], keep: np.ndarray, *valu
     return names[present], sums, rows[present]
 
 
-def _stages(events: EventColumns, span: float) -> pd.DataFrame:
+def _stages(events: EventColumns, span: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Per activity (its names): visits, mean wait and mean work of the events enqueued in the window."""
     enq, start, end = (events.minutes[c] for c in ("enqueued_at", "started_at", "ended_at"))
     keep = (enq >= 0) & (enq < span)
     names, ((wait_sum, wait_n), (work_sum, work_n)), visits = _group_sums(
         events.labelled["activity"], keep, start - enq, end - start)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = pd.DataFrame({"visits": visits, "mean_wait_min": wait_sum / wait_n, "mean_work_min": work_sum / work_n},
-                           index=pd.Index(names, name="activity"))
-    return out
+        return names, {"visits": visits, "mean_wait_min": wait_sum / wait_n, "mean_work_min": work_sum / work_n}
 
 
-def _pools(events: EventColumns, ctx: KpiContext, span: float) -> pd.DataFrame:
-    """Busy time, staffed time, utilisation and staff cost per pool (and per shift when staffing is known)."""
+def _numbered(values: list) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's code, numbered in order of first appearance, and the values so numbered (``pd.factorize`` for
+    the few dozen rows of a staffing table, where pandas' own costs more than the work)."""
+    number: dict = {}
+    codes = np.array([number.setdefault(v, len(number)) for v in values], np.intp)
+    return codes, np.array(list(number), dtype=object)
+
+
+def _pools(events: EventColumns, ctx: KpiContext, span: float) -> tuple[np.ndarray, dict[str, np.ndarray | list]]:
+    """Per pool (its names): busy time, and where staffing is known staffed time, utilisation (also per shift) and
+    staff cost."""
     # each event's working time inside the window (none where the work never started)
     busy = np.fmin(events.minutes["ended_at"], span)
     busy -= np.maximum(events.minutes["started_at"], 0.0)
     np.fmax(busy, 0.0, out=busy)
     resources, res_codes = events.labelled["resource"]
     has_pool = (events.labelled["pool"][1] >= 0) & (res_codes >= 0)
-    if ctx.staffing is None or ctx.staffing.empty:
+    staff = ctx.staffing
+    if isinstance(staff, pd.DataFrame):
+        staff = {c: column.to_numpy() for c, column in staff.items()}
+    if not staff or not len(staff["pool"]):
         pools, ((pool_busy, _),), _ = _group_sums(events.labelled["pool"], has_pool, busy)
-        return pd.DataFrame({"busy_h": pool_busy / 60.0}, index=pd.Index(pools, name="pool"))
+        return pools, {"busy_h": pool_busy / 60.0}
     bins = res_codes.astype(np.intp)
     bins[~has_pool] = len(resources)
     res_busy = np.bincount(bins, weights=busy, minlength=len(resources) + 1)[:len(resources)]
-    staff = ctx.staffing
-    # as plain arrays: a few dozen rows, where pandas' string columns cost more than the work
-    pool_codes, pool_names = pd.factorize(staff["pool"].to_numpy(object))
-    shift_codes, shift_names = pd.factorize(staff["shift"].to_numpy(object))
-    staffed = staff["staffed_min"].to_numpy(float)
+    pool_codes, pool_names = _numbered(list(staff["pool"]))
+    shift_codes, shift_names = _numbered(list(staff["shift"]))
+    staffed = np.asarray(staff["staffed_min"], float)
     index = {name: i for i, name in enumerate(resources.tolist())}
-    person = np.array([index.get(name, -1) for name in staff["resource"].tolist()], np.int64)
+    person = np.array([index.get(name, -1) for name in staff["resource"]], np.int64)
     busy_min = np.where(person >= 0, res_busy[person], 0.0)
     # a person working on several tickets at once (concurrency) is fully used when every slot is busy
-    capacity = staffed * (staff["slots"].to_numpy(float) if "slots" in staff else 1.0)
-    paid = staff["paid_min"].to_numpy(float) if "paid_min" in staff else staffed  # absence (shrinkage) is paid
-    cost = paid / 60.0 * staff["hourly_cost"].to_numpy(float)
+    capacity = staffed * (np.asarray(staff["slots"], float) if "slots" in staff else 1.0)
+    paid = np.asarray(staff["paid_min"], float) if "paid_min" in staff else staffed  # absence (shrinkage) is paid
+    cost = paid / 60.0 * np.asarray(staff["hourly_cost"], float)
 
     def per_pool(x: np.ndarray) -> np.ndarray:
         return np.bincount(pool_codes, weights=x, minlength=len(pool_names))
@@ -607,9 +718,8 @@ def _pools(events: EventColumns, ctx: KpiContext, span: float) -> pd.DataFrame:
         if pair_cap[k] > 0:
             by_shift[k // len(shift_names)][str(shift_names[k % len(shift_names)])] = \
                 round(float(pair_busy[k] / pair_cap[k]), 4)
-    return pd.DataFrame({"staffed_h": per_pool(staffed) / 60.0, "busy_h": per_pool(busy_min) / 60.0,
-                         "utilisation": utilisation, "utilisation_by_shift": by_shift, "staff_cost": per_pool(cost)},
-                        index=pd.Index(pool_names, name="pool"))
+    return pool_names, {"staffed_h": per_pool(staffed) / 60.0, "busy_h": per_pool(busy_min) / 60.0,
+                        "utilisation": utilisation, "utilisation_by_shift": by_shift, "staff_cost": per_pool(cost)}
 
 
 _LABELS = {

@@ -44,14 +44,15 @@ class SimulationResult:
     scenario: Scenario
     seed: int
     replication: int
-    # what the KPIs read; the tickets and events tables are built from them on demand
+    # what the KPIs read; the tickets, events and staffing tables are built from them on demand
     ticket_columns: TicketColumns = field(repr=False)
     event_columns: EventColumns = field(repr=False)
-    staffing: pd.DataFrame = field(repr=False)
+    staffing_columns: dict[str, list | np.ndarray] = field(repr=False)  # per person: as the staffing table's columns
     wall_time_s: float = 0.0
     stock: pd.DataFrame | None = field(default=None, repr=False)  # spare parts: one row per change of stock
     _tickets: pd.DataFrame | None = field(default=None, init=False, repr=False)
     _events: pd.DataFrame | None = field(default=None, init=False, repr=False)
+    _staffing: pd.DataFrame | None = field(default=None, init=False, repr=False)
 
     @property
     def tickets(self) -> pd.DataFrame:
@@ -68,6 +69,15 @@ class SimulationResult:
         return self._events
 
     @property
+    def staffing(self) -> pd.DataFrame:
+        """Who was on duty: per person ``pool, shift, resource, staffed_min, paid_min, hourly_cost, slots`` (built on
+        first use)."""
+        if self._staffing is None:
+            self._staffing = pd.DataFrame({c: pd.Series(v, dtype=object) if isinstance(v, list) else v
+                                           for c, v in self.staffing_columns.items()})
+        return self._staffing
+
+    @property
     def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """The measurement window: from the end of warm-up to the horizon."""
         start = pd.Timestamp(self.scenario.clock.start)
@@ -79,7 +89,7 @@ class SimulationResult:
         from .kpi import KpiContext, compute_kpis
 
         return compute_kpis(self.ticket_columns, self.event_columns,
-                            KpiContext.from_scenario(self.scenario, self.staffing, self.stock))
+                            KpiContext.from_scenario(self.scenario, self.staffing_columns, self.stock))
 
     def metadata(self) -> dict:
         return {"seed": self.seed, "replication": self.replication, "servsim_version": __version__,
@@ -127,16 +137,13 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
     events = _event_columns(raw, m, scenario, people, window_start)
     tickets = _ticket_columns(raw, m, scenario, window_start)
     lo, hi = scenario.clock.warmup, scenario.clock.horizon
-    # names as plain Python strings (object columns): the KPIs read them as such, and each conversion from pandas'
-    # string columns would cost more than the rest of the table's use
-    staffing = pd.DataFrame({
-        "pool": pd.Series([a.team for a in people], dtype=object),
-        "shift": pd.Series([a.shift for a in people], dtype=object),
-        "resource": pd.Series([a.name for a in people], dtype=object),
-        "staffed_min": [staffed_minutes(a.intervals, lo, hi) for a in people],
-        "paid_min": [staffed_minutes(a.scheduled, lo, hi) for a in people],
-        "hourly_cost": [scenario.teams[a.team].hourly_cost for a in people],
-        "slots": [scenario.teams[a.team].concurrency for a in people]})
+    # names as plain Python strings (in the table, object columns): the KPIs read them as such
+    staffing = {
+        "pool": [a.team for a in people], "shift": [a.shift for a in people], "resource": [a.name for a in people],
+        "staffed_min": np.array([staffed_minutes(a.intervals, lo, hi) for a in people], float),
+        "paid_min": np.array([staffed_minutes(a.scheduled, lo, hi) for a in people], float),
+        "hourly_cost": np.array([scenario.teams[a.team].hourly_cost for a in people], float),
+        "slots": np.array([scenario.teams[a.team].concurrency for a in people], np.int64)}
     stock = None if raw.stock is None else stock_table(raw.stock, m.parts, scenario.clock.start)
     return SimulationResult(scenario, seed, replication, tickets, events, staffing, time.perf_counter() - began,
                             stock)

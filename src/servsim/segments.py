@@ -16,15 +16,12 @@ import numpy as np
 import pandas as pd
 
 from .errors import ServsimError
-from .kpi import KpiContext, Outcomes, _labels, format_value, outcomes, ticket_activities
+from .kpi import SEGMENT_KPIS, KpiContext, Outcomes, _labels, format_value, outcomes, ticket_activities
 from .log import EVENT_COLUMNS, TICKET_COLUMNS, TicketColumns, label_codes, ticket_labels, to_minutes
 from .units import format_minutes
 
 KNOWN_DIMENSIONS = ("channel", "ticket_type", "priority", "tier", "region")
 MAX_SEGMENTS = 50  # a column with more values is an identifier or free text, not a dimension
-# KPIs each segment reports (as flat names ``kpi/dimension=segment`` in experiments)
-SEGMENT_KPIS = ("tickets", "frt_p90_min", "frt_within_target", "ttr_p50_min", "ttr_p90_min",
-                "resolution_within_target", "sla_attainment")
 _NOT_DIMENSIONS = set(TICKET_COLUMNS) | set(EVENT_COLUMNS) | {"category", "sla_paused_min", "direct_cost",
                                                               "moved_by", "n_moves", "reminded_by",
                                                               "n_reminders"}

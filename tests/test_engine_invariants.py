@@ -25,14 +25,21 @@ def test_kpis_from_the_engines_columns_equal_those_from_the_tables(name):
     overflow and its rules' shares, cover; the backlog between a resolution and a reopening, looked for only among
     reopened tickets in the columns), and the tables are built only when asked for."""
     from helpers import SCENARIOS
-    from servsim.kpi import KpiContext, compute_kpis
+    from servsim.kpi import KpiContext, KpiReport, compute_kpis
 
     result = servsim.simulate(SCENARIOS / f"{name}.yaml", seed=4, force=True)
     lean = result.kpis()
-    assert result._events is None and result._tickets is None  # not built for the KPIs
+    flat, (step, backlog) = lean.flat(), lean.backlog_curve()  # what a replication keeps, read from the arrays
+    assert result._events is None and result._tickets is None and result._staffing is None  # not built for them
+    assert lean.__dict__["_by_priority"] is not lean.by_priority  # a report's tables are built when read
     ctx = KpiContext.from_scenario(result.scenario, result.staffing, result.stock)
     from_tables = compute_kpis(result.tickets, result.events, ctx)
     assert lean.to_dict() == from_tables.to_dict()
+    # a report given its tables only reads the same flat KPIs and backlog curve from them
+    given = KpiReport(lean.overall, lean.by_priority, lean.by_stage, lean.by_pool, lean.backlog, lean.by_segment)
+    assert list(given.flat()) == list(flat) and np.allclose(list(given.flat().values()), list(flat.values()),
+                                                            rtol=0, atol=0, equal_nan=True)
+    assert given.backlog_curve()[0] == step and np.array_equal(given.backlog_curve()[1], backlog)
     assert lean.by_segment.equals(from_tables.by_segment)
     assert all(np.array_equal(lean.time_quantiles[k], from_tables.time_quantiles[k]) for k in ("frt", "ttr"))
     assert result.metadata()["events"] == len(result.events) > 0

@@ -103,6 +103,24 @@ def test_breakdown_gives_each_segment_what_the_overall_kpis_give_its_tickets(bas
     assert report.by_segment.equals(table)
 
 
+def test_a_dimension_splits_the_tickets_into_two_to_fifty_segments():
+    """A label column is a dimension where its tickets hold 2 to ``MAX_SEGMENTS`` of its values; tickets without a
+    value (code -1) and values no ticket holds count for nothing."""
+    from servsim.segments import MAX_SEGMENTS, labelled_dimensions
+
+    def column(n_names: int, codes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        return np.array([f"v{k}" for k in range(n_names)], dtype=object), np.array(codes, np.int8)
+
+    found = labelled_dimensions({
+        "channel": column(3, [2, 2, 2, -1]),  # one value held (and one ticket without): no dimension
+        "region": column(3, [-1, 0, -1, 2]),  # two of three held: a dimension
+        "tier": column(2, [-1, -1, -1, -1]),  # none held
+        "product": column(MAX_SEGMENTS + 10, [0, 1, 2, 3]),  # many values, four held: a dimension
+        "serial": column(120, list(range(MAX_SEGMENTS + 1))),  # every ticket its own: an identifier
+        "model": column(120, [5] * 10 + [-1])})  # many values, one held
+    assert list(found) == ["region", "product"]
+
+
 def test_where_the_time_goes_adds_up_to_the_time_to_resolution():
     """Without reopens or closing work a ticket's activities follow on from creation to resolution, so the time
     per ticket summed over stages is the mean time until resolution (or the window's end)."""

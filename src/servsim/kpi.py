@@ -113,14 +113,15 @@ class KpiReport:
     by_segment = _BuiltOnFirstUse()
     by_depot = _BuiltOnFirstUse()
 
-    def __init__(self, overall: dict[str, float], by_priority, by_stage, by_pool, backlog,
-                 by_segment=pd.DataFrame, by_depot=pd.DataFrame,
-                 time_quantiles: dict[str, np.ndarray | None] | None = None, *,
+    def __init__(self, overall: dict[str, float], by_priority, by_stage, by_pool, backlog, by_segment=None,
+                 by_depot=None, time_quantiles: dict[str, np.ndarray | None] | None = None, *,
                  flat_rows: Callable[[], tuple[Rows, Rows, Rows, Rows]] | None = None,
                  backlog_curve: tuple[float, np.ndarray] | None = None) -> None:
         self.overall = overall
         self.by_priority, self.by_stage, self.by_pool, self.backlog = by_priority, by_stage, by_pool, backlog
-        self.by_segment, self.by_depot = by_segment, by_depot
+        # none: an empty table, built when read (the class is what builds it)
+        self.by_segment = pd.DataFrame if by_segment is None else by_segment
+        self.by_depot = pd.DataFrame if by_depot is None else by_depot
         self.time_quantiles = time_quantiles or {}
         self._flat_rows, self._backlog_curve = flat_rows, backlog_curve
 
@@ -367,7 +368,7 @@ def outcomes(tickets: pd.DataFrame | TicketColumns, ctx: KpiContext, events: Eve
     levels, codes = t.labelled["priority"]
     codes = codes[inside]
     targets = np.array([ctx.targets.get(p, (np.nan, np.nan)) for p in levels] + [(np.nan, np.nan)], float)
-    frt_target, ttr_target = targets[codes, 0], targets[codes, 1]
+    frt_target, ttr_target = np.take(targets[:, 0], codes), np.take(targets[:, 1], codes)  # code -1: the NaNs
     responded, resolved = ~np.isnan(frt) & human, ~np.isnan(ttr) & human
 
     # the contract's clock: wall-clock minutes less the pauses, or business minutes of the priority's calendar
@@ -490,7 +491,7 @@ def compute_kpis(tickets: pd.DataFrame | TicketColumns, events: pd.DataFrame | E
     direct = float(tickets.numbers["direct_cost"][inside].sum()) if "direct_cost" in tickets.numbers else 0.0
     staff_cost = float(by_pool["staff_cost"].sum()) if "staff_cost" in by_pool else float("nan")
     overall["cost_total"] = staff_cost + direct
-    depots = pd.DataFrame
+    depots = None
     if ctx.stock is not None:
         at = _Minutes(ctx.window_start)
         depots = by_depot(ctx.stock, ctx.part_costs, at, span)
@@ -580,7 +581,7 @@ def _reopen_gaps(events: EventColumns, reopened: np.ndarray) -> tuple[np.ndarray
             ids.max(), reopened.max()) <= 4 * len(ids):  # by a table over the ids where they are a few from 0 up
         reopens = np.zeros(int(max(ids.max(), reopened.max())) + 1, bool)
         reopens[reopened] = True
-        rows = np.flatnonzero(reopens[ids])  # (a few: the reopened tickets' events)
+        rows = np.flatnonzero(np.take(reopens, ids))  # (a few: the reopened tickets' events)
     else:
         rows = np.flatnonzero(np.isin(ids, reopened))
     if WRAP_UP in names:
@@ -614,11 +615,10 @@ def _abandonment(channel: np.ndarray, aband: np.ndarray) -> float:
 
 def _backlog(tickets: TicketColumns, events: EventColumns, span: float, step: float
              ) -> tuple[np.ndarray, np.ndarray]:
-    """Open tickets at each step of the window (``grid``: minutes from its start; ``counts``): created and not yet
-    resolved or
-    abandoned — where a ticket was resolved and reopened later, not between the resolution and the reopening (a
-    gap between two consecutive activities of the ticket), so the count at a time depends only on what happened
-    before it."""
+    """Open tickets (``counts``) at each step of the window (``grid``: minutes from its start): created and not yet
+    resolved or abandoned — where a ticket was resolved and reopened later, not between the resolution and the
+    reopening (a gap between two consecutive activities of the ticket), so the count at a time depends only on what
+    happened before it."""
     created = tickets.minutes["created_at"]
     ended = np.fmin(tickets.minutes["resolved_at"], tickets.minutes["abandoned_at"])  # NaN: not yet
     gap_from, gap_to = _reopen_gaps(events, tickets.ticket_id[tickets.numbers["n_reopens"] > 0])

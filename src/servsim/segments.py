@@ -45,10 +45,12 @@ def labelled_dimensions(tickets: pd.DataFrame | dict[str, tuple[np.ndarray, np.n
     out = {}
     for c in known + extra:
         names, codes = labelled[c]
-        seen = np.zeros(len(names) + 1, bool)
-        seen[codes] = True  # code -1 (none) marks the extra last place
-        present = np.count_nonzero(seen[:-1])  # a category no ticket has: not
-        if 2 <= present <= MAX_SEGMENTS:
+        if len(names) <= MAX_SEGMENTS:  # enough to know that two categories are present (code -1: none)
+            most = codes.max(initial=-1)
+            splits = most >= 0 and bool(np.any((codes >= 0) & (codes != most)))
+        else:  # a category no ticket has is not one
+            splits = 2 <= np.count_nonzero(np.bincount(codes[codes >= 0], minlength=1)) <= MAX_SEGMENTS
+        if splits:
             out[c] = names, codes
     return out
 

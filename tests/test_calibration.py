@@ -371,3 +371,21 @@ def test_replayed_backtest_gets_the_test_weeks_actual_tickets_and_roster():
     assert at_ten[at_ten > 0].to_dict() == seen.to_dict() and seen.sum() > 0
     with pytest.raises(servsim.ServsimError, match="replaying the test period's roster needs a model staffed"):
         backtest(history, cut, test_until=end, replications=1, replay=True)
+
+
+def test_thin_or_unmapped_logs_get_one_clear_error_naming_the_file():
+    """Priorities that are words (no priority_map), and a log whose contacts were all abandoned, are refused before
+    any fitting, naming the file and what to do."""
+    sample = import_log(ROOT / "calibration" / "sample" / "tickets.csv.gz", "tickets",
+                        ROOT / "calibration" / "presets" / "servsim-tickets.yaml")
+    worded = sample.tickets.copy()
+    worded["priority"] = worded["priority"].map({"P1": "Urgent", "P2": "High", "P3": "Normal", "P4": "Low"})
+    with pytest.raises(servsim.ServsimError, match=r"tickets\.csv\.gz: priority values \['High', 'Low', 'Normal', "
+                                                   r"'Urgent'\] are not P1, P2, P3, P4; map them in the mapping's "
+                                                   r"priority_map"):
+        calibrate(ImportResult(worded, sample.events, sample.quality, sample.export_end))
+    gone = sample.tickets.copy()
+    gone["abandoned_at"] = gone["created_at"] + pd.Timedelta(minutes=1)
+    with pytest.raises(servsim.ServsimError, match=r"tickets\.csv\.gz: only 0 tickets created between \S+ and \S+ "
+                                                   r"\([\d,]+ abandoned contacts left out\); need 100 or more"):
+        calibrate(ImportResult(gone, sample.events, sample.quality, sample.export_end))

@@ -300,3 +300,12 @@ def test_too_few_calls_is_refused_with_the_count():
     few = ImportResult(log.tickets.head(50), log.events, log.quality, log.export_end, "calls")
     with pytest.raises(servsim.ServsimError, match=r"calls.txt.gz: only 50 calls between 2026-01-04"):
         calibrate_calls(few, start=pd.Timestamp("2026-01-04"), end=pd.Timestamp("2026-01-11"))
+
+
+def test_a_call_log_where_nobody_was_answered_is_refused_by_name():
+    calls = servsim.import_log(ROOT / "calibration" / "sample" / "calls.txt.gz", "callcentre")
+    unanswered = calls.tickets.copy()
+    unanswered[["first_response_at", "resolved_at", "closed_at"]] = pd.NaT
+    with pytest.raises(servsim.ServsimError, match=r"calls\.txt\.gz: no call between \S+ and \S+ was answered "
+                                                   r"\(all [\d,]+ hung up\): service times cannot be measured"):
+        calibrate_calls(ImportResult(unanswered, calls.events, calls.quality, calls.export_end, kind="calls"))

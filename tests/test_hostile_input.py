@@ -378,3 +378,34 @@ def test_force_reaches_every_replication(monkeypatch):
         servsim.run_experiment([BASELINE], replications=1, executor="serial", progress=False)
     forced = servsim.run_experiment([BASELINE], replications=1, executor="serial", progress=False, force=True)
     assert forced.summary().set_index("kpi").loc["tickets", "mean"] > 1_000
+
+
+@pytest.mark.parametrize("rows, expected", [
+    ("l1,2026-01-05T08:00+01:00,2026-01-05 16:00,4", r"start has a time-zone offset; a roster is in the scenario's "
+                                                      r"local wall-clock time .* \(row 1: '2026-01-05T08:00\+01:00'\)"),
+    ("l1,2026-01-05 08:00,2026-01-05 16:00,4,5", r"row\(s\) \[1\] have more fields than the header \(team, start, "
+                                                  r"end, headcount\)"),
+    ("l1,2026-01-05 08:00,,4", r"end is not a date and time \(YYYY-MM-DD HH:MM\) in 1 row\(s\) \(row 1: \(empty\)\)"),
+    ("l1,2026-01-05 08:00,2026-01-05 16:00,True", r"headcount is not a whole number >= 0 .*\(row 1: 'True'\)"),
+])
+def test_a_roster_row_that_is_no_interval_is_named(folder: Path, rows: str, expected: str):
+    (folder / "rota.csv").write_text("team,start,end,headcount\n" + rows + "\n")
+    path = folder / "rostered.yaml"
+    path.write_text(CHANGE + "roster: rota.csv\n")
+    with pytest.raises(ScenarioError, match=r"rota\.csv: " + expected):
+        servsim.load_scenario(path)
+
+
+def test_a_roster_with_a_repeated_column_no_rows_or_rows_outside_the_period_is_flagged(folder: Path):
+    path = folder / "rostered.yaml"
+    path.write_text(CHANGE + "roster: rota.csv\n")
+    (folder / "rota.csv").write_text("team,start,end,headcount,team\nl1,2026-01-05 08:00,2026-01-05 16:00,4,l2\n")
+    with pytest.raises(ScenarioError, match=r"rota\.csv: column\(s\) \['team'\] appear more than once"):
+        servsim.load_scenario(path)
+    (folder / "rota.csv").write_text("team,start,end,headcount\n")
+    with pytest.warns(servsim.errors.ScenarioWarning, match=r"rota\.csv: no rows; the teams' weekly shifts apply"):
+        servsim.load_scenario(path)
+    (folder / "rota.csv").write_text("team,start,end,headcount\nl1,2020-01-06 08:00,2020-01-06 16:00,4\n")
+    outside = r"roster: 1 of its 1 rows \(the first: roster\[0\]\) lie wholly outside the simulated period"
+    with pytest.warns(servsim.errors.ScenarioWarning, match=outside):
+        servsim.load_scenario(path)

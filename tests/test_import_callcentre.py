@@ -283,3 +283,22 @@ def test_priority_is_left_empty_where_the_log_did_not_record_it(synthetic):
     assert t["ticket_id"][unrecorded].tolist() == ["AA0102/6", "AA0103/9"]
     assert (t["customer_priority"][unrecorded] == 0).all()
     assert set(t["priority"][~unrecorded & (t["customer_priority"] == 2).to_numpy()]) == {"high"}
+
+
+def test_stamps_that_contradict_each_other_a_repeated_column_and_no_demand_are_named(tmp_path):
+    # a service that starts 2 hours before the call reached the queue is neither a midnight wrap (it would make a
+    # 22-hour wait) nor clock jitter: dropped and counted; a real wrap (row 5 of ROWS) is still dated across midnight
+    early = ("AA0105", "20", "0", "2", "PS", "991004", "10:00:00", "10:00:10", "10", "10:00:10", "10:01:10", "60",
+             "AGENT", "8:01:10", "8:05:10", "240", "DORIT")
+    result = import_callcentre(write_log(tmp_path / "calls.txt", rows=[*ROWS, early]))
+    assert result.quality.dropped[cc.STAMPS_BACKWARDS] == 1
+    assert "20" not in set(result.tickets["ticket_id"].str.split("/").str[-1])
+    crossing = result.tickets.set_index("ticket_id").filter(like="5", axis=0)
+    assert (crossing["resolved_at"] == T("1999-10-02 00:03:10")).any()
+    twice = tmp_path / "twice.txt"
+    twice.write_text(HEADER + "\tserver\n")
+    with pytest.raises(ServsimError, match=r"twice\.txt: column\(s\) \['server'\] appear more than once"):
+        import_callcentre(twice)
+    phantoms = write_log(tmp_path / "phantoms.txt", rows=[ROWS[3], ROWS[2]])
+    with pytest.raises(ServsimError, match=r"phantoms\.txt: no call asked for an agent: of its 2 rows, 1 PHANTOM"):
+        import_callcentre(phantoms)

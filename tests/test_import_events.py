@@ -176,3 +176,21 @@ def test_helpdesk_log(helpdesk):
         assert (t.loc[both, earlier] <= t.loc[both, later]).all(), (earlier, later)
     assert (e["enqueued_at"] <= e["ended_at"]).all()
     assert helpdesk.export_end == e["ended_at"].max()
+
+
+def test_reopenings_by_unnamed_activities_are_counted_and_a_log_without_usable_rows_is_an_error(tmp_path: Path):
+    # a quality check the mapping forgot, logged after the resolution, reopens the ticket as work would: counted
+    (tmp_path / "mapping.yaml").write_text(MAPPING, encoding="utf-8")
+    (tmp_path / "log.csv").write_text(LOG + "C,QualityCheck,02.03.2024 13:00,ann,front,\n", encoding="utf-8")
+    result = import_events(tmp_path / "log.csv", tmp_path / "mapping.yaml")
+    assert result.quality.repaired[
+        "reopened by 'QualityCheck' after its resolution: an activity named nowhere in the mapping is taken as work "
+        "(name it under activities if it means something else)"] == 1
+    assert pd.isna(result.tickets.set_index("ticket_id").loc["C", "resolved_at"])  # reopened: open again
+    # every time in another format than the mapping's: the import names the column, an example and the format
+    (tmp_path / "iso.csv").write_text("case,act,time,who,team,prio\nA,Open,2024-03-01T08:00:00Z,ann,front,1\n",
+                                      encoding="utf-8")
+    with pytest.raises(MappingError, match=r"iso\.csv: none of its 1 rows is usable \(1 unparseable timestamp\); "
+                                           r"e\.g\. time = '2024-03-01T08:00:00Z' against timestamp_format "
+                                           r"'%d\.%m\.%Y %H:%M'"):
+        import_events(tmp_path / "iso.csv", tmp_path / "mapping.yaml")

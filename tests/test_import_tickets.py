@@ -52,7 +52,7 @@ def test_zendesk_preset_reads_its_export_and_counts_every_defect(tmp_path):
     q = result.quality
     assert q.rows_read == 306
     assert q.dropped == {"exact duplicate row": 2, "no ticket id": 1, "status 'deleted' (drop_statuses)": 1,
-                         "unparseable or missing 'Ticket created - Timestamp'": 1}
+                         "unparseable, out-of-range or missing 'Ticket created - Timestamp'": 1}
     assert q.repaired["resolution before creation: set missing"] == 1
     assert q.tickets == 301 == q.rows_read - sum(q.dropped.values())
     t = result.tickets
@@ -105,3 +105,25 @@ def test_servicenow_missing_columns_are_explained(tmp_path):
     path.write_text("number,incident_state\nINC1,New\n")
     with pytest.raises(ServsimError, match=r"export\.csv: not a ServiceNow incident export: column\(s\) \['opened_at'"):
         import_servicenow(path)
+
+
+def test_times_and_counts_that_are_none_are_counted_not_silently_lost(tmp_path):
+    """A resolution that is no date (or a year 2999 no clock can hold), a count that is no count and an abandonment
+    before creation are each counted in the data-quality report; a creation time that is none drops the row."""
+    path = tmp_path / "odd.csv"
+    header = ("ticket_id,created_at,channel,category,priority,tier,region,first_response_at,resolved_at,closed_at,"
+              "abandoned_at,n_escalations,n_reopens,final_stage\n")
+    rows = ["1,2026-01-05 08:00:00,web,software,P3,standard,north,,not a date,,,0,0,l1\n",
+            "2,2026-01-05 09:00:00,web,software,P3,standard,north,,2999-01-05 10:00:00,,,many,-3,l1\n",
+            "3,2999-01-05 09:00:00,web,software,P3,standard,north,,,,,0,0,l1\n",
+            "4,2026-01-05 10:00:00,phone,software,P3,standard,north,,,,2026-01-05 09:00:00,1,0,l1\n"]
+    path.write_text(header + "".join(rows))
+    result = import_tickets(path, load_ticket_mapping(ROOT / "calibration" / "presets" / "servsim-tickets.yaml"))
+    q = result.quality
+    assert q.dropped == {"unparseable, out-of-range or missing 'created_at'": 1}
+    assert q.repaired == {"unparseable or out-of-range time in 'resolved_at' (years 1678-2261): set missing": 2,
+                          "'n_escalations' not a count (a whole number from 0 up): set 0": 1,
+                          "'n_reopens' not a count (a whole number from 0 up): set 0": 1,
+                          "abandonment before creation: set missing": 1}
+    assert result.tickets["resolved_at"].isna().all() and result.tickets["abandoned_at"].isna().all()
+    assert list(result.tickets["n_escalations"]) == [0, 0, 1]

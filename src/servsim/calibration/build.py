@@ -210,14 +210,16 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     first = monday(first) if first.weekday() or first != first.normalize() else first
     weeks = int((end - first).days // 7)
     if weeks < 2:
-        raise ServsimError(f"calibration needs at least two whole weeks of history; {first:%Y-%m-%d} to "
-                           f"{end:%Y-%m-%d} has {weeks}")
+        raise ServsimError(f"{result.quality.source}: calibration needs at least two whole weeks of history; the "
+                           f"period from {first:%Y-%m-%d} to {end:%Y-%m-%d} has {max(weeks, 0)}")
     end = first + pd.Timedelta(days=7 * weeks)
     inside = (t["created_at"] >= first) & (t["created_at"] < end)
     abandoned = inside & t["abandoned_at"].notna() & (t["abandoned_at"] < end)
     inside &= ~abandoned
     if inside.sum() < 100:
-        raise ServsimError(f"only {int(inside.sum())} tickets created between {first} and {end}; need 100 or more")
+        left_out = f" ({int(abandoned.sum()):,} abandoned contacts left out)" if abandoned.any() else ""
+        raise ServsimError(f"{result.quality.source}: only {int(inside.sum())} tickets created between "
+                           f"{first:%Y-%m-%d} and {end:%Y-%m-%d}{left_out}; need 100 or more")
     if abandoned.any():
         notes.append(f"{int(abandoned.sum()):,} abandoned contacts are left out: patience is not calibrated")
     window_result = ImportResult(t[inside].reset_index(drop=True), result.events, result.quality, end)
@@ -226,6 +228,11 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     types = _pool(tw["category"], MAX_TYPES)
     channels = _pool(tw["channel"], 6)
     priority = tw["priority"].astype("string").fillna("P3").astype(str)
+    unknown = sorted(set(priority) - set(DEFAULT_TARGETS))
+    if unknown:
+        example = "priority_map: {Urgent: P1, High: P2, Normal: P3, Low: P4}"
+        raise ServsimError(f"{result.quality.source}: priority values {unknown[:8]} are not "
+                           f"{', '.join(DEFAULT_TARGETS)}; map them in the mapping's priority_map (e.g. {example})")
 
     arrivals = ArrivalFitter().fit(tw["created_at"], start=first, end=end)
     if arrivals.overdispersed_:

@@ -27,9 +27,11 @@ Choices, stated because the log does not record them directly:
   stamps without an agent (``NO_SERVER``; 67 calls) is abandoned at ``q_exit``; the stamps are ignored.
 - Dates: ``date`` (``YYMMDD``, 19YY for YY >= 50) is the day of VRU entry. The clock times are dated from
   it in the order vru_entry -> vru_exit -> q_start -> q_exit -> ser_start -> ser_exit, adding a day each
-  time a stamp is more than an hour *earlier* than the previous one (a midnight wrap). Smaller backward
-  steps are not wraps but clock jitter or data errors of the same day (the log has 1-2 s jitter between
-  the VRU/queue and the agents' clocks, and a few errors of up to ~12 min), handled below.
+  time a stamp is more than 12 hours *earlier* than the previous one (a midnight wrap: no stage of a call
+  lasts 12 hours). A stamp 1 to 12 hours earlier than the previous one is neither a wrap nor jitter: the
+  stamps contradict each other and the call is dropped (counted; none in October 1999). Smaller backward
+  steps are clock jitter or data errors of the same day (the log has 1-2 s jitter between the VRU/queue
+  and the agents' clocks, and a few errors of up to ~12 min), handled below.
 - ``0:00:00`` is the log's code for "stage not reached". A queue stamp of ``0:00:00`` is missing when
   ``q_time`` is 0 and both queue stamps are ``0:00:00``, unless the call left the VRU at 0:00:00 itself
   (a queue visit always starts the instant the VRU is left). A service stamp is missing when the outcome
@@ -75,7 +77,8 @@ EXTRA_COLUMNS = ["vru_entry_at", "customer_priority", "server"]
 TIME_UNIT = "datetime64[ms]"  # the simulator's unit
 STRING = "string[pyarrow]"  # vectorised string operations
 DAY = 86_400
-WRAP = -3_600       # a backward step of more than an hour is a midnight wrap
+WRAP = -43_200      # a backward step of more than 12 hours is a midnight wrap (no stage of a call lasts 12 hours)
+BACK = -3_600       # one of 1 to 12 hours is neither a wrap nor the clocks' jitter or small errors
 JITTER = 2          # seconds of clock offset between the VRU/queue and the agents' clocks
 MIDNIGHT = "0:00:00"
 
@@ -86,6 +89,7 @@ PHANTOM = "PHANTOM call (the log's documentation says to ignore)"
 VRU_HANG = "hung up in the VRU before queueing (not demand for agents)"
 DUPLICATE = "duplicate (vru+line, call_id): the first kept"
 NO_SERVICE_START = "served call (AGENT) without a service start (ser_start 0:00:00 and ser_time 0)"
+STAMPS_BACKWARDS = "a time stamp 1 to 12 hours before the one it follows (neither a midnight wrap nor clock jitter)"
 SERVICE_BACKWARDS = "service ends before it starts (ser_exit < ser_start after the midnight rule)"
 QUEUE_BACKWARDS = "abandoned call leaves the queue before joining it (q_exit < q_start after the midnight rule)"
 NO_SERVER = "served call without an agent name (NO_SERVER): agent left missing"
@@ -111,6 +115,9 @@ def import_callcentre(path: str | Path) -> ImportResult:
     raw = _read_rows(path, quality)
     calls = _clean(raw, quality)
     tickets, events = _tables(calls, quality)
+    if tickets.empty:
+        dropped = "; ".join(f"{n:,} {reason}" for reason, n in quality.dropped.most_common())
+        raise ServsimError(f"{path}: no call asked for an agent: of its {quality.rows_read:,} rows, {dropped}")
     quality.tickets = len(tickets)
     quality.censored = 0  # a call log has no call still open at its end
     times = [tickets[c] for c in ("created_at", "vru_entry_at", "first_response_at", "resolved_at", "closed_at",
@@ -148,6 +155,10 @@ def _read_rows(path: Path, quality: DataQuality) -> pd.DataFrame:
     if not lines:
         raise ServsimError(f"{path}: empty file; expected a call log with the header: {' '.join(HEADER)}")
     header = [name.strip() for name in lines[0].split("\t")]
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        raise ServsimError(f"{path}: column(s) {twice} appear more than once in the header; expected the "
+                           f"tab-separated header: {' '.join(HEADER)}")
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ServsimError(f"{path}: not a call-by-call log: column(s) {missing} are missing; expected the "
@@ -270,16 +281,20 @@ def _clean(raw: pd.DataFrame, quality: DataQuality) -> pd.DataFrame:
     quality.repair(HANG_SERVICE, hang_service.sum())
 
     days = pd.Series(0, index=calls.index)
+    contradicts = pd.Series(False, index=calls.index)
     previous = calls[STAMPS[0]].copy()
     midnight = calls["date"].to_numpy(dtype="datetime64[ns]")
     for column in STAMPS:
         clock = calls[column]
         step = clock - previous
-        days += (step < WRAP).astype(int) - (step > DAY + WRAP).astype(int)  # wraps, and jitter back over midnight
+        days += (step < WRAP).astype(int) - (step > DAY + BACK).astype(int)  # wraps, and jitter back over midnight
+        contradicts |= (step >= WRAP) & (step < BACK)
         seconds = (clock + days * DAY).to_numpy()
         calls[column + "_at"] = midnight + pd.to_timedelta(seconds, unit="s").to_numpy()
         previous = clock.fillna(previous)
 
+    quality.drop(STAMPS_BACKWARDS, contradicts.sum())
+    calls = calls[~contradicts]
     served = calls["outcome"] == "AGENT"
     backwards = served & (calls["ser_exit_at"] < calls["ser_start_at"])
     quality.drop(SERVICE_BACKWARDS, backwards.sum())

@@ -68,6 +68,9 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
     calls = t[(t["created_at"] >= first) & (t["created_at"] < end)].reset_index(drop=True)
     if len(calls) < 100:
         raise ServsimError(f"{result.quality.source}: only {len(calls)} calls between {first} and {end}")
+    if calls["resolved_at"].isna().all():
+        raise ServsimError(f"{result.quality.source}: no call between {first:%Y-%m-%d} and {end:%Y-%m-%d} was "
+                           f"answered (all {len(calls):,} hung up): service times cannot be measured")
     notes: list[str] = []
     types = calls["category"].astype("string").fillna("unknown").map(_slug)
     recorded = calls["priority"].astype("string")

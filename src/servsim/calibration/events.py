@@ -244,10 +244,17 @@ def import_events(path: str | Path, mapping: EventMapping | str | Path) -> Impor
     raw = _read(path, mapping)
     quality.rows_read = len(raw)
     ev = _clean(raw, mapping, quality, path)
+    if ev.empty:
+        reasons = "; ".join(f"{n:,} {reason}" for reason, n in quality.dropped.most_common())
+        example = raw[mapping.columns.timestamp].dropna()
+        raise MappingError(f"{path}: none of its {len(raw):,} rows is usable ({reasons}); e.g. "
+                           f"{mapping.columns.timestamp} = {example.iloc[0] if len(example) else None!r} against "
+                           f"timestamp_format {mapping.timestamp_format!r}")
     _warn_unseen(mapping, set(ev["activity"].unique()), path)
     ev = _split_reused_cases(ev, quality)
     ev = _order(ev, quality)
     _classify(ev, mapping)
+    _count_unnamed_reopens(ev, mapping, quality)
     tickets = _tickets(ev, mapping, quality)
     events = _events(ev, mapping)
     quality.tickets = len(tickets)
@@ -321,6 +328,19 @@ def _starts(raw: pd.DataFrame, ts: pd.Series, mapping: EventMapping, quality: Da
     quality.repair(BAD_START, int((bad & keep).sum()))
     quality.repair(START_AFTER_END, int((late & keep).sum()))
     return start.mask(late)
+
+
+def _count_unnamed_reopens(ev: pd.DataFrame, mapping: EventMapping, quality: DataQuality, shown: int = 10) -> None:
+    """Count the reopenings by activities the mapping names nowhere (taken as work, such an activity after a
+    resolution reopens the ticket): a quality check or a note the mapping forgot would otherwise reopen silently."""
+    named = {name for names in mapping.activities.model_dump().values() for name in names}
+    unnamed = ev["implicit_reopen"] & ~ev["activity"].isin(named | set(mapping.stage_of_activity))
+    counts = ev.loc[unnamed, "activity"].value_counts()
+    for name, n in counts.iloc[:shown].items():
+        quality.repair(f"reopened by {name!r} after its resolution: an activity named nowhere in the mapping is taken "
+                       "as work (name it under activities if it means something else)", n)
+    quality.repair(f"reopened by {len(counts) - shown} more activities named nowhere in the mapping",
+                   int(counts.iloc[shown:].sum()))
 
 
 def _warn_unseen(mapping: EventMapping, seen: set, path: Path) -> None:

@@ -75,6 +75,8 @@ def load_ticket_mapping(path: str | Path) -> TicketMapping:
 
 
 _OFFSET = r"(?<=\d)\s*(?:[+-]\d{2}:?\d{2}|Z)$"  # a UTC offset after a time: 08:00+01:00, 08:00:00Z
+# the times a log's tables can hold (pandas' nanosecond clock runs from 1677-09-21 to 2262-04-11)
+_EARLIEST, _LATEST = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
 
 
 def import_tickets(path: str | Path, mapping: TicketMapping, mapping_source: str = "mapping") -> ImportResult:
@@ -113,17 +115,27 @@ def import_tickets(path: str | Path, mapping: TicketMapping, mapping_source: str
             quality.repair(f"time-zone offset in {column!r} dropped (the wall-clock time as written is kept)",
                            int(offset.sum()))
             values = values.str.replace(_OFFSET, "", regex=True)
-        return pd.to_datetime(values, format=mapping.timestamp_format, dayfirst=mapping.dayfirst,
-                              errors="coerce").astype("datetime64[ns]")
+        parsed = pd.to_datetime(values, format=mapping.timestamp_format, dayfirst=mapping.dayfirst, errors="coerce")
+        parsed = parsed.where((parsed >= _EARLIEST) & (parsed <= _LATEST))  # (year 2999: no time a log can hold)
+        return parsed.astype("datetime64[ns]")
+
+    def time(column: str | None) -> pd.Series:
+        """A time column other than the creation time: a value that is no time is counted and left missing."""
+        series = when(column)
+        if column is not None:
+            quality.repair(f"unparseable or out-of-range time in {column!r} (years {_EARLIEST.year}-"
+                           f"{_LATEST.year}): set missing", int((rows[column].notna() & series.isna()).sum()))
+        return series
 
     created = when(cols.created_at)
     bad = created.isna()
-    quality.drop(f"unparseable or missing {cols.created_at!r}", bad.sum())
+    quality.drop(f"unparseable, out-of-range or missing {cols.created_at!r}", bad.sum())
     rows, created = rows[~bad], created[~bad]
-    first = _time_or_offset(rows, created, cols.first_response_at, cols.first_response_minutes, when, quality)
-    resolved = _time_or_offset(rows, created, cols.resolved_at, cols.resolution_minutes, when, quality)
-    closed = when(cols.closed_at)
-    for name, series in (("first response", first), ("resolution", resolved), ("closure", closed)):
+    first = _time_or_offset(rows, created, cols.first_response_at, cols.first_response_minutes, time, quality)
+    resolved = _time_or_offset(rows, created, cols.resolved_at, cols.resolution_minutes, time, quality)
+    closed, abandoned = time(cols.closed_at), time(cols.abandoned_at)
+    for name, series in (("first response", first), ("resolution", resolved), ("closure", closed),
+                         ("abandonment", abandoned)):
         early = series < created
         quality.repair(f"{name} before creation: set missing", early.sum())
         series[early] = pd.NaT
@@ -137,14 +149,19 @@ def import_tickets(path: str | Path, mapping: TicketMapping, mapping_source: str
         return rows[column] if column else pd.Series(pd.NA, index=rows.index)
 
     def count(column: str | None) -> pd.Series:
-        return pd.to_numeric(rows[column], errors="coerce").fillna(0).astype(int) if column else \
-            pd.Series(0, index=rows.index)
+        """A count column: a value that is no whole number from 0 up is counted and taken as 0."""
+        if column is None:
+            return pd.Series(0, index=rows.index)
+        values = pd.to_numeric(rows[column], errors="coerce")
+        bad = rows[column].notna() & ~((values >= 0) & (values % 1 == 0))
+        quality.repair(f"{column!r} not a count (a whole number from 0 up): set 0", int(bad.sum()))
+        return values.where(~bad).fillna(0).astype(int)
 
     tickets = pd.DataFrame({
         "ticket_id": rows[cols.ticket_id].astype(str), "created_at": created, "channel": text(cols.channel),
         "category": text(cols.category), "priority": priority, "tier": text(cols.tier), "region": text(cols.region),
         "first_response_at": first, "resolved_at": resolved, "closed_at": closed,
-        "abandoned_at": when(cols.abandoned_at),
+        "abandoned_at": abandoned,
         "n_escalations": (count(cols.n_escalations) - int(mapping.escalations_include_first_team)).clip(lower=0),
         "n_reopens": count(cols.n_reopens),
         "final_stage": text(cols.team),

@@ -3,6 +3,8 @@ every flow can end, every skill and region a ticket needs is held by someone."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from .model import RESOLVE, WAITING_FOR_PART, WRAP_UP, MixSpec, Scenario
 
 DEFAULT_TIER = "standard"
@@ -357,8 +359,16 @@ def unstaffed(s: Scenario) -> list[str]:
 
 
 def roster_gaps(s: Scenario) -> list[str]:
-    """Per team, the stretches inside its roster that no row covers (nobody on duty there): worth a warning."""
+    """Per team, the stretches inside its roster that no row covers (nobody on duty there), and rows wholly outside
+    the simulated period (they change nothing): worth a warning."""
     found = []
+    begin = s.clock.start
+    stop = begin + timedelta(minutes=s.clock.horizon)
+    outside = [i for i, r in enumerate(s.roster) if r.end <= begin or r.start >= stop]
+    if outside:
+        found.append(f"roster: {len(outside)} of its {len(s.roster)} rows (the first: roster[{outside[0]}]) lie wholly "
+                     f"outside the simulated period, {begin:%Y-%m-%d %H:%M} to {stop:%Y-%m-%d %H:%M}: they change "
+                     "nothing")
     for team in s.teams:
         rows = sorted((r for r in s.roster if r.team == team), key=lambda r: r.start)
         gaps = [(a.end, b.start) for a, b in zip(rows, rows[1:]) if b.start > a.end]

@@ -374,8 +374,8 @@ def test_replayed_backtest_gets_the_test_weeks_actual_tickets_and_roster():
 
 
 def test_thin_or_unmapped_logs_get_one_clear_error_naming_the_file():
-    """Priorities that are words (no priority_map), and a log whose contacts were all abandoned, are refused before
-    any fitting, naming the file and what to do."""
+    """Priorities that are words (no priority_map), a log whose contacts were all abandoned and one where no ticket
+    was answered or resolved yet are refused before any fitting, naming the file and what to do."""
     sample = import_log(ROOT / "calibration" / "sample" / "tickets.csv.gz", "tickets",
                         ROOT / "calibration" / "presets" / "servsim-tickets.yaml")
     worded = sample.tickets.copy()
@@ -389,3 +389,8 @@ def test_thin_or_unmapped_logs_get_one_clear_error_naming_the_file():
     with pytest.raises(servsim.ServsimError, match=r"tickets\.csv\.gz: only 0 tickets created between \S+ and \S+ "
                                                    r"\([\d,]+ abandoned contacts left out\); need 100 or more"):
         calibrate(ImportResult(gone, sample.events, sample.quality, sample.export_end))
+    still_open = sample.tickets.copy()
+    still_open[["first_response_at", "resolved_at", "closed_at"]] = pd.NaT
+    with pytest.raises(servsim.ServsimError, match=r"tickets\.csv\.gz: none of the [\d,]+ tickets created between "
+                                                   r"\S+ and \S+ was answered or resolved by the export's end"):
+        calibrate(ImportResult(still_open, sample.events, sample.quality, sample.export_end))

@@ -309,3 +309,16 @@ def test_a_call_log_where_nobody_was_answered_is_refused_by_name():
     with pytest.raises(servsim.ServsimError, match=r"calls\.txt\.gz: no call between \S+ and \S+ was answered "
                                                    r"\(all [\d,]+ hung up\): service times cannot be measured"):
         calibrate_calls(ImportResult(unanswered, calls.events, calls.quality, calls.export_end, kind="calls"))
+
+
+def test_a_stray_date_far_from_the_log_is_left_out_and_said():
+    calls = servsim.import_log(ROOT / "calibration" / "sample" / "calls.txt.gz", "callcentre")
+    stray = calls.tickets.copy()
+    late = stray.index[-1]
+    for column in ("created_at", "vru_entry_at", "first_response_at", "resolved_at", "closed_at"):
+        stray.loc[late, column] += pd.DateOffset(years=23)  # a mistyped year
+    cal = calibrate_calls(ImportResult(stray, calls.events, calls.quality, calls.export_end, kind="calls"))
+    plain = calibrate_calls(calls)
+    assert any("1 calls dated more than 7 days from the rest of the log (a stray date) are left out" in note
+               for note in cal.notes)
+    assert cal.scenario.clock.horizon == plain.scenario.clock.horizon  # the window is the log's, not 23 years

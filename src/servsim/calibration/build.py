@@ -222,7 +222,12 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
                            f"{first:%Y-%m-%d} and {end:%Y-%m-%d}{left_out}; need 100 or more")
     if abandoned.any():
         notes.append(f"{int(abandoned.sum()):,} abandoned contacts are left out: patience is not calibrated")
-    window_result = ImportResult(t[inside].reset_index(drop=True), result.events, result.quality, end)
+    window = t[inside]
+    if window["first_response_at"].isna().all() and window["resolved_at"].isna().all():
+        raise ServsimError(f"{result.quality.source}: none of the {len(window):,} tickets created between "
+                           f"{first:%Y-%m-%d} and {end:%Y-%m-%d} was answered or resolved by the export's end: "
+                           "how long a ticket takes cannot be measured")
+    window_result = ImportResult(window.reset_index(drop=True), result.events, result.quality, end)
     measures = ticket_measures(window_result, end)
     tw = window_result.tickets
     types = _pool(tw["category"], MAX_TYPES)

@@ -43,9 +43,24 @@ GENERAL = "agents"
 MIN_WRAP_UPS = 30      # gaps between calls while callers waited needed to fit a wrap-up time
 MIN_ABANDONED = 30     # hang-ups needed to fit a patience (of all callers, a type, or a type and priority)
 MIN_KNOWN = 30         # callers of a type with a recorded priority needed for the type's own priority shares
+STRAY_GAP_DAYS = 7    # calls this far from the rest of the log, without any call between, are stray dates
 MEAN_TOLERANCE = 0.02  # a service-time family whose mean is further off the sample's gives way to the empirical
 # call logs are large and uncensored in service: quantiles fine enough that the table keeps the sample's mean
 FINE = np.round(np.concatenate([np.linspace(0, 0.99, 100), [0.995, 0.999, 1.0]]), 3)
+
+
+def _strays(created: pd.Series) -> np.ndarray:
+    """Calls apart from the log's main stretch: split the calls at gaps of more than ``STRAY_GAP_DAYS`` without
+    any, the stretch holding the most calls is the log; the others (a mistyped year, a test call) are strays."""
+    if created.empty:
+        return np.zeros(0, bool)
+    order = np.argsort(created.to_numpy(), kind="stable")
+    times = created.to_numpy()[order]
+    stretch = np.concatenate([[0], np.cumsum(np.diff(times) > np.timedelta64(STRAY_GAP_DAYS, "D"))])
+    main = np.argmax(np.bincount(stretch))
+    strays = np.zeros(len(created), bool)
+    strays[order] = stretch != main
+    return strays
 
 
 def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
@@ -58,6 +73,8 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
     if interval_min not in (15, 30, 60):
         raise ServsimError(f"interval_min must be 15, 30 or 60 minutes, got {interval_min}")
     t = result.tickets
+    strays = _strays(t["created_at"]) if start is None and end is None else np.zeros(len(t), bool)
+    t = t[~strays]
     first = pd.Timestamp(start) if start is not None else t["created_at"].min().normalize()
     last = pd.Timestamp(end) if end is not None else t["created_at"].max()
     weeks = int((last - first).days // 7)
@@ -72,6 +89,9 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
         raise ServsimError(f"{result.quality.source}: no call between {first:%Y-%m-%d} and {end:%Y-%m-%d} was "
                            f"answered (all {len(calls):,} hung up): service times cannot be measured")
     notes: list[str] = []
+    if strays.any():
+        notes.append(f"{int(strays.sum()):,} calls dated more than {STRAY_GAP_DAYS} days from the rest of the log "
+                     "(a stray date) are left out")
     types = calls["category"].astype("string").fillna("unknown").map(_slug)
     recorded = calls["priority"].astype("string")
     if recorded.isna().all():

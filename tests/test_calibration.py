@@ -394,3 +394,25 @@ def test_thin_or_unmapped_logs_get_one_clear_error_naming_the_file():
     with pytest.raises(servsim.ServsimError, match=r"tickets\.csv\.gz: none of the [\d,]+ tickets created between "
                                                    r"\S+ and \S+ was answered or resolved by the export's end"):
         calibrate(ImportResult(still_open, sample.events, sample.quality, sample.export_end))
+
+
+def test_a_backtest_ends_with_the_busy_period_and_an_error_against_nothing_is_unbounded():
+    """By default the test period ends where the export's busy period does, not weeks of stragglers later; a KPI
+    whose actual value is 0 shows an infinite relative error where the simulation's is not 0 (not a blank)."""
+    from servsim.calibration.backtest import _default_end, _relative
+    from servsim.calibration.history import monday
+
+    sample = import_log(ROOT / "calibration" / "sample" / "tickets.csv.gz", "tickets",
+                        ROOT / "calibration" / "presets" / "servsim-tickets.yaml")
+    straggler = sample.tickets.iloc[[-1]].copy()
+    for column in ("created_at", "first_response_at", "resolved_at", "closed_at"):
+        straggler[column] += pd.Timedelta(weeks=20)
+    tickets = pd.concat([sample.tickets, straggler], ignore_index=True)
+    late = ImportResult(tickets, sample.events, sample.quality, sample.export_end + pd.Timedelta(weeks=20))
+    busy_end = monday(sample.tickets["created_at"].max()) + pd.Timedelta(days=7)  # the sample's last week, whole
+    cut = busy_end - pd.Timedelta(weeks=2)
+    assert _default_end(late, cut) == busy_end
+    assert _default_end(late, busy_end - pd.Timedelta(days=3)) == late.export_end.floor("D")  # no week left
+    assert _relative(645.0, 0.0) == np.inf and _relative(-1.0, 0.0) == -np.inf
+    assert _relative(0.0, 0.0) == 0.0 and _relative(110.0, 100.0) == pytest.approx(0.1)
+    assert np.isnan(_relative(np.nan, 0.0))

@@ -446,7 +446,8 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--train-until", required=True, help="cut-off date: calibrate before, test after; several "
                           "dates separated by commas run a rolling-origin backtest (ticket logs)")
     backtest.add_argument("--test-weeks", type=int, default=3, help="with several cut-offs: weeks tested after each")
-    backtest.add_argument("--test-until", help="end of the test period (default: the export's end)")
+    backtest.add_argument("--test-until", help="end of the test period (default: the end of the export's busy "
+                          "period: trailing weeks under 10%% of a typical week's tickets are left out)")
     backtest.add_argument("--history-weeks", type=int, help="calibrate on only this many weeks before the cut-off "
                           "(default: all history); shorter follows a desk whose durations drift")
     backtest.add_argument("--replications", type=int, default=10)

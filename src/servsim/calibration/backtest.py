@@ -19,7 +19,7 @@ from ..scenario import Scenario
 from ..scenario.model import RosterRow
 from .build import Calibration, calibrate
 from .fitting import residual_durations
-from .history import active_people, ticket_measures
+from .history import active_people, active_period, ticket_measures
 from .quality import ImportResult
 
 KPIS = ["tickets", "weekly_volume", "frt_mean_min", "frt_p50_min", "frt_p90_min", "ttr_mean_min", "ttr_p50_min",
@@ -82,10 +82,27 @@ def _time_left(backlog: pd.DataFrame, history: dict[str, tuple[np.ndarray, np.nd
     return np.minimum(left, never)
 
 
+def _default_end(result: ImportResult, cut: pd.Timestamp) -> pd.Timestamp:
+    """The end of the export's busy period (trailing weeks of stragglers left out: they describe no week of the
+    desk), or the export's end where the busy period ends within a week of the cut-off."""
+    busy_end = active_period(result.tickets["created_at"], result.export_end)[1]
+    return busy_end if busy_end >= cut + pd.Timedelta(days=7) else result.export_end.floor("D")
+
+
+def _relative(simulated: float, actual: float) -> float:
+    """The relative error; infinite (signed) where the actual value is 0 and the simulated one is not."""
+    if actual:
+        return (simulated - actual) / actual
+    if simulated != simulated:  # NaN
+        return float("nan")
+    return 0.0 if simulated == 0 else float(np.copysign(np.inf, simulated))
+
+
 def backtest(result: ImportResult, train_until: datetime | str, replications: int = 10, seed: int = 0,
              test_until: datetime | str | None = None, history_weeks: int | None = None, capacity: bool = False,
              utilisation: float | None = None, replay: bool = False, balance_on_model: bool = False) -> Backtest:
-    """Calibrate on tickets created before ``train_until``; simulate ``[train_until, test_until)``.
+    """Calibrate on tickets created before ``train_until``; simulate ``[train_until, test_until)`` (default: to the
+    end of the export's busy period, see :func:`~servsim.calibration.history.active_period`).
 
     The simulated period starts from the tickets actually open at the cut-off, each in the stage it was in and
     with the time it has left there drawn given the time it has already spent (``_time_left``), and runs with
@@ -98,7 +115,7 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
     own error, e.g. in weeks with public holidays, when both demand and staff drop.
     """
     cut = pd.Timestamp(train_until)
-    end = pd.Timestamp(test_until) if test_until is not None else result.export_end.floor("D")
+    end = pd.Timestamp(test_until) if test_until is not None else _default_end(result, cut)
     if end < cut + pd.Timedelta(days=7):
         raise ServsimError(f"the test period {cut:%Y-%m-%d} to {end:%Y-%m-%d} is shorter than a week; "
                            "choose an earlier --train-until")
@@ -166,7 +183,7 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
             if len(values) > 1 else float("nan")
         a = actual["kpis"][kpi]
         rows.append({"kpi": kpi, "actual": a, "simulated": mean, "ci_low": mean - half, "ci_high": mean + half,
-                     "relative_error": (mean - a) / a if a else float("nan")})
+                     "relative_error": _relative(mean, a)})
     sim_ttr = np.concatenate([s["ttr"] for s in sims])
     for name, distance in (("ttr_wasserstein_min", stats.wasserstein_distance(actual["ttr"], sim_ttr)),
                            ("ttr_ks_distance", stats.ks_2samp(actual["ttr"], sim_ttr).statistic)):

@@ -212,7 +212,12 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     if weeks < 2:
         raise ServsimError(f"{result.quality.source}: calibration needs at least two whole weeks of history; the "
                            f"period from {first:%Y-%m-%d} to {end:%Y-%m-%d} has {max(weeks, 0)}")
-    end = first + pd.Timedelta(days=7 * weeks)
+    whole = first + pd.Timedelta(days=7 * weeks)
+    after = int(((t["created_at"] >= whole) & (t["created_at"] < end)).sum())
+    if after:
+        notes.append(f"{after:,} tickets created from {whole:%Y-%m-%d} to {end:%Y-%m-%d %H:%M} are left out: "
+                     "calibration takes whole weeks (the arrival profile is weekly)")
+    end = whole
     inside = (t["created_at"] >= first) & (t["created_at"] < end)
     abandoned = inside & t["abandoned_at"].notna() & (t["abandoned_at"] < end)
     inside &= ~abandoned

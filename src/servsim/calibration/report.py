@@ -46,6 +46,14 @@ def scenario_yaml(cal: Calibration, quality: DataQuality) -> str:
             "# roster is in roster.csv). ASSUMED: agents on duty are available between calls (breaks under the idle",
             "# gap count as duty); the queue serves high priority first; SLA targets are defaults.",
         ]
+    elif cal.staffed:  # the capacity model
+        assumption = [
+            "# ASSUMPTION: the log records sojourn times (waiting + work). Teams are the log's busiest assignment",
+            "# groups (the rest pooled), staffed with the people seen active per hour of the week; each answer and",
+            "# resolution is work whose total is what a team's throughput implies at an ASSUMED utilisation (see",
+            "# provenance); the rest of each sojourn is a delay that needs nobody. SLA targets are defaults: the",
+            "# export does not contain them.",
+        ]
     else:
         assumption = [
             "# ASSUMPTION: the log records sojourn times (waiting + work). Each stage's sojourn is used as its work "
@@ -154,9 +162,10 @@ def _markdown(cal: Calibration, quality: DataQuality) -> str:
     if not cal.staffing.empty:
         summary = cal.staffing.groupby("pool")["active_people"].agg(["mean", "max"]).sort_values("max",
                                                                                               ascending=False)
+        shown = f"the {min(20, len(summary))} with the highest peak of {len(summary)}" if len(summary) > 20 else "each"
         parts += ["## Staffing seen in the log", "",
-                  "Distinct people active per hour of the week, by team (mean and peak over the week):", "",
-                  _table(summary.head(20).round(2), index=True), ""]
+                  f"Distinct people active per hour of the week in the log's groups ({shown}; mean and peak over the "
+                  "week):", "", _table(summary.head(20).round(2), index=True), ""]
     if cal.notes:
         parts += ["## Notes", ""] + [f"- {n}" for n in cal.notes] + [""]
     return "\n".join(parts)

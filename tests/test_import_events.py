@@ -178,7 +178,7 @@ def test_helpdesk_log(helpdesk):
     assert helpdesk.export_end == e["ended_at"].max()
 
 
-def test_reopenings_by_unnamed_activities_are_counted_and_a_log_without_usable_rows_is_an_error(tmp_path: Path):
+def test_unnamed_reopenings_and_offsets_are_counted_and_a_log_without_usable_rows_is_an_error(tmp_path: Path):
     # a quality check the mapping forgot, logged after the resolution, reopens the ticket as work would: counted
     (tmp_path / "mapping.yaml").write_text(MAPPING, encoding="utf-8")
     (tmp_path / "log.csv").write_text(LOG + "C,QualityCheck,02.03.2024 13:00,ann,front,\n", encoding="utf-8")
@@ -187,6 +187,12 @@ def test_reopenings_by_unnamed_activities_are_counted_and_a_log_without_usable_r
         "reopened by 'QualityCheck' after its resolution: an activity named nowhere in the mapping is taken as work "
         "(name it under activities if it means something else)"] == 1
     assert pd.isna(result.tickets.set_index("ticket_id").loc["C", "resolved_at"])  # reopened: open again
+    # UTC offsets: dropped and counted, the wall-clock time kept (as the ticket importer does)
+    (tmp_path / "tz.csv").write_text(LOG.replace("01.03.2024 08:00,", "01.03.2024 08:00+01:00,")
+                                     .replace("02.03.2024 09:00,", "02.03.2024 09:00Z,"), encoding="utf-8")
+    zoned = import_events(tmp_path / "tz.csv", tmp_path / "mapping.yaml")
+    assert zoned.quality.repaired["time-zone offset in 'time' dropped (the wall-clock time as written is kept)"] == 2
+    assert zoned.tickets.set_index("ticket_id").loc["A", "created_at"] == pd.Timestamp("2024-03-01 08:00")
     # every time in another format than the mapping's: the import names the column, an example and the format
     (tmp_path / "iso.csv").write_text("case,act,time,who,team,prio\nA,Open,2024-03-01T08:00:00Z,ann,front,1\n",
                                       encoding="utf-8")

@@ -28,7 +28,7 @@ from ..errors import ServsimError
 from ..files import load_yaml, read_table
 from ..log import EVENT_COLUMNS, TICKET_COLUMNS
 from .labels import AttributeColumns
-from .quality import DataQuality, ImportResult
+from .quality import DataQuality, ImportResult, wall_clock
 
 ATTRIBUTES = ["channel", "category", "priority", "tier", "region"]
 OPTIONAL_COLUMNS = ["resource", "team", "start", *ATTRIBUTES]
@@ -235,7 +235,8 @@ def import_events(path: str | Path, mapping: EventMapping | str | Path) -> Impor
     Raises
     ------
     MappingError
-        If the file is missing, a mapped column is not in it, or its timestamps mix time zones.
+        If the file is missing, a mapped column is not in it, or none of its rows is usable. A UTC offset after a
+        time is dropped (counted): the log is read in local wall-clock time, as the ticket importer reads it.
     """
     if not isinstance(mapping, EventMapping):
         mapping = load_event_mapping(mapping)
@@ -281,7 +282,7 @@ def _clean(raw: pd.DataFrame, mapping: EventMapping, quality: DataQuality, path:
     cols = mapping.columns
     case = raw[cols.case].str.strip().replace("", np.nan)
     activity = raw[cols.activity].str.strip().replace("", np.nan)
-    ts = _parse_times(raw[cols.timestamp], mapping, path)
+    ts = _parse_times(raw[cols.timestamp], mapping, path, quality)
     keep = _count_drop(quality, case.notna(), MISSING_CASE, pd.Series(True, index=raw.index))
     keep = _count_drop(quality, activity.notna(), MISSING_ACTIVITY, keep)
     keep = _count_drop(quality, raw[cols.timestamp].notna(), MISSING_TIME, keep)
@@ -304,8 +305,10 @@ def _count_drop(quality: DataQuality, ok: pd.Series, reason: str, keep: pd.Serie
     return keep & ok
 
 
-def _parse_times(values: pd.Series, mapping: EventMapping, path: Path) -> pd.Series:
-    """Strings -> timezone-naive datetimes (NaT where unparseable), in the simulator's unit."""
+def _parse_times(values: pd.Series, mapping: EventMapping, path: Path, quality: DataQuality) -> pd.Series:
+    """Strings -> timezone-naive datetimes (NaT where unparseable), in the simulator's unit; a UTC offset is dropped
+    (counted): the log is read in local wall-clock time."""
+    values = wall_clock(values, str(values.name), quality)
     try:
         times = pd.to_datetime(values, format=mapping.timestamp_format, dayfirst=mapping.dayfirst, errors="coerce")
     except ValueError as exc:  # e.g. mixed UTC offsets
@@ -322,7 +325,7 @@ def _starts(raw: pd.DataFrame, ts: pd.Series, mapping: EventMapping, quality: Da
     col = mapping.columns.start
     if col is None:
         return pd.Series(pd.NaT, index=raw.index, dtype=TIME_UNIT)
-    start = _parse_times(raw[col], mapping, path)
+    start = _parse_times(raw[col], mapping, path, quality)
     bad = raw[col].notna() & start.isna()
     late = start > ts
     quality.repair(BAD_START, int((bad & keep).sum()))

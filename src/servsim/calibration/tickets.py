@@ -16,7 +16,7 @@ from ..errors import ServsimError
 from ..files import load_yaml, read_table
 from ..log import EVENT_COLUMNS, TICKET_COLUMNS
 from .labels import AttributeColumns
-from .quality import DataQuality, ImportResult
+from .quality import DataQuality, ImportResult, wall_clock
 
 
 class TicketColumns(BaseModel):
@@ -74,7 +74,6 @@ def load_ticket_mapping(path: str | Path) -> TicketMapping:
         raise ServsimError(f"{path}: invalid ticket mapping: {problems}") from None
 
 
-_OFFSET = r"(?<=\d)\s*(?:[+-]\d{2}:?\d{2}|Z)$"  # a UTC offset after a time: 08:00+01:00, 08:00:00Z
 # the times a log's tables can hold (pandas' nanosecond clock runs from 1677-09-21 to 2262-04-11)
 _EARLIEST, _LATEST = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
 
@@ -109,12 +108,7 @@ def import_tickets(path: str | Path, mapping: TicketMapping, mapping_source: str
     def when(column: str | None) -> pd.Series:
         if column is None:
             return pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns]")
-        values = rows[column].astype("string")
-        offset = values.str.contains(_OFFSET, na=False)
-        if offset.any():  # the log is in local wall-clock time: keep the time as written, drop the offset
-            quality.repair(f"time-zone offset in {column!r} dropped (the wall-clock time as written is kept)",
-                           int(offset.sum()))
-            values = values.str.replace(_OFFSET, "", regex=True)
+        values = wall_clock(rows[column], column, quality)
         parsed = pd.to_datetime(values, format=mapping.timestamp_format, dayfirst=mapping.dayfirst, errors="coerce")
         parsed = parsed.where((parsed >= _EARLIEST) & (parsed <= _LATEST))  # (year 2999: no time a log can hold)
         return parsed.astype("datetime64[ns]")

@@ -208,7 +208,7 @@ def test_the_export_as_of_a_cut_off_knows_nothing_later():
     assert known.events["ended_at"].isna().sum() == 1  # b's second activity was still going on at the cut-off
 
 
-def test_capacity_model_responds_smoothly_to_staffing():
+def test_capacity_model_responds_smoothly_to_staffing(tmp_path):
     """With --capacity a model calibrated on the real ServiceNow log answers a staffing question per team: the
     first-line group (Group 70, which answers half the incidents) with fewer people answers later, with more
     people earlier — no cliff set by a constant — and its escalations go to the groups that took them over. At
@@ -223,6 +223,15 @@ def test_capacity_model_responds_smoothly_to_staffing():
     steps = next(iter(cal.scenario.ticket_types.values())).steps
     handed = steps["escalated_from_group_70"].next
     assert sum(p for s, p in handed.items() if not s.endswith("group_70")) > 0.15  # L1 hands over to others
+    # what it writes says which groups each team stands for, and states the capacity model's own assumption
+    from servsim.calibration.report import write_calibration
+
+    write_calibration(cal, history.quality, tmp_path)
+    groups = pd.read_csv(tmp_path / "teams.csv")
+    assert set(groups["team"]) == teams and len(groups) == len(cal.pool_team) > len(teams)
+    assert any("are pooled into other_groups (every group's team: teams.csv)" in note for note in cal.notes)
+    head = (tmp_path / "scenario.yaml").read_text()
+    assert "Teams are the log's busiest assignment" in head and "above their peak concurrency" not in head
     base = cal.scenario.model_dump(mode="json", by_alias=True)
     p50 = {}
     for factor in (0.5, 1.0, 2.0):

@@ -176,7 +176,8 @@ def _teams(staffing: pd.DataFrame, pieces: pd.DataFrame, notes: list[str]) -> tu
     other = OTHER if (pooled_staffed >= 0.5).any() else names[kept[0]]
     notes.append(f"teams: {len(kept)} groups do {share[kept].sum():.0%} of the work and are teams of their own; "
                  f"{len(rest)} other groups (" + ", ".join(sorted(rest)[:8]) + (", ..." if len(rest) > 8 else "") +
-                 f") are pooled into {other}")
+                 f"), doing {share[share.index.isin(rest)].sum():.0%}, are pooled into {other} (every group's team: "
+                 "teams.csv)")
     return {**{g: other for g in rest}, **names}, other
 
 

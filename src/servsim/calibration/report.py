@@ -121,6 +121,9 @@ def write_calibration(cal: Calibration, quality: DataQuality, out: str | Path) -
     if cal.roster is not None:
         cal.roster.to_csv(out / "roster.csv", index=False, date_format="%Y-%m-%d %H:%M")
         written.append(out / "roster.csv")
+    if cal.pool_team:  # which of the log's groups each team of the model stands for
+        pd.DataFrame(sorted(cal.pool_team.items()), columns=["group", "team"]).to_csv(out / "teams.csv", index=False)
+        written.append(out / "teams.csv")
     return written
 
 

@@ -285,16 +285,20 @@ def test_priority_is_left_empty_where_the_log_did_not_record_it(synthetic):
     assert set(t["priority"][~unrecorded & (t["customer_priority"] == 2).to_numpy()]) == {"high"}
 
 
-def test_stamps_that_contradict_each_other_a_repeated_column_and_no_demand_are_named(tmp_path):
+def test_contradicting_stamps_a_named_hang_up_a_repeated_column_and_no_demand_are_named(tmp_path):
     # a service that starts 2 hours before the call reached the queue is neither a midnight wrap (it would make a
     # 22-hour wait) nor clock jitter: dropped and counted; a real wrap (row 5 of ROWS) is still dated across midnight
     early = ("AA0105", "20", "0", "2", "PS", "991004", "10:00:00", "10:00:10", "10", "10:00:10", "10:01:10", "60",
              "AGENT", "8:01:10", "8:05:10", "240", "DORIT")
-    result = import_callcentre(write_log(tmp_path / "calls.txt", rows=[*ROWS, early]))
+    # a caller who hung up in the queue, logged with an agent's name: the name is no agent's work
+    named = ("AA0105", "21", "0", "0", "PS", "991004", "11:00:00", "11:00:10", "10", "11:00:10", "11:02:10", "120",
+             "HANG", ZERO, ZERO, "0", "DORIT")
+    result = import_callcentre(write_log(tmp_path / "calls.txt", rows=[*ROWS, early, named]))
     assert result.quality.dropped[cc.STAMPS_BACKWARDS] == 1
-    assert "20" not in set(result.tickets["ticket_id"].str.split("/").str[-1])
-    crossing = result.tickets.set_index("ticket_id").filter(like="5", axis=0)
-    assert (crossing["resolved_at"] == T("1999-10-02 00:03:10")).any()
+    tickets = result.tickets.set_index("ticket_id")
+    assert result.quality.repaired[cc.HANG_SERVER] == 1 and pd.isna(tickets.loc["AA0105/21", "server"])
+    assert "AA0105/20" not in tickets.index
+    assert tickets.loc["AA0102/5", "resolved_at"] == T("1999-10-02 00:03:10")  # a real wrap across midnight
     twice = tmp_path / "twice.txt"
     twice.write_text(HEADER + "\tserver\n")
     with pytest.raises(ServsimError, match=r"twice\.txt: column\(s\) \['server'\] appear more than once"):

@@ -102,6 +102,7 @@ VRU_AFTER_START = "service start before vru_entry: vru_entry_at set to the servi
 ZERO_SERVICE = "zero-length service (AGENT with ser_time 0): kept"
 UNRECORDED_PRIORITY = ("customer priority 0 on a call that did not queue: not recorded (the log's documented bug), "
                        "priority left empty")
+HANG_SERVER = "abandoned call (HANG) with an agent name: the name dropped (nobody served the caller)"
 HANG_SERVICE = "HANG after queueing with service stamps but no agent: abandoned at q_exit, service stamps ignored"
 
 
@@ -331,6 +332,9 @@ def _tables(calls: pd.DataFrame, quality: DataQuality) -> tuple[pd.DataFrame, pd
 
     server = calls["server"].where(~calls["server"].isin(["NO_SERVER", ""]))
     quality.repair(NO_SERVER, (served & server.isna()).sum())
+    named = ~served & server.notna()  # nobody served the caller who hung up: the name is no agent's work
+    quality.repair(HANG_SERVER, named.sum())
+    server = server.mask(named)
     zero = served & (calls["ser_time"] == 0) & (calls["ser_exit_at"] == calls["ser_start_at"])
     quality.repair(ZERO_SERVICE, zero.sum())
     for stage in ("q", "ser"):

@@ -409,3 +409,46 @@ def test_a_roster_with_a_repeated_column_no_rows_or_rows_outside_the_period_is_f
     outside = r"roster: 1 of its 1 rows \(the first: roster\[0\]\) lie wholly outside the simulated period"
     with pytest.warns(servsim.errors.ScenarioWarning, match=outside):
         servsim.load_scenario(path)
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["run", "{BASELINE}", "--seed", "-1"], "argument --seed: '-1': expected a whole number of at least 0"),
+    (["compare", "{BASELINE}", "--replications", "auto", "--max-replications", "1"],
+     "argument --max-replications: '1': expected a whole number of at least 2"),
+    (["compare", "{BASELINE}", "--dask", "garbage"],
+     "argument --dask: 'garbage' is not 'local' or a scheduler address"),
+    (["sweep", "{BASELINE}", "--set", "teams.l2.shifts.evening.headcount=1..2",
+      "--set", "teams.l2.shifts.evening.headcount=3..4"], "--set: teams.l2.shifts.evening.headcount is set twice"),
+    (["sweep", "{BASELINE}", "--set", "teams.l2.shifts.evening.headcount=1..1000000"],
+     "--set: 1,000,000 points to simulate (at most 1,000)"),
+    (["optimize", "{BASELINE}", "--vary", "teams.l2.shifts.evening.headcount=0..3", "--vary",
+      "teams.l2.shifts.evening.headcount=1..2", "--require", "sla_attainment>=0.5"],
+     "--vary: teams.l2.shifts.evening.headcount given more than once"),
+    (["optimize", "{BASELINE}", "--vary", "teams.l2.shifts.evening.headcount=0..3", "--require", "sla_attainment>=90"],
+     "--require 'sla_attainment>=90': sla_attainment is a share from 0 to 1 (0.9 for 90%)"),
+    (["backtest", "calls.txt.gz", "--format", "callcentre", "--train-until", "2026-13-45"],
+     "argument --train-until: '2026-13-45' is not a date (YYYY-MM-DD)"),
+])
+def test_a_careless_argument_is_named_before_anything_runs(capsys, argv, expected):
+    """Arguments that used to end in a traceback, run for ever or be taken silently: each is named at once."""
+    argv = [a.replace("{BASELINE}", str(BASELINE)) for a in argv]
+    try:
+        code = main(argv + ["--quiet"] if argv[0] in ("compare", "sweep", "optimize") else argv)
+    except SystemExit as exc:  # argparse's own usage errors
+        code = exc.code
+    assert code == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_run_does_not_overwrite_its_own_scenario_file_and_one_replication_claims_no_verdict(tmp_path, capsys):
+    folder = tmp_path / "desk"
+    folder.mkdir()
+    shutil.copy(BASELINE, folder / "scenario.yaml")
+    before = (folder / "scenario.yaml").read_text()
+    assert main(["run", str(folder / "scenario.yaml"), "--out", str(folder)]) == 2
+    assert "its scenario.yaml would overwrite the scenario file" in capsys.readouterr().err
+    assert (folder / "scenario.yaml").read_text() == before
+    from servsim.experiment.explain import NO_INTERVAL, verdict
+
+    assert verdict("sla_attainment", 0.02, False, interval=False) == NO_INTERVAL  # one replication: no CI to judge
+    assert verdict("sla_attainment", 0.02, True) == "better"

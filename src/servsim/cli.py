@@ -40,6 +40,9 @@ def _run(args: argparse.Namespace) -> int:
     from .scenario.load_check import check_load
     from .segments import where_time_goes
 
+    if args.out and (Path(args.out) / "scenario.yaml").resolve() == Path(args.scenario).resolve():
+        raise ServsimError(f"--out {args.out}: its scenario.yaml would overwrite the scenario file {args.scenario}; "
+                           "choose another folder")
     scenario = load_scenario(args.scenario)
     for message in check_load(scenario).warnings():
         print(f"warning: {args.scenario}: {message}", file=sys.stderr)
@@ -111,6 +114,40 @@ def _replications(text: str) -> int | str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of replications or 'auto'") from None
 
 
+def _at_least(minimum: int):
+    """An argparse type: a whole number of at least ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of at least {minimum}")
+        return value
+    return parse
+
+
+def _dask_address(text: str) -> str:
+    """An argparse type: 'local' or a scheduler's address (tcp://host:8786, or host:8786)."""
+    import re
+
+    if text != "local" and not re.fullmatch(r"(?:[a-z]+://)?[^\s:/]+:\d{1,5}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not 'local' or a scheduler address such as tcp://host:8786")
+    return text
+
+
+def _dates(text: str) -> str:
+    """An argparse type: a date (YYYY-MM-DD), or several separated by commas; kept as written."""
+    import pandas as pd
+
+    for part in text.split(","):
+        try:
+            pd.Timestamp(part.strip())
+        except (ValueError, TypeError):
+            raise argparse.ArgumentTypeError(f"{part.strip()!r} is not a date (YYYY-MM-DD)") from None
+    return text
+
+
 def _experiment_options(args: argparse.Namespace) -> dict:
     return {"precision": args.precision, "max_replications": args.max_replications, "executor": args.executor,
             "dask": args.dask, "out": args.out, "progress": False if args.quiet else None, "force": args.force}
@@ -144,7 +181,7 @@ def _compare(args: argparse.Namespace) -> int:
                 d = comparison.loc[(kpi, name)]
                 line += (f"  {format_change(kpi, d['difference']):>10} "
                          f"[{format_change(kpi, d['ci_low'])}, {format_change(kpi, d['ci_high'])}]  "
-                         f"{verdict(kpi, d['difference'], d['distinguishable'])}")
+                         f"{verdict(kpi, d['difference'], d['distinguishable'], d['ci_low'] == d['ci_low'])}")
             print(line.rstrip())
     if differences is not None:
         _print_drivers(differences, exp.names[1:])
@@ -185,14 +222,7 @@ def _sweep(args: argparse.Namespace) -> int:
     sweep = run_sweep(args.scenario, settings, args.replications, args.seed, **_experiment_options(args))
     curves = sweep.curves()
     params = [path for path, _ in settings]
-    known = list(dict.fromkeys(curves["kpi"]))
-    unknown = [k for k in args.kpi if k not in known]
-    if unknown:
-        import difflib
-
-        hints = [f"{k!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, known, 1))
-                             else "") for k in unknown]
-        raise ServsimError(f"--kpi: unknown KPI {', '.join(hints)}; known: {', '.join(known)}")
+    _check_kpis(args.kpi, list(dict.fromkeys(curves["kpi"])))
     table = curves[curves["kpi"].isin(args.kpi)].pivot_table(index=params, columns="kpi", values="mean")
     print(f"{len(sweep.names)} points x {len(sweep.replications[sweep.names[0]])} replications, seed {args.seed}; "
           "means (CIs in curves.csv)")
@@ -339,11 +369,25 @@ def _backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_kpis(asked: list[str], known: list[str]) -> None:
+    """``--kpi`` names each a KPI the results hold; an unknown one is an error suggesting the closest."""
+    unknown = [k for k in asked if k not in known]
+    if unknown:
+        import difflib
+
+        hints = [f"{k!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, known, 1))
+                             else "") for k in unknown]
+        shown = ", ".join(known[:20]) + (f", ... ({len(known)} in all)" if len(known) > 20 else "")
+        raise ServsimError(f"--kpi: unknown KPI {', '.join(hints)}; known: {shown}")
+
+
 def _report(args: argparse.Namespace) -> int:
     from .experiment import Experiment
     from .report.pages import write_report
 
     exp = Experiment.load(args.folder)
+    if args.kpi:
+        _check_kpis(args.kpi, list(dict.fromkeys(exp.results["kpi"])))
     path = write_report(exp, args.html or args.folder / "report.html", **({"kpis": args.kpi} if args.kpi else {}))
     print(f"{len(exp.names)} scenario(s) x {len(exp.replications[exp.names[0]])} replications; written {path}")
     return 0
@@ -354,12 +398,13 @@ def _add_experiment_options(p: argparse.ArgumentParser) -> None:
                    help="replications per scenario, or 'auto' (see --precision); default 10")
     p.add_argument("--precision", type=float, default=0.05,
                    help="with --replications auto: target CI half-width as a share of the mean (default 0.05)")
-    p.add_argument("--max-replications", type=int, default=100, help="cap for --replications auto")
-    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--max-replications", type=_at_least(2), default=100, help="cap for --replications auto")
+    p.add_argument("--seed", type=_at_least(0), default=0, help="master seed (default 0)")
     p.add_argument("--out", type=Path, help="folder for results; re-running the same command resumes")
     p.add_argument("--executor", choices=["processes", "serial"], default="processes",
                    help="local processes on all cores (default) or serial")
-    p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster: tcp://host:8786, or 'local'")
+    p.add_argument("--dask", metavar="ADDRESS", type=_dask_address,
+                   help="run on a Dask cluster: tcp://host:8786, or 'local'")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
@@ -375,7 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_schema)
     p = sub.add_parser("run", help="simulate one scenario once and print its KPIs")
     p.add_argument("scenario", type=Path)
-    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--seed", type=_at_least(0), default=0, help="master seed (default 0)")
     p.add_argument("--out", type=Path, help="folder for the scenario, ticket log, KPIs and run metadata")
     p.add_argument("--json", action="store_true", help="print the KPIs as JSON instead of tables")
     p.add_argument("--by", type=_columns, default=(), metavar="COLUMNS",
@@ -400,10 +445,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                                  "to confirm)")
     p.add_argument("--confidence", type=float, default=0.95, help="one-sided confidence that each requirement "
                                                                   "holds (default 0.95)")
-    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--seed", type=_at_least(0), default=0, help="master seed (default 0)")
     p.add_argument("--out", type=Path, help="folder for the result; re-running the same command resumes")
     p.add_argument("--executor", choices=["processes", "serial"], default="processes")
-    p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster: tcp://host:8786, or 'local'")
+    p.add_argument("--dask", metavar="ADDRESS", type=_dask_address,
+                   help="run on a Dask cluster: tcp://host:8786, or 'local'")
     p.add_argument("--quiet", action="store_true", help="no line per staffing tried")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.set_defaults(func=_optimize)
@@ -440,14 +486,17 @@ def build_parser() -> argparse.ArgumentParser:
                        "utilisation (experimental: see the README)")
         p.set_defaults(func=func)
     calibrate, backtest = sub.choices["calibrate"], sub.choices["backtest"]
-    calibrate.add_argument("--start", help="first day to calibrate on (default: the first whole week)")
-    calibrate.add_argument("--end", help="day after the last one to calibrate on (default: the export's end)")
+    calibrate.add_argument("--start", type=_dates, help="first day to calibrate on (default: the first whole week)")
+    calibrate.add_argument("--end", type=_dates,
+                           help="day after the last one to calibrate on (default: the export's end)")
     calibrate.add_argument("--name", default="calibrated", help="the scenario's name")
-    backtest.add_argument("--train-until", required=True, help="cut-off date: calibrate before, test after; several "
-                          "dates separated by commas run a rolling-origin backtest (ticket logs)")
+    backtest.add_argument("--train-until", required=True, type=_dates,
+                          help="cut-off date: calibrate before, test after; several dates separated by commas run a "
+                          "rolling-origin backtest (ticket logs)")
     backtest.add_argument("--test-weeks", type=int, default=3, help="with several cut-offs: weeks tested after each")
-    backtest.add_argument("--test-until", help="end of the test period (default: the end of the export's busy "
-                          "period: trailing weeks under 10%% of a typical week's tickets are left out)")
+    backtest.add_argument("--test-until", type=_dates,
+                          help="end of the test period (default: the end of the export's busy period: trailing "
+                          "weeks under 10%% of a typical week's tickets are left out)")
     backtest.add_argument("--history-weeks", type=int, help="calibrate on only this many weeks before the cut-off "
                           "(default: all history); shorter follows a desk whose durations drift")
     backtest.add_argument("--replications", type=int, default=10)
@@ -455,7 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "actual tickets and the roster the log shows (people of each team active per hour)")
     backtest.add_argument("--replay-work", action="store_true", help="call logs: replay each served call's actual "
                           "service time too (the process model's own error; Erlang A gets each hour's actual mean)")
-    backtest.add_argument("--seed", type=int, default=0)
+    backtest.add_argument("--seed", type=_at_least(0), default=0)
     return parser
 
 

@@ -9,8 +9,14 @@ from ..kpi import describe, format_change
 DRIVER_PREFIXES = ("stage_wait_min/", "utilisation/")
 
 
-def verdict(kpi: str, difference: float, distinguishable: bool) -> str:
-    """``better``, ``worse``, ``differs`` (a KPI with no better direction) or ``no detectable difference``."""
+NO_INTERVAL = "no interval (one replication)"
+
+
+def verdict(kpi: str, difference: float, distinguishable: bool, interval: bool = True) -> str:
+    """``better``, ``worse``, ``differs`` (a KPI with no better direction), ``no detectable difference``, or
+    :data:`NO_INTERVAL` where the difference has no confidence interval to judge it by (``interval`` false)."""
+    if not interval and difference == difference:
+        return NO_INTERVAL
     if not distinguishable:
         return "no detectable difference"
     direction = describe(kpi)[2]
@@ -33,7 +39,7 @@ def change_in_words(row: pd.Series) -> str:
 
 def row_verdict(row: pd.Series) -> str:
     """The verdict of one comparison row (see :func:`verdict`)."""
-    return verdict(row["kpi"], row["difference"], row["distinguishable"])
+    return verdict(row["kpi"], row["difference"], row["distinguishable"], row["ci_low"] == row["ci_low"])
 
 
 def in_words(row: pd.Series) -> str:

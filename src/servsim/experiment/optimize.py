@@ -37,6 +37,7 @@ import pandas as pd
 
 from ..erlang import required_agents
 from ..errors import ScenarioError, ScenarioWarning, ServsimError
+from ..kpi import describe
 from ..scenario import Scenario, load_scenario, scenario_from_dict
 from ..scenario.load_check import check_load
 from ..units import parse_duration
@@ -70,6 +71,8 @@ class Requirement:
             raise ServsimError(f"--require {text!r}: {exc}") from None
         if not math.isfinite(value):
             raise ServsimError(f"--require {text!r}: the target must be a finite number")
+        if describe(kpi)[1] == "%" and not kpi.startswith("utilisation/") and not 0 <= value <= 1:
+            raise ServsimError(f"--require {text!r}: {kpi} is a share from 0 to 1 (0.9 for 90%)")
         return cls(kpi, op, value)
 
     def __str__(self) -> str:
@@ -161,6 +164,10 @@ def optimize(scenario: Scenario | str | Path, levers: Sequence[Lever | str], req
     requirements = [r if isinstance(r, Requirement) else Requirement.parse(r) for r in requirements]
     if not levers or not requirements:
         raise ServsimError("optimize needs at least one lever (--vary) and one requirement (--require)")
+    paths = [lv.path for lv in levers]
+    twice = sorted({p for p in paths if paths.count(p) > 1})
+    if twice:
+        raise ServsimError(f"--vary: {', '.join(twice)} given more than once; give each lever once with its bounds")
     if not 0.5 <= confidence < 1:
         raise ServsimError(f"confidence must be in [0.5, 1), got {confidence}")
     if replications < 2:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,8 @@ from ..scenario import Scenario, load_scenario, scenario_from_dict
 from ..scenario.load import set_path
 from .core import Experiment, run_experiment
 from .stats import paired_differences
+
+MAX_POINTS = 1_000  # a sweep larger than this is a typo in a range, not a question
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -103,6 +106,12 @@ def run_sweep(scenario: Scenario | str | Path, settings: Sequence[tuple[str, lis
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if not 1 <= len(settings) <= 2:
         raise ServsimError(f"a sweep varies one or two parameters, got {len(settings)}")
+    if len({path for path, _ in settings}) < len(settings):
+        raise ServsimError(f"--set: {settings[0][0]} is set twice; give its values once (e.g. 1..6 or 1,2,4)")
+    points = math.prod(len(values) for _, values in settings)
+    if points > MAX_POINTS:
+        raise ServsimError(f"--set: {points:,} points to simulate (at most {MAX_POINTS:,}); narrow the range or take "
+                           "a step (0..100..10)")
     data = base.model_dump(mode="json", by_alias=True)
     scenarios, rows = [], []
     for combo in itertools.product(*(values for _, values in settings)):

@@ -155,7 +155,7 @@ def _experiment_options(args: argparse.Namespace) -> dict:
 
 def _compare(args: argparse.Namespace) -> int:
     from .experiment import run_experiment
-    from .experiment.explain import verdict
+    from .experiment.explain import row_verdict
     from .experiment.stats import CI_METHOD
     from .kpi import HEADLINE_KPIS, format_change, format_value, kpi_label
 
@@ -181,7 +181,7 @@ def _compare(args: argparse.Namespace) -> int:
                 d = comparison.loc[(kpi, name)]
                 line += (f"  {format_change(kpi, d['difference']):>10} "
                          f"[{format_change(kpi, d['ci_low'])}, {format_change(kpi, d['ci_high'])}]  "
-                         f"{verdict(kpi, d['difference'], d['distinguishable'], d['ci_low'] == d['ci_low'])}")
+                         f"{row_verdict({'kpi': kpi, **d})}")
             print(line.rstrip())
     if differences is not None:
         _print_drivers(differences, exp.names[1:])

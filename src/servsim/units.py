@@ -15,6 +15,8 @@ MINUTES_PER = {
     "d": 1440.0, "day": 1440.0, "days": 1440.0,
     "w": 10080.0, "wk": 10080.0, "week": 10080.0, "weeks": 10080.0,
 }
+# a UTC offset after a time (08:00+01:00, 08:00:00Z): logs and rosters are read in local wall-clock time
+UTC_OFFSET = r"(?<=\d)\s*(?:[+-]\d{2}:?\d{2}|Z)$"
 _NUMBER_UNIT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Z]+)\s*$")
 _RATE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*/\s*([a-zA-Z]+)\s*$")
 

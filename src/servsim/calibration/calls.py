@@ -54,8 +54,9 @@ def _strays(created: pd.Series) -> np.ndarray:
     any, the stretch holding the most calls is the log; the others (a mistyped year, a test call) are strays."""
     if created.empty:
         return np.zeros(0, bool)
-    order = np.argsort(created.to_numpy(), kind="stable")
-    times = created.to_numpy()[order]
+    values = created.to_numpy()
+    order = np.argsort(values, kind="stable")
+    times = values[order]
     stretch = np.concatenate([[0], np.cumsum(np.diff(times) > np.timedelta64(STRAY_GAP_DAYS, "D"))])
     main = np.argmax(np.bincount(stretch))
     strays = np.zeros(len(created), bool)

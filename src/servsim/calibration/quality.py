@@ -8,18 +8,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-OFFSET = r"(?<=\d)\s*(?:[+-]\d{2}:?\d{2}|Z)$"  # a UTC offset after a time: 08:00+01:00, 08:00:00Z
+from ..units import UTC_OFFSET
 
 
 def wall_clock(values: pd.Series, column: str, quality: DataQuality) -> pd.Series:
     """Times as text, read as local wall-clock time: a UTC offset after a time is dropped (counted), the time as
     written kept — a desk's log is in its own local time, as the simulation's clock is."""
     values = values.astype("string")
-    offset = values.str.contains(OFFSET, na=False)
+    offset = values.str.contains(UTC_OFFSET, na=False)
     if offset.any():
         quality.repair(f"time-zone offset in {column!r} dropped (the wall-clock time as written is kept)",
                        int(offset.sum()))
-        values = values.str.replace(OFFSET, "", regex=True)
+        values = values.str.replace(UTC_OFFSET, "", regex=True)
     return values
 
 

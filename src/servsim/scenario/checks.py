@@ -358,7 +358,7 @@ def unstaffed(s: Scenario) -> list[str]:
     return found
 
 
-def roster_gaps(s: Scenario) -> list[str]:
+def roster_cautions(s: Scenario) -> list[str]:
     """Per team, the stretches inside its roster that no row covers (nobody on duty there), and rows wholly outside
     the simulated period (they change nothing): worth a warning."""
     found = []

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from ..distributions import DISTRIBUTION_KINDS
 from ..errors import ScenarioError, ScenarioWarning
 from ..files import finite_problems, parse_yaml, read_text, regular_file
-from .checks import problems, roster_gaps, unstaffed
+from .checks import problems, roster_cautions, unstaffed
 from .model import Scenario
 from .roster import read_roster
 
@@ -59,7 +59,7 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
     found += problems(scenario)
     if found:
         raise _problems(source, found)
-    for caution in roster_gaps(scenario) + unstaffed(scenario):
+    for caution in roster_cautions(scenario) + unstaffed(scenario):
         warnings.warn(f"{source}: {caution}", ScenarioWarning, stacklevel=2)
     return scenario
 

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 from ..errors import ScenarioError, ScenarioWarning
 from ..files import regular_file
+from ..units import UTC_OFFSET
 
 if TYPE_CHECKING:
     import pandas as pd
 
 COLUMNS = ["team", "start", "end", "headcount"]
-OFFSET = r"(?:\d\s*(?:[+-]\d{2}:?\d{2}|Z))\s*$"  # a UTC offset after a time: 08:00+01:00, 08:00Z
 
 
 def read_roster(path: Path, named_in: Path) -> list[dict]:
@@ -55,7 +55,7 @@ def read_roster(path: Path, named_in: Path) -> list[dict]:
     out = pd.DataFrame({"team": table["team"].astype("string").str.strip()})
     for column in ("start", "end"):
         text = table[column].astype("string").str.strip()
-        _refuse(where, column, text.str.contains(OFFSET, na=False), "has a time-zone offset; a roster is in the "
+        _refuse(where, column, text.str.contains(UTC_OFFSET, na=False), "has a time-zone offset; a roster is in the "
                 "scenario's local wall-clock time (YYYY-MM-DD HH:MM, no offset)", table[column])
         out[column] = pd.to_datetime(text, errors="coerce", format="ISO8601")
         _refuse(where, column, out[column].isna(), "is not a date and time (YYYY-MM-DD HH:MM)", table[column])

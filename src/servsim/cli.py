@@ -476,11 +476,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="callcentre: a call-by-call log (queue and service times, abandonment, agents)")
         p.add_argument("--mapping", type=Path, help="column mapping (YAML) for --format tickets/events")
         p.add_argument("--out", type=Path, required=name == "calibrate", help="output folder")
-        p.add_argument("--capacity", action="store_true",
-                       help="ticket logs: staff a desk with the people the log shows and give every answer and "
-                            "resolution work, so that staffing changes act (call logs always have it)")
-        p.add_argument("--utilisation", type=float, help="with --capacity: the share of staffed time taken by "
-                       "work, which the log cannot show (default 0.6)")
+        p.add_argument("--capacity", action=argparse.BooleanOptionalAction, default=None,
+                       help="ticket logs: staff the teams with the people the log shows on duty and give every "
+                            "answer and resolution the work their completions show, so that staffing changes act "
+                            "(the default where the log names people; --no-capacity: the sojourn-only model, "
+                            "which cannot answer staffing questions; call logs always have capacity)")
+        p.add_argument("--utilisation", type=float, help="ASSUME this share of the time on duty is work instead "
+                       "of identifying it from the people's completions (a sensitivity check)")
         p.add_argument("--balance", action="store_true", help="with --capacity: set the out-of-hours covers' share "
                        "and each team's work content on the model itself, so that every team is busy the assumed "
                        "utilisation (experimental: see the README)")

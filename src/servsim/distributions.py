@@ -7,6 +7,7 @@ stored in minutes. ``Distribution`` is a union discriminated on ``kind``.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Iterator
@@ -264,8 +265,13 @@ Distribution = Annotated[
 DISTRIBUTION_KINDS = ("exponential", "lognormal", "gamma", "weibull", "triangular", "uniform", "constant", "empirical")
 
 
-def as_distribution(spec: Any) -> Any:
-    """Validate a plain dict (e.g. ``{"kind": "exponential", "mean": "10min"}``) into a distribution."""
+@functools.cache
+def _adapter() -> Any:
     from pydantic import TypeAdapter
 
-    return TypeAdapter(Distribution).validate_python(spec)
+    return TypeAdapter(Distribution)
+
+
+def as_distribution(spec: Any) -> Any:
+    """Validate a plain dict (e.g. ``{"kind": "exponential", "mean": "10min"}``) into a distribution."""
+    return _adapter().validate_python(spec)

@@ -22,7 +22,8 @@ import yaml
 from .errors import ServsimError
 
 MAX_TEXT_BYTES = 16 * 1024 * 1024  # a scenario, mapping or roster file larger than this is not one
-MAX_YAML_NODES = 200_000  # values in a YAML document, counting each use of an alias again
+MAX_YAML_NODES = 200_000  # values in a YAML document, counting each use of an alias again ...
+CHARACTERS_PER_NODE = 4  # ... or, in a larger file, one per this many characters: written out, a value takes more
 MAX_YAML_DEPTH = 64  # nesting of mappings and lists
 
 
@@ -68,7 +69,9 @@ def read_text(path: str | Path, what: str = "file", limit: int = MAX_TEXT_BYTES,
 
 
 def parse_yaml(text: str, source: str, error: type[Exception] = ServsimError) -> Any:
-    """Parse one YAML document, refusing duplicate keys, more than ``MAX_YAML_NODES`` values (alias bombs) and
+    """Parse one YAML document, refusing duplicate keys, more than ``MAX_YAML_NODES`` values or one per
+    ``CHARACTERS_PER_NODE`` characters of the text, whichever is more (alias bombs: a large calibrated file holds
+    as many values as it has room for, a bomb far more), and
     nesting deeper than ``MAX_YAML_DEPTH``. Times of day such as ``17:00`` stay strings (YAML 1.1 would read a
     number of minutes), and an impossible date such as ``2026-13-01`` stays a string for validation to report."""
     loader = None
@@ -77,7 +80,7 @@ def parse_yaml(text: str, source: str, error: type[Exception] = ServsimError) ->
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_size(node, source, error)
+        _check_size(node, source, error, max(MAX_YAML_NODES, len(text) // CHARACTERS_PER_NODE))
         return loader.construct_document(node)
     except _Refused as exc:
         raise error(f"{source}: {exc}") from None
@@ -158,7 +161,7 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
-def _check_size(root: yaml.Node, source: str, error: type[Exception]) -> None:
+def _check_size(root: yaml.Node, source: str, error: type[Exception], limit: int) -> None:
     """Count the values the document expands to (each alias use again) without expanding it."""
     sizes: dict[int, int] = {}
 
@@ -168,14 +171,14 @@ def _check_size(root: yaml.Node, source: str, error: type[Exception]) -> None:
         if isinstance(node, yaml.ScalarNode):
             total = 1
         else:
-            sizes[id(node)] = MAX_YAML_NODES + 1  # a node that contains itself expands without end
+            sizes[id(node)] = limit + 1  # a node that contains itself expands without end
             children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
             total = 1 + sum(size(child) for child in children)
-        sizes[id(node)] = min(total, MAX_YAML_NODES + 1)
+        sizes[id(node)] = min(total, limit + 1)
         return sizes[id(node)]
 
-    if size(root) > MAX_YAML_NODES:
-        raise error(f"{source}: expands to more than {MAX_YAML_NODES:,} values (aliases used over and over?); "
+    if size(root) > limit:
+        raise error(f"{source}: expands to more than {limit:,} values (aliases used over and over?); "
                     "not a servsim file")
 
 

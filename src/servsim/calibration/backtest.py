@@ -99,7 +99,7 @@ def _relative(simulated: float, actual: float) -> float:
 
 
 def backtest(result: ImportResult, train_until: datetime | str, replications: int = 10, seed: int = 0,
-             test_until: datetime | str | None = None, history_weeks: int | None = None, capacity: bool = False,
+             test_until: datetime | str | None = None, history_weeks: int | None = None, capacity: bool | None = None,
              utilisation: float | None = None, replay: bool = False, balance_on_model: bool = False) -> Backtest:
     """Calibrate on tickets created before ``train_until``; simulate ``[train_until, test_until)`` (default: to the
     end of the export's busy period, see :func:`~servsim.calibration.history.active_period`).
@@ -266,7 +266,8 @@ def _resolved_in(ttr: np.ndarray, followed: np.ndarray) -> dict[str, float]:
 
 def rolling_backtest(result: ImportResult, cutoffs: list[datetime | str], test_weeks: int = 3,
                      history_weeks: int | None = None, replications: int = 5, seed: int = 0,
-                     capacity: bool = False, replay: bool = False, balance_on_model: bool = False) -> pd.DataFrame:
+                     capacity: bool | None = None, replay: bool = False, balance_on_model: bool = False
+                     ) -> pd.DataFrame:
     """Backtests from several cut-offs (rolling origin), each testing the ``test_weeks`` after it: one row per
     KPI with each cut-off's relative error and their mean, smallest and largest — how much a single cut-off's
     verdict can be trusted."""

@@ -35,20 +35,19 @@ ROUNDS = 2  # each round measures the model built with the last round's correcti
 NOISE = 0.05  # a work factor this close to 1 is within the probe's noise (3 runs of a few weeks): left at 1
 
 
-def balance(build: Callable[[Balance], tuple[dict, Capacity]], utilisation: float, source: str
-            ) -> tuple[Balance, str]:
+def balance(build: Callable[[Balance], tuple[dict, Capacity]], source: str) -> tuple[Balance, str]:
     """The corrections (see the module) after ``ROUNDS`` rounds, each measuring the scenario mapping ``build`` makes
     with the corrections so far (the routing shares follow the cover share: see
     :func:`~servsim.calibration.capacity.intended_shares`); and a note saying what was set."""
     current = Balance()
     for _ in range(ROUNDS):
-        step, note = balanced(*build(current), utilisation, source)
+        step, note = balanced(*build(current), source)
         current = Balance(step.cover_share, {team: current.work_scale.get(team, 1.0) * factor
                                              for team, factor in step.work_scale.items()})
     return current, note + ", ".join(f"{team} ×{factor:.2f}" for team, factor in current.work_scale.items()) + ")"
 
 
-def balanced(data: dict, added: Capacity, utilisation: float, source: str) -> tuple[Balance, str]:
+def balanced(data: dict, added: Capacity, source: str) -> tuple[Balance, str]:
     """One round: the cover share and the work factors (relative to those ``data`` has) for the capacity scenario
     mapping ``data`` as ``added`` built it; and the start of a note saying what was set."""
     measured = probe(data, source)
@@ -81,7 +80,8 @@ def balanced(data: dict, added: Capacity, utilisation: float, source: str) -> tu
     scales = dict.fromkeys(teams, 1.0)
     some = busy.sum(axis=0) > 0  # teams with work meant for them in the probe
     if some.any():
-        fit = optimize.lsq_linear(busy[:, some], utilisation * staffed, bounds=SCALES)
+        target = np.array([added.utilisation.get(team, 0.0) for team in teams]) * staffed
+        fit = optimize.lsq_linear(busy[:, some], target, bounds=SCALES)
         factors = zip(np.array(teams)[some], fit.x)
         scales.update({team: float(f) if abs(f - 1.0) > NOISE else 1.0 for team, f in factors})
     note = ("balance (measured on the model): " +
@@ -89,5 +89,5 @@ def balanced(data: dict, added: Capacity, utilisation: float, source: str) -> tu
              f"model with full cover: {own_there + covered_there / current:.0%}), so a cover takes "
              f"{share:.0%} of the work arriving while its team is off duty (the rest waits for the team); "
              if cover else "") +
-            f"each team's work scaled to keep it busy {utilisation:.0%} of its staffed time in the model (")
+            "each team's work scaled to keep it busy its share of its staffed time in the model (")
     return Balance(share, scales), note

@@ -36,10 +36,11 @@ import pandas as pd
 from ..distributions import as_distribution
 from ..errors import ServsimError
 from ..log import to_minutes
+from ..one_run import simulate
 from ..scenario import Scenario, scenario_from_dict
 from ..scenario.model import RESERVED_COLUMNS
 from .balance import balance
-from .capacity import DEFAULT_UTILISATION, Balance, Capacity, add_capacity, route_step
+from .capacity import Balance, Capacity, add_capacity, route_step
 from .fitting import KM_PROBABILITIES, ArrivalFitter, CalibrationError, CompetingRisksFitter, DurationFitter
 from .history import (
     ACTIVE_SHARE,
@@ -56,8 +57,10 @@ from .history import (
 )
 from .labels import shares as _shares
 from .labels import slug as _slug
+from .network import OTHER, Network, build_network, explains
 from .quality import ImportResult
 from .waits import remove_waits
+from .work import WorkEstimate, estimate_work
 
 MAX_TYPES = 8             # frequent categories kept as ticket types; the rest become "other"
 MAX_ATTRIBUTE_VALUES = 12  # frequent values of a further attribute (product, ...) kept; the rest become "other"
@@ -67,6 +70,7 @@ KS_TOLERANCE = 0.05       # largest CDF distance accepted from a parametric fami
 MIN_DURATION = 0.5        # minutes: logs with minute resolution record zero-length stretches
 QQ_PROBABILITIES = np.linspace(0.01, 0.99, 50)
 PATHS = ("first_touch", "handling", "escalated")  # the ways out of pickup
+PROBE_SEED = 20_261_206  # the seed of the run that checks the process model: calibration is deterministic
 DEFAULT_TARGETS = {"P1": ("1h", "8h"), "P2": ("4h", "1d"), "P3": ("1d", "5d"), "P4": ("2d", "10d")}
 
 
@@ -174,19 +178,21 @@ def _concurrency(result: ImportResult, measures: pd.DataFrame, column: str, end:
 
 
 def calibrate(result: ImportResult, start: datetime | str | None = None, end: datetime | str | None = None,
-              name: str = "calibrated", utilisation: float | None = None, capacity: bool = False,
+              name: str = "calibrated", utilisation: float | None = None, capacity: bool | None = None,
               balance_on_model: bool = False) -> Calibration:
     """Calibrate a baseline scenario on the tickets created in ``[start, end)`` (default: the export's busy
     period, see :func:`~servsim.calibration.history.active_period`). A call-by-call log is calibrated as a call
     centre (:func:`~servsim.calibration.calls.calibrate_calls`).
 
-    With ``capacity=True`` and a log that names who did what, the team is staffed as the log shows and each
-    answer and resolution needs work from it (:mod:`~servsim.calibration.capacity`): the model answers staffing
-    questions; ``utilisation`` (default 0.6) is the share of staffed time that work is assumed to take. With
-    ``balance_on_model`` as well, the covers' share and each team's work content are set on the model itself
-    (:mod:`~servsim.calibration.balance`; two more probes of the model).
-    Otherwise the sojourn-only skeleton (every stage's sojourn is work, teams sized to add no queueing), which
-    reproduces history best but does not respond to staffing.
+    Where the log names who did what (``capacity=None``, the default, or ``True``), the teams are staffed with the
+    people on duty in the log and each answer and resolution needs work from them (the capacity model,
+    :mod:`~servsim.calibration.capacity`): the model answers staffing questions. The work each team's people did
+    is identified from their completions (:mod:`~servsim.calibration.work`); ``utilisation`` instead *assumes*
+    the share of the time on duty that work takes. With ``balance_on_model`` as well, the covers' share and each
+    team's work content are set on the model itself (:mod:`~servsim.calibration.balance`; two more probes).
+    With ``capacity=False``, or a log that names nobody, the sojourn-only skeleton (every stage's sojourn is work,
+    teams sized to add no queueing), which reproduces history but does not respond to staffing: its provenance
+    says so, and experiments flag staffing changes on it.
     """
     if utilisation is not None and not 0 < utilisation <= 1:
         raise ServsimError(f"--utilisation must be a share of the staffed time in (0, 1], got {utilisation}")
@@ -300,25 +306,35 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     }
     used = {s for tt in ticket_types.values() for s in tt["steps"]}
     data["stages"] = {k: v for k, v in data["stages"].items() if k in used}
-    staffing = inferred_staffing(result, first, end)
+    work = estimate_work(result.events, first, end) if capacity is not False else None
+    capacity = work is not None
+    staffing = work.presence if work is not None else inferred_staffing(result, first, end)
     provenance = {"demand": "identified: arrivals per hour of the week and the mix, from the log",
                   "priorities": "assumed: default SLA targets (the export does not contain them)",
                   "ticket_types.*.steps.*.next": "identified: ways out of each stage (Aalen-Johansen)"}
     pool_team, other_team = {}, None
-    if capacity and not staffing.empty:
+    network = None
+    if capacity and not staffing.empty and utilisation is None and not balance_on_model:
+        network = _process_model(data, window_result, types.map(_slug), work, end, result.quality.source, notes)
+    if network is not None:
+        notes.extend(work.notes + network.notes)
+        provenance.update(network.provenance)
+        pool_team, other_team = network.team_of, OTHER
+    elif capacity and not staffing.empty:
         pieces = _pieces(measures, ticket_groups(window_result, end), window_result.tickets)
-        utilisation = utilisation or DEFAULT_UTILISATION
+        busy = work.busy_minutes()
+        notes.extend(work.notes)
         corrections = None
         if balance_on_model:
             skeleton = copy.deepcopy(data)
 
             def with_capacity(corrections: Balance) -> tuple[dict, Capacity]:
                 built = copy.deepcopy(skeleton)
-                return built, add_capacity(built, staffing, pieces, weeks, utilisation, [], corrections)
+                return built, add_capacity(built, staffing, pieces, weeks, utilisation, [], corrections, busy)
 
-            corrections, note = balance(with_capacity, utilisation, f"calibration of {result.quality.source}")
+            corrections, note = balance(with_capacity, f"calibration of {result.quality.source}")
             notes.append(note)
-        added = add_capacity(data, staffing, pieces, weeks, utilisation, notes, corrections)
+        added = add_capacity(data, staffing, pieces, weeks, utilisation, notes, corrections, busy)
         provenance.update(added.provenance)
         pool_team, other_team = added.team_of, added.fallback
         remove_waits(data, f"calibration of {result.quality.source}", notes)
@@ -326,9 +342,10 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
         provenance.update({"teams": "assumed: sized above the peak number of open tickets (sojourn-only model), not "
                                     "staffing seen in the log",
                            "ticket_types.*.steps.*.work": "identified: sojourns (waiting + work) in the log"})
-        notes.append(("the log names no resources: no staffing can be inferred" if capacity else
-                      "sojourn-only model (--capacity not asked for)") + ": the teams are sized above the peak "
-                     "number of tickets in each stage, so staffing what-ifs mean nothing")
+        named = result.events["resource"].notna().any()
+        notes.append(("sojourn-only model (--no-capacity)" if named else "the log names no resources: no staffing "
+                      "can be inferred") + ": the teams are sized above the peak number of tickets in each stage, so "
+                     "staffing what-ifs mean nothing")
     data["provenance"] = provenance
     scenario = scenario_from_dict(data, source=f"calibration of {result.quality.source}")
     if not staffing.empty:
@@ -353,6 +370,39 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     return Calibration(scenario, data, fits, arrivals, pd.DataFrame(routing_rows), staffing, (first, end), drift,
                        handovers, category_map, channel_map, notes, provenance=provenance,
                        staffed=capacity and not staffing.empty, pool_team=pool_team, other_team=other_team)
+
+
+def _process_model(data: dict, window: ImportResult, type_of: pd.Series, work: WorkEstimate, end: pd.Timestamp,
+                   source: str, notes: list[str]) -> Network | None:
+    """The process model (:mod:`~servsim.calibration.network`) written into ``data``, if it explains the log: its
+    median resolution time, simulated, within ``explains``' tolerance of the log's; else ``None`` (and ``data``
+    untouched, a note saying why)."""
+    candidate = copy.deepcopy(data)
+    network = build_network(candidate, window.events, window.tickets, type_of, work, end)
+    result = simulate(scenario_from_dict(candidate, source=f"calibration of {source}"), seed=PROBE_SEED)
+    clock = result.scenario.clock
+    logged = _median_hours(window.tickets, pd.Timestamp(clock.start), end)
+    simulated = _median_hours(result.tickets, pd.Timestamp(clock.start), end)
+    if not explains(simulated, logged):
+        notes.append(f"process model not used: queues and the work the log shows give a median resolution time of "
+                     f"{simulated:.1f} h against the log's {logged:.1f} h (people hold tickets while waiting on "
+                     "others): the delay-plus-capacity model keeps the log's sojourns as delays")
+        return None
+    data.clear()
+    data.update(candidate)
+    notes.append(f"the process model explains the log: median resolution time {simulated:.1f} h simulated, "
+                 f"{logged:.1f} h in the log")
+    return network
+
+
+def _median_hours(tickets: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    """Median hours from creation to resolution of the tickets created after the first week of ``[start, end)``
+    (a ticket not resolved by ``end`` counts as longer than any)."""
+    created = pd.to_datetime(tickets["created_at"])
+    resolved = pd.to_datetime(tickets["resolved_at"])
+    inside = (created >= start + pd.Timedelta(weeks=1)) & (created < end)
+    hours = ((resolved - created).dt.total_seconds() / 3600.0).where(resolved < end, np.inf)[inside]
+    return float(np.median(hours.to_numpy())) if inside.any() else float("nan")
 
 
 def _pieces(measures: pd.DataFrame, groups: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:

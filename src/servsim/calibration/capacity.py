@@ -72,48 +72,66 @@ class Capacity:
     another (:func:`covering`)."""
 
     provenance: dict[str, str]
+    utilisation: dict[str, float]
     team_of: dict[str, str]
     fallback: str
     doers: dict[str, np.ndarray]
     covering: float
 
 
-def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks: int, utilisation: float,
-                 notes: list[str], balance: Balance | None = None) -> Capacity:
+def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks: int,
+                 utilisation: float | None, notes: list[str], balance: Balance | None = None,
+                 busy: pd.Series | None = None) -> Capacity:
     """Turn the skeleton ``data`` (a scenario mapping, changed in place) into delays plus staffed teams.
 
-    ``staffing`` is active people per pool and hour of the week; ``pieces`` has one row per piece of work in the
-    window (``stage, target, minutes, group, entry_group, hour``: see ``build._pieces``); ``balance`` corrects the
-    cover's shares and the teams' work contents as measured on the model.
+    ``staffing`` is people on duty per pool and hour of the week (fractional); ``pieces`` has one row per piece
+    of work in the window (``stage, target, minutes, group, entry_group, hour``: see ``build._pieces``);
+    ``busy`` is the work the log shows per pool (minutes over the window, :mod:`~servsim.calibration.work`):
+    each team's work content is then identified, its utilisation the busy share of its time on duty; else (or
+    with ``utilisation`` given) the utilisation is assumed. ``balance`` corrects the cover's shares and the
+    teams' work contents as measured on the model.
     """
     balance = balance or Balance()
     team_of, fallback = _teams(staffing, pieces, notes)
     pieces = pieces.assign(team=pieces["group"].map(team_of).fillna(fallback),
                            entry_team=pieces["entry_group"].map(team_of).fillna(fallback))
     pool_team = staffing["pool"].astype(str).map(team_of).fillna(fallback)
-    teams, staffed_min, levels = {}, {}, {}
+    teams, staffed_min, levels, present_min = {}, {}, {}, {}
     for team, rows in staffing.groupby(pool_team.to_numpy()):
         per_hour = rows.groupby("hour_of_week")["active_people"].sum().reindex(range(168), fill_value=0.0)
         levels[team] = np.rint(per_hour.to_numpy()).astype(int)
         teams[team] = {"shifts": _shifts(team, levels[team])}
         staffed_min[team] = float(levels[team].sum()) * 60.0 * weeks
+        present_min[team] = float(per_hour.sum()) * 60.0 * weeks
+    identified = busy is not None and utilisation is None
+    if identified:
+        busy_team = busy.groupby(busy.index.astype(str).map(team_of).fillna(fallback)).sum()
+        used = {team: float(busy_team.get(team, 0.0)) / present_min[team] for team in teams}
+    else:
+        utilisation = DEFAULT_UTILISATION if utilisation is None else utilisation
+        used = dict.fromkeys(teams, utilisation)
     kinds = (pieces.groupby(["stage", "target", "team"])["minutes"].agg(["size", "median"])
              .rename(columns={"size": "n"}).reset_index())
     kinds["weight"] = kinds["median"].clip(1.0, CAP_MIN)
     load = (kinds["n"] * kinds["weight"]).groupby(kinds["team"]).sum()
-    kinds["work"] = kinds["weight"] * utilisation * kinds["team"].map(staffed_min) / kinds["team"].map(load) * \
-        kinds["team"].map(lambda team: balance.work_scale.get(team, 1.0))
+    # a team's work is its utilisation of the time on duty, carried by the (rounded) shifts the model staffs
+    kinds["work"] = kinds["weight"] * kinds["team"].map(used) * kinds["team"].map(staffed_min) / \
+        kinds["team"].map(load) * kinds["team"].map(lambda team: balance.work_scale.get(team, 1.0))
     work = {(r.stage, r.target, r.team): float(r.work) for r in kinds.itertuples()}
     total = int(kinds["n"].sum())
     staffed_per_piece = sum(staffed_min.values()) / max(total, 1)
-    mean_work = utilisation * staffed_per_piece
-    people = {team: staffed_min[team] / 60.0 / weeks / 168 for team in teams}
-    band = ", ".join(f"{u:.0%}: {u * staffed_per_piece:.0f} min" for u in BAND)
+    mean_work = sum(used[t] * staffed_min[t] for t in teams) / max(total, 1)
+    people = {team: present_min[team] / 60.0 / weeks / 168 for team in teams}
+    if identified:
+        how = ("IDENTIFIED from each person's completions (busy " +
+               ", ".join(f"{t} {u:.0%}" for t, u in used.items()) + " of the time on duty)")
+    else:
+        band = ", ".join(f"{u:.0%}: {u * staffed_per_piece:.0f} min" for u in BAND)
+        how = f"at an ASSUMED utilisation of {utilisation:.0%} (band {band}; set it with --utilisation)"
     notes.append(f"capacity: {len(teams)} team(s), " + ", ".join(f"{t} {n:.1f}" for t, n in people.items()) +
-                 f" people on duty per hour on average; {total:,} answers and resolutions in the window; at an "
-                 f"ASSUMED utilisation of {utilisation:.0%} they take {mean_work:.0f} min of work on average "
-                 f"(band {band}), shared within each team by the median time before each kind of piece; set it "
-                 "with --utilisation")
+                 f" people on duty per hour on average; {total:,} answers and resolutions in the window take "
+                 f"{mean_work:.0f} min of work on average, {how}, shared within each team by the median time before "
+                 "each kind of piece")
     data["teams"] = teams
     cover = _cover(levels)
     doers = _doers(levels, cover)
@@ -149,8 +167,12 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
                   **({"policies.cover.*.share": "identified: the model's teams do as much of their work in hours "
                                                 "they cover others as the log's did (measured on the model)"}
                      if any("share" in rule for rule in cover) else {}),
-                  "ticket_types.*.steps.*_to_*.work": f"assumed: utilisation {utilisation:.0%} of the staffed time"}
-    return Capacity(provenance, team_of, fallback, doers,
+                  "ticket_types.*.steps.*_to_*.work": (
+                      "identified: each team's work is the time its people were busy in the log (start of each piece "
+                      "bounded by the person's previous completion and the ticket's readiness), " +
+                      ", ".join(f"{t} {u:.0%}" for t, u in used.items()) + " of their time on duty"
+                      if identified else f"assumed: utilisation {utilisation:.0%} of the staffed time")}
+    return Capacity(provenance, used, team_of, fallback, doers,
                     float(covering(pieces["team"].to_numpy(), pieces["hour"].to_numpy(), doers).mean()))
 
 

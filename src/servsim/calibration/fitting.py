@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from ..errors import ServsimError
 
@@ -33,6 +33,23 @@ def _frozen(family: str, theta: np.ndarray):
     if family == "gamma":
         return stats.gamma(a=math.exp(theta[0]), scale=math.exp(theta[1]))
     return stats.weibull_min(c=math.exp(theta[0]), scale=math.exp(theta[1]))
+
+
+def _log_likelihood(family: str, theta: np.ndarray, events: np.ndarray, censored: np.ndarray) -> float:
+    """Log-likelihood of ``_frozen(family, theta)`` for observed ``events`` and right-censored values, in closed
+    form (freezing a scipy distribution per evaluation of the optimiser cost most of a calibration)."""
+    a, b = math.exp(theta[0]), math.exp(theta[-1])
+    if family == "exponential":
+        return float(-len(events) * theta[0] - events.sum() / a - censored.sum() / a)
+    if family == "lognormal":  # theta = (log scale, log sigma)
+        z, zc = (np.log(events) - theta[0]) / b, (np.log(censored) - theta[0]) / b
+        return float((-np.log(events) - theta[1] - 0.5 * math.log(2 * math.pi) - 0.5 * z * z).sum()
+                     + special.log_ndtr(-zc).sum())
+    if family == "gamma":  # theta = (log shape, log scale)
+        return float(((a - 1) * np.log(events) - events / b).sum() - len(events) * (special.gammaln(a) + a * theta[1])
+                     + np.log(special.gammaincc(a, censored / b)).sum())
+    z, zc = events / b, censored / b  # weibull: theta = (log shape, log scale)
+    return float((theta[0] - theta[1] + (a - 1) * np.log(z) - z ** a).sum() - (zc ** a).sum())
 
 
 def _start(family: str, x: np.ndarray) -> np.ndarray:
@@ -114,9 +131,11 @@ class DurationFitter:
         self._x, self._c, self.n_, self.n_censored_ = x, c, len(x), int(c.sum())
         rows = []
         for family in self.families:
-            def nll(theta, family=family):
-                d = _frozen(family, theta)
-                return -(d.logpdf(x[~c]).sum() + d.logsf(x[c]).sum())
+            observed, cut = x[~c], x[c]
+
+            def nll(theta, family=family, observed=observed, cut=cut):
+                value = -_log_likelihood(family, theta, observed, cut)
+                return value if np.isfinite(value) else np.inf
 
             with np.errstate(all="ignore"):
                 res = optimize.minimize(nll, _start(family, events), method="Nelder-Mead",

@@ -6,6 +6,7 @@ stage, a stage naming a team, a skill nobody holds) are in ``checks.py``.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -296,6 +297,10 @@ class Team(Strict):
                                                            "busy time, paid and counted in utilisation")
     shifts: dict[str, Shift] = Field(default_factory=dict,
                                      description="weekly pattern; a dated roster overrides it where it covers")
+    scale: float = Field(1.0, gt=0, le=100, description="a lever on the whole team: its people on every shift and "
+                                                        "roster row times this factor, rounded so that its "
+                                                        "person-hours scale by it as nearly as whole people allow "
+                                                        "(applied on loading, e.g. 0.8 for a fifth fewer)")
 
 
 class RosterRow(Strict):
@@ -576,6 +581,18 @@ class Scenario(Strict):
                                           "Parquet file of them); from a team's first row to its last it replaces "
                                           "the team's weekly shifts, with headcount 0 where no row covers")
 
+    @model_validator(mode="after")
+    def _scale_teams(self) -> Scenario:
+        for name, team in self.teams.items():
+            if team.scale != 1.0:
+                blocks = [*team.shifts.values(), *(row for row in self.roster if row.team == name)]
+                minutes = [b.minutes_a_day * len(b.days) if isinstance(b, Shift)
+                           else (b.end - b.start).total_seconds() / 60.0 for b in blocks]
+                for block, n in zip(blocks, scaled_headcounts([b.headcount for b in blocks], minutes, team.scale)):
+                    block.headcount = n
+                team.scale = 1.0
+        return self
+
     def category_of(self, ticket_type: str) -> str:
         return self.ticket_types[ticket_type].category or ticket_type
 
@@ -590,6 +607,20 @@ class Scenario(Strict):
         if name is not None:
             data["name"] = name
         return scenario_from_dict(data, source=f"{self.name} with {', '.join(changes)} changed")
+
+
+def scaled_headcounts(headcounts: list[int], minutes: list[float], factor: float) -> list[int]:
+    """Whole headcounts near ``factor`` times ``headcounts`` whose person-minutes (each block lasting ``minutes``)
+    are as near ``factor`` times the total as whole people allow: each rounded down, then one more person where
+    the fraction lost is largest, while that brings the total nearer."""
+    exact = [factor * h for h in headcounts]
+    counts = [math.floor(x + 1e-9) for x in exact]
+    short = sum((x - n) * m for x, n, m in zip(exact, counts, minutes))
+    for k in sorted(range(len(counts)), key=lambda k: counts[k] - exact[k]):
+        if short >= minutes[k] / 2 and minutes[k] > 0:
+            counts[k] += 1
+            short -= minutes[k]
+    return counts
 
 
 _TIME = re.compile(r"^([01]?[0-9]|2[0-4]):([0-5][0-9])$")

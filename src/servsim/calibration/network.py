@@ -1,0 +1,256 @@
+"""The process model: a log that names who did what, as a network of pieces of work done by staffed teams.
+
+Every activity a person completed is a piece of work of a stage ``<activity>_<team>``, done by that team; its work
+time is what :mod:`~servsim.calibration.work` identified from the people's completions. Each ticket type routes
+from stage to stage in the proportions the log shows (the next piece of the same ticket; the customer's wait where
+the ticket waited for the customer; ``resolve`` where nothing followed but its resolution), enters where its
+tickets entered and reopens as often, as late and into the stage the log shows. Teams are staffed with the people
+on duty in the log (:func:`~servsim.calibration.work.estimate_work`). Nothing else delays a ticket: the time
+between two pieces is the wait for a free person of the next team, which the model's queues make and which is
+what staffing changes act on. No team covers another unless the log shows it doing that team's activities (then
+the activity is a stage of both teams, in the proportions seen).
+
+The log marks the first response when the piece that carries it is *done*; the model's stages mark it when work
+*starts*. So a stage whose pieces carry the first response is followed by a zero-length step without a team,
+``<stage>_sent``, that marks it (a reply sent with the work).
+
+Whether the network explains the log is measured, not assumed (:func:`explains`): where tickets spent far longer
+than queues and work can account for (people hold tickets for days while waiting on others), calibration keeps the
+delay-plus-capacity model instead (:mod:`~servsim.calibration.capacity`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .labels import shares, slug
+from .staffing import weekly_shifts
+from .work import WorkEstimate
+
+MIN_TEAM_SHARE = 0.01  # groups doing less of the identified work than this are pooled into OTHER
+MAX_TEAMS = 12
+OTHER = "other_groups"
+MIN_FIT = 50  # pieces of a stage (or moves out of it) of a ticket type below which the type borrows all types'
+QUANTILES = np.round(np.linspace(0.0, 1.0, 41), 3)
+WAIT = "wait_customer"
+RESOLVE = "resolve"
+SENT = "_sent"
+
+
+@dataclass(frozen=True)
+class Network:
+    """What :func:`build_network` wrote into a scenario mapping: the team of each group, the stages, the notes."""
+
+    team_of: dict[str, str]
+    stages: list[str]
+    notes: list[str]
+    provenance: dict[str, str]
+
+
+def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_of: pd.Series,
+                  work: WorkEstimate, end: pd.Timestamp) -> Network:
+    """Replace the teams, stages and ticket types of the scenario mapping ``data`` (in place) by the process model
+    of the tickets ``tickets`` (created in the window; ``type_of``: their ticket type, aligned) and their
+    ``events`` up to ``end``; ``work`` is the work the log shows."""
+    notes: list[str] = []
+    team_of = _teams(work, notes)
+    pieces = work.pieces.assign(team=work.pieces["pool"].map(team_of))
+    steps = _steps(events, tickets, type_of, pieces, end)
+    stage_names = sorted(steps["stage"].dropna().unique())
+    done = steps[steps["is_work"]]
+    team_of_stage = done.groupby("stage")["team"].first().to_dict()
+    minutes = pieces.set_index("event")["minutes"]
+    identified = pieces.set_index("event")["identified"]
+    done = done.assign(minutes=done["event"].map(minutes), identified=done["event"].map(identified))
+    work_of = {stage: _table(rows.loc[rows["identified"], "minutes"].to_numpy() if rows["identified"].sum() >= 5
+                             else rows["minutes"].to_numpy()) for stage, rows in done.groupby("stage")}
+    first = done.groupby("stage")["first_response"].mean()
+    sent = {stage for stage in stage_names if first.get(stage, 0.0) >= 0.5}
+    waits = steps.loc[steps["stage"] == WAIT, "minutes_since"].to_numpy()
+    wait_of = _table(waits) if len(waits) else None
+
+    moves = _moves(steps)
+    ticket_types = {}
+    for ttype, tt in data["ticket_types"].items():
+        own = moves[moves["type"] == ttype]
+        entry = _route(own[own["from"] == ""], moves[moves["from"] == ""])
+        reached = _reachable(entry, own, moves)
+        tt_steps: dict[str, dict] = {}
+        for stage in sorted(reached):
+            route = _route(own[own["from"] == stage], moves[moves["from"] == stage])
+            if stage == WAIT:
+                tt_steps[stage] = {"work": wait_of, "next": route}
+                continue
+            if stage in sent:
+                tt_steps[stage] = {"work": work_of[stage], "next": stage + SENT}
+                tt_steps[stage + SENT] = {"work": {"kind": "constant", "value": 0.0}, "next": route}
+            else:
+                tt_steps[stage] = {"work": work_of[stage], "next": route}
+        if len(entry) > 1:
+            tt_steps["entry"] = {"work": {"kind": "constant", "value": 0.0}, "next": entry}
+        new = {"entry": "entry" if len(entry) > 1 else next(iter(entry)), "steps": tt_steps,
+               **{k: tt[k] for k in ("category", "attributes", "priorities") if k in tt}}
+        reopen = _reopen(steps, ttype)
+        if reopen is not None and reopen["reenter"] in tt_steps:
+            new["reopen"] = reopen
+        ticket_types[ttype] = new
+    used = {s for tt in ticket_types.values() for s in tt["steps"]}
+    entry_teams = {team_of_stage.get(tt["entry"]) for tt in ticket_types.values()}
+    stages = {}
+    for stage in sorted(used):
+        if stage == WAIT or stage == "entry":
+            stages[stage] = {}
+        elif stage.endswith(SENT):
+            stages[stage] = {"first_response": True}
+        else:
+            team = team_of_stage[stage]
+            stages[stage] = {"team": team, **({"escalation": True} if team not in entry_teams else {})}
+    data["stages"] = stages
+    data["ticket_types"] = ticket_types
+    data["teams"] = _staffing(work.presence, team_of)
+    for name in [t for t in data["teams"] if t not in set(team_of_stage.values())]:
+        data["teams"].pop(name)
+    data.setdefault("policies", {}).pop("cover", None)
+    notes.append(f"process model: {len(stages)} stages, the pieces of work of {len(set(team_of_stage.values()))} "
+                 f"teams routed as the log shows; {len(sent)} stage(s) carry the first response")
+    provenance = {
+        "teams": "identified: people on duty per hour of the week (each person's sessions of work), per group",
+        "ticket_types.*.steps.*.work": "identified: each piece's work from the person's completions (start bounded by "
+                                       "their previous completion and the ticket's readiness)",
+        "ticket_types.*.steps.*.next": "identified: the next piece of work of each ticket in the log",
+        "ticket_types.*.reopen": "identified: reopenings after resolution, their delay and where they re-enter"}
+    return Network(team_of, sorted(stages), notes, provenance)
+
+
+def _teams(work: WorkEstimate, notes: list[str]) -> dict[str, str]:
+    """Each group's team: groups doing at least ``MIN_TEAM_SHARE`` of the identified work (at most ``MAX_TEAMS``)
+    are teams of their own, the rest pooled into ``OTHER``."""
+    busy = work.busy_minutes().sort_values(ascending=False)
+    share = busy / busy.sum()
+    kept = list(share.index[share >= MIN_TEAM_SHARE][:MAX_TEAMS])
+    names: dict[str, str] = {}
+    for group in kept:
+        name = slug(group)
+        names[group] = name if name not in names.values() else f"{name}_{len(names)}"
+    rest = [g for g in share.index if g not in names]
+    if rest:
+        notes.append(f"teams: {len(kept)} groups do {share[kept].sum():.0%} of the work and are teams of their own; "
+                     f"{len(rest)} other groups ({', '.join(map(str, rest[:8]))}{', ...' if len(rest) > 8 else ''}), "
+                     f"doing {share[rest].sum():.0%}, are pooled into {OTHER} (every group's team: teams.csv)")
+    return {**{str(g): OTHER for g in rest}, **{str(g): n for g, n in names.items()}}
+
+
+def _steps(events: pd.DataFrame, tickets: pd.DataFrame, type_of: pd.Series, pieces: pd.DataFrame,
+           end: pd.Timestamp) -> pd.DataFrame:
+    """The tickets' events in order as steps of the model: per row its ticket, type, ``stage`` (a piece's
+    ``<activity>_<team>``, ``wait_customer``, or None for other events), whether it is work, a reopening, the
+    ticket's first response, and the minutes since the ticket's previous event."""
+    ids = tickets["ticket_id"].astype(str)
+    e = events[events["ticket_id"].astype(str).isin(set(ids)) & (pd.to_datetime(events["ended_at"]) < end)]
+    e = e.assign(ticket=e["ticket_id"].astype(str)).sort_values(["ticket", "ended_at"], kind="stable")
+    team = e.index.to_series().map(pieces.set_index("event")["team"])
+    is_work = team.notna().to_numpy()
+    activity = e["activity"].astype(str)
+    stage = np.where(is_work, activity.map(slug).to_numpy() + "_" + team.fillna("").to_numpy(), None)
+    waiting = ~is_work & activity.str.startswith("wait").to_numpy()
+    stage = np.where(waiting, WAIT, stage)
+    reopens = e["n_reopens"].to_numpy()
+    same = e["ticket"].eq(e["ticket"].shift()).to_numpy()
+    reopened = same & (reopens > np.roll(reopens, 1)) & ~is_work
+    first_response = e["ticket"].map(dict(zip(ids, pd.to_datetime(tickets["first_response_at"]))))
+    resolved = e["ticket"].map(dict(zip(ids, pd.to_datetime(tickets["resolved_at"]))))
+    return pd.DataFrame({
+        "event": e.index.to_numpy(), "ticket": e["ticket"].to_numpy(),
+        "type": e["ticket"].map(dict(zip(ids, type_of.to_numpy()))).to_numpy(),
+        "stage": stage, "team": team.to_numpy(), "is_work": is_work, "reopen": reopened,
+        "first_response": (pd.to_datetime(e["ended_at"]) == first_response).to_numpy(),
+        "resolved": (resolved.notna() & (resolved < end)).to_numpy(),
+        "minutes_since": ((pd.to_datetime(e["ended_at"]) - pd.to_datetime(e["enqueued_at"]))
+                          .dt.total_seconds() / 60.0).to_numpy()})
+
+
+def _moves(steps: pd.DataFrame) -> pd.DataFrame:
+    """Every move of a ticket (``type, from, to``): ``from`` ``""`` is its entry; ``to`` is the next stage, or
+    ``resolve`` where no further step follows before a reopening or the end and the ticket was resolved. A ticket
+    still open at the end has no last move (censored)."""
+    kept = steps[steps["stage"].notna() | steps["reopen"]].reset_index(drop=True)
+    ticket = kept["ticket"].to_numpy()
+    stage = kept["stage"].to_numpy(dtype=object)
+    reopen = kept["reopen"].to_numpy()
+    first = np.r_[True, ticket[1:] != ticket[:-1]]
+    last = np.r_[ticket[1:] != ticket[:-1], True]
+    nxt = np.r_[stage[1:], None]
+    next_reopen = np.r_[reopen[1:], False]
+    rows = []
+    entry = first & ~reopen
+    rows.append(pd.DataFrame({"type": kept["type"][entry], "from": "", "to": stage[entry]}))
+    inner = ~reopen & ~last & ~next_reopen
+    rows.append(pd.DataFrame({"type": kept["type"][inner], "from": stage[inner], "to": nxt[inner]}))
+    ends = ~reopen & (last | next_reopen) & kept["resolved"].to_numpy()
+    rows.append(pd.DataFrame({"type": kept["type"][ends], "from": stage[ends], "to": RESOLVE}))
+    moves = pd.concat(rows, ignore_index=True)
+    return moves[moves["to"].notna() & (moves["from"] != RESOLVE)]
+
+
+def _route(own: pd.DataFrame, pooled: pd.DataFrame) -> dict[str, float]:
+    """Shares of the moves' targets: the type's own where it has ``MIN_FIT`` of them, else all types'."""
+    rows = own if len(own) >= MIN_FIT or len(pooled) == 0 else pooled
+    return shares(rows["to"].astype(str)) if len(rows) else {RESOLVE: 1.0}
+
+
+def _reachable(entry: dict[str, float], own: pd.DataFrame, moves: pd.DataFrame) -> set[str]:
+    """The stages a ticket of a type can reach from its entry under its routes."""
+    seen, todo = set(), [s for s in entry if s != RESOLVE]
+    while todo:
+        stage = todo.pop()
+        if stage in seen:
+            continue
+        seen.add(stage)
+        todo += [s for s in _route(own[own["from"] == stage], moves[moves["from"] == stage]) if s != RESOLVE]
+    return seen
+
+
+def _reopen(steps: pd.DataFrame, ttype: str) -> dict | None:
+    """How a ticket type's resolved tickets reopen: the share, the delay and the stage they re-enter."""
+    own = steps[steps["type"] == ttype]
+    resolved = own.loc[own["resolved"], "ticket"].nunique()
+    events = own[own["reopen"]]
+    if resolved == 0 or len(events) < 5:
+        return None
+    after = own["stage"].shift(-1)[own["reopen"]].dropna()
+    reenter = after[after != WAIT].value_counts()
+    if reenter.empty:
+        return None
+    probability = min(events["ticket"].nunique() / resolved, 0.95)
+    return {"probability": round(float(probability), 6), "delay": _table(events["minutes_since"].to_numpy()),
+            "reenter": str(reenter.index[0])}
+
+
+def _table(minutes: np.ndarray) -> dict:
+    """An empirical duration of ``minutes`` (its quantiles at ``QUANTILES``)."""
+    minutes = np.clip(np.asarray(minutes, float)[np.isfinite(minutes)], 0.0, None)
+    if not len(minutes):
+        return {"kind": "constant", "value": 0.0}
+    values = np.quantile(minutes, QUANTILES)
+    return {"kind": "empirical", "quantiles": {float(p): round(float(v), 3) for p, v in zip(QUANTILES, values)}}
+
+
+def _staffing(presence: pd.DataFrame, team_of: dict[str, str]) -> dict:
+    """Weekly shifts per team: the people on duty per hour of the week, rounded."""
+    monday = pd.Timestamp("2024-01-01")
+    team = presence["pool"].astype(str).map(team_of).fillna(OTHER)
+    per_hour = presence.groupby([team.to_numpy(), presence["hour_of_week"]])["active_people"].sum()
+    rows = []
+    for (name, hour), people in per_hour.items():
+        rows.append({"team": name, "start": monday + pd.Timedelta(hours=int(hour)),
+                     "end": monday + pd.Timedelta(hours=int(hour) + 1), "headcount": int(np.rint(people))})
+    shifts = weekly_shifts(pd.DataFrame(rows), monday)
+    return {name: {"shifts": own} for name, own in shifts.items() if own}
+
+
+def explains(simulated_ttr_p50: float, logged_ttr_p50: float, tolerance: float = 0.5) -> bool:
+    """Whether the network's own median resolution time is within ``tolerance`` (relative) of the log's."""
+    return abs(simulated_ttr_p50 - logged_ttr_p50) <= tolerance * logged_ttr_p50

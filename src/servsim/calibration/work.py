@@ -1,0 +1,191 @@
+"""What a completion-only log says about work: when each piece of work began, who was on duty, and how busy they were.
+
+Exports record when a person *completed* something, not when they started. The start is bounded all the same: a
+person cannot have begun a piece before the ticket was ready for it (its previous event, ``enqueued_at``), nor, one
+piece at a time, before they completed their previous piece. Taking the later of the two as the start is the rule
+process-discovery tools use for end-only logs (start-time estimation; queue inference from transactional data):
+while a person works through a queue, the time between two of their completions *is* the second piece's work; when
+they were idle, the piece began when it became ready. Over a person's session the estimated intervals tile the
+time they were busy, so **utilisation follows from the data** instead of being assumed.
+
+- **Sessions.** A person is on duty from the start of their first piece to the end of their last, through silences
+  shorter than ``SESSION_GAP_MIN`` (:func:`~servsim.calibration.staffing.sessions`). The first piece of a session has
+  no previous completion to bound it: its work is the median of the identified pieces of the same activity and
+  team (at most the time since the ticket was ready) and it is counted as not identified.
+- **Presence.** People on duty per team and hour of the week are the time-average of the sessions over the window,
+  fractional (1.4 people, not the 1 or 2 of the hours in which someone completed something).
+- **Every activity by a person is work** (a reply, a hand-over, a request for information, rework after a reply):
+  an event with a resource is a piece.
+- Where a person holds several tickets at once, consecutive completions come closer together: the estimate is then
+  the person-time each piece took, which is what the capacity of the team is made of.
+
+Bad input is named and counted in the notes: events without a resource (not work), a person seen in two teams (kept
+in the team of most of their work), a person in session around the clock (a system account: left out of presence
+and work), clock skew that makes a piece end before the ticket was ready (bounded at zero).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .staffing import sessions
+
+SESSION_GAP_MIN = 150.0  # a person's silence longer than this ends their session (a break, the end of a shift)
+SYSTEM_HOURS_PER_DAY = 20.0  # in session longer than this a day on average: a system account, not a person
+WEEK_HOURS = 168
+
+
+@dataclass(frozen=True)
+class WorkEstimate:
+    """The work a log shows (see the module).
+
+    ``pieces``: one row per event with a resource in the window (``event``, the row of the events table, ``ticket_id,
+    activity, pool, resource, enabled, start, end, minutes, identified``); ``sessions``: ``resource, pool, start,
+    end``; ``presence``: people on duty per ``pool`` and ``hour_of_week`` (fractional, averaged over the window's
+    weeks, column ``active_people``);
+    ``notes``: what was left out or could not be identified, counted."""
+
+    pieces: pd.DataFrame
+    sessions: pd.DataFrame
+    presence: pd.DataFrame
+    notes: list[str]
+
+    def busy_minutes(self) -> pd.Series:
+        """Estimated work per pool, minutes over the window."""
+        return self.pieces.groupby("pool", observed=True)["minutes"].sum()
+
+    def present_minutes(self) -> pd.Series:
+        """Person-minutes on duty per pool over the window."""
+        length = (self.sessions["end"] - self.sessions["start"]).dt.total_seconds() / 60.0
+        return length.groupby(self.sessions["pool"].to_numpy()).sum()
+
+    def utilisation(self) -> pd.Series:
+        """Busy share of the time on duty, per pool."""
+        present = self.present_minutes()
+        return (self.busy_minutes().reindex(present.index, fill_value=0.0) / present.where(present > 0)).dropna()
+
+    def identified_share(self) -> float:
+        """Share of the estimated work whose start is bounded by the person's previous completion or the ticket's
+        readiness (the rest is imputed)."""
+        total = float(self.pieces["minutes"].sum())
+        return float(self.pieces.loc[self.pieces["identified"], "minutes"].sum()) / total if total > 0 else 0.0
+
+
+def estimate_work(events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
+                  gap_min: float = SESSION_GAP_MIN) -> WorkEstimate | None:
+    """Estimate the work, sessions and presence of the people of ``events`` (servsim's events table) completed in
+    ``[start, end)``; ``None`` where no event in the window names a resource."""
+    notes: list[str] = []
+    e = events[(pd.to_datetime(events["ended_at"]) >= start) & (pd.to_datetime(events["ended_at"]) < end)]
+    named = e["resource"].notna()
+    if not named.any():
+        return None
+    if (~named).any():
+        notes.append(f"{int((~named).sum()):,} events in the window name no person (creations, customer replies, "
+                     "system steps): not counted as work")
+    e = e[named]
+    frame = pd.DataFrame({
+        "event": e.index.to_numpy(), "ticket_id": e["ticket_id"].astype(str).to_numpy(),
+        "activity": e["activity"].astype(str).to_numpy(),
+        "pool": e["pool"].astype("string").fillna("unknown").astype(str).to_numpy(),
+        "resource": e["resource"].astype(str).to_numpy(),
+        "enabled": pd.to_datetime(e["enqueued_at"]).to_numpy(),
+        "logged_start": pd.to_datetime(e["started_at"]).to_numpy(),
+        "end": pd.to_datetime(e["ended_at"]).to_numpy()})
+    frame["pool"] = _one_team_each(frame, notes)
+    frame = frame.sort_values(["resource", "end"], kind="stable", ignore_index=True)
+    same = frame["resource"].eq(frame["resource"].shift())
+    previous = frame["end"].shift().where(same)
+    gap = (frame["end"] - previous).dt.total_seconds() / 60.0
+    first = previous.isna() | (gap > gap_min)
+    enabled = frame["enabled"].fillna(frame["end"])
+    skewed = int((enabled > frame["end"]).sum())
+    if skewed:
+        notes.append(f"{skewed:,} pieces of work end before their ticket was ready (clock skew): their work is 0")
+    enabled = enabled.where(enabled <= frame["end"], frame["end"])
+    bounded = previous.where(~first).where(lambda p: p > enabled, enabled)  # max(ready, previous completion)
+    logged = frame["logged_start"].notna()
+    frame["start"] = frame["logged_start"].where(logged, bounded)
+    frame["identified"] = logged | ~first
+    minutes = ((frame["end"] - frame["start"]).dt.total_seconds() / 60.0).clip(lower=0.0)
+    typical = minutes[frame["identified"]].groupby([frame["pool"], frame["activity"]]).median()
+    overall = float(minutes[frame["identified"]].median()) if frame["identified"].any() else 0.0
+    key = pd.MultiIndex.from_frame(frame[["pool", "activity"]])
+    imputed = pd.Series(typical.reindex(key).to_numpy(), index=frame.index).fillna(overall)
+    ready = ((frame["end"] - enabled).dt.total_seconds() / 60.0).clip(lower=0.0)
+    minutes = minutes.where(frame["identified"], np.minimum(imputed, ready))
+    frame["minutes"] = minutes
+    frame["start"] = frame["end"] - pd.to_timedelta(minutes, unit="min")
+    frame["enabled"] = enabled
+    unidentified = int((~frame["identified"]).sum())
+    if unidentified:
+        notes.append(f"{unidentified:,} of {len(frame):,} pieces of work open a person's session (nothing bounds "
+                     "their start): their work is the median of their activity's")
+    frame, stretches = _without_system_accounts(frame, start, end, gap_min, notes)
+    presence = _presence(stretches, start, end)
+    return WorkEstimate(frame.drop(columns="logged_start"), stretches, presence, notes)
+
+
+def _one_team_each(frame: pd.DataFrame, notes: list[str]) -> pd.Series:
+    """Each person's team: the pool of most of their pieces (a person seen in two teams is named and kept in one)."""
+    counts = frame.groupby(["resource", "pool"]).size()
+    main = counts.groupby(level="resource").idxmax().map(lambda pair: pair[1])
+    several = counts.groupby(level="resource").size()
+    several = several[several > 1]
+    if len(several):
+        moved = int((frame["pool"] != frame["resource"].map(main)).sum())
+        notes.append(f"{len(several):,} people work in more than one team ({', '.join(several.index[:5])}"
+                     f"{', ...' if len(several) > 5 else ''}): each is counted in the team of most of their work "
+                     f"({moved:,} pieces moved)")
+    return frame["resource"].map(main)
+
+
+def _without_system_accounts(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, gap_min: float,
+                             notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pieces and sessions without resources in session around the clock (system accounts), named."""
+    stretches = sessions(frame["resource"], frame["start"], frame["end"], gap_min)
+    stretches["start"] = stretches["start"].clip(lower=start)
+    days = max((end - start).total_seconds() / 86400.0, 1.0)
+    hours = ((stretches["end"] - stretches["start"]).dt.total_seconds() / 3600.0).groupby(stretches["resource"]).sum()
+    system = hours[hours / days > SYSTEM_HOURS_PER_DAY].index
+    if len(system):
+        n = int(frame["resource"].isin(system).sum())
+        notes.append(f"{len(system)} resource(s) are in session more than {SYSTEM_HOURS_PER_DAY:.0f} h a day "
+                     f"({', '.join(map(str, system[:5]))}): system accounts, not people; their {n:,} events are "
+                     "left out of work and presence")
+        frame = frame[~frame["resource"].isin(system)]
+        stretches = stretches[~stretches["resource"].isin(system)]
+    pool = frame.groupby("resource")["pool"].first()
+    stretches = stretches.assign(pool=stretches["resource"].astype(str).map(pool).to_numpy())
+    return frame.reset_index(drop=True), stretches.reset_index(drop=True)
+
+
+def _presence(stretches: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """People on duty per pool and hour of the week (Monday 0-1 h is 0), the time-average over ``[start, end)``."""
+    weeks = max((end - start).total_seconds() / (WEEK_HOURS * 3600.0), 1.0)
+    n_hours = int(np.ceil((end - start).total_seconds() / 3600.0))
+    grid = np.arange(n_hours + 1) * 60.0
+    hour_of_week = (start.dayofweek * 24 + start.hour + np.arange(n_hours)) % WEEK_HOURS
+    rows = []
+    for pool, own in stretches.groupby("pool", sort=True):
+        lo = np.sort((own["start"] - start).dt.total_seconds().to_numpy() / 60.0)
+        hi = np.sort((own["end"] - start).dt.total_seconds().to_numpy() / 60.0)
+        # minutes on duty before each grid time: sum of min(hi, g) - min(lo, g), by sorted prefix sums
+        covered = _clipped_sum(hi, grid) - _clipped_sum(lo, grid)
+        per_hour = np.diff(covered) / 60.0
+        people = np.bincount(hour_of_week, weights=per_hour, minlength=WEEK_HOURS) / weeks
+        rows.append(pd.DataFrame({"pool": pool, "hour_of_week": np.arange(WEEK_HOURS), "active_people": people}))
+    if not rows:
+        return pd.DataFrame(columns=["pool", "hour_of_week", "active_people"])
+    out = pd.concat(rows, ignore_index=True)
+    return out[out["active_people"] > 0].reset_index(drop=True)
+
+
+def _clipped_sum(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """``sum(min(values, g))`` for each ``g`` of ``grid`` (``values`` sorted)."""
+    below = np.searchsorted(values, grid, side="right")
+    prefix = np.concatenate([[0.0], np.cumsum(values)])
+    return prefix[below] + grid * (len(values) - below)

@@ -11,6 +11,7 @@ from ..log import to_minutes
 from .quality import ImportResult
 
 ACTIVE_SHARE = 0.1        # weeks below this share of a typical week's volume are outside the export's busy period
+PARTIAL_WEEK = pd.Timedelta(days=1)  # an export whose first ticket comes later into its first week starts partway
 DRIFT_TOLERANCE = 0.15    # spread of the weekly share resolved within a day above which the report warns
 
 
@@ -33,7 +34,7 @@ def active_period(created: pd.Series, export_end: pd.Timestamp) -> tuple[pd.Time
     the desk. Quiet weeks inside the period (holidays) stay."""
     created = pd.to_datetime(created).dropna()
     first = monday(created.min())
-    if created.min() > first:
+    if created.min() - first > PARTIAL_WEEK:
         first += pd.Timedelta(days=7)  # a partial first week would understate its volume
     last = min(export_end, created.max())
     weeks = max(int((last - first).days // 7), 0)

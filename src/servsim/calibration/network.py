@@ -110,7 +110,11 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
             stages[stage] = {"team": team, **({"escalation": True} if team not in entry_teams else {})}
     data["stages"] = stages
     data["ticket_types"] = ticket_types
-    data["teams"] = _staffing(work.presence, team_of)
+    data["teams"], rounding = _staffing(work.presence, team_of)
+    for tt in ticket_types.values():  # the rounded shifts carry the work the people on duty did
+        for stage, step in tt["steps"].items():
+            if stages[stage].get("team") in rounding:
+                step["work"] = _scaled(step["work"], 1.0 / rounding[stages[stage]["team"]])
     for name in [t for t in data["teams"] if t not in set(team_of_stage.values())]:
         data["teams"].pop(name)
     data.setdefault("policies", {}).pop("cover", None)
@@ -157,7 +161,7 @@ def _steps(events: pd.DataFrame, tickets: pd.DataFrame, type_of: pd.Series, piec
     stage = np.where(is_work, activity.map(slug).to_numpy() + "_" + team.fillna("").to_numpy(), None)
     waiting = ~is_work & activity.str.startswith("wait").to_numpy()
     stage = np.where(waiting, WAIT, stage)
-    reopens = e["n_reopens"].to_numpy()
+    reopens = e["n_reopens"].to_numpy() if "n_reopens" in e else np.zeros(len(e), np.int64)  # counted on import
     same = e["ticket"].eq(e["ticket"].shift()).to_numpy()
     reopened = same & (reopens > np.roll(reopens, 1)) & ~is_work
     first_response = e["ticket"].map(dict(zip(ids, pd.to_datetime(tickets["first_response_at"]))))
@@ -238,8 +242,9 @@ def _table(minutes: np.ndarray) -> dict:
     return {"kind": "empirical", "quantiles": {float(p): round(float(v), 3) for p, v in zip(QUANTILES, values)}}
 
 
-def _staffing(presence: pd.DataFrame, team_of: dict[str, str]) -> dict:
-    """Weekly shifts per team: the people on duty per hour of the week, rounded."""
+def _staffing(presence: pd.DataFrame, team_of: dict[str, str]) -> tuple[dict, dict[str, float]]:
+    """Weekly shifts per team: the people on duty per hour of the week, rounded; and per team the ratio of the
+    people on duty to the rounded shifts' (work scaled by its inverse keeps the team as busy as the log shows)."""
     monday = pd.Timestamp("2024-01-01")
     team = presence["pool"].astype(str).map(team_of).fillna(OTHER)
     per_hour = presence.groupby([team.to_numpy(), presence["hour_of_week"]])["active_people"].sum()
@@ -248,7 +253,18 @@ def _staffing(presence: pd.DataFrame, team_of: dict[str, str]) -> dict:
         rows.append({"team": name, "start": monday + pd.Timedelta(hours=int(hour)),
                      "end": monday + pd.Timedelta(hours=int(hour) + 1), "headcount": int(np.rint(people))})
     shifts = weekly_shifts(pd.DataFrame(rows), monday)
-    return {name: {"shifts": own} for name, own in shifts.items() if own}
+    frame = pd.DataFrame(rows)
+    frame["present"] = per_hour.to_numpy()
+    totals = frame.groupby("team")[["present", "headcount"]].sum()
+    ratio = (totals["present"] / totals["headcount"].where(totals["headcount"] > 0)).dropna()
+    return {name: {"shifts": own} for name, own in shifts.items() if own}, ratio.to_dict()
+
+
+def _scaled(spec: dict, factor: float) -> dict:
+    """A duration spec (this module's empirical or constant) times ``factor``."""
+    if spec["kind"] == "constant":
+        return {"kind": "constant", "value": spec["value"] * factor}
+    return {"kind": "empirical", "quantiles": {p: round(v * factor, 3) for p, v in spec["quantiles"].items()}}
 
 
 def explains(simulated_ttr_p50: float, logged_ttr_p50: float, tolerance: float = 0.5) -> bool:

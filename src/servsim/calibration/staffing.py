@@ -56,8 +56,11 @@ def dated_roster(stretches: pd.DataFrame, team_of: dict[str, str], start: pd.Tim
 
 
 def weekly_shifts(roster: pd.DataFrame, week_start: pd.Timestamp) -> dict[str, dict[str, dict]]:
-    """The average week of a dated roster as weekly shifts per team: for each day, one shift per run of hours
-    with the same (rounded mean) headcount, e.g. ``Mon 08:00-12:00 x 5``."""
+    """The average week of a dated roster as weekly shifts per team, stacked: each day's (rounded mean) headcount
+    per hour is cut into layers, the k-th person on duty from the first hour at least k are on duty to the last,
+    so that a person stays on through the day's changes of headcount (``Mon 08:00-17:00 x 5`` plus ``Mon
+    11:00-15:00 x 2``, not three blocks of other people, each of whom would finish their piece of work at every
+    change of headcount as the shift ends). Shifts alike on several days are one shift of those days."""
     out: dict[str, dict[str, dict]] = {}
     for team, rows in roster.groupby("team", sort=True):
         minutes = (rows["start"] - week_start).dt.total_seconds().to_numpy() / 60.0
@@ -67,20 +70,40 @@ def weekly_shifts(roster: pd.DataFrame, week_start: pd.Timestamp) -> dict[str, d
         covered = np.bincount(hour, weights=length, minlength=168)
         level = np.rint(np.divide(person_min, covered, out=np.zeros(168), where=covered > 0)).astype(int)
         weekday0 = week_start.weekday()
-        shifts = {}
+        blocks: dict[tuple[int, int], list[str]] = {}  # (start, end) -> one entry per person and day
         for d in range(7):
             day = WEEKDAYS[(weekday0 + d) % 7]
-            h = 0
-            while h < 24:
-                n = level[d * 24 + h]
-                stop = h + 1
-                while stop < 24 and level[d * 24 + stop] == n:
-                    stop += 1
-                if n > 0:
-                    shifts[f"{day.lower()}_{h:02d}"] = {"days": day, "start": f"{h:02d}:00", "end": f"{stop:02d}:00",
-                                                        "headcount": int(n)}
-                h = stop
+            hours = level[d * 24:(d + 1) * 24]
+            for k in range(1, int(hours.max(initial=0)) + 1):
+                on = np.r_[False, hours >= k, False].astype(int)
+                for start, stop in zip(np.flatnonzero(np.diff(on) == 1), np.flatnonzero(np.diff(on) == -1)):
+                    blocks.setdefault((int(start), int(stop)), []).append(day)
+        shifts = {}
+        for start, stop, on_days, n in _layers(blocks):
+            days = _days_label(on_days)
+            shifts[f"{days.lower().replace('-', '_to_').replace(',', '_')}_{start:02d}_{stop:02d}"] = {
+                "days": days, "start": f"{start:02d}:00", "end": f"{stop:02d}:00", "headcount": n}
         out[str(team)] = shifts
+    return out
+
+
+def _days_label(days: tuple[str, ...]) -> str:
+    """``('Mon', 'Tue', 'Wed')`` -> ``'Mon-Wed'``; days that are not a run of the week -> ``'Mon,Wed'``."""
+    at = [WEEKDAYS.index(d) for d in days]
+    if len(days) > 2 and at == list(range(at[0], at[0] + len(at))):
+        return f"{days[0]}-{days[-1]}"
+    return ",".join(days)
+
+
+def _layers(blocks: dict[tuple[int, int], list[str]]) -> list[tuple[int, int, tuple[str, ...], int]]:
+    """Shifts ``(start, end, days, headcount)`` from the people on duty ``start``-``end`` on each day (one entry per
+    person and day): on the days with equal counts, one shift of that many people."""
+    out = []
+    for (start, stop), days in sorted(blocks.items()):
+        counts = pd.Series(days).value_counts()
+        for n, group in counts.groupby(counts):
+            on_days = tuple(day for day in WEEKDAYS if day in group.index)
+            out.append((start, stop, on_days, int(n)))
     return out
 
 

@@ -9,8 +9,10 @@ they were idle, the piece began when it became ready. Over a person's session th
 time they were busy, so **utilisation follows from the data** instead of being assumed.
 
 - **Sessions.** A person is on duty from the start of their first piece to the end of their last, through silences
-  shorter than ``SESSION_GAP_MIN`` (:func:`~servsim.calibration.staffing.sessions`). The first piece of a session has
-  no previous completion to bound it: its work is the median of the identified pieces of the same activity and
+  shorter than ``SESSION_GAP_MIN``, and through longer ones (up to ``MAX_PIECE_MIN``) that end a piece which was
+  ready before the silence began: work was waiting, so the person was working on it, not away (cutting such a
+  long piece would cut the tail of the work, which carries much of its mean). The first piece of a session has
+  no previous completion to bound it: its work is the mean of the identified pieces of the same activity and
   team (at most the time since the ticket was ready) and it is counted as not identified.
 - **Presence.** People on duty per team and hour of the week are the time-average of the sessions over the window,
   fractional (1.4 people, not the 1 or 2 of the hours in which someone completed something).
@@ -31,9 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .staffing import sessions
-
-SESSION_GAP_MIN = 150.0  # a person's silence longer than this ends their session (a break, the end of a shift)
+SESSION_GAP_MIN = 150.0  # a person's silence longer than this ends their session (a break, the end of a shift) ...
+MAX_PIECE_MIN = 480.0  # ... unless work was waiting for them all along, up to this long
 SYSTEM_HOURS_PER_DAY = 20.0  # in session longer than this a day on average: a system account, not a person
 WEEK_HOURS = 168
 
@@ -100,8 +101,9 @@ def estimate_work(events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
     same = frame["resource"].eq(frame["resource"].shift())
     previous = frame["end"].shift().where(same)
     gap = (frame["end"] - previous).dt.total_seconds() / 60.0
-    first = previous.isna() | (gap > gap_min)
     enabled = frame["enabled"].fillna(frame["end"])
+    waiting = enabled <= previous  # the piece was ready when the person completed their previous one
+    first = previous.isna() | (gap > MAX_PIECE_MIN) | ((gap > gap_min) & ~waiting)
     skewed = int((enabled > frame["end"]).sum())
     if skewed:
         notes.append(f"{skewed:,} pieces of work end before their ticket was ready (clock skew): their work is 0")
@@ -111,8 +113,8 @@ def estimate_work(events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
     frame["start"] = frame["logged_start"].where(logged, bounded)
     frame["identified"] = logged | ~first
     minutes = ((frame["end"] - frame["start"]).dt.total_seconds() / 60.0).clip(lower=0.0)
-    typical = minutes[frame["identified"]].groupby([frame["pool"], frame["activity"]]).median()
-    overall = float(minutes[frame["identified"]].median()) if frame["identified"].any() else 0.0
+    typical = minutes[frame["identified"]].groupby([frame["pool"], frame["activity"]]).mean()
+    overall = float(minutes[frame["identified"]].mean()) if frame["identified"].any() else 0.0
     key = pd.MultiIndex.from_frame(frame[["pool", "activity"]])
     imputed = pd.Series(typical.reindex(key).to_numpy(), index=frame.index).fillna(overall)
     ready = ((frame["end"] - enabled).dt.total_seconds() / 60.0).clip(lower=0.0)
@@ -123,8 +125,9 @@ def estimate_work(events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
     unidentified = int((~frame["identified"]).sum())
     if unidentified:
         notes.append(f"{unidentified:,} of {len(frame):,} pieces of work open a person's session (nothing bounds "
-                     "their start): their work is the median of their activity's")
-    frame, stretches = _without_system_accounts(frame, start, end, gap_min, notes)
+                     "their start): their work is the mean of their activity's")
+    frame["session"] = (first | ~same).cumsum().to_numpy()
+    frame, stretches = _without_system_accounts(frame, start, end, notes)
     presence = _presence(stretches, start, end)
     return WorkEstimate(frame.drop(columns="logged_start"), stretches, presence, notes)
 
@@ -143,10 +146,11 @@ def _one_team_each(frame: pd.DataFrame, notes: list[str]) -> pd.Series:
     return frame["resource"].map(main)
 
 
-def _without_system_accounts(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, gap_min: float,
+def _without_system_accounts(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
                              notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The pieces and sessions without resources in session around the clock (system accounts), named."""
-    stretches = sessions(frame["resource"], frame["start"], frame["end"], gap_min)
+    stretches = (frame.groupby("session", sort=False)
+                 .agg(resource=("resource", "first"), start=("start", "min"), end=("end", "max")).reset_index(drop=True))
     stretches["start"] = stretches["start"].clip(lower=start)
     days = max((end - start).total_seconds() / 86400.0, 1.0)
     hours = ((stretches["end"] - stretches["start"]).dt.total_seconds() / 3600.0).groupby(stretches["resource"]).sum()
@@ -168,7 +172,7 @@ def _presence(stretches: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -
     weeks = max((end - start).total_seconds() / (WEEK_HOURS * 3600.0), 1.0)
     n_hours = int(np.ceil((end - start).total_seconds() / 3600.0))
     grid = np.arange(n_hours + 1) * 60.0
-    hour_of_week = (start.dayofweek * 24 + start.hour + np.arange(n_hours)) % WEEK_HOURS
+    hour_of_week = (start.day_of_week * 24 + start.hour + np.arange(n_hours)) % WEEK_HOURS
     rows = []
     for pool, own in stretches.groupby("pool", sort=True):
         lo = np.sort((own["start"] - start).dt.total_seconds().to_numpy() / 60.0)

@@ -146,8 +146,9 @@ def bench_desk(name: str, weeks: int, truth_seeds: int, replications: int, calib
                          "predicted": diff.mean(), "low": diff.mean() - half, "high": diff.mean() + half,
                          "base": truth_base[kpi]})
     out = pd.DataFrame(rows)
+    shown = ("capacity", "teams", "cover", "process", "the process", "queues")
     out.attrs.update(simulated=simulated, calibrated=calibrated, utilisation=base_runs[0].utilisation,
-                     notes=[n for n in cal.notes if n.startswith(("capacity", "teams", "cover", "process", "the pro"))])
+                     notes=[n for n in cal.notes if n.startswith(shown)])
     return out
 
 

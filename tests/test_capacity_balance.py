@@ -41,7 +41,7 @@ def balanced_model(pieces: pd.DataFrame) -> tuple[dict, Balance]:
         data["clock"] = {"start": "2026-01-05 00:00", "horizon": "5w", "warmup": "1w"}
         return data, add_capacity(data, staffing(), pieces, WEEKS, 0.6, [], corrections)
 
-    corrections, note = balance(with_capacity, 0.6, "test")
+    corrections, note = balance(with_capacity, "test")
     assert "a cover takes" in note and "busy 60%" in note
     return with_capacity(corrections)[0], corrections
 
@@ -67,7 +67,8 @@ def test_the_cover_takes_about_the_logs_share_and_every_team_is_busy_as_assumed(
     assert ROUNDS == 2 and 0.2 < corrections.cover_share < 0.8
     assert data["policies"]["cover"][0]["share"] == round(corrections.cover_share, 4)
     covered, utilisation = covered_by_l1(data)
-    assert abs(covered - in_log) < 0.12, (covered, in_log)  # matched in total, not per team: see balance
+    # matched in total, not per team: see balance (0.12 while hourly shift blocks overstated capacity)
+    assert abs(covered - in_log) < 0.15, (covered, in_log)
     assert np.allclose(utilisation[["l1", "l2"]], 0.6, atol=0.05), utilisation  # L3 (1 person by day) is noisy
     # a log in which L1 did less of the others' work gets a cover that takes less
     less, _ = night_cover(0.1)

@@ -9,6 +9,7 @@ import pytest
 
 from servsim.calibration.capacity import BANDS, OTHER, _doers, add_capacity, intended_shares
 from servsim.scenario import scenario_from_dict
+from servsim.scenario.model import parse_days
 
 WEEKS = 4
 EXP = {"kind": "exponential"}
@@ -74,8 +75,8 @@ def test_groups_become_teams_with_their_staffing_and_work():
     assert group_team["Tiny"] == other == OTHER and set(group_team.values()) == set(scenario.teams)
     assert "assumed" in provenance["ticket_types.*.steps.*_to_*.work"] and "l2" in provenance["teams"]
     assert any("Tiny" in n and OTHER in n for n in notes)
-    weekly = {t: sum(sh["headcount"] * (hours(sh["end"]) - hours(sh["start"])) for sh in team["shifts"].values())
-              for t, team in data["teams"].items()}  # person-hours a week (one day per shift, as the model writes)
+    weekly = {t: sum(sh["headcount"] * (hours(sh["end"]) - hours(sh["start"])) * len(parse_days(sh["days"]))
+                     for sh in team["shifts"].values()) for t, team in data["teams"].items()}  # person-hours a week
     assert weekly["l1"] == 4 * 50 and weekly["l2"] == 2 * 50 and weekly["l3"] == 50
     # each team's work content is the assumed share of its staffed time: n pieces x mean work = 0.6 x staffed
     steps = scenario.ticket_types["all"].steps

@@ -69,5 +69,6 @@ def test_the_model_no_longer_counts_the_wait_twice():
                              .get("pickup_to_handling_by_l1", before["ticket_types"]["all"]["steps"]["pickup"]["work"])
                              ).mean  # the log's sojourn before an answer that starts work: 2 h
     assert first_responses(before).mean() > 1.15 * logged
-    assert abs(first_responses(data).mean() / logged - 1) < 0.08
+    # (0.08 while hourly shift blocks overstated capacity: each hour's leavers finished their work beside the joiners)
+    assert abs(first_responses(data).mean() / logged - 1) < 0.12
     assert remove_waits(copy.deepcopy(before), "synthetic log", []) == waits  # seeded: deterministic

@@ -15,7 +15,7 @@ from ..errors import ServsimError
 from ..kpi import KpiContext, compute_kpis
 from ..log import EVENT_COLUMNS, EventColumns, to_minutes
 from ..one_run import SimulationResult, simulate
-from ..scenario import Scenario
+from ..scenario import Scenario, scenario_from_dict
 from ..scenario.model import RosterRow
 from .build import Calibration, calibrate
 from .fitting import residual_durations
@@ -26,6 +26,7 @@ KPIS = ["tickets", "weekly_volume", "frt_mean_min", "frt_p50_min", "frt_p90_min"
         "ttr_p90_min", "resolved_in_1h", "resolved_in_1d", "resolved_in_3d", "resolution_within_target",
         "escalation_rate", "reopen_rate", "backlog_at_horizon", "backlog_mean"]
 # shares of the test period's tickets resolved within these minutes: Kaplan–Meier, open tickets censored at its end
+CARRIED = "carried_over"  # a process model's stage for tickets answered before the cut-off (see _carried_over)
 RESOLVED_IN = {"resolved_in_1h": 60.0, "resolved_in_1d": 1440.0, "resolved_in_3d": 4320.0}
 
 
@@ -80,6 +81,20 @@ def _time_left(backlog: pd.DataFrame, history: dict[str, tuple[np.ndarray, np.nd
         if rows.any():
             left[rows] = residual_durations(durations, censored, backlog["elapsed"].to_numpy()[rows], rng)
     return np.minimum(left, never)
+
+
+def _carried_over(scenario: Scenario, backlog: pd.DataFrame) -> tuple[Scenario, pd.DataFrame]:
+    """A process model (whose stages are the log's activities) given the tickets open at the cut-off: those not yet
+    answered enter their type's first stage and queue for it like new tickets; the others wait out the time they
+    have left (drawn from history, see :func:`_time_left`) in a stage of their own, ``CARRIED``, then resolve."""
+    data = scenario.model_dump(mode="json", by_alias=True)
+    data["stages"][CARRIED] = {}
+    for tt in data["ticket_types"].values():
+        tt["steps"][CARRIED] = {"work": {"kind": "constant", "value": 0.0}, "next": "resolve"}
+    entry = {name: tt.entry for name, tt in scenario.ticket_types.items()}
+    stage = np.where(backlog["stage"] == "pickup", backlog["ticket_type"].map(entry), CARRIED)
+    return scenario_from_dict(data, source=f"{scenario.name} with the tickets open at the cut-off"), \
+        backlog.assign(stage=stage)
 
 
 def _default_end(result: ImportResult, cut: pd.Timestamp) -> pd.Timestamp:
@@ -170,9 +185,15 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
         scenario = scenario.model_copy(update={"roster": [RosterRow(**row) for row in roster.to_dict("records")]})
         trace = _actual_arrivals(new, cal)
     never = 10 * horizon  # open beyond the test period
-    runs = [simulate(scenario, seed=seed, replication=r, arrivals=trace, initial_backlog=backlog.assign(
-        remaining_min=_time_left(open_at_cut, history, Streams(seed, r)("backtest/time_left"), never)))
-        for r in range(replications)]
+    if cal.process:
+        scenario, backlog = _carried_over(scenario, backlog)
+
+    def time_left(replication: int) -> np.ndarray:  # a process model's unanswered tickets queue afresh
+        left = _time_left(open_at_cut, history, Streams(seed, replication)("backtest/time_left"), never)
+        return np.where(backlog["stage"] == CARRIED, left, np.nan) if cal.process else left
+
+    runs = [simulate(scenario, seed=seed, replication=r, arrivals=trace,
+                     initial_backlog=backlog.assign(remaining_min=time_left(r))) for r in range(replications)]
     sims = [_measure(run.tickets, run.event_columns, ctx) for run in runs]
 
     rows = []

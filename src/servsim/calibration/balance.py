@@ -11,11 +11,12 @@ cannot show, so they are measured on the model (:mod:`~servsim.calibration.probe
   (:func:`~servsim.calibration.capacity.intended_shares`) before the next round. On a synthetic log where the first
   line did 26% of the second line's work at night the balanced model's first line does 30-36% of it (a full cover:
   70%).
-- **The work content.** Each team's work is what its staffing does at the assumed utilisation, counted on the
+- **The work content.** Each team's work is what its staffing does at its utilisation (identified from the log's
+  completions, or assumed), counted on the
   pieces the log shows done; the model does more pieces than the log completed (tickets still open at the export's
   end, reopenings), and a team covering another does that team's pieces at that team's work content. So each team's
-  work is scaled by a factor ``f_T`` such that every team ``D`` of the model is busy the assumed share of its
-  staffed time: ``busy(D) = sum_T B[D, T] f_T = utilisation x staffed(D)``, where ``B[D, T]`` is the time ``D``
+  work is scaled by a factor ``f_T`` such that every team ``D`` of the model is busy that share of its staffed
+  time: ``busy(D) = sum_T B[D, T] f_T = utilisation(D) x staffed(D)``, where ``B[D, T]`` is the time ``D``
   spent in the probe on work meant for ``T`` (under the new cover share).
 """
 
@@ -45,6 +46,13 @@ def balance(build: Callable[[Balance], tuple[dict, Capacity]], source: str) -> t
         current = Balance(step.cover_share, {team: current.work_scale.get(team, 1.0) * factor
                                              for team, factor in step.work_scale.items()})
     return current, note + ", ".join(f"{team} ×{factor:.2f}" for team, factor in current.work_scale.items()) + ")"
+
+
+def _shares(utilisation: dict[str, float]) -> str:
+    """``60%`` where every team has that utilisation, else ``l1 55%, l2 60%``."""
+    if len({round(u, 2) for u in utilisation.values()}) == 1:
+        return f"{next(iter(utilisation.values())):.0%}"
+    return ", ".join(f"{team} {u:.0%}" for team, u in utilisation.items())
 
 
 def balanced(data: dict, added: Capacity, source: str) -> tuple[Balance, str]:
@@ -89,5 +97,5 @@ def balanced(data: dict, added: Capacity, source: str) -> tuple[Balance, str]:
              f"model with full cover: {own_there + covered_there / current:.0%}), so a cover takes "
              f"{share:.0%} of the work arriving while its team is off duty (the rest waits for the team); "
              if cover else "") +
-            "each team's work scaled to keep it busy its share of its staffed time in the model (")
+            f"each team's work scaled to keep it busy {_shares(added.utilisation)} of its staffed time in the model (")
     return Balance(share, scales), note

@@ -86,10 +86,10 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
 
     ``staffing`` is people on duty per pool and hour of the week (fractional); ``pieces`` has one row per piece
     of work in the window (``stage, target, minutes, group, entry_group, hour``: see ``build._pieces``);
-    ``busy`` is the work the log shows per pool (minutes over the window, :mod:`~servsim.calibration.work`):
-    each team's work content is then identified, its utilisation the busy share of its time on duty; else (or
-    with ``utilisation`` given) the utilisation is assumed. ``balance`` corrects the cover's shares and the
-    teams' work contents as measured on the model.
+    ``busy`` is the most work the log allows per pool (minutes over the window in which its people were in
+    session and not visibly idle, :mod:`~servsim.calibration.work`): a team's utilisation is ``utilisation``
+    (assumed, default ``DEFAULT_UTILISATION``) but no more than that share of its time on duty. ``balance``
+    corrects the cover's shares and the teams' work contents as measured on the model.
     """
     balance = balance or Balance()
     team_of, fallback = _teams(staffing, pieces, notes)
@@ -103,13 +103,12 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
         teams[team] = {"shifts": _shifts(team, levels[team])}
         staffed_min[team] = float(levels[team].sum()) * 60.0 * weeks
         present_min[team] = float(per_hour.sum()) * 60.0 * weeks
-    identified = busy is not None and utilisation is None
-    if identified:
+    bound: dict[str, float] = {}
+    if busy is not None and utilisation is None:
         busy_team = busy.groupby(busy.index.astype(str).map(team_of).fillna(fallback)).sum()
-        used = {team: float(busy_team.get(team, 0.0)) / present_min[team] for team in teams}
-    else:
-        utilisation = DEFAULT_UTILISATION if utilisation is None else utilisation
-        used = dict.fromkeys(teams, utilisation)
+        bound = {team: float(busy_team.get(team, 0.0)) / present_min[team] for team in teams}
+    utilisation = DEFAULT_UTILISATION if utilisation is None else utilisation
+    used = {team: min(utilisation, bound.get(team, utilisation)) for team in teams}
     kinds = (pieces.groupby(["stage", "target", "team"])["minutes"].agg(["size", "median"])
              .rename(columns={"size": "n"}).reset_index())
     kinds["weight"] = kinds["median"].clip(1.0, CAP_MIN)
@@ -122,12 +121,12 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
     staffed_per_piece = sum(staffed_min.values()) / max(total, 1)
     mean_work = sum(used[t] * staffed_min[t] for t in teams) / max(total, 1)
     people = {team: present_min[team] / 60.0 / weeks / 168 for team in teams}
-    if identified:
-        how = ("IDENTIFIED from each person's completions (busy " +
-               ", ".join(f"{t} {u:.0%}" for t, u in used.items()) + " of the time on duty)")
-    else:
-        band = ", ".join(f"{u:.0%}: {u * staffed_per_piece:.0f} min" for u in BAND)
-        how = f"at an ASSUMED utilisation of {utilisation:.0%} (band {band}; set it with --utilisation)"
+    band = ", ".join(f"{u:.0%}: {u * staffed_per_piece:.0f} min" for u in BAND)
+    how = f"at an ASSUMED utilisation of {utilisation:.0%} (band {band}; set it with --utilisation)"
+    if bound:
+        how += (", no more than the log allows: its people were in session and not visibly idle " +
+                ", ".join(f"{t} {u:.0%}" for t, u in bound.items()) + " of their time on duty (an upper bound: "
+                "people who hold many tickets at once do more than their tickets' work)")
     notes.append(f"capacity: {len(teams)} team(s), " + ", ".join(f"{t} {n:.1f}" for t, n in people.items()) +
                  f" people on duty per hour on average; {total:,} answers and resolutions in the window take "
                  f"{mean_work:.0f} min of work on average, {how}, shared within each team by the median time before "
@@ -160,18 +159,16 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
     for name, (team, first_response) in split.work_stages.items():
         stages[name] = {"team": team, "first_response": first_response}
     data["stages"] = stages
-    provenance = {"teams": "identified: people active per hour of the week in the log, per group"
+    provenance = {"teams": "identified: people on duty per hour of the week in the log (their sessions), per group"
                            + (f" ({', '.join(sorted(teams))})" if len(teams) > 1 else ""),
                   **({"policies.cover": "assumed: the teams on duty take the work of a team off duty, the one "
                                         "with the most people on duty in its off hours first"} if cover else {}),
                   **({"policies.cover.*.share": "identified: the model's teams do as much of their work in hours "
                                                 "they cover others as the log's did (measured on the model)"}
                      if any("share" in rule for rule in cover) else {}),
-                  "ticket_types.*.steps.*_to_*.work": (
-                      "identified: each team's work is the time its people were busy in the log (start of each piece "
-                      "bounded by the person's previous completion and the ticket's readiness), " +
-                      ", ".join(f"{t} {u:.0%}" for t, u in used.items()) + " of their time on duty"
-                      if identified else f"assumed: utilisation {utilisation:.0%} of the staffed time")}
+                  "ticket_types.*.steps.*_to_*.work": f"assumed: utilisation {utilisation:.0%} of the staffed time" + (
+                      " (at most the busy share the log's completions show: " +
+                      ", ".join(f"{t} {u:.0%}" for t, u in bound.items()) + ")" if bound else "")}
     return Capacity(provenance, used, team_of, fallback, doers,
                     float(covering(pieces["team"].to_numpy(), pieces["hour"].to_numpy(), doers).mean()))
 

@@ -11,12 +11,13 @@ what staffing changes act on. No team covers another unless the log shows it doi
 the activity is a stage of both teams, in the proportions seen).
 
 The log marks the first response when the piece that carries it is *done*; the model's stages mark it when work
-*starts*. So a stage whose pieces carry the first response is followed by a zero-length step without a team,
-``<stage>_sent``, that marks it (a reply sent with the work).
+*starts*. So a stage whose pieces carry the first response (at least ``FIRST_RESPONSE_SHARE`` of them) is followed
+by a zero-length step without a team, ``<stage>_sent``, that marks it (a reply sent with the work) the first time a
+ticket passes. A stage is an escalation where most of its pieces are the log's escalations.
 
-Whether the network explains the log is measured, not assumed (:func:`explains`): where tickets spent far longer
-than queues and work can account for (people hold tickets for days while waiting on others), calibration keeps the
-delay-plus-capacity model instead (:mod:`~servsim.calibration.capacity`).
+Whether queues and work explain the log is measured on the model, not assumed (``build``): where tickets spent far
+longer than they can account for (people hold tickets for days while waiting on others), calibration keeps the
+log's sojourns as delays and adds the identified work to them (:mod:`~servsim.calibration.capacity`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ QUANTILES = np.round(np.linspace(0.0, 1.0, 41), 3)
 WAIT = "wait_customer"
 RESOLVE = "resolve"
 SENT = "_sent"
+FIRST_RESPONSE_SHARE = 0.1  # a stage whose pieces carry a ticket's first response this often marks it (see above)
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
     work_of = {stage: _table(rows.loc[rows["identified"], "minutes"].to_numpy() if rows["identified"].sum() >= 5
                              else rows["minutes"].to_numpy()) for stage, rows in done.groupby("stage")}
     first = done.groupby("stage")["first_response"].mean()
-    sent = {stage for stage in stage_names if first.get(stage, 0.0) >= 0.5}
+    sent = {stage for stage in stage_names if first.get(stage, 0.0) >= FIRST_RESPONSE_SHARE}
+    escalating = done.groupby("stage")["escalation"].mean()
     waits = steps.loc[steps["stage"] == WAIT, "minutes_since"].to_numpy()
     wait_of = _table(waits) if len(waits) else None
 
@@ -98,7 +101,6 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
             new["reopen"] = reopen
         ticket_types[ttype] = new
     used = {s for tt in ticket_types.values() for s in tt["steps"]}
-    entry_teams = {team_of_stage.get(tt["entry"]) for tt in ticket_types.values()}
     stages = {}
     for stage in sorted(used):
         if stage == WAIT or stage == "entry":
@@ -106,11 +108,11 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
         elif stage.endswith(SENT):
             stages[stage] = {"first_response": True}
         else:
-            team = team_of_stage[stage]
-            stages[stage] = {"team": team, **({"escalation": True} if team not in entry_teams else {})}
+            stages[stage] = {"team": team_of_stage[stage],
+                             **({"escalation": True} if escalating.get(stage, 0.0) >= 0.5 else {})}
     data["stages"] = stages
     data["ticket_types"] = ticket_types
-    data["teams"], rounding = _staffing(work.presence, team_of)
+    data["teams"], rounding = _staffing(work.presence, team_of, notes)
     for tt in ticket_types.values():  # the rounded shifts carry the work the people on duty did
         for stage, step in tt["steps"].items():
             if stages[stage].get("team") in rounding:
@@ -161,15 +163,20 @@ def _steps(events: pd.DataFrame, tickets: pd.DataFrame, type_of: pd.Series, piec
     stage = np.where(is_work, activity.map(slug).to_numpy() + "_" + team.fillna("").to_numpy(), None)
     waiting = ~is_work & activity.str.startswith("wait").to_numpy()
     stage = np.where(waiting, WAIT, stage)
-    reopens = e["n_reopens"].to_numpy() if "n_reopens" in e else np.zeros(len(e), np.int64)  # counted on import
     same = e["ticket"].eq(e["ticket"].shift()).to_numpy()
-    reopened = same & (reopens > np.roll(reopens, 1)) & ~is_work
+
+    def counted(column: str) -> np.ndarray:  # the event raises the ticket's count (kept by the event importer)
+        count = e[column].to_numpy() if column in e else np.zeros(len(e), np.int64)
+        return same & (count > np.roll(count, 1)) | ~same & (count > 0)
+
+    reopened = counted("n_reopens") & ~is_work
     first_response = e["ticket"].map(dict(zip(ids, pd.to_datetime(tickets["first_response_at"]))))
     resolved = e["ticket"].map(dict(zip(ids, pd.to_datetime(tickets["resolved_at"]))))
     return pd.DataFrame({
         "event": e.index.to_numpy(), "ticket": e["ticket"].to_numpy(),
         "type": e["ticket"].map(dict(zip(ids, type_of.to_numpy()))).to_numpy(),
         "stage": stage, "team": team.to_numpy(), "is_work": is_work, "reopen": reopened,
+        "escalation": counted("n_escalations"),
         "first_response": (pd.to_datetime(e["ended_at"]) == first_response).to_numpy(),
         "resolved": (resolved.notna() & (resolved < end)).to_numpy(),
         "minutes_since": ((pd.to_datetime(e["ended_at"]) - pd.to_datetime(e["enqueued_at"]))
@@ -242,19 +249,26 @@ def _table(minutes: np.ndarray) -> dict:
     return {"kind": "empirical", "quantiles": {float(p): round(float(v), 3) for p, v in zip(QUANTILES, values)}}
 
 
-def _staffing(presence: pd.DataFrame, team_of: dict[str, str]) -> tuple[dict, dict[str, float]]:
-    """Weekly shifts per team: the people on duty per hour of the week, rounded; and per team the ratio of the
+def _staffing(presence: pd.DataFrame, team_of: dict[str, str], notes: list[str]) -> tuple[dict, dict[str, float]]:
+    """Weekly shifts per team: the people on duty per hour of the week, rounded (a team with less than half a
+    person in every hour: one person in the hours it has at least half its most); and per team the ratio of the
     people on duty to the rounded shifts' (work scaled by its inverse keeps the team as busy as the log shows)."""
     monday = pd.Timestamp("2024-01-01")
     team = presence["pool"].astype(str).map(team_of).fillna(OTHER)
     per_hour = presence.groupby([team.to_numpy(), presence["hour_of_week"]])["active_people"].sum()
-    rows = []
-    for (name, hour), people in per_hour.items():
-        rows.append({"team": name, "start": monday + pd.Timedelta(hours=int(hour)),
-                     "end": monday + pd.Timedelta(hours=int(hour) + 1), "headcount": int(np.rint(people))})
-    shifts = weekly_shifts(pd.DataFrame(rows), monday)
-    frame = pd.DataFrame(rows)
-    frame["present"] = per_hour.to_numpy()
+    frame = per_hour.rename("present").reset_index()
+    frame.columns = ["team", "hour", "present"]
+    frame["headcount"] = np.rint(frame["present"]).astype(int)
+    thin = frame.groupby("team")["headcount"].transform("sum") == 0
+    most = frame.groupby("team")["present"].transform("max")
+    frame.loc[thin, "headcount"] = (frame.loc[thin, "present"] >= 0.5 * most[thin]).astype(int)
+    if thin.any():
+        notes.append(f"{frame.loc[thin, 'team'].nunique()} team(s) have less than half a person on duty in every "
+                     f"hour ({', '.join(sorted(frame.loc[thin, 'team'].unique()))}): staffed with one person in "
+                     "their busiest hours, their work scaled to keep them as busy as the log shows")
+    frame["start"] = monday + pd.to_timedelta(frame["hour"], unit="h")
+    frame["end"] = frame["start"] + pd.Timedelta(hours=1)
+    shifts = weekly_shifts(frame[["team", "start", "end", "headcount"]], monday)
     totals = frame.groupby("team")[["present", "headcount"]].sum()
     ratio = (totals["present"] / totals["headcount"].where(totals["headcount"] > 0)).dropna()
     return {name: {"shifts": own} for name, own in shifts.items() if own}, ratio.to_dict()
@@ -266,7 +280,3 @@ def _scaled(spec: dict, factor: float) -> dict:
         return {"kind": "constant", "value": spec["value"] * factor}
     return {"kind": "empirical", "quantiles": {p: round(v * factor, 3) for p, v in spec["quantiles"].items()}}
 
-
-def explains(simulated_ttr_p50: float, logged_ttr_p50: float, tolerance: float = 0.5) -> bool:
-    """Whether the network's own median resolution time is within ``tolerance`` (relative) of the log's."""
-    return abs(simulated_ttr_p50 - logged_ttr_p50) <= tolerance * logged_ttr_p50

@@ -46,13 +46,23 @@ def scenario_yaml(cal: Calibration, quality: DataQuality) -> str:
             "# roster is in roster.csv). ASSUMED: agents on duty are available between calls (breaks under the idle",
             "# gap count as duty); the queue serves high priority first; SLA targets are defaults.",
         ]
+    elif cal.process:  # the process model
+        assumption = [
+            "# Identified from the log: every activity a person completed is a piece of work of their team, its work",
+            "# time bounded by their previous completion and the ticket's readiness; teams are the log's groups (the",
+            "# smallest pooled), staffed with the people on duty per hour of the week (their sessions of work); each",
+            "# ticket type routes from piece to piece, waits for its customers and reopens as the log shows. Nothing",
+            "# else delays a ticket: the time between pieces is the queue for a free person, which this model makes.",
+            "# SLA targets are defaults: the export does not contain them.",
+        ]
     elif cal.staffed:  # the capacity model
+        assumed = any(v.startswith("assumed") for k, v in cal.provenance.items() if k.endswith(".work"))
+        how = "an ASSUMED utilisation" if assumed else "the busy time each person's completions show"
         assumption = [
             "# ASSUMPTION: the log records sojourn times (waiting + work). Teams are the log's busiest assignment",
-            "# groups (the rest pooled), staffed with the people seen active per hour of the week; each answer and",
-            "# resolution is work whose total is what a team's throughput implies at an ASSUMED utilisation (see",
-            "# provenance); the rest of each sojourn is a delay that needs nobody. SLA targets are defaults: the",
-            "# export does not contain them.",
+            "# groups (the rest pooled), staffed with the people on duty per hour of the week; each answer and",
+            f"# resolution is work whose total is {how} (see provenance); the rest of",
+            "# each sojourn is a delay that needs nobody. SLA targets are defaults: the export does not contain them.",
         ]
     else:
         assumption = [

@@ -150,7 +150,8 @@ def _without_system_accounts(frame: pd.DataFrame, start: pd.Timestamp, end: pd.T
                              notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The pieces and sessions without resources in session around the clock (system accounts), named."""
     stretches = (frame.groupby("session", sort=False)
-                 .agg(resource=("resource", "first"), start=("start", "min"), end=("end", "max")).reset_index(drop=True))
+                 .agg(resource=("resource", "first"), start=("start", "min"), end=("end", "max"))
+                 .reset_index(drop=True))
     stretches["start"] = stretches["start"].clip(lower=start)
     days = max((end - start).total_seconds() / 86400.0, 1.0)
     hours = ((stretches["end"] - stretches["start"]).dt.total_seconds() / 3600.0).groupby(stretches["resource"]).sum()

@@ -153,13 +153,32 @@ def _experiment_options(args: argparse.Namespace) -> dict:
             "dask": args.dask, "out": args.out, "progress": False if args.quiet else None, "force": args.force}
 
 
+def _with_settings(paths: list[Path], settings: list[str] | None) -> list:
+    """The scenario files, and with ``--set PATH=VALUE`` (repeatable) one more: the first with those values set."""
+    if not settings:
+        return paths
+    from .experiment import parse_setting
+    from .scenario import load_scenario
+
+    changes = {}
+    for text in settings:
+        path, values = parse_setting(text)
+        if len(values) != 1:
+            raise ServsimError(f"--set {text!r}: compare takes one value per path (sweep takes several)")
+        changes[path] = values[0]
+    base = load_scenario(paths[0])
+    name = ", ".join(f"{path}={value}" for path, value in changes.items())
+    return [base, *(load_scenario(p) for p in paths[1:]), base.with_changes(changes, name=name)]
+
+
 def _compare(args: argparse.Namespace) -> int:
     from .experiment import run_experiment
     from .experiment.explain import row_verdict
     from .experiment.stats import CI_METHOD
     from .kpi import HEADLINE_KPIS, format_change, format_value, kpi_label
 
-    exp = run_experiment(args.scenarios, args.replications, args.seed, **_experiment_options(args))
+    exp = run_experiment(_with_settings(args.scenarios, args.set), args.replications, args.seed,
+                         **_experiment_options(args))
     summary = exp.summary().set_index(["kpi", "scenario"])
     differences = exp.compare() if len(exp.names) > 1 else None
     comparison = differences.set_index(["kpi", "scenario"]) if differences is not None else None
@@ -430,6 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_run)
     p = sub.add_parser("compare", help="replicate scenarios and compare each with the first (paired, with CIs)")
     p.add_argument("scenarios", nargs="+", type=Path)
+    p.add_argument("--set", action="append", metavar="PATH=VALUE", help="compare the first scenario with a copy of "
+                   "it with this value set too, e.g. teams.l2.scale=0.8 (repeat to set several in the one copy)")
     _add_experiment_options(p)
     p.set_defaults(func=_compare)
     p = sub.add_parser("optimize", help="the cheapest staffing (headcounts within bounds) that meets KPI "

@@ -342,8 +342,9 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
         pool_team, other_team = added.team_of, added.fallback
         remove_waits(data, f"calibration of {result.quality.source}", notes)
     else:
-        provenance.update({"teams": "assumed: sized above the peak number of open tickets (sojourn-only model), not "
-                                    "staffing seen in the log",
+        provenance.update({"teams": "assumed: sized above the peak number of open tickets, not staffing seen in the "
+                                    "log: this sojourn-only model has no queues, so a STAFFING CHANGE ON IT CHANGES "
+                                    "NOTHING (calibrate a log that names who did the work for a model that answers)",
                            "ticket_types.*.steps.*.work": "identified: sojourns (waiting + work) in the log"})
         named = result.events["resource"].notna().any()
         notes.append(("sojourn-only model (--no-capacity)" if named else "the log names no resources: no staffing "

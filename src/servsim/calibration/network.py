@@ -64,11 +64,10 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
     stage_names = sorted(steps["stage"].dropna().unique())
     done = steps[steps["is_work"]]
     team_of_stage = done.groupby("stage")["team"].first().to_dict()
-    minutes = pieces.set_index("event")["minutes"]
-    identified = pieces.set_index("event")["identified"]
-    done = done.assign(minutes=done["event"].map(minutes), identified=done["event"].map(identified))
-    work_of = {stage: _table(rows.loc[rows["identified"], "minutes"].to_numpy() if rows["identified"].sum() >= 5
-                             else rows["minutes"].to_numpy()) for stage, rows in done.groupby("stage")}
+    by_event = pieces.set_index("event")
+    done = done.assign(**{c: done["event"].map(by_event[c]) for c in ("minutes", "identified", "when_ready")})
+    held = _held_at_once(work, team_of)
+    work_of = {stage: _work(rows, held.get(team_of_stage[stage], 1)) for stage, rows in done.groupby("stage")}
     first = done.groupby("stage")["first_response"].mean()
     sent = {stage for stage in stage_names if first.get(stage, 0.0) >= FIRST_RESPONSE_SHARE}
     escalating = done.groupby("stage")["escalation"].mean()
@@ -113,6 +112,9 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
     data["stages"] = stages
     data["ticket_types"] = ticket_types
     data["teams"], rounding = _staffing(work.presence, team_of, notes)
+    for name, k in held.items():
+        if k > 1 and name in data["teams"]:
+            data["teams"][name]["concurrency"] = k
     for tt in ticket_types.values():  # the rounded shifts carry the work the people on duty did
         for stage, step in tt["steps"].items():
             if stages[stage].get("team") in rounding:
@@ -129,6 +131,24 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
         "ticket_types.*.steps.*.next": "identified: the next piece of work of each ticket in the log",
         "ticket_types.*.reopen": "identified: reopenings after resolution, their delay and where they re-enter"}
     return Network(team_of, sorted(stages), notes, provenance)
+
+
+def _held_at_once(work: WorkEstimate, team_of: dict[str, str]) -> dict[str, int]:
+    """Tickets a person of each team holds at once: that of the group doing most of the team's work."""
+    out: dict[str, int] = {}
+    for pool in work.busy_minutes().sort_values(ascending=False).index:
+        out.setdefault(team_of[str(pool)], work.concurrency.get(str(pool), 1))
+    return out
+
+
+def _work(rows: pd.DataFrame, held: int) -> dict:
+    """A stage's work time from its pieces: the identified ones (all, where fewer than 5 are). A person holding
+    ``held`` tickets at once works each for as long as a piece begun the moment it was ready took (``MIN_FIT`` of
+    them), or ``held`` times the identified pieces' time (their completions interleave)."""
+    if held > 1 and rows["when_ready"].sum() >= MIN_FIT:
+        return _table(rows.loc[rows["when_ready"].astype(bool), "minutes"].to_numpy())
+    known = rows["identified"].astype(bool)
+    return _table(held * rows.loc[known if known.sum() >= 5 else slice(None), "minutes"].to_numpy())
 
 
 def _teams(work: WorkEstimate, notes: list[str]) -> dict[str, str]:

@@ -33,10 +33,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-SESSION_GAP_MIN = 150.0  # a person's silence longer than this ends their session (a break, the end of a shift) ...
+SESSION_GAP_MIN = 360.0  # a person's silence longer than this ends their session (the end of a shift) ...
 MAX_PIECE_MIN = 480.0  # ... unless work was waiting for them all along, up to this long
 SYSTEM_HOURS_PER_DAY = 20.0  # in session longer than this a day on average: a system account, not a person
 WEEK_HOURS = 168
+MIN_PIECES = 30  # pieces of each kind an activity needs before it tells how many tickets a person holds at once
+MAX_CONCURRENCY = 20
 
 
 @dataclass(frozen=True)
@@ -47,12 +49,14 @@ class WorkEstimate:
     activity, pool, resource, enabled, start, end, minutes, identified``); ``sessions``: ``resource, pool, start,
     end``; ``presence``: people on duty per ``pool`` and ``hour_of_week`` (fractional, averaged over the window's
     weeks, column ``active_people``);
-    ``notes``: what was left out or could not be identified, counted."""
+    ``notes``: what was left out or could not be identified, counted; ``concurrency``: tickets a person of each
+    pool holds at once (:func:`_concurrency`)."""
 
     pieces: pd.DataFrame
     sessions: pd.DataFrame
     presence: pd.DataFrame
     notes: list[str]
+    concurrency: dict[str, int]
 
     def busy_minutes(self) -> pd.Series:
         """Estimated work per pool, minutes over the window."""
@@ -112,6 +116,7 @@ def estimate_work(events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
     logged = frame["logged_start"].notna()
     frame["start"] = frame["logged_start"].where(logged, bounded)
     frame["identified"] = logged | ~first
+    frame["when_ready"] = ~logged & ~first & (frame["start"] <= enabled)  # begun the moment it was ready
     minutes = ((frame["end"] - frame["start"]).dt.total_seconds() / 60.0).clip(lower=0.0)
     typical = minutes[frame["identified"]].groupby([frame["pool"], frame["activity"]]).mean()
     overall = float(minutes[frame["identified"]].mean()) if frame["identified"].any() else 0.0
@@ -129,7 +134,33 @@ def estimate_work(events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
     frame["session"] = (first | ~same).cumsum().to_numpy()
     frame, stretches = _without_system_accounts(frame, start, end, notes)
     presence = _presence(stretches, start, end)
-    return WorkEstimate(frame.drop(columns="logged_start"), stretches, presence, notes)
+    held = _concurrency(frame, notes)
+    return WorkEstimate(frame.drop(columns="logged_start"), stretches, presence, notes, held)
+
+
+def _concurrency(frame: pd.DataFrame, notes: list[str]) -> dict[str, int]:
+    """Tickets a person of each pool works on at once. One at a time, a piece begun the moment it was ready and a
+    piece begun at the person's previous completion are alike samples of the work; holding ``k`` at once, the
+    first take the whole work and the second come ``k`` times as close (completions interleave). So ``k`` is the
+    ratio of their mean durations, per activity, weighted by pieces (``MIN_PIECES`` of each kind at least)."""
+    out = {}
+    for pool, own in frame[frame["identified"] & ~frame["logged_start"].notna()].groupby("pool"):
+        kinds = own.groupby(["activity", "when_ready"])["minutes"].agg(["mean", "size"]).unstack("when_ready")
+        if True not in kinds["size"] or False not in kinds["size"]:
+            continue
+        both = kinds[(kinds["size"][True] >= MIN_PIECES) & (kinds["size"][False] >= MIN_PIECES)]
+        if both.empty:
+            continue
+        ratio = both["mean"][True] / both["mean"][False].where(both["mean"][False] > 0)
+        weight = both["size"].sum(axis=1)
+        k = float((ratio * weight).sum() / weight[ratio.notna()].sum())
+        out[str(pool)] = int(min(max(np.rint(k), 1), MAX_CONCURRENCY))
+    several = {pool: k for pool, k in out.items() if k > 1}
+    if several:
+        notes.append("people hold several tickets at once (pieces begun when ready take that many times as long as "
+                     "those begun at the person's previous completion): " +
+                     ", ".join(f"{pool} {k}" for pool, k in several.items()))
+    return out
 
 
 def _one_team_each(frame: pd.DataFrame, notes: list[str]) -> pd.Series:

@@ -83,17 +83,13 @@ def model_kpis(result, start: pd.Timestamp, weeks: int) -> dict:
     return kpis(t["created_at"], t["first_response_at"], t["resolved_at"], start, weeks)
 
 
-def person_hours(desk: desks.Desk, team: str) -> float:
-    return sum(s.people * (s.end_hour - s.start_hour) * len(s.days) for s in desk.shifts if s.team == team)
-
-
 def servsim_change(data: dict, change: str, desk: desks.Desk) -> dict:
     """The scenario mapping ``data`` given the desk's change, as a user would give it to servsim."""
     data = copy.deepcopy(data)
     teams = data["teams"]
     if change.startswith("l2_x"):
         changed = desks.CHANGES[change](desk)
-        teams["l2"]["scale"] = person_hours(changed, "L2") / person_hours(desk, "L2")
+        teams["l2"]["scale"] = desks.person_hours(changed, "L2") / desks.person_hours(desk, "L2")
     elif change == "l1_evening_plus2":
         teams["l1"]["shifts"]["evening_plus2"] = {"days": "Mon-Fri", "start": "17:00", "end": "21:00",
                                                   "headcount": 2}

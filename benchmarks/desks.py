@@ -129,6 +129,11 @@ class Run:
 
 
 # -------------------------------------------------------------------------------------------- staffing changes
+def person_hours(desk: Desk, team: str) -> float:
+    """The team's rostered person-hours a week."""
+    return sum(s.people * (s.end_hour - s.start_hour) * len(s.days) for s in desk.shifts if s.team == team)
+
+
 def scale_team(desk: Desk, team: str, factor: float) -> Desk:
     """Scale a team's people on every block so its weekly person-hours scale by ``factor`` as nearly as whole people
     allow (the rounding goes to the blocks with the largest remainders of person-hours)."""

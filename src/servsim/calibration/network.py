@@ -4,7 +4,8 @@ Every activity a person completed is a piece of work of a stage ``<activity>_<te
 time is what :mod:`~servsim.calibration.work` identified from the people's completions. Each ticket type routes
 from stage to stage in the proportions the log shows (the next piece of the same ticket; the customer's wait where
 the ticket waited for the customer; ``resolve`` where nothing followed but its resolution), enters where its
-tickets entered and reopens as often, as late and into the stage the log shows. Teams are staffed with the people
+tickets entered, reopens as often, as late and into the stage the log shows, and gets after its resolution the
+work its tickets commonly got after theirs (``closing``: follow-up, quality review). Teams are staffed with the people
 on duty in the log (:func:`~servsim.calibration.work.estimate_work`). Nothing else delays a ticket: the time
 between two pieces is the wait for a free person of the next team, which the model's queues make and which is
 what staffing changes act on. No team covers another unless the log shows it doing that team's activities (then
@@ -98,6 +99,10 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
         reopen = _reopen(steps, ttype)
         if reopen is not None and reopen["reenter"] in tt_steps:
             new["reopen"] = reopen
+        closing = _closing(steps[steps["type"] == ttype])
+        if closing:
+            new["closing"] = closing
+            tt_steps.update({stage: {"work": work_of[stage]} for stage in closing if stage not in tt_steps})
         ticket_types[ttype] = new
     used = {s for tt in ticket_types.values() for s in tt["steps"]}
     stages = {}
@@ -199,6 +204,7 @@ def _steps(events: pd.DataFrame, tickets: pd.DataFrame, type_of: pd.Series, piec
         "escalation": counted("n_escalations"),
         "first_response": (pd.to_datetime(e["ended_at"]) == first_response).to_numpy(),
         "resolved": (resolved.notna() & (resolved < end)).to_numpy(),
+        "closing": is_work & (pd.to_datetime(e["ended_at"]) > resolved).to_numpy(),
         "minutes_since": ((pd.to_datetime(e["ended_at"]) - pd.to_datetime(e["enqueued_at"]))
                           .dt.total_seconds() / 60.0).to_numpy()})
 
@@ -207,7 +213,7 @@ def _moves(steps: pd.DataFrame) -> pd.DataFrame:
     """Every move of a ticket (``type, from, to``): ``from`` ``""`` is its entry; ``to`` is the next stage, or
     ``resolve`` where no further step follows before a reopening or the end and the ticket was resolved. A ticket
     still open at the end has no last move (censored)."""
-    kept = steps[steps["stage"].notna() | steps["reopen"]].reset_index(drop=True)
+    kept = steps[(steps["stage"].notna() | steps["reopen"]) & ~steps["closing"]].reset_index(drop=True)
     ticket = kept["ticket"].to_numpy()
     stage = kept["stage"].to_numpy(dtype=object)
     reopen = kept["reopen"].to_numpy()
@@ -224,6 +230,17 @@ def _moves(steps: pd.DataFrame) -> pd.DataFrame:
     rows.append(pd.DataFrame({"type": kept["type"][ends], "from": stage[ends], "to": RESOLVE}))
     moves = pd.concat(rows, ignore_index=True)
     return moves[moves["to"].notna() & (moves["from"] != RESOLVE)]
+
+
+def _closing(steps: pd.DataFrame) -> list[str]:
+    """The work a ticket type's resolved tickets commonly get after their resolution (follow-up, quality review):
+    the commonest sequence of such pieces, where at least half of the resolved tickets have one."""
+    after = steps[steps["closing"]]
+    resolved = steps.loc[steps["resolved"], "ticket"].nunique()
+    if resolved == 0 or after["ticket"].nunique() < 0.5 * resolved:
+        return []
+    sequences = after.groupby("ticket", sort=False)["stage"].agg(tuple).value_counts()
+    return list(dict.fromkeys(sequences.index[0]))
 
 
 def _route(own: pd.DataFrame, pooled: pd.DataFrame) -> dict[str, float]:

@@ -132,7 +132,10 @@ def estimate_work(events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
         notes.append(f"{unidentified:,} of {len(frame):,} pieces of work open a person's session (nothing bounds "
                      "their start): their work is the mean of their activity's")
     frame["session"] = (first | ~same).cumsum().to_numpy()
+    frame["idle_before"] = (frame["start"] - previous).dt.total_seconds().div(60.0).clip(lower=0.0).where(~first)
+    frame["ready_first"] = first & (frame["enabled"] <= frame["start"])  # a session opened on waiting work
     frame, stretches = _without_system_accounts(frame, start, end, notes)
+    stretches = _with_idle_edges(frame, stretches)
     presence = _presence(stretches, start, end)
     held = _concurrency(frame, notes)
     return WorkEstimate(frame.drop(columns="logged_start"), stretches, presence, notes, held)
@@ -181,7 +184,8 @@ def _without_system_accounts(frame: pd.DataFrame, start: pd.Timestamp, end: pd.T
                              notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The pieces and sessions without resources in session around the clock (system accounts), named."""
     stretches = (frame.groupby("session", sort=False)
-                 .agg(resource=("resource", "first"), start=("start", "min"), end=("end", "max"))
+                 .agg(resource=("resource", "first"), start=("start", "min"), end=("end", "max"),
+                      ready=("ready_first", "first"))
                  .reset_index(drop=True))
     stretches["start"] = stretches["start"].clip(lower=start)
     days = max((end - start).total_seconds() / 86400.0, 1.0)
@@ -197,6 +201,16 @@ def _without_system_accounts(frame: pd.DataFrame, start: pd.Timestamp, end: pd.T
     pool = frame.groupby("resource")["pool"].first()
     stretches = stretches.assign(pool=stretches["resource"].astype(str).map(pool).to_numpy())
     return frame.reset_index(drop=True), stretches.reset_index(drop=True)
+
+
+def _with_idle_edges(frame: pd.DataFrame, stretches: pd.DataFrame) -> pd.DataFrame:
+    """Sessions widened by the idle time a person of their pool has on average between two pieces: after the last
+    completion someone on duty waits for work as long as between pieces, and so before a first piece that was not
+    waiting for them (work waiting at the start of a shift is taken at once)."""
+    idle = frame.groupby("pool")["idle_before"].mean().fillna(0.0)
+    widen = pd.to_timedelta(stretches["pool"].map(idle).fillna(0.0).to_numpy(), unit="min")
+    before = widen.where(~stretches["ready"].to_numpy().astype(bool), pd.Timedelta(0))
+    return stretches.assign(start=stretches["start"] - before, end=stretches["end"] + widen).drop(columns="ready")
 
 
 def _presence(stretches: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:

@@ -1,0 +1,91 @@
+"""What a completion-only log says about work (servsim.calibration.work): starts bounded by readiness and the
+person's previous completion, sessions, presence, tickets held at once, and the bad input it names."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from servsim.calibration.work import MIN_PIECES, estimate_work
+
+START = pd.Timestamp("2026-01-05")  # a Monday
+
+
+def events(rows: list[tuple]) -> pd.DataFrame:
+    """Events (ticket, activity, pool, resource, ready, done), times in minutes from START."""
+    frame = pd.DataFrame(rows, columns=["ticket_id", "activity", "pool", "resource", "ready", "done"])
+    at = lambda minutes: START + pd.to_timedelta(minutes, unit="min")  # noqa: E731
+    return pd.DataFrame({"ticket_id": frame["ticket_id"], "activity": frame["activity"], "pool": frame["pool"],
+                         "resource": frame["resource"], "enqueued_at": at(frame["ready"]),
+                         "started_at": pd.NaT, "ended_at": at(frame["done"])})
+
+
+def test_a_start_is_the_later_of_readiness_and_the_previous_completion():
+    """Ann completes at 10, 25 (ready at 0: waiting, so 15 min of work) and 60 (ready at 50: idle from 25 to 50,
+    so 10 min). Her first piece opens her session: nothing bounds its start, so its work is the mean of her
+    identified replies (12.5 min), but no more than the 10 min since its ticket was ready."""
+    work = estimate_work(events([("a", "reply", "L1", "ann", 0, 10), ("b", "reply", "L1", "ann", 0, 25),
+                                 ("c", "reply", "L1", "ann", 50, 60)]), START, START + pd.Timedelta(days=7))
+    pieces = work.pieces.set_index("ticket_id")
+    assert pieces.loc["b", "minutes"] == 15 and pieces.loc["c", "minutes"] == 10
+    assert not pieces.loc["a", "identified"] and pieces.loc[["b", "c"], "identified"].all()
+    assert pieces.loc["a", "minutes"] == 10
+    assert any("open a person's session" in note for note in work.notes)
+
+
+def test_bad_input_is_named_and_counted():
+    """A person seen in two teams is kept in one (counted), a piece completed before its ticket was ready (clock
+    skew) has no work, an account in session around the clock is not a person, and events naming nobody are not
+    work: each is a note with its count."""
+    rows = [("t1", "reply", "L1", "bob", 0, 5), ("t2", "reply", "L1", "bob", 0, 12),
+            ("t3", "fix", "L2", "bob", 0, 20),  # bob in L2 once
+            ("t4", "reply", "L1", "bob", 40, 30),  # completed 10 min before it was ready
+            ("t5", "note", "L1", None, 0, 31)]
+    rows += [(f"s{k}", "sync", "L1", "system", 60 * k, 60 * k + 1) for k in range(7 * 24)]  # every hour all week
+    work = estimate_work(events(rows), START, START + pd.Timedelta(days=7))
+    notes = " | ".join(work.notes)
+    assert "1 people work in more than one team (bob)" in notes and "(1 pieces moved)" in notes
+    assert "1 pieces of work end before their ticket was ready" in notes
+    assert "1 resource(s) are in session more than 20 h a day (system)" in notes
+    assert "1 events in the window name no person" in notes
+    assert set(work.pieces["resource"]) == {"bob"} and set(work.pieces["pool"]) == {"L1"}
+    assert work.pieces.set_index("ticket_id").loc["t4", "minutes"] == 0
+
+
+def test_presence_is_the_time_average_of_sessions_per_hour_of_the_week():
+    """Two people each work back-to-back from 09:00 for four hours on Monday and Tuesday of both weeks of the
+    window: two people on duty in those hours of the week, nobody at night, busy all the time."""
+    rows = []
+    for day in (0, 1, 7, 8):
+        for person in ("p1", "p2"):
+            t0 = day * 1440 + 9 * 60
+            rows += [(f"{person}-{day}-{k}", "fix", "L2", person, t0 - 30, t0 + 15 * (k + 1)) for k in range(16)]
+    work = estimate_work(events(rows), START, START + pd.Timedelta(days=14))
+    people = work.presence.set_index("hour_of_week")["active_people"]
+    assert people.loc[10] == pytest.approx(2.0) and people.loc[24 + 11] == pytest.approx(2.0)
+    assert 3 not in people.index and people.sum() == pytest.approx(2 * 2 * 4.0, rel=0.02)
+    assert work.utilisation()["L2"] == pytest.approx(1.0)
+
+
+def test_tickets_held_at_once_are_read_from_the_two_kinds_of_piece():
+    """Agents holding two chats at once: a chat begun when it was ready lasts its whole 20 min, completions of
+    back-to-back chats come 10 min apart; one at a time, both kinds last alike."""
+    rng = np.random.default_rng(1)
+
+    def desk(held: int) -> dict[str, int]:
+        rows, n = [], 0
+        for agent in range(4):
+            t = 0.0
+            for _ in range(3 * MIN_PIECES):
+                waiting = rng.random() < 0.5
+                if waiting:  # the next chat was already waiting: completions interleave
+                    t += 20.0 / held
+                    rows.append((f"c{n}", "chat", "A", f"agent{agent}", t - 60, t))
+                else:  # idle until the chat arrives, then it takes its whole time
+                    t += 5 + 20.0
+                    rows.append((f"c{n}", "chat", "A", f"agent{agent}", t - 20, t))
+                n += 1
+        return estimate_work(events(rows), START, START + pd.Timedelta(days=7)).concurrency
+
+    assert desk(1) == {"A": 1} and desk(2) == {"A": 2}

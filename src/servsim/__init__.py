@@ -34,7 +34,7 @@ from .version import __version__ as __version__
 # calibration modules pull in scipy.stats and matplotlib-sized dependencies that a scenario run never needs)
 _LAZY = {
     "Backtest": ".calibration.backtest", "backtest": ".calibration.backtest",
-    "Calibration": ".calibration.build", "calibrate": ".calibration.build",
+    "Calibration": ".calibration.fitted", "calibrate": ".calibration.build",
     "import_log": ".calibration.load",
     "StaffingBacktest": ".calibration.staffing_backtest", "staffing_backtest": ".calibration.staffing_backtest",
     "Experiment": ".experiment", "run_experiment": ".experiment", "run_sweep": ".experiment",
@@ -48,7 +48,8 @@ _LAZY = {
 if TYPE_CHECKING:  # what static tools and IDEs see
     from . import erlang
     from .calibration.backtest import Backtest, backtest
-    from .calibration.build import Calibration, calibrate
+    from .calibration.build import calibrate
+    from .calibration.fitted import Calibration
     from .calibration.load import import_log
     from .calibration.staffing_backtest import StaffingBacktest, staffing_backtest
     from .experiment import Experiment, run_experiment, run_sweep

@@ -17,7 +17,8 @@ from ..log import EVENT_COLUMNS, EventColumns, to_minutes
 from ..one_run import SimulationResult, simulate
 from ..scenario import Scenario, scenario_from_dict
 from ..scenario.model import RosterRow
-from .build import Calibration, calibrate
+from .build import calibrate
+from .fitted import Calibration
 from .fitting import residual_durations
 from .history import active_people, active_period, ticket_measures
 from .quality import ImportResult

@@ -27,21 +27,20 @@ scenario mean little until real headcounts and work times replace them.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
-from ..distributions import as_distribution
 from ..errors import ServsimError
 from ..log import to_minutes
 from ..one_run import simulate
-from ..scenario import Scenario, scenario_from_dict
+from ..scenario import scenario_from_dict
 from ..scenario.model import RESERVED_COLUMNS
 from .balance import balance
 from .capacity import Balance, Capacity, add_capacity, route_step
-from .fitting import KM_PROBABILITIES, ArrivalFitter, CalibrationError, CompetingRisksFitter, DurationFitter
+from .fitted import MIN_FIT, Calibration, StageFit, fit_stage
+from .fitting import ArrivalFitter, CalibrationError, CompetingRisksFitter
 from .history import (
     ACTIVE_SHARE,
     DRIFT_TOLERANCE,
@@ -65,67 +64,11 @@ from .work import WorkEstimate, estimate_work
 MAX_TYPES = 8             # frequent categories kept as ticket types; the rest become "other"
 MAX_ATTRIBUTE_VALUES = 12  # frequent values of a further attribute (product, ...) kept; the rest become "other"
 MIN_SHARE = 0.01          # channels and categories rarer than this are pooled
-MIN_FIT = 30              # observations below which a type borrows the fit of all types
-KS_TOLERANCE = 0.05       # largest CDF distance accepted from a parametric family
-MIN_DURATION = 0.5        # minutes: logs with minute resolution record zero-length stretches
-QQ_PROBABILITIES = np.linspace(0.01, 0.99, 50)
 PATHS = ("first_touch", "handling", "escalated")  # the ways out of pickup
 PROBE_SEED = 20_261_206  # the seed of the run that checks the process model: calibration is deterministic
 EXPLAINED = (1.35, 2.0)  # factors by which the process model's time quantiles may miss the log's (see explains)
 PROBE_RUNS = 3  # replications of the process model that check it
 DEFAULT_TARGETS = {"P1": ("1h", "8h"), "P2": ("4h", "1d"), "P3": ("1d", "5d"), "P4": ("2d", "10d")}
-
-
-@dataclass
-class StageFit:
-    ticket_type: str
-    stage: str
-    route: str | None                                # the route target the fit is for (work_by_next), if any
-    n: int
-    n_censored: int
-    family: str
-    mean_min: float
-    ks: float
-    aic: float
-    spec: dict
-    qq: tuple[np.ndarray, np.ndarray] | None = None   # fitted and observed quantiles, for QQ plots
-    qq_family: str = ""                               # the parametric family the QQ quantiles are of
-
-
-@dataclass
-class Calibration:
-    """A calibrated scenario with everything that explains it."""
-
-    scenario: Scenario
-    data: dict                         # the scenario as a plain mapping (for YAML with comments)
-    fits: list[StageFit]
-    arrivals: ArrivalFitter
-    routing: pd.DataFrame              # per type: share, escalation, wait, reopen probabilities
-    staffing: pd.DataFrame             # inferred active people per hour of week (where resources are logged)
-    window: tuple[pd.Timestamp, pd.Timestamp]
-    drift: pd.DataFrame                # per creation week: tickets, first-touch share, share resolved within a day
-    handovers: pd.DataFrame            # commonest hand-overs between teams (from, to, count, share)
-    category_map: dict[str, str]       # category in the log -> ticket type
-    channel_map: dict[str, str]        # channel in the log -> channel
-    notes: list[str] = field(default_factory=list)
-    roster: pd.DataFrame | None = None  # dated headcount per team and interval seen in the window (team, start, ...)
-    team_of: dict[str, str] = field(default_factory=dict)  # person in the log -> team
-    provenance: dict[str, str] = field(default_factory=dict)  # field path -> identified / assumed, and why
-    staffed: bool = False  # teams staffed with the people the log shows (else sized as a delay-only skeleton)
-    pool_team: dict[str, str] = field(default_factory=dict)  # group in a ticket log -> team (staffed models)
-    other_team: str | None = None  # the team of a group not seen in the window (staffed ticket models)
-    process: bool = False  # the process model (calibration.network): stages are the log's activities per team
-
-    def fit_table(self) -> pd.DataFrame:
-        return pd.DataFrame([{k: v for k, v in f.__dict__.items() if k not in ("spec", "qq", "qq_family")}
-                             for f in self.fits])
-
-    def qq_panels(self, limit: int = 12) -> list[tuple[str, np.ndarray, np.ndarray]]:
-        """QQ plot data of the worst fits first (largest KS distance), titled with the family each QQ shows
-        and, where the model uses the empirical distribution instead, saying so."""
-        fits = sorted((f for f in self.fits if f.qq is not None), key=lambda f: -f.ks)[:limit]
-        return [(f"{f.ticket_type}/{f.stage}{f' -> {f.route}' if f.route else ''}\n{f.qq_family}, KS {f.ks:.3f}"
-                 + ("; model uses empirical" if f.family == "empirical" else ""), *f.qq) for f in fits]
 
 
 def _pool(values: pd.Series, max_kept: int) -> pd.Series:
@@ -134,38 +77,6 @@ def _pool(values: pd.Series, max_kept: int) -> pd.Series:
     share = values.value_counts(normalize=True)
     kept = [str(v) for v in share[share >= MIN_SHARE].index[:max_kept]]
     return values.where(values.isin(kept), "other").astype(str)
-
-
-def _fit(ttype: str, stage: str, route: str | None, values: np.ndarray, censored: np.ndarray,
-         fallback: StageFit | None, notes: list[str], probabilities=KM_PROBABILITIES,
-         min_duration: float = MIN_DURATION, mean_tolerance: float | None = None) -> StageFit:
-    """Fit one duration (a family by AIC, or the censored empirical distribution where the family is more than
-    ``KS_TOLERANCE`` away in CDF, or — with ``mean_tolerance`` and no censoring — its mean is that far off the
-    sample's); too few observations borrow ``fallback``."""
-    ok = ~np.isnan(values)
-    values, censored = values[ok], censored[ok]
-    what = f"{ttype}/{stage}" + (f" -> {route}" if route else "")
-    if (~censored).sum() < MIN_FIT:
-        if fallback is None:
-            raise ServsimError(f"too few observations to fit {what} ({(~censored).sum()} uncensored); "
-                               "calibrate a longer period or pool more categories")
-        notes.append(f"{what}: {(~censored).sum()} observations, borrowed the fit of all types")
-        return StageFit(ttype, stage, route, int(ok.sum()), int(censored.sum()), fallback.family, fallback.mean_min,
-                        fallback.ks, fallback.aic, fallback.spec)
-    fitter = DurationFitter(min_duration=min_duration).fit(values, censored)
-    spec, family = fitter.distribution(), fitter.family_
-    mean_off = mean_tolerance is not None and not censored.any() and \
-        abs(fitter.mean_ / values.mean() - 1) > mean_tolerance
-    if fitter.ks_statistic_ > KS_TOLERANCE or mean_off:
-        spec = fitter.empirical_distribution(probabilities)
-        why = (f"is {fitter.ks_statistic_:.3f} away in CDF (> {KS_TOLERANCE})" if not mean_off else
-               f"has mean {fitter.mean_:.2f} min against the sample's {values.mean():.2f}")
-        if censored.mean() > 0.5:  # the uncensored values are the short ones: a KS distance to them means little
-            why = f"is not checked ({censored.mean():.0%} of the durations are censored)"
-        notes.append(f"{what}: best family {family} {why}; the empirical (Kaplan–Meier) distribution is used")
-        family = "empirical"
-    return StageFit(ttype, stage, route, int(len(values)), int(censored.sum()), family, as_distribution(spec).mean,
-                    float(fitter.ks_statistic_), float(fitter.aic_), spec, fitter.qq(QQ_PROBABILITIES), fitter.family_)
 
 
 def _concurrency(result: ImportResult, measures: pd.DataFrame, column: str, end: pd.Timestamp) -> int:
@@ -271,7 +182,7 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
                          and (isinstance(tw[c].dtype, pd.CategoricalDtype) or tw[c].dtype == object)]
 
     samples = _stage_samples(measures, notes)
-    pooled = {(stage, route): _fit("all", stage, route, values[rows], censored[rows], None, notes)
+    pooled = {(stage, route): fit_stage("all", stage, route, values[rows], censored[rows], None, notes)
               for stage, route, values, censored, rows in samples}
     all_ways_out = _ways_out(measures, np.ones(len(measures), bool))
     reopen_delay = _reopen_delay(window_result, end, notes)
@@ -463,7 +374,7 @@ def _ticket_type(slug: str, in_type: np.ndarray, measures: pd.DataFrame, samples
                  all_ways_out: dict[str, float], reopen_delay: dict, notes: list[str]
                  ) -> tuple[dict, list[StageFit], dict]:
     """One ticket type of the skeleton: its steps (as a scenario mapping), its own fits, its routing row."""
-    fit = {(stage, route): _fit(slug, stage, route, values[rows & in_type], censored[rows & in_type],
+    fit = {(stage, route): fit_stage(slug, stage, route, values[rows & in_type], censored[rows & in_type],
                                 pooled[(stage, route)], notes)
            for stage, route, values, censored, rows in samples}
     own_fits = list(fit.values())
@@ -547,7 +458,7 @@ def _reopen_delay(result: ImportResult, end: pd.Timestamp, notes: list[str]) -> 
         notes.append(f"reopen delay: {len(delays)} reopenings with a logged resolution in the window (need "
                      f"{MIN_FIT}); one day is assumed")
         return {"kind": "constant", "value": "1d"}
-    return _fit("all", "reopen", None, delays.to_numpy(), np.zeros(len(delays), bool), None, notes).spec
+    return fit_stage("all", "reopen", None, delays.to_numpy(), np.zeros(len(delays), bool), None, notes).spec
 
 
 def _ways_out(measures: pd.DataFrame, rows: np.ndarray) -> dict[str, float]:

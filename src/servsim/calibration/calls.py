@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..errors import ServsimError
 from ..scenario import scenario_from_dict
-from .build import Calibration, StageFit, _fit
+from .fitted import Calibration, StageFit, fit_stage
 from .fitting import ArrivalFitter
 from .labels import shares as _shares
 from .labels import slug as _slug
@@ -113,11 +113,11 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
 
     fits: list[StageFit] = []
     ticket_types, routing = {}, []
-    pooled_service = _fit("all", "service", None, np.maximum(service[served], MIN_CALL),
+    pooled_service = fit_stage("all", "service", None, np.maximum(service[served], MIN_CALL),
                           np.zeros(served.sum(), bool), None, notes, FINE, MIN_CALL, MEAN_TOLERANCE)
     for ty in sorted(types.unique()):
         rows = (types == ty).to_numpy()
-        fit = _fit(ty, "service", None, np.maximum(service[rows & served], MIN_CALL),
+        fit = fit_stage(ty, "service", None, np.maximum(service[rows & served], MIN_CALL),
                    np.zeros((rows & served).sum(), bool), pooled_service, notes, FINE, MIN_CALL, MEAN_TOLERANCE)
         fits.append(fit)
         stage = "service" if type_team[ty] == GENERAL else f"service_{ty}"
@@ -235,7 +235,8 @@ def _wrap_ups(calls: pd.DataFrame, types: pd.Series, type_team: dict[str, str], 
             notes.append(f"{team}: only {int((~censored).sum())} gaps between calls while callers waited (need "
                          f"{MIN_WRAP_UPS}); no wrap-up time in the model")
             continue
-        fits[team] = _fit(team, "wrap_up", None, np.maximum(values, MIN_CALL), censored, None, notes, FINE, MIN_CALL)
+        fits[team] = fit_stage(team, "wrap_up", None, np.maximum(values, MIN_CALL), censored, None, notes, FINE,
+                               MIN_CALL)
         notes.append(f"{team}: agents are unavailable for {fits[team].mean_min * 60:.0f} s on average after a call "
                      f"(wrap-up, short pauses; {len(values):,} gaps while callers waited, {censored.mean():.0%} "
                      "censored)")
@@ -278,19 +279,19 @@ def _patience(types: pd.Series, priority: pd.Series, wait: np.ndarray, served: n
         notes.append(f"patience: only {int((waited & abandoned).sum())} callers hung up in the queue (need "
                      f"{MIN_ABANDONED}); the model has no abandonment")
         return {}, []
-    pooled = _fit("all", "patience", None, values[waited], censored[waited], None, notes, FINE, MIN_CALL)
+    pooled = fit_stage("all", "patience", None, values[waited], censored[waited], None, notes, FINE, MIN_CALL)
     fits, table = [pooled], {}
     by_type: dict[str, dict] = {}
     for ty in sorted(types.unique()):
         rows = waited & (types == ty).to_numpy()
         if (rows & abandoned).sum() >= MIN_ABANDONED:
-            fit = _fit(ty, "patience", None, values[rows], censored[rows], pooled, notes, FINE, MIN_CALL)
+            fit = fit_stage(ty, "patience", None, values[rows], censored[rows], pooled, notes, FINE, MIN_CALL)
             fits.append(fit)
             by_type[ty] = fit.spec
         for p in sorted(priority.unique()):
             cell = rows & (priority == p).to_numpy()
             if (cell & abandoned).sum() >= MIN_ABANDONED:
-                fit = _fit(ty, "patience", p, values[cell], censored[cell], pooled, notes, FINE, MIN_CALL)
+                fit = fit_stage(ty, "patience", p, values[cell], censored[cell], pooled, notes, FINE, MIN_CALL)
                 fits.append(fit)
                 table.setdefault(ty, {})[p] = fit.spec
     spec: dict = {"patience": pooled.spec}

@@ -12,7 +12,7 @@ import yaml
 
 from ..version import __version__
 from .backtest import Backtest
-from .build import KS_TOLERANCE, Calibration
+from .fitted import KS_TOLERANCE, Calibration
 from .quality import DataQuality
 from .staffing_backtest import StaffingBacktest
 

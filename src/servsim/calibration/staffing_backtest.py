@@ -20,8 +20,8 @@ from ..erlang import erlang_a
 from ..errors import ServsimError
 from ..one_run import SimulationResult, simulate
 from ..scenario import Scenario, scenario_from_dict
-from .build import Calibration
 from .calls import GAP_MIN, MIN_CALL, calibrate_calls
+from .fitted import Calibration
 from .quality import ImportResult
 from .staffing import dated_roster, sessions
 

@@ -22,7 +22,7 @@ from .html import verdict as coloured
 
 if TYPE_CHECKING:
     from ..calibration.backtest import Backtest
-    from ..calibration.build import Calibration
+    from ..calibration.fitted import Calibration
     from ..calibration.quality import DataQuality
     from ..calibration.staffing_backtest import StaffingBacktest
     from ..experiment import Experiment, Sweep
@@ -398,7 +398,7 @@ def write_report(result, path, **context) -> Path:
 
     ``context``: ``kpis=`` and ``targets=`` (KPI -> target line) for a sweep."""
     from ..calibration.backtest import Backtest
-    from ..calibration.build import Calibration
+    from ..calibration.fitted import Calibration
     from ..calibration.staffing_backtest import StaffingBacktest
     from ..experiment import Experiment, Sweep
     from ..experiment.optimize import Optimum

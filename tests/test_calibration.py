@@ -10,10 +10,10 @@ import pytest
 
 import servsim
 from helpers import ROOT
-from servsim.calibration.backtest import backtest
-from servsim.calibration.build import calibrate
-from servsim.calibration.load import import_log
-from servsim.calibration.quality import DataQuality, ImportResult
+from servsim.calibration.backtests.backtest import backtest
+from servsim.calibration.importers.load import import_log
+from servsim.calibration.importers.quality import DataQuality, ImportResult
+from servsim.calibration.models.build import calibrate
 from servsim.cli import main
 from servsim.one_run import simulate
 from servsim.scenario import scenario_from_dict
@@ -176,7 +176,7 @@ def test_shares_resolved_within_a_time_are_kaplan_meier():
     """Open tickets are censored at the end of the test period, not counted as unresolved: of five tickets, three
     resolved (10, 30, 100 min) and two open (followed 50 and 200 min), 70% are resolved within a day (the naive
     3 of 5 says 60%), 40% within an hour."""
-    from servsim.calibration.backtest import _resolved_in
+    from servsim.calibration.backtests.backtest import _resolved_in
 
     shares = _resolved_in(np.array([10.0, 30.0, np.nan, 100.0, np.nan]), np.array([500, 500, 50.0, 500, 200.0]))
     assert shares["resolved_in_1h"] == pytest.approx(0.4) and shares["resolved_in_1d"] == pytest.approx(0.7)
@@ -193,8 +193,8 @@ def test_calibrating_an_export_without_tickets_is_an_error():
 
 
 def test_a_stage_without_any_observed_way_out_is_an_error():
-    from servsim.calibration.build import _routed_step
     from servsim.calibration.fitting import CalibrationError
+    from servsim.calibration.models.build import _routed_step
 
     with pytest.raises(CalibrationError, match="no route out of a stage has observations; calibrate a longer period"):
         _routed_step({"resolve": None}, {"resolve": 1.0})
@@ -427,8 +427,8 @@ def test_thin_or_unmapped_logs_get_one_clear_error_naming_the_file():
 def test_a_backtest_ends_with_the_busy_period_and_an_error_against_nothing_is_unbounded():
     """By default the test period ends where the export's busy period does, not weeks of stragglers later; a KPI
     whose actual value is 0 shows an infinite relative error where the simulation's is not 0 (not a blank)."""
-    from servsim.calibration.backtest import _default_end, _relative
-    from servsim.calibration.history import monday
+    from servsim.calibration.backtests.backtest import _default_end, _relative
+    from servsim.calibration.evidence.history import monday
 
     sample = import_log(ROOT / "calibration" / "sample" / "tickets.csv.gz", "tickets",
                         ROOT / "calibration" / "presets" / "servsim-tickets.yaml")

@@ -9,9 +9,9 @@ import pytest
 
 import servsim
 from helpers import ROOT
-from servsim.calibration.calls import calibrate_calls
-from servsim.calibration.quality import DataQuality, ImportResult
-from servsim.calibration.staffing_backtest import staffing_backtest
+from servsim.calibration.backtests.staffing_backtest import staffing_backtest
+from servsim.calibration.importers.quality import DataQuality, ImportResult
+from servsim.calibration.models.calls import calibrate_calls
 from servsim.kpi import ticket_activities
 from servsim.scenario import scenario_from_dict
 from servsim.scenario.model import minutes_of_day
@@ -237,7 +237,7 @@ def test_the_call_sample_is_current_and_backtests(tmp_path, capsys):
 
 
 def test_the_noise_floor_is_a_replications_error_against_the_others():
-    from servsim.calibration.staffing_backtest import _noise_floor
+    from servsim.calibration.backtests.staffing_backtest import _noise_floor
 
     # three replications of two hours; Erlang A says 0.5 for both
     runs = np.array([[0.1, 0.2], [0.3, 0.2], [0.2, 0.5]])
@@ -287,7 +287,7 @@ def test_call_calibration_errors_say_what_to_change(call, message):
 
 
 def test_rolling_backtest_and_capacity_errors():
-    from servsim.calibration.backtest import rolling_backtest
+    from servsim.calibration.backtests.backtest import rolling_backtest
 
     history = servsim.import_log(ROOT / "calibration" / "sample" / "tickets.csv.gz", "tickets",
                                  ROOT / "calibration" / "presets" / "servsim-tickets.yaml")

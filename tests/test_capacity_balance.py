@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from servsim.calibration.balance import ROUNDS, balance
-from servsim.calibration.capacity import Balance, Capacity, add_capacity
-from servsim.calibration.probe import probe
+from servsim.calibration.models.balance import ROUNDS, balance
+from servsim.calibration.models.capacity import Balance, Capacity, add_capacity
+from servsim.calibration.models.probe import probe
 from test_capacity_teams import WEEKS, WORKING_HOURS, log_pieces, skeleton
 
 NIGHTS = [d * 24 + h for d in range(7) for h in (*range(0, 8), *range(18, 24))]
@@ -67,8 +67,7 @@ def test_the_cover_takes_about_the_logs_share_and_every_team_is_busy_as_assumed(
     assert ROUNDS == 2 and 0.2 < corrections.cover_share < 0.8
     assert data["policies"]["cover"][0]["share"] == round(corrections.cover_share, 4)
     covered, utilisation = covered_by_l1(data)
-    # matched in total, not per team: see balance (0.12 while hourly shift blocks overstated capacity)
-    assert abs(covered - in_log) < 0.15, (covered, in_log)
+    assert abs(covered - in_log) < 0.12, (covered, in_log)  # matched in total, not per team: see balance
     assert np.allclose(utilisation[["l1", "l2"]], 0.6, atol=0.05), utilisation  # L3 (1 person by day) is noisy
     # a log in which L1 did less of the others' work gets a cover that takes less
     less, _ = night_cover(0.1)

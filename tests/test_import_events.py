@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from servsim.calibration import events as ev
-from servsim.calibration.events import EventMapping, MappingError, import_events, load_event_mapping
+from servsim.calibration.importers import events as ev
+from servsim.calibration.importers.events import EventMapping, MappingError, import_events, load_event_mapping
 from servsim.errors import ServsimError
 from servsim.log import EVENT_COLUMNS, TICKET_COLUMNS, check_schema
 

@@ -9,8 +9,8 @@ import pytest
 
 import servsim
 from helpers import ROOT
-from servsim.calibration.servicenow import import_servicenow
-from servsim.calibration.tickets import import_tickets, load_ticket_mapping
+from servsim.calibration.importers.servicenow import import_servicenow
+from servsim.calibration.importers.tickets import import_tickets, load_ticket_mapping
 from servsim.errors import ServsimError
 from servsim.log import TICKET_COLUMNS
 

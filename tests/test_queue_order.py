@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import servsim
-from servsim.calibration.queue_order import queue_order
+from servsim.calibration.evidence.queue_order import queue_order
 from servsim.scenario import scenario_from_dict
 
 

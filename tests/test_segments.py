@@ -179,7 +179,7 @@ def test_an_unknown_breakdown_column_is_a_clear_error(baseline_run):
 
 
 def test_imports_carry_mapped_attributes_and_name_a_missing_column(tmp_path):
-    from servsim.calibration.tickets import import_tickets, load_ticket_mapping
+    from servsim.calibration.importers.tickets import import_tickets, load_ticket_mapping
 
     sample = ROOT / "calibration" / "sample" / "tickets.csv.gz"
     mapping = load_ticket_mapping(ROOT / "calibration" / "presets" / "servsim-tickets.yaml")

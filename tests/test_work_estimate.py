@@ -1,4 +1,4 @@
-"""What a completion-only log says about work (servsim.calibration.work): starts bounded by readiness and the
+"""What a completion-only log says about work (servsim.calibration.evidence.work): starts bounded by readiness and the
 person's previous completion, sessions, presence, tickets held at once, and the bad input it names."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from servsim.calibration.work import MIN_PIECES, estimate_work
+from servsim.calibration.evidence.work import MIN_PIECES, estimate_work
 
 START = pd.Timestamp("2026-01-05")  # a Monday
 

@@ -33,10 +33,11 @@ from .version import __version__ as __version__
 # name -> module that defines it: imported on first use, so that `import servsim` and the CLI start fast (the
 # calibration modules pull in scipy.stats and matplotlib-sized dependencies that a scenario run never needs)
 _LAZY = {
-    "Backtest": ".calibration.backtest", "backtest": ".calibration.backtest",
-    "Calibration": ".calibration.fitted", "calibrate": ".calibration.build",
-    "import_log": ".calibration.load",
-    "StaffingBacktest": ".calibration.staffing_backtest", "staffing_backtest": ".calibration.staffing_backtest",
+    "Backtest": ".calibration.backtests.backtest", "backtest": ".calibration.backtests.backtest",
+    "Calibration": ".calibration.models.fitted", "calibrate": ".calibration.models.build",
+    "import_log": ".calibration.importers.load",
+    "StaffingBacktest": ".calibration.backtests.staffing_backtest",
+    "staffing_backtest": ".calibration.backtests.staffing_backtest",
     "Experiment": ".experiment", "run_experiment": ".experiment", "run_sweep": ".experiment",
     "KpiReport": ".kpi", "compute_kpis": ".kpi",
     "Optimum": ".experiment.optimize", "optimize": ".experiment.optimize",
@@ -47,11 +48,11 @@ _LAZY = {
 
 if TYPE_CHECKING:  # what static tools and IDEs see
     from . import erlang
-    from .calibration.backtest import Backtest, backtest
-    from .calibration.build import calibrate
-    from .calibration.fitted import Calibration
-    from .calibration.load import import_log
-    from .calibration.staffing_backtest import StaffingBacktest, staffing_backtest
+    from .calibration.backtests.backtest import Backtest, backtest
+    from .calibration.backtests.staffing_backtest import StaffingBacktest, staffing_backtest
+    from .calibration.importers.load import import_log
+    from .calibration.models.build import calibrate
+    from .calibration.models.fitted import Calibration
     from .experiment import Experiment, run_experiment, run_sweep
     from .experiment.optimize import Optimum, optimize
     from .kpi import KpiReport, compute_kpis

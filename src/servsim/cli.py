@@ -311,8 +311,8 @@ def _optimize(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from .calibration.build import calibrate
-    from .calibration.load import import_log
+    from .calibration.importers.load import import_log
+    from .calibration.models.build import calibrate
     from .calibration.report import write_calibration
     from .report.pages import write_report
 
@@ -334,14 +334,14 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _backtest(args: argparse.Namespace) -> int:
-    from .calibration.backtest import backtest
-    from .calibration.load import import_log
+    from .calibration.backtests.backtest import backtest
+    from .calibration.importers.load import import_log
     from .calibration.report import write_backtest, write_calibration, write_staffing_backtest
     from .report.pages import write_report
 
     imported = import_log(args.log, args.format, args.mapping)
     if imported.kind == "calls":
-        from .calibration.staffing_backtest import staffing_backtest
+        from .calibration.backtests.staffing_backtest import staffing_backtest
 
         sbt = staffing_backtest(imported, args.train_until, test_until=args.test_until,
                                 history_weeks=args.history_weeks, replications=args.replications, seed=args.seed,
@@ -361,7 +361,7 @@ def _backtest(args: argparse.Namespace) -> int:
         raise ServsimError(f"{args.log}: --replay-work replays a call log's service times; this is a "
                            f"{imported.kind} log (use --capacity --replay)")
     if "," in args.train_until:  # several cut-offs: a rolling-origin backtest
-        from .calibration.backtest import rolling_backtest
+        from .calibration.backtests.backtest import rolling_backtest
 
         weeks = int(args.test_weeks)
         table = rolling_backtest(imported, args.train_until.split(","), test_weeks=weeks,

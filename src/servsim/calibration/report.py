@@ -11,10 +11,10 @@ import pandas as pd
 import yaml
 
 from ..version import __version__
-from .backtest import Backtest
-from .fitted import KS_TOLERANCE, Calibration
-from .quality import DataQuality
-from .staffing_backtest import StaffingBacktest
+from .backtests.backtest import Backtest
+from .backtests.staffing_backtest import StaffingBacktest
+from .importers.quality import DataQuality
+from .models.fitted import KS_TOLERANCE, Calibration
 
 
 class _PlainDumper(yaml.SafeDumper):

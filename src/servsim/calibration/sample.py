@@ -9,7 +9,7 @@ from pathlib import Path
 from ..kpi import ticket_activities
 from ..one_run import simulate
 from ..scenario import load_scenario
-from .callcentre import HEADER
+from .importers.callcentre import HEADER
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 

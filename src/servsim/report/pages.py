@@ -21,10 +21,10 @@ from .html import Page, bullets, esc, figure, paragraph, preformatted, table
 from .html import verdict as coloured
 
 if TYPE_CHECKING:
-    from ..calibration.backtest import Backtest
-    from ..calibration.fitted import Calibration
-    from ..calibration.quality import DataQuality
-    from ..calibration.staffing_backtest import StaffingBacktest
+    from ..calibration.backtests.backtest import Backtest
+    from ..calibration.backtests.staffing_backtest import StaffingBacktest
+    from ..calibration.importers.quality import DataQuality
+    from ..calibration.models.fitted import Calibration
     from ..experiment import Experiment, Sweep
     from ..experiment.optimize import Optimum
     from ..one_run import SimulationResult
@@ -397,9 +397,9 @@ def write_report(result, path, **context) -> Path:
     StaffingBacktest; a Calibration needs ``quality=``) to ``path``; returns the path.
 
     ``context``: ``kpis=`` and ``targets=`` (KPI -> target line) for a sweep."""
-    from ..calibration.backtest import Backtest
-    from ..calibration.fitted import Calibration
-    from ..calibration.staffing_backtest import StaffingBacktest
+    from ..calibration.backtests.backtest import Backtest
+    from ..calibration.backtests.staffing_backtest import StaffingBacktest
+    from ..calibration.models.fitted import Calibration
     from ..experiment import Experiment, Sweep
     from ..experiment.optimize import Optimum
     from ..one_run import SimulationResult

@@ -62,9 +62,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import ServsimError
-from ..files import regular_file
-from ..log import EVENT_COLUMNS, TICKET_COLUMNS
+from ...errors import ServsimError
+from ...files import regular_file
+from ...log import EVENT_COLUMNS, TICKET_COLUMNS
 from .quality import DataQuality, ImportResult
 
 HEADER = ["vru+line", "call_id", "customer_id", "priority", "type", "date", "vru_entry", "vru_exit", "vru_time",

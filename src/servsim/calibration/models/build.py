@@ -32,16 +32,12 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from ..errors import ServsimError
-from ..log import to_minutes
-from ..one_run import simulate
-from ..scenario import scenario_from_dict
-from ..scenario.model import RESERVED_COLUMNS
-from .balance import balance
-from .capacity import Balance, Capacity, add_capacity, route_step
-from .fitted import MIN_FIT, Calibration, StageFit, fit_stage
-from .fitting import ArrivalFitter, CalibrationError, CompetingRisksFitter
-from .history import (
+from ...errors import ServsimError
+from ...log import to_minutes
+from ...one_run import simulate
+from ...scenario import scenario_from_dict
+from ...scenario.model import RESERVED_COLUMNS
+from ..evidence.history import (
     ACTIVE_SHARE,
     DRIFT_TOLERANCE,
     active_period,
@@ -54,12 +50,16 @@ from .history import (
     ticket_groups,
     ticket_measures,
 )
-from .labels import shares as _shares
-from .labels import slug as _slug
+from ..evidence.work import WorkEstimate, estimate_work
+from ..fitting import ArrivalFitter, CalibrationError, CompetingRisksFitter
+from ..importers.labels import shares as _shares
+from ..importers.labels import slug as _slug
+from ..importers.quality import ImportResult
+from .balance import balance
+from .capacity import Balance, Capacity, add_capacity, route_step
+from .fitted import MIN_FIT, Calibration, StageFit, fit_stage
 from .network import OTHER, Network, build_network
-from .quality import ImportResult
 from .waits import remove_waits
-from .work import WorkEstimate, estimate_work
 
 MAX_TYPES = 8             # frequent categories kept as ticket types; the rest become "other"
 MAX_ATTRIBUTE_VALUES = 12  # frequent values of a further attribute (product, ...) kept; the rest become "other"
@@ -95,15 +95,15 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
               name: str = "calibrated", utilisation: float | None = None, capacity: bool | None = None,
               balance_on_model: bool = False) -> Calibration:
     """Calibrate a baseline scenario on the tickets created in ``[start, end)`` (default: the export's busy
-    period, see :func:`~servsim.calibration.history.active_period`). A call-by-call log is calibrated as a call
-    centre (:func:`~servsim.calibration.calls.calibrate_calls`).
+    period, see :func:`~servsim.calibration.evidence.history.active_period`). A call-by-call log is calibrated as a call
+    centre (:func:`~servsim.calibration.models.calls.calibrate_calls`).
 
     Where the log names who did what (``capacity=None``, the default, or ``True``), the teams are staffed with the
     people on duty in the log and each answer and resolution needs work from them (the capacity model,
-    :mod:`~servsim.calibration.capacity`): the model answers staffing questions. The work each team's people did
-    is identified from their completions (:mod:`~servsim.calibration.work`); ``utilisation`` instead *assumes*
+    :mod:`~servsim.calibration.models.capacity`): the model answers staffing questions. The work each team's people did
+    is identified from their completions (:mod:`~servsim.calibration.evidence.work`); ``utilisation`` instead *assumes*
     the share of the time on duty that work takes. With ``balance_on_model`` as well, the covers' share and each
-    team's work content are set on the model itself (:mod:`~servsim.calibration.balance`; two more probes).
+    team's work content are set on the model itself (:mod:`~servsim.calibration.models.balance`; two more probes).
     With ``capacity=False``, or a log that names nobody, the sojourn-only skeleton (every stage's sojourn is work,
     teams sized to add no queueing), which reproduces history but does not respond to staffing: its provenance
     says so, and experiments flag staffing changes on it.
@@ -290,7 +290,7 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
 
 def _process_model(data: dict, window: ImportResult, type_of: pd.Series, work: WorkEstimate, end: pd.Timestamp,
                    source: str, notes: list[str]) -> Network | None:
-    """Write the process model (:mod:`~servsim.calibration.network`) into ``data`` if it explains the log (its
+    """Write the process model (:mod:`~servsim.calibration.models.network`) into ``data`` if it explains the log (its
     times to first response and to resolution, simulated, near the log's: :func:`explains`). Else
     ``None``, ``data`` untouched and a note saying why: where people hold tickets for days while waiting on others,
     queues for the work the log shows cannot explain the times it took."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ServsimError
+from ...errors import ServsimError
 from .quality import ImportResult
 
 FORMATS = ("servicenow", "callcentre", "tickets", "events")

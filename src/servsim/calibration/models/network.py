@@ -1,12 +1,12 @@
 """The process model: a log that names who did what, as a network of pieces of work done by staffed teams.
 
 Every activity a person completed is a piece of work of a stage ``<activity>_<team>``, done by that team; its work
-time is what :mod:`~servsim.calibration.work` identified from the people's completions. Each ticket type routes
+time is what :mod:`~servsim.calibration.evidence.work` identified from the people's completions. Each ticket type routes
 from stage to stage in the proportions the log shows (the next piece of the same ticket; the customer's wait where
 the ticket waited for the customer; ``resolve`` where nothing followed but its resolution), enters where its
 tickets entered, reopens as often, as late and into the stage the log shows, and gets after its resolution the
 work its tickets commonly got after theirs (``closing``: follow-up, quality review). Teams are staffed with the people
-on duty in the log (:func:`~servsim.calibration.work.estimate_work`). Nothing else delays a ticket: the time
+on duty in the log (:func:`~servsim.calibration.evidence.work.estimate_work`). Nothing else delays a ticket: the time
 between two pieces is the wait for a free person of the next team, which the model's queues make and which is
 what staffing changes act on. No team covers another unless the log shows it doing that team's activities (then
 the activity is a stage of both teams, in the proportions seen).
@@ -18,7 +18,7 @@ ticket passes. A stage is an escalation where most of its pieces are the log's e
 
 Whether queues and work explain the log is measured on the model, not assumed (``build``): where tickets spent far
 longer than they can account for (people hold tickets for days while waiting on others), calibration keeps the
-log's sojourns as delays and adds the identified work to them (:mod:`~servsim.calibration.capacity`).
+log's sojourns as delays and adds the identified work to them (:mod:`~servsim.calibration.models.capacity`).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .labels import shares, slug
-from .staffing import weekly_shifts
-from .work import WorkEstimate
+from ..evidence.staffing import weekly_shifts
+from ..evidence.work import WorkEstimate
+from ..importers.labels import shares, slug
 
 MIN_TEAM_SHARE = 0.01  # groups doing less of the identified work than this are pooled into OTHER
 MAX_TEAMS = 12
@@ -40,6 +40,7 @@ QUANTILES = np.round(np.linspace(0.0, 1.0, 41), 3)
 WAIT = "wait_customer"
 RESOLVE = "resolve"
 SENT = "_sent"
+AFTER = "_after"  # a closing step's stage: the activity done after the ticket's resolution
 FIRST_RESPONSE_SHARE = 0.1  # a stage whose pieces carry a ticket's first response this often marks it (see above)
 
 
@@ -100,9 +101,9 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
         if reopen is not None and reopen["reenter"] in tt_steps:
             new["reopen"] = reopen
         closing = _closing(steps[steps["type"] == ttype])
-        if closing:
-            new["closing"] = closing
-            tt_steps.update({stage: {"work": work_of[stage]} for stage in closing if stage not in tt_steps})
+        if closing:  # stages of their own: the same activity may also come before the resolution
+            new["closing"] = [stage + AFTER for stage in closing]
+            tt_steps.update({stage + AFTER: {"work": work_of[stage]} for stage in closing})
         ticket_types[ttype] = new
     used = {s for tt in ticket_types.values() for s in tt["steps"]}
     stages = {}
@@ -111,6 +112,8 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
             stages[stage] = {}
         elif stage.endswith(SENT):
             stages[stage] = {"first_response": True}
+        elif stage.endswith(AFTER):
+            stages[stage] = {"team": team_of_stage[stage.removesuffix(AFTER)]}
         else:
             stages[stage] = {"team": team_of_stage[stage],
                              **({"escalation": True} if escalating.get(stage, 0.0) >= 0.5 else {})}

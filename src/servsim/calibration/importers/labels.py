@@ -7,7 +7,7 @@ from typing import Annotated
 import pandas as pd
 from pydantic import AfterValidator, Field
 
-from ..scenario.model import check_attribute_name
+from ...scenario.model import check_attribute_name
 
 
 def _attribute_columns(value: dict[str, str]) -> dict[str, str]:

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from ..errors import ServsimError
-from ..files import load_yaml, read_table
-from ..log import EVENT_COLUMNS, TICKET_COLUMNS
+from ...errors import ServsimError
+from ...files import load_yaml, read_table
+from ...log import EVENT_COLUMNS, TICKET_COLUMNS
 from .labels import AttributeColumns
 from .quality import DataQuality, ImportResult, wall_clock
 

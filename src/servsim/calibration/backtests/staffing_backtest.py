@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..erlang import erlang_a
-from ..errors import ServsimError
-from ..one_run import SimulationResult, simulate
-from ..scenario import Scenario, scenario_from_dict
-from .calls import GAP_MIN, MIN_CALL, calibrate_calls
-from .fitted import Calibration
-from .quality import ImportResult
-from .staffing import dated_roster, sessions
+from ...erlang import erlang_a
+from ...errors import ServsimError
+from ...one_run import SimulationResult, simulate
+from ...scenario import Scenario, scenario_from_dict
+from ..evidence.staffing import dated_roster, sessions
+from ..importers.quality import ImportResult
+from ..models.calls import GAP_MIN, MIN_CALL, calibrate_calls
+from ..models.fitted import Calibration
 
 KPIS = {"abandonment": "abandoned", "service_level_20s": "answered in 20 s", "service_level_60s": "answered in 60 s",
         "p_wait": "waited at all", "mean_wait_min": "mean wait"}

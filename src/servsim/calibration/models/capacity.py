@@ -19,7 +19,7 @@ capacity the work needs:
   counts inside a sojourn is split off it: the delay is the fitted sojourn scaled down by the work's share of
   its mean, and the work is the sojourn scaled to the work's mean (quick tickets take quick work), so that
   delay plus work keeps the sojourn's mean. The wait for a free person is in the sojourn too; it depends on
-  the staffing the model adds, so :mod:`~servsim.calibration.waits` measures it on the model and takes it
+  the staffing the model adds, so :mod:`~servsim.calibration.models.waits` measures it on the model and takes it
   out of the delays.
 
 With this, fewer people mean queues for the work and later answers and resolutions; more people shorten them
@@ -35,10 +35,10 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from ..distributions import as_distribution
-from ..errors import ServsimError
-from .labels import shares, slug
-from .staffing import weekly_shifts
+from ...distributions import as_distribution
+from ...errors import ServsimError
+from ..evidence.staffing import weekly_shifts
+from ..importers.labels import shares, slug
 
 DEFAULT_UTILISATION = 0.6
 BAND = (0.4, 0.9)
@@ -57,8 +57,8 @@ BANDS = {"quick": (0.0, 0.5), "slow": (0.5, 1.0)}  # halves of a sojourn: a tick
 
 @dataclass(frozen=True)
 class Balance:
-    """Corrections measured on the capacity model itself (:mod:`~servsim.calibration.balance`): the share of a team's
-    off-duty work its cover takes, and per team a factor on its work content."""
+    """Corrections measured on the capacity model itself (:mod:`~servsim.calibration.models.balance`): the share of a
+    team's off-duty work its cover takes, and per team a factor on its work content."""
 
     cover_share: float = 1.0
     work_scale: dict[str, float] = field(default_factory=dict)
@@ -87,7 +87,7 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
     ``staffing`` is people on duty per pool and hour of the week (fractional); ``pieces`` has one row per piece
     of work in the window (``stage, target, minutes, group, entry_group, hour``: see ``build._pieces``);
     ``busy`` is the most work the log allows per pool (minutes over the window in which its people were in
-    session and not visibly idle, :mod:`~servsim.calibration.work`): a team's utilisation is ``utilisation``
+    session and not visibly idle, :mod:`~servsim.calibration.evidence.work`): a team's utilisation is ``utilisation``
     (assumed, default ``DEFAULT_UTILISATION``) but no more than that share of its time on duty. ``balance``
     corrects the cover's shares and the teams' work contents as measured on the model.
     """
@@ -416,7 +416,7 @@ def _shifts(team: str, level: np.ndarray) -> dict:
     monday = pd.Timestamp("2024-01-01")  # any Monday: the shifts are a weekly pattern
     week = pd.DataFrame({"team": team, "start": monday + pd.to_timedelta(np.arange(168), unit="h"),
                          "end": monday + pd.to_timedelta(np.arange(1, 169), unit="h"), "headcount": level})
-    shifts = weekly_shifts(week, monday).get(team, {})
+    shifts = weekly_shifts(week, monday, stacked=False).get(team, {})
     if not shifts:
         raise ServsimError(f"no one of team {team} is active in any hour of the window; the log's resources cannot "
                            "staff it (calibrate without --capacity)")

@@ -25,15 +25,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import ServsimError
-from ..scenario import scenario_from_dict
+from ...errors import ServsimError
+from ...scenario import scenario_from_dict
+from ..evidence.queue_order import queue_order
+from ..evidence.staffing import concurrency, dated_roster, sessions, unavailable_after_work, weekly_shifts
+from ..fitting import ArrivalFitter
+from ..importers.labels import shares as _shares
+from ..importers.labels import slug as _slug
+from ..importers.quality import ImportResult
 from .fitted import Calibration, StageFit, fit_stage
-from .fitting import ArrivalFitter
-from .labels import shares as _shares
-from .labels import slug as _slug
-from .quality import ImportResult
-from .queue_order import queue_order
-from .staffing import concurrency, dated_roster, sessions, unavailable_after_work, weekly_shifts
 
 SPECIALIST = 0.9       # an agent whose calls are at least this share of one type specialises in it
 DESK_SHARE = 0.8       # a type whose calls are at least this share served by its specialists gets its own desk

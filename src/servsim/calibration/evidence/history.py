@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..log import to_minutes
-from .quality import ImportResult
+from ...log import to_minutes
+from ..importers.quality import ImportResult
 
 ACTIVE_SHARE = 0.1        # weeks below this share of a typical week's volume are outside the export's busy period
 PARTIAL_WEEK = pd.Timedelta(days=1)  # an export whose first ticket comes later into its first week starts partway

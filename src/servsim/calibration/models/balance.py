@@ -1,5 +1,5 @@
 """Balancing the capacity model on itself: two of its numbers depend on when the model's delays end, which the log
-cannot show, so they are measured on the model (:mod:`~servsim.calibration.probe`), in ``ROUNDS`` rounds.
+cannot show, so they are measured on the model (:mod:`~servsim.calibration.models.probe`), in ``ROUNDS`` rounds.
 
 - **How much of a team's off-duty work its cover takes.** In the log most of a team's work is done by the team in
   its own hours: a piece ready at night mostly waits for the morning. The model's delays end at any hour, so a
@@ -8,13 +8,13 @@ cannot show, so they are measured on the model (:mod:`~servsim.calibration.probe
   covers another is the log's: the model's own work in those hours stays, the covered work scales with the share.
   Who a piece done in such an hour was meant for cannot be read off the log (the team's own work or a covered
   team's), so this is matched in total, not per team, and the routing shares are re-estimated with the share found
-  (:func:`~servsim.calibration.capacity.intended_shares`) before the next round. On a synthetic log where the first
-  line did 26% of the second line's work at night the balanced model's first line does 30-36% of it (a full cover:
-  70%).
-- **The work content.** Each team's work is what its staffing does at its utilisation (identified from the log's
-  completions, or assumed), counted on the
-  pieces the log shows done; the model does more pieces than the log completed (tickets still open at the export's
-  end, reopenings), and a team covering another does that team's pieces at that team's work content. So each team's
+  (:func:`~servsim.calibration.models.capacity.intended_shares`) before the next round. On a synthetic log where
+  the first line did 26% of the second line's work at night the balanced model's first line does 30-36% of it (a
+  full cover: 70%).
+- **The work content.** Each team's work is what its staffing does at its utilisation (assumed, bounded by the
+  log's completions), counted on the pieces the log shows done; the model does more pieces than the log completed
+  (tickets still open at the export's end, reopenings), and a team covering another does that team's pieces at
+  that team's work content. So each team's
   work is scaled by a factor ``f_T`` such that every team ``D`` of the model is busy that share of its staffed
   time: ``busy(D) = sum_T B[D, T] f_T = utilisation(D) x staffed(D)``, where ``B[D, T]`` is the time ``D``
   spent in the probe on work meant for ``T`` (under the new cover share).
@@ -39,7 +39,7 @@ NOISE = 0.05  # a work factor this close to 1 is within the probe's noise (3 run
 def balance(build: Callable[[Balance], tuple[dict, Capacity]], source: str) -> tuple[Balance, str]:
     """The corrections (see the module) after ``ROUNDS`` rounds, each measuring the scenario mapping ``build`` makes
     with the corrections so far (the routing shares follow the cover share: see
-    :func:`~servsim.calibration.capacity.intended_shares`); and a note saying what was set."""
+    :func:`~servsim.calibration.models.capacity.intended_shares`); and a note saying what was set."""
     current = Balance()
     for _ in range(ROUNDS):
         step, note = balanced(*build(current), source)

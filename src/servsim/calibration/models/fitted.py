@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..distributions import as_distribution
-from ..errors import ServsimError
-from ..scenario import Scenario
-from .fitting import KM_PROBABILITIES, ArrivalFitter, DurationFitter
+from ...distributions import as_distribution
+from ...errors import ServsimError
+from ...scenario import Scenario
+from ..fitting import KM_PROBABILITIES, ArrivalFitter, DurationFitter
 
 MIN_FIT = 30              # observations below which a type borrows the fit of all types
 KS_TOLERANCE = 0.05       # largest CDF distance accepted from a parametric family

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import ServsimError
-from ..files import read_table
-from ..log import EVENT_COLUMNS, TICKET_COLUMNS
+from ...errors import ServsimError
+from ...files import read_table
+from ...log import EVENT_COLUMNS, TICKET_COLUMNS
 from .quality import DataQuality, ImportResult
 
 STATES = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..scenario.model import WEEKDAYS
+from ...scenario.model import WEEKDAYS
 
 WEEK_MIN = 10080
 
@@ -55,12 +55,14 @@ def dated_roster(stretches: pd.DataFrame, team_of: dict[str, str], start: pd.Tim
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["team", "start", "end", "headcount"])
 
 
-def weekly_shifts(roster: pd.DataFrame, week_start: pd.Timestamp) -> dict[str, dict[str, dict]]:
+def weekly_shifts(roster: pd.DataFrame, week_start: pd.Timestamp, stacked: bool = True) -> dict[str, dict[str, dict]]:
     """The average week of a dated roster as weekly shifts per team, stacked: each day's (rounded mean) headcount
     per hour is cut into layers, the k-th person on duty from the first hour at least k are on duty to the last,
     so that a person stays on through the day's changes of headcount (``Mon 08:00-17:00 x 5`` plus ``Mon
     11:00-15:00 x 2``, not three blocks of other people, each of whom would finish their piece of work at every
-    change of headcount as the shift ends). Shifts alike on several days are one shift of those days."""
+    change of headcount as the shift ends). Shifts alike on several days are one shift of those days. Not
+    ``stacked``: one shift per run of hours with the same headcount, each of other people (the delay-plus-capacity
+    model's, whose delays were measured with them)."""
     out: dict[str, dict[str, dict]] = {}
     for team, rows in roster.groupby("team", sort=True):
         minutes = (rows["start"] - week_start).dt.total_seconds().to_numpy() / 60.0
@@ -70,6 +72,9 @@ def weekly_shifts(roster: pd.DataFrame, week_start: pd.Timestamp) -> dict[str, d
         covered = np.bincount(hour, weights=length, minlength=168)
         level = np.rint(np.divide(person_min, covered, out=np.zeros(168), where=covered > 0)).astype(int)
         weekday0 = week_start.weekday()
+        if not stacked:
+            out[str(team)] = _runs(level, weekday0)
+            continue
         blocks: dict[tuple[int, int], list[str]] = {}  # (start, end) -> one entry per person and day
         for d in range(7):
             day = WEEKDAYS[(weekday0 + d) % 7]
@@ -85,6 +90,24 @@ def weekly_shifts(roster: pd.DataFrame, week_start: pd.Timestamp) -> dict[str, d
                 "days": days, "start": f"{start:02d}:00", "end": f"{stop:02d}:00", "headcount": n}
         out[str(team)] = shifts
     return out
+
+
+def _runs(level: np.ndarray, weekday0: int) -> dict[str, dict]:
+    """One shift per day and run of hours with the same headcount (``level``: people per hour of the week)."""
+    shifts = {}
+    for d in range(7):
+        day = WEEKDAYS[(weekday0 + d) % 7]
+        h = 0
+        while h < 24:
+            n = level[d * 24 + h]
+            stop = h + 1
+            while stop < 24 and level[d * 24 + stop] == n:
+                stop += 1
+            if n > 0:
+                shifts[f"{day.lower()}_{h:02d}"] = {"days": day, "start": f"{h:02d}:00", "end": f"{stop:02d}:00",
+                                                    "headcount": int(n)}
+            h = stop
+    return shifts
 
 
 def _days_label(days: tuple[str, ...]) -> str:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import ServsimError
-from ..files import load_yaml, read_table
-from ..log import EVENT_COLUMNS, TICKET_COLUMNS
+from ...errors import ServsimError
+from ...files import load_yaml, read_table
+from ...log import EVENT_COLUMNS, TICKET_COLUMNS
 from .labels import AttributeColumns
 from .quality import DataQuality, ImportResult, wall_clock
 

@@ -10,18 +10,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..engine.streams import Streams
-from ..errors import ServsimError
-from ..kpi import KpiContext, compute_kpis
-from ..log import EVENT_COLUMNS, EventColumns, to_minutes
-from ..one_run import SimulationResult, simulate
-from ..scenario import Scenario, scenario_from_dict
-from ..scenario.model import RosterRow
-from .build import calibrate
-from .fitted import Calibration
-from .fitting import residual_durations
-from .history import active_people, active_period, ticket_measures
-from .quality import ImportResult
+from ...engine.streams import Streams
+from ...errors import ServsimError
+from ...kpi import KpiContext, compute_kpis
+from ...log import EVENT_COLUMNS, EventColumns, to_minutes
+from ...one_run import SimulationResult, simulate
+from ...scenario import Scenario, scenario_from_dict
+from ...scenario.model import RosterRow
+from ..evidence.history import active_people, active_period, ticket_measures
+from ..fitting import residual_durations
+from ..importers.quality import ImportResult
+from ..models.build import calibrate
+from ..models.fitted import Calibration
 
 KPIS = ["tickets", "weekly_volume", "frt_mean_min", "frt_p50_min", "frt_p90_min", "ttr_mean_min", "ttr_p50_min",
         "ttr_p90_min", "resolved_in_1h", "resolved_in_1d", "resolved_in_3d", "resolution_within_target",
@@ -46,7 +46,7 @@ class Backtest:
     runs: list[SimulationResult] = field(repr=False, default_factory=list)  # the simulated ticket logs
 
     def figures(self):
-        from ..report.figures import backtest_figures
+        from ...report.figures import backtest_figures
 
         return backtest_figures(self)
 
@@ -118,13 +118,13 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
              test_until: datetime | str | None = None, history_weeks: int | None = None, capacity: bool | None = None,
              utilisation: float | None = None, replay: bool = False, balance_on_model: bool = False) -> Backtest:
     """Calibrate on tickets created before ``train_until``; simulate ``[train_until, test_until)`` (default: to the
-    end of the export's busy period, see :func:`~servsim.calibration.history.active_period`).
+    end of the export's busy period, see :func:`~servsim.calibration.evidence.history.active_period`).
 
     The simulated period starts from the tickets actually open at the cut-off, each in the stage it was in and
     with the time it has left there drawn given the time it has already spent (``_time_left``), and runs with
     the actual arrival volume of the test period (the calibrated rates scaled to it); both sides are censored
     at ``test_until`` alike. ``history_weeks`` calibrates on only the weeks just before the cut-off
-    (default: all history). With ``capacity`` (see :func:`~servsim.calibration.build.calibrate`) the model's
+    (default: all history). With ``capacity`` (see :func:`~servsim.calibration.models.build.calibrate`) the model's
     desk keeps the weekly staffing of the training weeks; with ``replay`` as well, it is given the test period
     as it happened instead — its actual tickets at their actual times (trace-driven) and its actual roster, the
     people of each team active per hour (:func:`actual_roster`) — so that what is left is the process model's

@@ -1,7 +1,7 @@
 """Taking the wait for a free person out of the capacity model's delays.
 
 A completion-only log's sojourn in a stage contains everything that happened in it: the delay (a colleague, a
-vendor, the customer), the wait for a free person and the work. :mod:`~servsim.calibration.capacity` splits the
+vendor, the customer), the wait for a free person and the work. :mod:`~servsim.calibration.models.capacity` splits the
 work off each sojourn; the wait cannot be read from the log, because it depends on the staffing the model adds.
 So it is measured on the model itself: simulate the calibrated scenario, collect each work stage's waits (from
 joining its queue to being taken) and take them out of the delay before that stage. The delays change the moments

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..units import UTC_OFFSET
+from ...units import UTC_OFFSET
 
 
 def wall_clock(values: pd.Series, column: str, quality: DataQuality) -> pd.Series:

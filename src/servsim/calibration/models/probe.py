@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..one_run import simulate
-from ..scenario import scenario_from_dict
-from .history import hour_of_week
+from ...one_run import simulate
+from ...scenario import scenario_from_dict
+from ..evidence.history import hour_of_week
 
 PROBE_WEEKS = 4  # weeks simulated after warm-up (at most the calibrated horizon)
 PROBE_REPLICATIONS = 3

@@ -104,7 +104,8 @@ def servsim_change(data: dict, change: str, desk: desks.Desk) -> dict:
     return data
 
 
-def bench_desk(name: str, weeks: int, truth_seeds: int, replications: int, calibrate_options: dict) -> pd.DataFrame:
+def bench_desk(name: str, weeks: int, truth_seeds: int, replications: int, calibrate_options: dict,
+               export: str = "events") -> pd.DataFrame:
     desk = desks.DESKS[name]
     started = time.perf_counter()
     base_runs = [desks.simulate(desk, weeks, seed) for seed in range(truth_seeds)]
@@ -117,8 +118,9 @@ def bench_desk(name: str, weeks: int, truth_seeds: int, replications: int, calib
         truth_change[change] = pd.DataFrame(diffs).mean()
     simulated = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as folder:
-        log, mapping = desks.write_event_log(base_runs[0], Path(folder))
-        history = servsim.import_log(log, "events", mapping)
+        write = desks.write_event_log if export == "events" else desks.write_ticket_table
+        log, mapping = write(base_runs[0], Path(folder))
+        history = servsim.import_log(log, export, mapping)
         started = time.perf_counter()
         cal = servsim.calibrate(history, **calibrate_options)
         calibrated = time.perf_counter() - started
@@ -142,7 +144,7 @@ def bench_desk(name: str, weeks: int, truth_seeds: int, replications: int, calib
                          "predicted": diff.mean(), "low": diff.mean() - half, "high": diff.mean() + half,
                          "base": truth_base[kpi]})
     out = pd.DataFrame(rows)
-    shown = ("capacity", "teams", "cover", "process", "the process", "queues")
+    shown = ("capacity", "teams", "cover", "process", "the process", "queues", "the log names")
     out.attrs.update(simulated=simulated, calibrated=calibrated, utilisation=base_runs[0].utilisation,
                      notes=[n for n in cal.notes if n.startswith(shown)])
     return out
@@ -171,12 +173,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--replications", type=int, default=10)
     parser.add_argument("--utilisation", type=float, help="calibrate assuming this utilisation (the old way)")
     parser.add_argument("--no-capacity", action="store_true", help="calibrate the sojourn-only model")
+    parser.add_argument("--format", choices=["events", "tickets"], default="events",
+                        help="the export servsim calibrates on: the event log, or the ticket table (no people)")
     parser.add_argument("--out", type=Path, help="write the full table as CSV here")
     args = parser.parse_args(argv)
     options = {"utilisation": args.utilisation, "capacity": False if args.no_capacity else None}
     tables = []
     for name in args.desks.split(","):
-        table = bench_desk(name, args.weeks, args.truth_seeds, args.replications, options)
+        table = bench_desk(name, args.weeks, args.truth_seeds, args.replications, options, args.format)
         tables.append(table)
         print(f"\n== {name}: truth utilisation " + ", ".join(f"{t} {u:.2f}" for t, u in
                                                             table.attrs["utilisation"].items()) +

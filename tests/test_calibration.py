@@ -156,6 +156,7 @@ def servicenow_backtest():
                     test_until="2016-06-06", history_weeks=3)
 
 
+@pytest.mark.reallog
 def test_servicenow_backtest_against_the_quality_bar(servicenow_backtest):
     """The default model (staffed: it answers staffing questions) against the bars: weekly volume, the backlog at
     the end of the test period, p90 resolution time and escalations within 15% of actual; the shares resolved
@@ -227,6 +228,7 @@ def test_the_export_as_of_a_cut_off_knows_nothing_later():
     assert known.events["ended_at"].isna().sum() == 1  # b's second activity was still going on at the cut-off
 
 
+@pytest.mark.reallog
 def test_capacity_model_responds_smoothly_to_staffing(tmp_path):
     """With --capacity a model calibrated on the real ServiceNow log answers a staffing question per team: the
     first-line group (Group 70, which answers half the incidents) with fewer people answers later, with more
@@ -289,6 +291,7 @@ def test_a_change_to_an_assumed_number_is_flagged(tmp_path):
     assert servsim.scenario.provenance.assumed_changes(cal.scenario, scenario_from_dict(data)) == {}
 
 
+@pytest.mark.reallog
 def test_capacity_model_works_the_hours_people_worked():
     """Helpdesk log, 2013-04 to 09: with --capacity the simulated work happens when the log's people were active
     (hour-of-day distribution of work completions within 1 h, Wasserstein, on every weekday with work); the
@@ -329,6 +332,7 @@ def test_rolling_origin_backtest_on_the_sample(tmp_path, capsys):
     assert "rolling-origin backtest" in capsys.readouterr().out
 
 
+@pytest.mark.reallog
 @pytest.mark.parametrize(("start", "end"), [("2013-03-04", "2013-10-07"), ("2012-01-02", "2012-04-02")])
 def test_what_the_builder_writes_always_validates(start, end):
     """A window whose only way out of handling is to wait for the customer once built a route to a stage it did
@@ -353,6 +357,7 @@ LOGS = {  # path, format, mapping, busy period, window lengths (weeks), windows,
 }
 
 
+@pytest.mark.reallog
 @pytest.mark.parametrize("name", LOGS)
 def test_the_builder_writes_valid_scenarios_for_random_windows_of_every_log(name):
     """Seeded random windows (start and length) of each shared log, with and without --capacity: what the builder

@@ -129,6 +129,7 @@ def october():
 
 
 @needs_log
+@pytest.mark.reallog
 def test_real_log_calibrates_teams_service_and_patience(october):
     cal = servsim.calibrate(october, start="1999-10-01", end="1999-10-22")
     s = cal.scenario
@@ -153,6 +154,7 @@ def test_real_log_calibrates_teams_service_and_patience(october):
 
 
 @needs_log
+@pytest.mark.reallog
 def test_calibrated_call_centre_answers_staffing_questions(october):
     cal = servsim.calibrate(october, start="1999-10-01", end="1999-10-22")
     base = cal.scenario.model_dump(mode="json", by_alias=True)
@@ -172,6 +174,7 @@ def test_calibrated_call_centre_answers_staffing_questions(october):
 
 
 @needs_log
+@pytest.mark.reallog
 def test_staffing_backtest_of_week_four(october):
     bt = staffing_backtest(october, "1999-10-22", "1999-10-29", replications=3, seed=1)
     table = bt.table.set_index("kpi")

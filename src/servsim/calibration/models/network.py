@@ -62,6 +62,11 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
     notes: list[str] = []
     team_of = _teams(work, notes)
     pieces = work.pieces.assign(team=work.pieces["pool"].map(team_of))
+    people = pieces.groupby("team")["resource"].nunique()
+    if (people == 1).any():
+        notes.append("team(s) of one person (" + ", ".join(sorted(people.index[people == 1])) + "): their work and "
+                     "presence rest on that person's completions alone, and a change of their staffing is a change "
+                     "of a whole person")
     steps = _steps(events, tickets, type_of, pieces, end)
     stage_names = sorted(steps["stage"].dropna().unique())
     done = steps[steps["is_work"]]

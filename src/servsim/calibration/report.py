@@ -17,7 +17,7 @@ from .importers.quality import DataQuality
 from .models.fitted import KS_TOLERANCE, Calibration
 
 
-class _PlainDumper(yaml.SafeDumper):
+class _PlainDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml's emitter: 10x faster on large files
     """Writes a shared value in full each time (anchors and aliases such as ``&id001`` mean nothing to a reader)
     and quantile tables on wrapped lines rather than one line per quantile."""
 

@@ -84,9 +84,12 @@ def model_kpis(result, start: pd.Timestamp, weeks: int) -> dict:
 
 
 def servsim_change(data: dict, change: str, desk: desks.Desk) -> dict:
-    """The scenario mapping ``data`` given the desk's change, as a user would give it to servsim."""
+    """The scenario mapping ``data`` given the desk's change, as a user would give it to servsim (unchanged where the
+    model has no such team: the sojourn-only skeleton cannot express a staffing change, so it predicts none)."""
     data = copy.deepcopy(data)
     teams = data["teams"]
+    if not {"l1", "l2"} <= set(teams):
+        return data
     if change.startswith("l2_x"):
         changed = desks.CHANGES[change](desk)
         teams["l2"]["scale"] = desks.person_hours(changed, "L2") / desks.person_hours(desk, "L2")

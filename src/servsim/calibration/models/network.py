@@ -81,15 +81,14 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
     waits = steps.loc[steps["stage"] == WAIT, "minutes_since"].to_numpy()
     wait_of = _table(waits) if len(waits) else None
 
-    moves = _moves(steps)
+    route_of = _Routes(_moves(steps))
     ticket_types = {}
     for ttype, tt in data["ticket_types"].items():
-        own = moves[moves["type"] == ttype]
-        entry = _route(own[own["from"] == ""], moves[moves["from"] == ""])
-        reached = _reachable(entry, own, moves)
+        entry = route_of(ttype, "")
+        reached = route_of.reachable(ttype)
         tt_steps: dict[str, dict] = {}
         for stage in sorted(reached):
-            route = _route(own[own["from"] == stage], moves[moves["from"] == stage])
+            route = route_of(ttype, stage)
             if stage == WAIT:
                 tt_steps[stage] = {"work": wait_of, "next": route}
                 continue
@@ -251,22 +250,28 @@ def _closing(steps: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(sequences.index[0]))
 
 
-def _route(own: pd.DataFrame, pooled: pd.DataFrame) -> dict[str, float]:
-    """Shares of the moves' targets: the type's own where it has ``MIN_FIT`` of them, else all types'."""
-    rows = own if len(own) >= MIN_FIT or len(pooled) == 0 else pooled
-    return shares(rows["to"].astype(str)) if len(rows) else {RESOLVE: 1.0}
+class _Routes:
+    """Where a ticket of a type goes from a stage (``""``: its entry): the shares of the moves' targets, the type's
+    own where it has ``MIN_FIT`` of them, else all types'."""
 
+    def __init__(self, moves: pd.DataFrame):
+        self.own = {key: rows["to"].astype(str) for key, rows in moves.groupby(["type", "from"])}
+        self.pooled = {key: rows["to"].astype(str) for key, rows in moves.groupby("from")}
 
-def _reachable(entry: dict[str, float], own: pd.DataFrame, moves: pd.DataFrame) -> set[str]:
-    """The stages a ticket of a type can reach from its entry under its routes."""
-    seen, todo = set(), [s for s in entry if s != RESOLVE]
-    while todo:
-        stage = todo.pop()
-        if stage in seen:
-            continue
-        seen.add(stage)
-        todo += [s for s in _route(own[own["from"] == stage], moves[moves["from"] == stage]) if s != RESOLVE]
-    return seen
+    def __call__(self, ttype: str, stage: str) -> dict[str, float]:
+        own = self.own.get((ttype, stage), pd.Series(dtype=str))
+        rows = own if len(own) >= MIN_FIT else self.pooled.get(stage, own)
+        return shares(rows) if len(rows) else {RESOLVE: 1.0}
+
+    def reachable(self, ttype: str) -> set[str]:
+        """The stages a ticket of the type can reach from its entry."""
+        seen, todo = set(), [s for s in self(ttype, "") if s != RESOLVE]
+        while todo:
+            stage = todo.pop()
+            if stage not in seen:
+                seen.add(stage)
+                todo += [s for s in self(ttype, stage) if s != RESOLVE]
+        return seen
 
 
 def _reopen(steps: pd.DataFrame, ttype: str) -> dict | None:

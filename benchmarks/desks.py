@@ -385,8 +385,6 @@ activities:
   closure: [Close]
   reopen: [Reopen]
   bookkeeping: [Create]
-stage_of_activity:
-  Customer reply: wait_customer   # a stage named wait*: servsim measures it as the customer's wait
 """
 
 TICKETS_MAPPING = f"""\

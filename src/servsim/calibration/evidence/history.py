@@ -82,12 +82,20 @@ def _customer_wait(result: ImportResult, ticket_ids: pd.Series, end: pd.Timestam
     e = result.events
     if e.empty:
         return np.zeros(len(ticket_ids))
-    waiting = e["activity"].astype(str).str.startswith("wait")
+    waiting = waits_for_customer(e)
     e = e[waiting]
     start = to_minutes(e["enqueued_at"], end)
     stop = np.fmin(np.nan_to_num(to_minutes(e["ended_at"], end), nan=0.0), 0.0)
     spent = pd.Series(np.clip(stop - start, 0.0, None), index=e["ticket_id"].astype(str).to_numpy())
     return spent.groupby(level=0).sum().reindex(ticket_ids.astype(str)).fillna(0.0).to_numpy()
+
+
+def waits_for_customer(events: pd.DataFrame) -> pd.Series:
+    """Which events are the customer's wait: as the event mapping says (``customer_wait``), else (other importers)
+    the stages whose names begin with ``wait``."""
+    if "customer_wait" in events:
+        return events["customer_wait"].astype(bool)
+    return events["activity"].astype(str).str.startswith("wait")
 
 
 def ticket_groups(result: ImportResult, end: pd.Timestamp) -> pd.DataFrame:

@@ -85,7 +85,11 @@ def estimate_work(events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
     ``[start, end)``; ``None`` where no event in the window names a resource."""
     notes: list[str] = []
     e = events[(pd.to_datetime(events["ended_at"]) >= start) & (pd.to_datetime(events["ended_at"]) < end)]
-    named = e["resource"].notna()
+    waiting = e["customer_wait"].astype(bool) if "customer_wait" in e else pd.Series(False, index=e.index)
+    if (waiting & e["resource"].notna()).any():
+        notes.append(f"{int((waiting & e['resource'].notna()).sum()):,} customer waits name a resource (the customer, "
+                     "a mailbox): not counted as work")
+    named = e["resource"].notna() & ~waiting
     if not named.any():
         return None
     if (~named).any():

@@ -459,7 +459,8 @@ def _map_priority(raw: pd.Series, mapping: EventMapping, quality: DataQuality) -
 
 
 def _events(ev: pd.DataFrame, mapping: EventMapping) -> pd.DataFrame:
-    """One row per kept event with the canonical event columns (plus ``source_activity``)."""
+    """One row per kept event with the canonical event columns (plus ``source_activity``, the running counts and
+    ``customer_wait``: the activity is one the mapping names as the customer's wait, whatever its stage's name)."""
     previous = ev["ts"].groupby(ev["code"]).shift().fillna(ev["created"])
     enqueued = previous.mask(ev["start"] < previous, ev["start"])  # overlapping activities: never wait < 0
     events = pd.DataFrame({
@@ -471,11 +472,12 @@ def _events(ev: pd.DataFrame, mapping: EventMapping) -> pd.DataFrame:
         "started_at": ev["start"],
         "ended_at": ev["ts"],
         "source_activity": pd.Categorical(ev["activity"]),
+        "customer_wait": ev["wait_customer"].to_numpy(bool),
         # the ticket's counts once this event is logged: what a cut-off then knew (ImportResult.as_of)
         "n_escalations": ev["escalation"].astype(np.int64).groupby(ev["code"]).cumsum(),
         "n_reopens": (ev["reopen"] | ev["implicit_reopen"]).astype(np.int64).groupby(ev["code"]).cumsum(),
     })
-    return events[[*EVENT_COLUMNS, "source_activity", "n_escalations", "n_reopens"]]
+    return events[[*EVENT_COLUMNS, "source_activity", "customer_wait", "n_escalations", "n_reopens"]]
 
 
 def _stages(activity: pd.Series, mapping: EventMapping) -> pd.Series:

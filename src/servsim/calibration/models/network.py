@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..evidence.history import waits_for_customer
 from ..evidence.staffing import weekly_shifts
 from ..evidence.work import WorkEstimate
 from ..importers.labels import shares, slug
@@ -193,7 +194,7 @@ def _steps(events: pd.DataFrame, tickets: pd.DataFrame, type_of: pd.Series, piec
     is_work = team.notna().to_numpy()
     activity = e["activity"].astype(str)
     stage = np.where(is_work, activity.map(slug).to_numpy() + "_" + team.fillna("").to_numpy(), None)
-    waiting = ~is_work & activity.str.startswith("wait").to_numpy()
+    waiting = ~is_work & waits_for_customer(e).to_numpy()
     stage = np.where(waiting, WAIT, stage)
     same = e["ticket"].eq(e["ticket"].shift()).to_numpy()
 

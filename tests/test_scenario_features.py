@@ -292,3 +292,29 @@ def test_head_start_and_type_priorities_are_checked():
     assert scenario_from_dict(desk(**{"priorities.high.head_start": "1.5min", "policies": {"queue": "fifo"}}))
     with pytest.raises(servsim.ScenarioError, match=r"ticket_types.a.priorities: the priorities shares sum to 0.7"):
         scenario_from_dict(desk(**{"ticket_types.a.priorities": {"high": 0.5, "low": 0.2}}), source="desk.yaml")
+
+
+def test_a_team_scale_scales_its_person_hours_as_nearly_as_whole_people_allow():
+    """``teams.l2.scale``: every shift of the team (and its roster rows) times the factor, rounded so that the
+    team's person-hours scale by it; the scale is applied on loading (it reads 1 afterwards), other teams keep
+    theirs, and a dump of the scaled scenario loads to the same staffing."""
+    from servsim.scenario.model import scaled_headcounts
+
+    assert scaled_headcounts([3, 2, 1], [540, 540, 300], 0.7) == [2, 2, 0]  # 2,160 person-min for 2,100 asked
+    assert scaled_headcounts([3, 2, 1], [45, 45, 25], 1.3) == [4, 2, 2]  # 320 person-h for 325 (not 4, 3, 1: 340)
+    assert scaled_headcounts([8], [480], 0.5) == [4] and scaled_headcounts([1, 1], [60, 60], 0.5) == [1, 0]
+    base = servsim.load_scenario("scenarios/baseline.yaml")
+
+    def person_hours(s, team):
+        return sum(sh.headcount * sh.minutes_a_day * len(sh.days) for sh in s.teams[team].shifts.values()) / 60
+
+    for factor in (0.5, 0.8, 1.3, 2.0):
+        scaled = base.with_changes({"teams.l2.scale": factor}, name="scaled")
+        # within half the longest block's person-hours of the factor's
+        longest = max(sh.minutes_a_day * len(sh.days) / 60 for sh in base.teams["l2"].shifts.values())
+        assert abs(person_hours(scaled, "l2") - factor * person_hours(base, "l2")) <= longest / 2
+        assert scaled.teams["l2"].scale == 1.0 and person_hours(scaled, "l1") == person_hours(base, "l1")
+        again = scenario_from_dict(scaled.model_dump(mode="json", by_alias=True))
+        assert person_hours(again, "l2") == person_hours(scaled, "l2")
+    with pytest.raises(servsim.ScenarioError, match="scale"):
+        base.with_changes({"teams.l2.scale": 0}, name="none")

@@ -611,15 +611,20 @@ class Scenario(Strict):
 
 def scaled_headcounts(headcounts: list[int], minutes: list[float], factor: float) -> list[int]:
     """Whole headcounts near ``factor`` times ``headcounts`` whose person-minutes (each block lasting ``minutes``)
-    are as near ``factor`` times the total as whole people allow: each rounded down, then one more person where
-    the fraction lost is largest, while that brings the total nearer."""
+    are as near ``factor`` times the total as whole people allow: each rounded down, then one more person in the
+    block that brings the total nearest, while one does (each block at most once; ties to the largest fraction). A
+    block of one person may close: the lever scales the team's hours, not each shift's."""
     exact = [factor * h for h in headcounts]
     counts = [math.floor(x + 1e-9) for x in exact]
     short = sum((x - n) * m for x, n, m in zip(exact, counts, minutes))
-    for k in sorted(range(len(counts)), key=lambda k: counts[k] - exact[k]):
-        if short >= minutes[k] / 2 and minutes[k] > 0:
-            counts[k] += 1
-            short -= minutes[k]
+    left = [k for k in range(len(counts)) if minutes[k] > 0 and counts[k] < exact[k]]
+    while left:
+        k = min(left, key=lambda k: (abs(short - minutes[k]), counts[k] - exact[k]))
+        if abs(short - minutes[k]) >= abs(short):
+            break
+        counts[k] += 1
+        short -= minutes[k]
+        left.remove(k)
     return counts
 
 

@@ -120,13 +120,16 @@ def _days_label(days: tuple[str, ...]) -> str:
 
 def _layers(blocks: dict[tuple[int, int], list[str]]) -> list[tuple[int, int, tuple[str, ...], int]]:
     """Shifts ``(start, end, days, headcount)`` from the people on duty ``start``-``end`` on each day (one entry per
-    person and day): on the days with equal counts, one shift of that many people."""
+    person and day): on the days with equal counts, one shift of that many people — weekdays and the weekend apart,
+    so that a change to the weekend's shifts leaves the week's alone."""
     out = []
     for (start, stop), days in sorted(blocks.items()):
         counts = pd.Series(days).value_counts()
         for n, group in counts.groupby(counts):
-            on_days = tuple(day for day in WEEKDAYS if day in group.index)
-            out.append((start, stop, on_days, int(n)))
+            for part in (WEEKDAYS[:5], WEEKDAYS[5:]):
+                on_days = tuple(day for day in part if day in group.index)
+                if on_days:
+                    out.append((start, stop, on_days, int(n)))
     return out
 
 

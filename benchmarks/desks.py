@@ -457,6 +457,18 @@ def _desks() -> dict[str, Desk]:
                             Shift("L1", (5, 6), 9, 17, 3, "weekend"), Shift("L2", WEEKDAYS, 8, 17, 17, "day"),
                             Shift("L3", WEEKDAYS, 9, 17, 3, "day")),
              {"L1": 1, "L2": 1, "L3": 1}, even),
+        # added after the four above had been worked on, as desks the calibration had not seen:
+        # a chat-like L1 holding three tickets, seven days, heavier-tailed work and slower customers
+        Desk("telco", 1300, (Shift("L1", WEEKDAYS, 7, 15, 5, "early"), Shift("L1", WEEKDAYS, 12, 22, 5, "late"),
+                             Shift("L1", (5, 6), 8, 20, 2, "weekend"), Shift("L2", WEEKDAYS, 7, 15, 10, "early"),
+                             Shift("L2", WEEKDAYS, 11, 19, 10, "late"), Shift("L2", (5,), 9, 13, 4, "saturday")),
+             {"L1": 3, "L2": 1}, {"access": 0.2, "software": 0.4, "hardware": 0.2, "howto": 0.2}, sigma=1.1,
+             customer_delay_hours=30, p_reopen=0.08),
+        # a small desk: one L1 person in the evening and on Saturdays, three in L2, an L3 of one person
+        Desk("clinic", 290, (Shift("L1", WEEKDAYS, 8, 16, 3, "day"), Shift("L1", WEEKDAYS, 16, 20, 1, "evening"),
+                             Shift("L1", (5,), 10, 14, 1, "saturday"), Shift("L2", WEEKDAYS, 9, 17, 3, "day"),
+                             Shift("L3", WEEKDAYS, 9, 17, 1, "day")),
+             {"L1": 1, "L2": 1, "L3": 1}, {"access": 0.4, "software": 0.3, "hardware": 0.1, "howto": 0.2}),
     ]
     return {d.name: d for d in desks}
 

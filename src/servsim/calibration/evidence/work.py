@@ -39,6 +39,7 @@ SYSTEM_HOURS_PER_DAY = 20.0  # in session longer than this a day on average: a s
 WEEK_HOURS = 168
 MIN_PIECES = 30  # pieces of each kind an activity needs before it tells how many tickets a person holds at once
 MAX_CONCURRENCY = 20
+SEVERAL = 1.2  # a ratio from which people hold at least two tickets at once
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,9 @@ def _concurrency(frame: pd.DataFrame, notes: list[str]) -> dict[str, int]:
         ratio = both["mean"][True] / both["mean"][False].where(both["mean"][False] > 0)
         weight = both["size"].sum(axis=1)
         k = float((ratio * weight).sum() / weight[ratio.notna()].sum())
-        out[str(pool)] = int(min(max(np.rint(k), 1), MAX_CONCURRENCY))
+        # one at a time, the two kinds agree within a few percent; holding several at a low load, the pieces begun
+        # when ready are the short ones (a long one sees another completion first), so the ratio understates k
+        out[str(pool)] = int(min(max(np.rint(k), 2 if k >= SEVERAL else 1), MAX_CONCURRENCY))
     several = {pool: k for pool, k in out.items() if k > 1}
     if several:
         notes.append("people hold several tickets at once (pieces begun when ready take that many times as long as "

@@ -610,21 +610,17 @@ class Scenario(Strict):
 
 
 def scaled_headcounts(headcounts: list[int], minutes: list[float], factor: float) -> list[int]:
-    """Whole headcounts near ``factor`` times ``headcounts`` whose person-minutes (each block lasting ``minutes``)
-    are as near ``factor`` times the total as whole people allow: each rounded down, then one more person in the
-    block that brings the total nearest, while one does (each block at most once; ties to the largest fraction). A
-    block of one person may close: the lever scales the team's hours, not each shift's."""
+    """Whole headcounts near ``factor`` times ``headcounts`` (largest remainders), their person-minutes (each block
+    lasting ``minutes``) near ``factor`` times the total: each rounded down, then, the largest fraction first, one
+    more person in each block where that brings the total nearer. Each block keeps its share of the team; a block
+    of one person may close."""
     exact = [factor * h for h in headcounts]
     counts = [math.floor(x + 1e-9) for x in exact]
     short = sum((x - n) * m for x, n, m in zip(exact, counts, minutes))
-    left = [k for k in range(len(counts)) if minutes[k] > 0 and counts[k] < exact[k]]
-    while left:
-        k = min(left, key=lambda k: (abs(short - minutes[k]), counts[k] - exact[k]))
-        if abs(short - minutes[k]) >= abs(short):
-            break
-        counts[k] += 1
-        short -= minutes[k]
-        left.remove(k)
+    for k in sorted(range(len(counts)), key=lambda k: counts[k] - exact[k]):
+        if minutes[k] > 0 and abs(short - minutes[k]) < abs(short):
+            counts[k] += 1
+            short -= minutes[k]
     return counts
 
 

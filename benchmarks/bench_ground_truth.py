@@ -16,7 +16,7 @@ KPIs are computed alike on both sides from the ticket tables: tickets created af
 response and to resolution (p50, p90; a ticket not answered or resolved by the end counts as longer than any), the
 tickets resolved per week after the first week and the backlog open at the end.
 
-    python benchmarks/bench_ground_truth.py                       # all four desks, 6 weeks, ~3-4 minutes
+    python benchmarks/bench_ground_truth.py                       # all six desks, 6 weeks, ~5 minutes
     python benchmarks/bench_ground_truth.py --desks campus --weeks 4 --replications 5
 """
 

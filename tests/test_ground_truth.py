@@ -1,6 +1,6 @@
 """Staffing what-ifs against a ground truth servsim did not make: a desk of the independent simulator in
 benchmarks/desks.py (plain SimPy), calibrated from its completion-only export with servsim's defaults. The full
-four-desk benchmark is benchmarks/bench_ground_truth.py; this pins one desk, small enough for the suite."""
+six-desk benchmark is benchmarks/bench_ground_truth.py; this pins one desk, small enough for the suite."""
 
 from __future__ import annotations
 

@@ -502,8 +502,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "answer and resolution the work their completions show, so that staffing changes act "
                             "(the default where the log names people; --no-capacity: the sojourn-only model, "
                             "which cannot answer staffing questions; call logs always have capacity)")
-        p.add_argument("--utilisation", type=float, help="ASSUME this share of the time on duty is work instead "
-                       "of identifying it from the people's completions (a sensitivity check)")
+        p.add_argument("--utilisation", type=float, help="ASSUME this share of the time on duty is work: the "
+                       "delay-plus-capacity model at that utilisation, a sensitivity check (default: the process "
+                       "model, whose work the people's completions identify, or 60%% bounded by the log where it "
+                       "cannot explain the log)")
         p.add_argument("--balance", action="store_true", help="with --capacity: set the out-of-hours covers' share "
                        "and each team's work content on the model itself, so that every team is busy the assumed "
                        "utilisation (experimental: see the README)")

@@ -1,6 +1,8 @@
-"""Build a runnable baseline scenario from an imported ticket log.
+"""Build a runnable baseline scenario from an imported ticket log: the front door of calibration.
 
-The model is a fixed skeleton whose every number comes from the log:
+Where the log names who did what, the model is the process model (:mod:`.network`) if it explains the log, else
+the delay-plus-capacity model (:mod:`.capacity`) built on the skeleton below; logs that name nobody get the skeleton.
+The skeleton's every number comes from the log:
 
 ``pickup`` (until the first response) leads one of three ways — ``first_touch`` (the first
 response resolves the ticket), ``handling`` or, for tickets that were ever reassigned,
@@ -98,15 +100,16 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     period, see :func:`~servsim.calibration.evidence.history.active_period`). A call-by-call log is calibrated as a call
     centre (:func:`~servsim.calibration.models.calls.calibrate_calls`).
 
-    Where the log names who did what (``capacity=None``, the default, or ``True``), the teams are staffed with the
-    people on duty in the log and each answer and resolution needs work from them (the capacity model,
-    :mod:`~servsim.calibration.models.capacity`): the model answers staffing questions. The work each team's people did
-    is identified from their completions (:mod:`~servsim.calibration.evidence.work`); ``utilisation`` instead *assumes*
-    the share of the time on duty that work takes. With ``balance_on_model`` as well, the covers' share and each
-    team's work content are set on the model itself (:mod:`~servsim.calibration.models.balance`; two more probes).
-    With ``capacity=False``, or a log that names nobody, the sojourn-only skeleton (every stage's sojourn is work,
-    teams sized to add no queueing), which reproduces history but does not respond to staffing: its provenance
-    says so, and experiments flag staffing changes on it.
+    Where the log names who did what (``capacity=None``, the default, or ``True``), the model answers staffing
+    questions: the teams are staffed with the people on duty in the log and their work is read from their
+    completions (:mod:`~servsim.calibration.evidence.work`). It is the process model
+    (:mod:`~servsim.calibration.models.network`) where that explains the log (:func:`explains`), else the
+    delay-plus-capacity model (:mod:`~servsim.calibration.models.capacity`), whose work content is assumed
+    (``utilisation``, default 0.6) and bounded by the log. Giving ``utilisation``, or ``balance_on_model`` (the
+    covers' share and each team's work content set on the model: :mod:`~servsim.calibration.models.balance`),
+    asks for the delay-plus-capacity model. With ``capacity=False``, or a log that names nobody, the sojourn-only
+    skeleton (every stage's sojourn is work, teams sized to add no queueing), which reproduces history but does not
+    respond to staffing: its provenance says so, and experiments flag staffing changes on it.
     """
     if utilisation is not None and not 0 < utilisation <= 1:
         raise ServsimError(f"--utilisation must be a share of the staffed time in (0, 1], got {utilisation}")

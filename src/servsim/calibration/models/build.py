@@ -298,10 +298,15 @@ def _process_model(data: dict, window: ImportResult, type_of: pd.Series, work: W
     ``None``, ``data`` untouched and a note saying why: where people hold tickets for days while waiting on others,
     queues for the work the log shows cannot explain the times it took."""
     candidate = copy.deepcopy(data)
-    network = build_network(candidate, window.events, window.tickets, type_of, work, end)
     start = pd.Timestamp(candidate["clock"]["start"])
+    try:
+        network = build_network(candidate, window.events, window.tickets, type_of, work, end)
+        simulated = _simulated_quantiles(candidate, source, start, end)
+    except ServsimError as exc:  # a log whose process the model cannot express: say why, and keep the other model
+        notes.append(f"the process model could not be built from this log ({str(exc).splitlines()[0][:300]}): the "
+                     "delay-plus-capacity model is used")
+        return None
     logged = time_quantiles(window.tickets, start, end)
-    simulated = _simulated_quantiles(candidate, source, start, end)
     said = ", ".join(f"{k} {simulated[k]:.1f} h against {logged[k]:.1f} h" for k in logged)
     if not explains(simulated, logged):
         notes.append(f"queues for the work the log shows do not explain the times it took ({said} in the log): "

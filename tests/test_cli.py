@@ -91,3 +91,10 @@ def test_replications_auto_says_whether_it_reached_its_precision(capsys):
     assert "(95% CI half-width within 0.1% of the mean of frt_mean_min" in out
     assert re.search(r"--replications auto: did NOT reach the precision asked .* with 2 replications \(the cap "
                      r"--max-replications 2\)", out)
+
+
+def test_compare_set_takes_one_value_per_path(capsys):
+    """``compare --set`` makes one changed copy of the first scenario; several values are a sweep's, and said so."""
+    assert main(["compare", str(BASELINE), "--set", "teams.l2.scale=0.8,0.9", "--replications", "2"]) == 2
+    assert "--set 'teams.l2.scale=0.8,0.9': compare takes one value per path (sweep takes several)" in \
+        capsys.readouterr().err

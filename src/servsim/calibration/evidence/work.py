@@ -73,12 +73,6 @@ class WorkEstimate:
         present = self.present_minutes()
         return (self.busy_minutes().reindex(present.index, fill_value=0.0) / present.where(present > 0)).dropna()
 
-    def identified_share(self) -> float:
-        """Share of the estimated work whose start is bounded by the person's previous completion or the ticket's
-        readiness (the rest is imputed)."""
-        total = float(self.pieces["minutes"].sum())
-        return float(self.pieces.loc[self.pieces["identified"], "minutes"].sum()) / total if total > 0 else 0.0
-
 
 def estimate_work(events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
                   gap_min: float = SESSION_GAP_MIN) -> WorkEstimate | None:
@@ -86,16 +80,16 @@ def estimate_work(events: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
     ``[start, end)``; ``None`` where no event in the window names a resource."""
     notes: list[str] = []
     e = events[(pd.to_datetime(events["ended_at"]) >= start) & (pd.to_datetime(events["ended_at"]) < end)]
-    waiting = e["customer_wait"].astype(bool) if "customer_wait" in e else pd.Series(False, index=e.index)
-    if (waiting & e["resource"].notna()).any():
-        notes.append(f"{int((waiting & e['resource'].notna()).sum()):,} customer waits name a resource (the customer, "
-                     "a mailbox): not counted as work")
-    named = e["resource"].notna() & ~waiting
+    customer = e["customer_wait"].astype(bool) if "customer_wait" in e else pd.Series(False, index=e.index)
+    if (customer & e["resource"].notna()).any():
+        notes.append(f"{int((customer & e['resource'].notna()).sum()):,} customer waits name a resource (the "
+                     "customer, a mailbox): not counted as work")
+    named = e["resource"].notna() & ~customer
     if not named.any():
         return None
-    if (~named).any():
-        notes.append(f"{int((~named).sum()):,} events in the window name no person (creations, customer replies, "
-                     "system steps): not counted as work")
+    if e["resource"].isna().any():
+        notes.append(f"{int(e['resource'].isna().sum()):,} events in the window name no person (creations, customer "
+                     "replies, system steps): not counted as work")
     e = e[named]
     frame = pd.DataFrame({
         "event": e.index.to_numpy(), "ticket_id": e["ticket_id"].astype(str).to_numpy(),
@@ -152,7 +146,7 @@ def _concurrency(frame: pd.DataFrame, notes: list[str]) -> dict[str, int]:
     first take the whole work and the second come ``k`` times as close (completions interleave). So ``k`` is the
     ratio of their mean durations, per activity, weighted by pieces (``MIN_PIECES`` of each kind at least)."""
     out = {}
-    for pool, own in frame[frame["identified"] & ~frame["logged_start"].notna()].groupby("pool"):
+    for pool, own in frame[frame["identified"] & frame["logged_start"].isna()].groupby("pool"):
         kinds = own.groupby(["activity", "when_ready"])["minutes"].agg(["mean", "size"]).unstack("when_ready")
         if True not in kinds["size"] or False not in kinds["size"]:
             continue

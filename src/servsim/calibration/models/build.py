@@ -266,7 +266,7 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
                      "staffing what-ifs mean nothing")
     data["provenance"] = provenance
     scenario = scenario_from_dict(data, source=f"calibration of {result.quality.source}")
-    if not staffing.empty:
+    if not staffing.empty and network is None:  # what the delay-plus-capacity model's delays stand for
         people = float(staffing.groupby("hour_of_week")["active_people"].sum().mean())
         held = mean_open_tickets(t, first, end) / max(people, 1e-9)
         notes.append(f"on average {held:,.0f} tickets are open per person active in an hour ({people:.1f} people "

@@ -5,12 +5,13 @@ many tickets at once, and most of a ticket's time in a stage is waiting (for a c
 morning). The skeleton built by ``build`` reproduces those sojourns as team-less delays. This module adds the
 capacity the work needs:
 
-- **staffing**: the people active per hour of the week (distinct resources with an activity in that hour,
-  averaged over the window's weeks) become the weekly shifts of a team per busy group of the log (the rest
-  pooled; one team, ``desk``, where fewer than two groups are busy enough);
+- **staffing**: the people on duty per hour of the week (their sessions of work, averaged over the window's weeks:
+  :mod:`~servsim.calibration.evidence.work`) become the weekly shifts of a team per busy group of the log (the
+  rest pooled; one team, ``desk``, where fewer than two groups are busy enough);
 - **work content**: every answer and every resolution is a piece of work done by someone on duty; the log's
-  throughput gives the total, ``utilisation × staffed minutes``. The utilisation is ASSUMED (the log cannot
-  show idle time): default ``DEFAULT_UTILISATION``, settable, and the report shows the band from 0.4 to 0.9.
+  throughput gives the total, ``utilisation × staffed minutes``. The utilisation is ASSUMED (people who hold
+  many tickets at once show no idle time): default ``DEFAULT_UTILISATION``, settable, at most the busy share the
+  log's completions allow, and the report shows the band from 0.4 to 0.9.
   The total is shared among the kinds of piece in proportion to the median time tickets spend before them
   (capped at ``CAP_MIN``): a ticket answered and resolved within ten minutes cannot have taken an hour's work;
 - **structure**: each routed step ``S -> T`` gets work stages ``S_to_T_by_team`` (the teams that did such work)

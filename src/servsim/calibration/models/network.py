@@ -32,6 +32,7 @@ from ..evidence.history import waits_for_customer
 from ..evidence.staffing import weekly_shifts
 from ..evidence.work import WorkEstimate
 from ..importers.labels import shares, slug
+from .capacity import scaled
 
 MIN_TEAM_SHARE = 0.01  # groups doing less of the identified work than this are pooled into OTHER
 MAX_TEAMS = 12
@@ -47,10 +48,9 @@ FIRST_RESPONSE_SHARE = 0.1  # a stage whose pieces carry a ticket's first respon
 
 @dataclass(frozen=True)
 class Network:
-    """What :func:`build_network` wrote into a scenario mapping: the team of each group, the stages, the notes."""
+    """What :func:`build_network` wrote into a scenario mapping: the team of each group, the notes, the provenance."""
 
     team_of: dict[str, str]
-    stages: list[str]
     notes: list[str]
     provenance: dict[str, str]
 
@@ -69,7 +69,6 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
                      "presence rest on that person's completions alone, and a change of their staffing is a change "
                      "of a whole person")
     steps = _steps(events, tickets, type_of, pieces, end)
-    stage_names = sorted(steps["stage"].dropna().unique())
     done = steps[steps["is_work"]]
     team_of_stage = done.groupby("stage")["team"].first().to_dict()
     by_event = pieces.set_index("event")
@@ -77,7 +76,7 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
     held = _held_at_once(work, team_of)
     work_of = {stage: _work(rows, held.get(team_of_stage[stage], 1)) for stage, rows in done.groupby("stage")}
     first = done.groupby("stage")["first_response"].mean()
-    sent = {stage for stage in stage_names if first.get(stage, 0.0) >= FIRST_RESPONSE_SHARE}
+    sent = set(first.index[first >= FIRST_RESPONSE_SHARE])
     escalating = done.groupby("stage")["escalation"].mean()
     waits = steps.loc[steps["stage"] == WAIT, "minutes_since"].to_numpy()
     wait_of = _table(waits) if len(waits) else None
@@ -131,7 +130,7 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
     for tt in ticket_types.values():  # the rounded shifts carry the work the people on duty did
         for stage, step in tt["steps"].items():
             if stages[stage].get("team") in rounding:
-                step["work"] = _scaled(step["work"], 1.0 / rounding[stages[stage]["team"]])
+                step["work"] = scaled(step["work"], 1.0 / rounding[stages[stage]["team"]])
     for name in [t for t in data["teams"] if t not in set(team_of_stage.values())]:
         data["teams"].pop(name)
     data.setdefault("policies", {}).pop("cover", None)
@@ -143,7 +142,7 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
                                        "their previous completion and the ticket's readiness)",
         "ticket_types.*.steps.*.next": "identified: the next piece of work of each ticket in the log",
         "ticket_types.*.reopen": "identified: reopenings after resolution, their delay and where they re-enter"}
-    return Network(team_of, sorted(stages), notes, provenance)
+    return Network(team_of, notes, provenance)
 
 
 def _held_at_once(work: WorkEstimate, team_of: dict[str, str]) -> dict[str, int]:
@@ -203,6 +202,7 @@ def _steps(events: pd.DataFrame, tickets: pd.DataFrame, type_of: pd.Series, piec
         return same & (count > np.roll(count, 1)) | ~same & (count > 0)
 
     reopened = counted("n_reopens") & ~is_work
+    ended = pd.to_datetime(e["ended_at"])
     first_response = e["ticket"].map(dict(zip(ids, pd.to_datetime(tickets["first_response_at"]))))
     resolved = e["ticket"].map(dict(zip(ids, pd.to_datetime(tickets["resolved_at"]))))
     return pd.DataFrame({
@@ -210,11 +210,10 @@ def _steps(events: pd.DataFrame, tickets: pd.DataFrame, type_of: pd.Series, piec
         "type": e["ticket"].map(dict(zip(ids, type_of.to_numpy()))).to_numpy(),
         "stage": stage, "team": team.to_numpy(), "is_work": is_work, "reopen": reopened,
         "escalation": counted("n_escalations"),
-        "first_response": (pd.to_datetime(e["ended_at"]) == first_response).to_numpy(),
+        "first_response": (ended == first_response).to_numpy(),
         "resolved": (resolved.notna() & (resolved < end)).to_numpy(),
-        "closing": is_work & (pd.to_datetime(e["ended_at"]) > resolved).to_numpy(),
-        "minutes_since": ((pd.to_datetime(e["ended_at"]) - pd.to_datetime(e["enqueued_at"]))
-                          .dt.total_seconds() / 60.0).to_numpy()})
+        "closing": is_work & (ended > resolved).to_numpy(),
+        "minutes_since": ((ended - pd.to_datetime(e["enqueued_at"])).dt.total_seconds() / 60.0).to_numpy()})
 
 
 def _moves(steps: pd.DataFrame) -> pd.DataFrame:
@@ -324,10 +323,4 @@ def _staffing(presence: pd.DataFrame, team_of: dict[str, str], notes: list[str])
     ratio = (totals["present"] / totals["headcount"].where(totals["headcount"] > 0)).dropna()
     return {name: {"shifts": own} for name, own in shifts.items() if own}, ratio.to_dict()
 
-
-def _scaled(spec: dict, factor: float) -> dict:
-    """A duration spec (this module's empirical or constant) times ``factor``."""
-    if spec["kind"] == "constant":
-        return {"kind": "constant", "value": spec["value"] * factor}
-    return {"kind": "empirical", "quantiles": {p: round(v * factor, 3) for p, v in spec["quantiles"].items()}}
 

@@ -19,12 +19,47 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 
 from .units import parse_duration
 
+_MINUTES_SCHEMA = {"anyOf": [{"type": "string", "examples": ["30min", "4h", "2d"]}, {"type": "number"}],
+                   "description": "a duration with a unit (s, min, h, d, w); a bare number is minutes"}
 Minutes = Annotated[
     float,
     BeforeValidator(parse_duration),
     PlainSerializer(lambda v: f"{v!r}min", return_type=str),  # dumps read back exactly, with their unit
-    WithJsonSchema({"anyOf": [{"type": "string", "examples": ["30min", "4h", "2d"]}, {"type": "number"}],
-                    "description": "a duration with a unit (s, min, h, d, w); a bare number is minutes"}),
+    WithJsonSchema(_MINUTES_SCHEMA),
+]
+
+
+
+def _durations(values: Any) -> Any:
+    """Durations in minutes, a list's or a map's values converted in one pass (a quantile table holds a hundred,
+    a calibrated scenario a million); anything else is left for pydantic to reject."""
+    items = values.values() if isinstance(values, dict) else values if isinstance(values, list) else None
+    if items is None or all(type(v) is float and 0.0 <= v < float("inf") for v in items):
+        return values
+    if isinstance(values, dict):
+        return {key: _item(key, v) for key, v in values.items()}
+    return [_item(i, v) for i, v in enumerate(values)]
+
+
+def _item(key: object, value: Any) -> float:
+    """One duration of a list or map, its error naming its place."""
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise ValueError(f"[{key}]: {exc}") from None
+
+
+MinutesList = Annotated[
+    list[float],
+    BeforeValidator(_durations),
+    PlainSerializer(lambda vs: [f"{v!r}min" for v in vs], return_type=list),
+    WithJsonSchema({"type": "array", "items": _MINUTES_SCHEMA}),
+]
+MinutesTable = Annotated[
+    dict[float, float],
+    BeforeValidator(_durations),
+    PlainSerializer(lambda table: {p: f"{v!r}min" for p, v in table.items()}, return_type=dict),
+    WithJsonSchema({"type": "object", "additionalProperties": _MINUTES_SCHEMA}),
 ]
 
 BLOCK = 1024  # values drawn per call to numpy: scalar draws cost ~1 µs each, a block amortises it
@@ -214,8 +249,8 @@ class Empirical(_Spec):
     """Observed values (drawn with equal weight) or quantiles ``{p: value}`` (linear between them)."""
 
     kind: Literal["empirical"]
-    values: list[Minutes] | None = Field(default=None, min_length=1)
-    quantiles: dict[float, Minutes] | None = None
+    values: MinutesList | None = Field(default=None, min_length=1)
+    quantiles: MinutesTable | None = None
 
     @model_validator(mode="after")
     def _one_form(self) -> Empirical:

@@ -182,21 +182,36 @@ def _check_size(root: yaml.Node, source: str, error: type[Exception], limit: int
                     "not a servsim file")
 
 
-def finite_problems(data: Any, path: str = "") -> list[tuple[str, str]]:
+def finite_problems(data: Any) -> list[tuple[str, str]]:
     """``(field path, message)`` for every number in ``data`` that is infinite or not a number."""
-    out = []
+    out: list[tuple[str, str]] = []
+    _walk(data, (), out)
+    return out
+
+
+def _walk(data: Any, keys: tuple[str, ...], out: list[tuple[str, str]]) -> None:
+    """Add ``data``'s problems to ``out``; the path is written only for a problem (a calibrated file has a million
+    numbers)."""
     if isinstance(data, dict):
         for key, value in data.items():
-            out += finite_problems(value, f"{path}.{key}" if path else str(key))
+            if isinstance(value, (dict, list, float, dt.datetime)):
+                _walk(value, (*keys, f".{key}"), out)
     elif isinstance(data, list):
+        if all(type(value) is float for value in data) and all(map(math.isfinite, data)):
+            return
         for i, value in enumerate(data):
-            out += finite_problems(value, f"{path}[{i}]")
+            if isinstance(value, (dict, list, float, dt.datetime)):
+                _walk(value, (*keys, f"[{i}]"), out)
     elif isinstance(data, float) and not math.isfinite(data):
-        out.append((path or "(top level)", f"{data}: expected a finite number"))
+        out.append((_path(keys), f"{data}: expected a finite number"))
     elif isinstance(data, dt.datetime) and data.tzinfo is not None:
-        out.append((path or "(top level)", f"{data.isoformat()}: a time with a time zone; expected a local date "
-                                           "and time (the desk's wall clock), e.g. 2026-01-05 08:00"))
-    return out
+        out.append((_path(keys), f"{data.isoformat()}: a time with a time zone; expected a local date and time "
+                                 "(the desk's wall clock), e.g. 2026-01-05 08:00"))
+
+
+def _path(keys: tuple[str, ...]) -> str:
+    """``a.b[2].c`` for the keys ``(".a", ".b", "[2]", ".c")``."""
+    return "".join(keys).removeprefix(".") or "(top level)"
 
 
 def read_table(path: str | Path, what: str, error: type[Exception] = ServsimError, **options: Any):  # noqa: ANN201

@@ -29,6 +29,14 @@ def parse_duration(value: str | int | float) -> float:
     """
     if type(value) is float and 0.0 <= value < float("inf"):  # the common case (quantile tables): no more checks
         return value
+    if type(value) is str and value.endswith("min") and value[:1].isdigit():  # as servsim writes them: "12.5min"
+        try:
+            minutes = float(value[:-3])
+        except ValueError:
+            pass
+        else:
+            if minutes < float("inf"):
+                return minutes
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"{value!r} is not a duration; expected e.g. '30min', '4h', '2d'")
     if isinstance(value, (int, float)):

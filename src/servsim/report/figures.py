@@ -275,6 +275,7 @@ def fit_qq(fits: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> Figure:
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, (title, theoretical, empirical) in zip(axes, fits):
         ax.loglog(theoretical, empirical, ".", ms=3)
+        ax.minorticks_off()  # a log axis over many decades has thousands of minor ticks, slow to draw and unread
         lo = np.nanmin([theoretical[theoretical > 0].min(), empirical[empirical > 0].min()])
         hi = np.nanmax([theoretical.max(), empirical.max()])
         ax.plot([lo, hi], [lo, hi], color="grey", lw=1)

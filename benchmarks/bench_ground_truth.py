@@ -18,6 +18,7 @@ tickets resolved per week after the first week and the backlog open at the end.
 
     python benchmarks/bench_ground_truth.py                       # all six desks, 6 weeks, ~5 minutes
     python benchmarks/bench_ground_truth.py --desks campus --weeks 4 --replications 5
+    python benchmarks/bench_ground_truth.py --uncertainty 10       # and intervals with input uncertainty
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import desks  # noqa: E402
 
 import servsim  # noqa: E402
+from servsim.calibration.uncertainty import resample  # noqa: E402
+from servsim.experiment.stats import input_interval  # noqa: E402
 from servsim.scenario import scenario_from_dict  # noqa: E402
 
 KPIS = ("frt_p50_h", "frt_p90_h", "ttr_p50_h", "ttr_p90_h", "resolved_per_week", "backlog_end")
@@ -108,7 +111,7 @@ def servsim_change(data: dict, change: str, desk: desks.Desk) -> dict:
 
 
 def bench_desk(name: str, weeks: int, truth_seeds: int, replications: int, calibrate_options: dict,
-               export: str = "events") -> pd.DataFrame:
+               export: str = "events", draws: int = 0, draw_replications: int = 3) -> pd.DataFrame:
     desk = desks.DESKS[name]
     started = time.perf_counter()
     base_runs = [desks.simulate(desk, weeks, seed) for seed in range(truth_seeds)]
@@ -136,6 +139,7 @@ def bench_desk(name: str, weeks: int, truth_seeds: int, replications: int, calib
         scenarios[change] = scenario_from_dict(servsim_change(data, change, desk), source=f"{name} {change}")
     predicted = {key: pd.DataFrame([model_kpis(servsim.simulate(s, seed=r), start, cal_weeks)
                                     for r in range(replications)]) for key, s in scenarios.items()}
+    drawn = _drawn(cal, desk, name, draws, draw_replications, start, cal_weeks) if draws else {}
     rows = []
     for kpi in KPIS:
         rows.append({"desk": name, "change": "baseline", "kpi": kpi, "true": truth_base[kpi],
@@ -143,13 +147,33 @@ def bench_desk(name: str, weeks: int, truth_seeds: int, replications: int, calib
         for change in desks.CHANGES:
             diff = (predicted[change][kpi] - predicted["baseline"][kpi]).to_numpy()
             half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else 0
-            rows.append({"desk": name, "change": change, "kpi": kpi, "true": truth_change[change][kpi],
-                         "predicted": diff.mean(), "low": diff.mean() - half, "high": diff.mean() + half,
-                         "base": truth_base[kpi]})
+            row = {"desk": name, "change": change, "kpi": kpi, "true": truth_change[change][kpi],
+                   "predicted": diff.mean(), "low": diff.mean() - half, "high": diff.mean() + half,
+                   "base": truth_base[kpi]}
+            if drawn:
+                per_draw = np.array([(d[change][kpi] - d["baseline"][kpi]).to_numpy() for d in drawn])
+                found = input_interval(diff, per_draw)
+                row |= {"low_total": found["low"], "high_total": found["high"], "input_share": found["input_share"]}
+            rows.append(row)
     out = pd.DataFrame(rows)
     shown = ("capacity", "teams", "cover", "process", "the process", "queues", "the log names")
     out.attrs.update(simulated=simulated, calibrated=calibrated, utilisation=base_runs[0].utilisation,
                      notes=[n for n in cal.notes if n.startswith(shown)])
+    return out
+
+
+def _drawn(cal, desk: desks.Desk, name: str, draws: int, replications: int, start: pd.Timestamp,
+           weeks: int) -> list[dict[str, pd.DataFrame]]:
+    """Per input-uncertainty draw of ``cal`` (:func:`servsim.calibration.uncertainty.resample`), the KPIs of the
+    baseline and each change, ``replications`` each (common random numbers within a draw, independent across)."""
+    out = []
+    for k, drawn in enumerate(resample(cal, draws, seed=0).scenarios, start=1):
+        data = drawn.model_dump(mode="json", by_alias=True)
+        scenarios = {"baseline": drawn} | {change: scenario_from_dict(servsim_change(data, change, desk),
+                                                                       source=f"{name} {change} draw {k}")
+                                           for change in desks.CHANGES}
+        out.append({key: pd.DataFrame([model_kpis(servsim.simulate(s, seed=k * 1000 + r), start, weeks)
+                                       for r in range(replications)]) for key, s in scenarios.items()})
     return out
 
 
@@ -164,7 +188,10 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
         rows.append({"desk": desk, "baseline_fit_median": fit.median(), "baseline_fit_worst": fit.max(),
                      "material_changes": len(changes), "median_rel_error": error.median(),
                      "right_sign": (np.sign(changes["predicted"]) == np.sign(changes["true"])).mean(),
-                     "covered": ((changes["low"] <= changes["true"]) & (changes["true"] <= changes["high"])).mean()})
+                     "covered": ((changes["low"] <= changes["true"]) & (changes["true"] <= changes["high"])).mean(),
+                     **({"covered_with_input": ((changes["low_total"] <= changes["true"])
+                                                & (changes["true"] <= changes["high_total"])).mean(),
+                         "input_share": changes["input_share"].median()} if "low_total" in changes else {})})
     return pd.DataFrame(rows)
 
 
@@ -178,12 +205,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-capacity", action="store_true", help="calibrate the sojourn-only model")
     parser.add_argument("--format", choices=["events", "tickets"], default="events",
                         help="the export servsim calibrates on: the event log, or the ticket table (no people)")
+    parser.add_argument("--uncertainty", type=int, default=0, metavar="N",
+                        help="also run N input-uncertainty draws of each calibration and report the coverage of the "
+                             "intervals that include input uncertainty")
+    parser.add_argument("--draw-replications", type=int, default=3)
     parser.add_argument("--out", type=Path, help="write the full table as CSV here")
     args = parser.parse_args(argv)
     options = {"utilisation": args.utilisation, "capacity": False if args.no_capacity else None}
     tables = []
     for name in args.desks.split(","):
-        table = bench_desk(name, args.weeks, args.truth_seeds, args.replications, options, args.format)
+        table = bench_desk(name, args.weeks, args.truth_seeds, args.replications, options, args.format,
+                           args.uncertainty, args.draw_replications)
         tables.append(table)
         print(f"\n== {name}: truth utilisation " + ", ".join(f"{t} {u:.2f}" for t, u in
                                                             table.attrs["utilisation"].items()) +

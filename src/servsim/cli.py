@@ -172,6 +172,12 @@ def _with_settings(paths: list[Path], settings: list[str] | None) -> list:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from .experiment.uncertain import calibrated_scenario, draw_files
+
+    args.scenarios = [calibrated_scenario(path) for path in args.scenarios]
+    draws = draw_files(args.scenarios[0]) if args.uncertainty else []
+    if draws:
+        return _compare_uncertain(args, draws)
     from .experiment import run_experiment
     from .experiment.explain import row_verdict
     from .experiment.stats import CI_METHOD
@@ -212,6 +218,56 @@ def _compare(args: argparse.Namespace) -> int:
         print(f"\nwritten to {args.out}/: report.html results.csv summary.csv summary.json comparison.csv, figures "
               "(PNG), replications/ and manifest.json")
     return 0
+
+
+def _compare_uncertain(args: argparse.Namespace, draws: list[Path]) -> int:
+    """compare over the point calibration and its re-calibrations (input uncertainty)."""
+    from .experiment.uncertain import run_uncertain
+    from .kpi import HEADLINE_KPIS, format_change, format_value, kpi_label
+
+    if args.replications == "auto":
+        raise ServsimError("--replications auto is not available with input uncertainty; give a number (e.g. 10), "
+                           "or --no-uncertainty")
+    found = run_uncertain(_with_settings(args.scenarios, args.set), draws, int(args.replications), args.seed,
+                          draw_replications=args.draw_replications, **_experiment_options(args))
+    names, summary = found.names, found.summary().set_index(["kpi", "scenario"])
+    comparison = found.compare().set_index(["kpi", "scenario"]) if len(names) > 1 else None
+    print(f"{args.replications} replications of each scenario, and {found.draw_replications} on each of "
+          f"{found.draws} re-calibrations on resampled history (input uncertainty), seed {args.seed}. Intervals: "
+          "95%, including what the history cannot pin down [simulation noise only in brackets]; 'input' is the "
+          "share of the uncertainty that comes from the history")
+    width = max(len(name) for name in names) + 2
+    for kpi in HEADLINE_KPIS:
+        if (kpi, names[0]) not in summary.index:
+            continue
+        print(f"\n{kpi_label(kpi, found.point.scenarios[names[0]].currency)}")
+        for name in names:
+            row = summary.loc[(kpi, name)]
+            line = f"  {name:<{width}}{format_value(kpi, row['mean']):>10}"
+            if comparison is not None and name != names[0]:
+                d = comparison.loc[(kpi, name)]
+                share = f"input {d['input_share']:.0%}" if d["input_share"] == d["input_share"] else ""
+                line += (f"  {format_change(kpi, d['difference']):>10} [{format_change(kpi, d['low'])}, "
+                         f"{format_change(kpi, d['high'])}]  (simulation only [{format_change(kpi, d['ci_low'])}, "
+                         f"{format_change(kpi, d['ci_high'])}])  {share}  {d['verdict']}")
+            print(line.rstrip())
+    if comparison is not None:
+        shares = comparison["input_share"].dropna()
+        if len(shares) and shares.median() > 0.5:
+            print(f"\nmost of this uncertainty comes from the history itself (median input share {shares.median():.0%}"
+                  f" over the KPIs): {found.draws} re-calibrations on resampled days of "
+                  f"{_weeks(found)} weeks disagree more than replications do; a longer window would narrow it, "
+                  "more replications would not")
+    if args.out:
+        written = found.save(args.out)
+        print(f"\nwritten to {args.out}/: " + " ".join(p.name for p in written) + ", point/ and draws/ "
+              "(every replication)")
+    return 0
+
+
+def _weeks(found) -> str:
+    horizon = found.point.scenarios[found.names[0]].clock.horizon
+    return f"{horizon / 10080:.0f}"
 
 
 def _print_drivers(comparison, names: list[str]) -> None:
@@ -322,6 +378,15 @@ def _calibrate(args: argparse.Namespace) -> int:
                     utilisation=args.utilisation, balance_on_model=args.balance)
     written = write_calibration(cal, imported.quality, args.out)
     written.append(write_report(cal, args.out / "report.html", quality=imported.quality))
+    if args.uncertainty:
+        from .calibration.report import write_uncertainty
+        from .calibration.uncertainty import resample
+
+        drawn = resample(cal, args.uncertainty, args.seed)
+        write_uncertainty(drawn, args.out)
+        written.append(Path("uncertainty/"))
+        cal.notes.append(f"input uncertainty: {args.uncertainty} re-calibrations on resampled days written to "
+                         "uncertainty/ (compare and sweep use them)" + "".join(f"; {n}" for n in drawn.notes))
     if args.mapping:
         (args.out / "mapping.yaml").write_text(Path(args.mapping).read_text(encoding="utf-8"), encoding="utf-8")
     first, end = cal.window
@@ -448,9 +513,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.set_defaults(func=_run)
     p = sub.add_parser("compare", help="replicate scenarios and compare each with the first (paired, with CIs)")
-    p.add_argument("scenarios", nargs="+", type=Path)
+    p.add_argument("scenarios", nargs="+", type=Path, help="scenario files, the baseline first (or the folder "
+                   "servsim calibrate wrote)")
     p.add_argument("--set", action="append", metavar="PATH=VALUE", help="compare the first scenario with a copy of "
                    "it with this value set too, e.g. teams.l2.scale=0.8 (repeat to set several in the one copy)")
+    p.add_argument("--uncertainty", action=argparse.BooleanOptionalAction, default=True,
+                   help="where the baseline was calibrated with --uncertainty N: run every scenario on each "
+                        "re-calibration too, so that the intervals include what the history cannot pin down "
+                        "(default; --no-uncertainty: simulation noise only)")
+    p.add_argument("--draw-replications", type=_at_least(2), help="with input uncertainty: replications of each "
+                   "re-calibration (default: --replications, at most 5)")
     _add_experiment_options(p)
     p.set_defaults(func=_compare)
     p = sub.add_parser("optimize", help="the cheapest staffing (headcounts within bounds) that meets KPI "
@@ -515,6 +587,11 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--end", type=_dates,
                            help="day after the last one to calibrate on (default: the export's end)")
     calibrate.add_argument("--name", default="calibrated", help="the scenario's name")
+    calibrate.add_argument("--uncertainty", type=_at_least(0), default=0, metavar="N",
+                           help="also write N re-calibrations on resampled days of the history (uncertainty/): "
+                                "compare and sweep then include what the history cannot pin down in their "
+                                "intervals (20 is a good start)")
+    calibrate.add_argument("--seed", type=_at_least(0), default=0, help="with --uncertainty: the resampling's seed")
     backtest.add_argument("--train-until", required=True, type=_dates,
                           help="cut-off date: calibrate before, test after; several dates separated by commas run a "
                           "rolling-origin backtest (ticket logs)")

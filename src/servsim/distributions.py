@@ -300,6 +300,22 @@ Distribution = Annotated[
 DISTRIBUTION_KINDS = ("exponential", "lognormal", "gamma", "weibull", "triangular", "uniform", "constant", "empirical")
 
 
+_TIME_FIELDS = {"exponential": ("mean_",), "lognormal": ("mean_",), "gamma": ("mean_",), "weibull": ("scale",),
+                "triangular": ("low", "mode", "high"), "uniform": ("low", "high"), "constant": ("value",)}
+
+
+def times(spec: Any, factor: float) -> Any:
+    """The distribution of ``factor`` times a draw of ``spec`` (a validated distribution): its shape kept, every
+    duration it is given by scaled."""
+    if not factor > 0 or factor == float("inf"):
+        raise ValueError(f"a duration can be scaled by a positive finite factor, not {factor!r}")
+    if spec.kind != "empirical":
+        return spec.model_copy(update={name: getattr(spec, name) * factor for name in _TIME_FIELDS[spec.kind]})
+    if spec.values is not None:
+        return spec.model_copy(update={"values": [v * factor for v in spec.values]})
+    return spec.model_copy(update={"quantiles": {p: v * factor for p, v in spec.quantiles.items()}})
+
+
 @functools.cache
 def _adapter() -> Any:
     from pydantic import TypeAdapter

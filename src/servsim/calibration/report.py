@@ -15,6 +15,7 @@ from .backtests.backtest import Backtest
 from .backtests.staffing_backtest import StaffingBacktest
 from .importers.quality import DataQuality
 from .models.fitted import KS_TOLERANCE, Calibration
+from .uncertainty import Uncertainty
 
 
 class _PlainDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml's emitter: 10x faster on large files
@@ -135,6 +136,29 @@ def write_calibration(cal: Calibration, quality: DataQuality, out: str | Path) -
         pd.DataFrame(sorted(cal.pool_team.items()), columns=["group", "team"]).to_csv(out / "teams.csv", index=False)
         written.append(out / "teams.csv")
     return written
+
+
+def write_uncertainty(unc: Uncertainty, out: str | Path) -> list[Path]:
+    """Write the draws of a calibration's input uncertainty into ``out/uncertainty/``: one complete scenario per draw
+    (``draw_01.yaml`` ...), what each drew (``factors.csv``) and what was kept at the point estimate (``notes.txt``).
+    Draws written before are replaced."""
+    folder = Path(out) / "uncertainty"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("draw_*.yaml"):
+        old.unlink()
+    width = len(str(len(unc.scenarios)))
+    written = []
+    for k, scenario in enumerate(unc.scenarios, start=1):
+        path = folder / f"draw_{k:0{width}d}.yaml"
+        head = (f"# servsim {__version__}: input-uncertainty draw {k} of {len(unc.scenarios)} (seed {unc.seed}): the "
+                "point scenario re-estimated on\n# resampled days of its history (see factors.csv)\n")
+        path.write_text(head + yaml.dump(scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+                                         Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=120),
+                        encoding="utf-8")
+        written.append(path)
+    unc.factors.to_csv(folder / "factors.csv", index=False)
+    (folder / "notes.txt").write_text("\n".join(unc.notes) + "\n", encoding="utf-8")
+    return [*written, folder / "factors.csv", folder / "notes.txt"]
 
 
 def _profile_figure(cal: Calibration):

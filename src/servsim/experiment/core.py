@@ -130,8 +130,8 @@ class Experiment:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ServsimError(f"{folder}: not an experiment folder written by servsim compare/sweep --out "
                                f"(manifest.json: {exc})") from None
-        offsets = [0 if manifest.get("common_random_numbers", True) else k * INDEPENDENT_OFFSET
-                   for k in range(len(entries))]
+        offsets = [k * INDEPENDENT_OFFSET for k in _stream_groups(len(entries), manifest.get(
+            "common_random_numbers", True), manifest.get("stream_groups"))]
         store = ReplicationStore(folder)
         replications: dict[str, list[dict[str, Any]]] = {}
         for entry, offset in zip(entries, offsets):
@@ -221,6 +221,7 @@ def run_experiment(
     progress: bool | None = None,
     common_random_numbers: bool = True,
     force: bool = False,
+    stream_groups: Sequence[int] | None = None,
 ) -> Experiment:
     """Run every scenario ``replications`` times; replication r of each scenario sees the same customers.
 
@@ -234,11 +235,15 @@ def run_experiment(
     out : folder where each replication is saved as it finishes; finished ones found there are reused.
     progress : show a progress bar (default: when stderr is a terminal).
     common_random_numbers : False gives each scenario independent streams (for variance comparisons).
+    stream_groups : one number per scenario: scenarios with the same number share their random streams, groups are
+        independent of each other (default: all one group, or each its own without common random numbers); the
+        baseline's group is the one whose changes are checked against what the baseline marks as assumed.
     force : run even a scenario expected to exceed the size a run takes without it (see
         :mod:`servsim.scenario.load_check`).
     """
     named = _as_scenarios(scenarios)
-    _warn_assumed(named)
+    groups = dict(zip(named, _stream_groups(len(named), common_random_numbers, stream_groups)))
+    _warn_assumed({name: s for name, s in named.items() if groups[name] == groups[next(iter(named))]})
     for name, scenario in named.items():
         check = check_load(scenario)
         if check.size_error() and not force:
@@ -256,8 +261,9 @@ def run_experiment(
     with store.locked():
         store.write_manifest({"servsim_version": __version__, "seed": seed,
                               "common_random_numbers": common_random_numbers,
+                              "stream_groups": list(groups.values()),
                               "scenarios": [{"name": n, "hash": hashes[n], "scenario": data[n]} for n in named]})
-        offsets = {name: (0 if common_random_numbers else k * INDEPENDENT_OFFSET) for k, name in enumerate(named)}
+        offsets = {name: group * INDEPENDENT_OFFSET for name, group in groups.items()}
         done: dict[str, dict[int, dict]] = {name: {} for name in named}
         computed = reused = 0
         target = min(AUTO_FIRST_BATCH, max_replications) if auto else int(replications)
@@ -299,6 +305,15 @@ def run_experiment(
             f"replications" + ("" if reached else f" (the cap --max-replications {max_replications}); results are "
                                                   "less precise than asked"))
     return experiment
+
+
+def _stream_groups(n: int, common_random_numbers: bool, groups: Sequence[int] | None) -> list[int]:
+    """The stream group of each of ``n`` scenarios (see :func:`run_experiment`)."""
+    if groups is None:
+        return [0] * n if common_random_numbers else list(range(n))
+    if len(groups) != n or any(not isinstance(g, (int, np.integer)) or g < 0 for g in groups):
+        raise ServsimError(f"stream_groups: expected one whole number >= 0 per scenario ({n}), got {list(groups)!r}")
+    return [int(g) for g in groups]
 
 
 def _warn_assumed(named: dict[str, Scenario]) -> None:

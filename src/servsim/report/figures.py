@@ -115,6 +115,43 @@ def paired_forest(comparison: pd.DataFrame, kpis: Sequence[str]) -> Figure:
 _STYLES = ("-", "--", "-.", ":")
 
 
+def draw_differences(per_draw: dict[str, pd.DataFrame], comparison: pd.DataFrame) -> Figure:
+    """One panel per KPI (``per_draw``: KPI -> each change's mean paired difference per re-calibration, ``draw`` 0
+    the point): the re-calibrations' differences as dots, the point's difference with its simulation-only interval
+    (thick) inside the interval including input uncertainty (thin)."""
+    kpis = list(per_draw)
+    cols = min(3, len(kpis)) or 1
+    rows = int(np.ceil(len(kpis) / cols)) or 1
+    fig = Figure(figsize=(4.2 * cols, 2.9 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    rng = np.random.default_rng(0)  # jitter only
+    for ax, kpi in zip(axes, kpis):
+        table = per_draw[kpi]
+        names = list(dict.fromkeys(table["scenario"]))
+        for k, name in enumerate(names):
+            drawn = table[(table["scenario"] == name) & (table["draw"] > 0)]["difference"].to_numpy()
+            ax.plot(k + rng.uniform(-0.15, 0.15, len(drawn)), drawn, ".", color="0.55", ms=5,
+                    label="a re-calibration" if k == 0 else None)
+            row = comparison[(comparison["scenario"] == name) & (comparison["kpi"] == kpi)].iloc[0]
+            ax.vlines(k + 0.3, row["low"], row["high"], color="C0", lw=1.5,
+                      label="95% with input uncertainty" if k == 0 else None)
+            ax.vlines(k + 0.3, row["ci_low"], row["ci_high"], color="C1", lw=5,
+                      label="95% simulation only" if k == 0 else None)
+            ax.plot(k + 0.3, row["difference"], "o", color="k", ms=4)
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_xticks(range(len(names)), names, rotation=20, ha="right", fontsize=8)
+        ax.set_title(label(kpi) + ": change", fontsize=9)
+        if describe(kpi)[1] == "%":
+            percent_axis(ax)
+        ax.grid(alpha=0.3, axis="y")
+    for ax in axes[len(kpis):]:
+        ax.set_visible(False)
+    if kpis:
+        axes[0].legend(fontsize=7, loc="best")
+    fig.suptitle("Paired change per re-calibration on resampled history", fontsize=10)
+    return fig
+
+
 def time_ecdfs(replications: dict[str, list[dict]], names: Sequence[str]) -> Figure:
     """ECDFs of first-response and resolution time per scenario (quantiles averaged over replications); each
     scenario has its own line style so that overlapping curves stay visible."""

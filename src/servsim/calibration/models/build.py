@@ -39,6 +39,7 @@ from ...log import to_minutes
 from ...one_run import simulate
 from ...scenario import scenario_from_dict
 from ...scenario.model import RESERVED_COLUMNS
+from ..evidence.daily import daily_evidence
 from ..evidence.history import (
     ACTIVE_SHARE,
     DRIFT_TOLERANCE,
@@ -230,7 +231,7 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     provenance = {"demand": "identified: arrivals per hour of the week and the mix, from the log",
                   "priorities": "assumed: default SLA targets (the export does not contain them)",
                   "ticket_types.*.steps.*.next": "identified: ways out of each stage (Aalen-Johansen)"}
-    pool_team, other_team = {}, None
+    pool_team, other_team, work_band = {}, None, {}
     network = None
     if capacity and not staffing.empty and utilisation is None and not balance_on_model:
         network = _process_model(data, window_result, types.map(_slug), work, end, result.quality.source, notes)
@@ -253,7 +254,7 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
             notes.append(note)
         added = add_capacity(data, staffing, pieces, weeks, utilisation, notes, corrections, busy)
         provenance.update(added.provenance)
-        pool_team, other_team = added.team_of, added.fallback
+        pool_team, other_team, work_band = added.team_of, added.fallback, added.band
         remove_waits(data, f"calibration of {result.quality.source}", notes)
     else:
         provenance.update({"teams": "assumed: sized above the peak number of open tickets, not staffing seen in the "
@@ -285,10 +286,11 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
                      "window; the fits average over it — calibrate on the recent weeks (--start) to follow the desk "
                      "as it is now")
     handovers = escalation_paths(result, tw["ticket_id"])
+    daily = daily_evidence(tw["created_at"], channels.map(_slug), types.map(_slug), work, first, 7 * weeks)
     return Calibration(scenario, data, fits, arrivals, pd.DataFrame(routing_rows), staffing, (first, end), drift,
                        handovers, category_map, channel_map, notes, provenance=provenance,
                        staffed=capacity and not staffing.empty, pool_team=pool_team, other_team=other_team,
-                       process=network is not None)
+                       process=network is not None, daily=daily, work_band=work_band)
 
 
 def _process_model(data: dict, window: ImportResult, type_of: pd.Series, work: WorkEstimate, end: pd.Timestamp,

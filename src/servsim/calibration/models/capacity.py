@@ -74,6 +74,7 @@ class Capacity:
 
     provenance: dict[str, str]
     utilisation: dict[str, float]
+    band: dict[str, tuple[float, float, float]]  # team -> (low, assumed, high) utilisation, where it is assumed
     team_of: dict[str, str]
     fallback: str
     doers: dict[str, np.ndarray]
@@ -108,8 +109,13 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
     if busy is not None and utilisation is None:
         busy_team = busy.groupby(busy.index.astype(str).map(team_of).fillna(fallback)).sum()
         bound = {team: float(busy_team.get(team, 0.0)) / present_min[team] for team in teams}
+    given = utilisation
     utilisation = DEFAULT_UTILISATION if utilisation is None else utilisation
     used = {team: min(utilisation, bound.get(team, utilisation)) for team in teams}
+    # an assumed utilisation's band: from BAND's low end to the most the log allows (within BAND)
+    work_band = {} if given is not None else {team: (min(BAND[0], used[team]), used[team],
+                                                     max(used[team], min(BAND[1], bound.get(team, BAND[1]))))
+                                              for team in teams}
     kinds = (pieces.groupby(["stage", "target", "team"])["minutes"].agg(["size", "median"])
              .rename(columns={"size": "n"}).reset_index())
     kinds["weight"] = kinds["median"].clip(1.0, CAP_MIN)
@@ -170,7 +176,7 @@ def add_capacity(data: dict, staffing: pd.DataFrame, pieces: pd.DataFrame, weeks
                   "ticket_types.*.steps.*_to_*.work": f"assumed: utilisation {utilisation:.0%} of the staffed time" + (
                       " (at most the busy share the log's completions show: " +
                       ", ".join(f"{t} {u:.0%}" for t, u in bound.items()) + ")" if bound else "")}
-    return Capacity(provenance, used, team_of, fallback, doers,
+    return Capacity(provenance, used, work_band, team_of, fallback, doers,
                     float(covering(pieces["team"].to_numpy(), pieces["hour"].to_numpy(), doers).mean()))
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 from ...distributions import as_distribution
 from ...errors import ServsimError
 from ...scenario import Scenario
+from ..evidence.daily import DailyEvidence
 from ..fitting import KM_PROBABILITIES, ArrivalFitter, DurationFitter
 
 MIN_FIT = 30              # observations below which a type borrows the fit of all types
@@ -58,6 +59,9 @@ class Calibration:
     pool_team: dict[str, str] = field(default_factory=dict)  # group in a ticket log -> team (staffed models)
     other_team: str | None = None  # the team of a group not seen in the window (staffed ticket models)
     process: bool = False  # the process model (calibration.network): stages are the log's activities per team
+    daily: DailyEvidence | None = None  # the window day by day, for input uncertainty (calibration.uncertainty)
+    work_band: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # team -> assumed utilisation
+    # (low, point, high) where the work content is only bounded by the log (delay-plus-capacity)
 
     def fit_table(self) -> pd.DataFrame:
         return pd.DataFrame([{k: v for k, v in f.__dict__.items() if k not in ("spec", "qq", "qq_family")}

@@ -1,0 +1,79 @@
+"""What a log says day by day: the quantities a calibration estimates, totalled per calendar day of its window, so
+that they can be re-estimated on resampled days (:mod:`~servsim.calibration.uncertainty`) without importing or
+calibrating again, and so that day-to-day variation of volume can be measured.
+
+Per day: tickets created per channel and per ticket type; per pool of people (the log's teams): the estimated
+minutes of work of the pieces completed that day, their number, and the person-minutes on duty in sessions that
+began that day (:mod:`~servsim.calibration.evidence.work`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .work import WorkEstimate
+
+DAY_MIN = 1440.0
+
+
+@dataclass(frozen=True)
+class DailyEvidence:
+    """Day-by-day totals of a calibration window that starts on a Monday: one row per day, ``weekday`` 0 = Monday.
+
+    ``channels`` and ``types``: tickets created (days x channel or type); ``busy``, ``pieces``, ``present``: per pool
+    of people (days x pool) the estimated work minutes, pieces of work and person-minutes on duty (empty frames
+    where the log names no people)."""
+
+    weekday: np.ndarray
+    channels: pd.DataFrame
+    types: pd.DataFrame
+    busy: pd.DataFrame
+    pieces: pd.DataFrame
+    present: pd.DataFrame
+
+    @property
+    def days(self) -> int:
+        return len(self.weekday)
+
+    def dispersion(self) -> pd.Series:
+        """Per weekday (``Mon``..``Sun``), the variance of the daily number of tickets over its mean: 1 for Poisson
+        arrivals at a steady rate, more where the volume moves from one week to the next (NaN with fewer than two
+        days of that weekday, or none created)."""
+        total = self.types.sum(axis=1).to_numpy(float)
+        names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        values = []
+        for day in range(7):
+            counts = total[self.weekday == day]
+            mean = counts.mean() if len(counts) else 0.0
+            values.append(counts.var(ddof=1) / mean if len(counts) > 1 and mean > 0 else np.nan)
+        return pd.Series(values, index=names, name="dispersion")
+
+
+def daily_evidence(created_at: pd.Series, channel: pd.Series, ticket_type: pd.Series, work: WorkEstimate | None,
+                   first: pd.Timestamp, days: int) -> DailyEvidence:
+    """The day-by-day totals of ``days`` days from ``first`` (a Monday): tickets from their creation times, channels
+    and types (aligned series), work and presence from ``work`` (``None``: the log names nobody)."""
+    index = pd.RangeIndex(days, name="day")
+
+    def per_day(when: pd.Series, label: pd.Series, weights: pd.Series | None = None) -> pd.DataFrame:
+        day = ((pd.to_datetime(when) - first) / pd.Timedelta(minutes=DAY_MIN)).to_numpy()
+        inside = (day >= 0) & (day < days)
+        frame = pd.DataFrame({"day": np.floor(day[inside]).astype(int), "label": label.to_numpy()[inside],
+                              "weight": 1.0 if weights is None else weights.to_numpy(float)[inside]})
+        table = frame.pivot_table(index="day", columns="label", values="weight", aggfunc="sum", fill_value=0.0)
+        return table.reindex(index, fill_value=0.0).rename_axis(columns=None).astype(float)
+
+    empty = pd.DataFrame(index=index)
+    if work is None or work.pieces.empty:
+        busy = pieces = present = empty
+    else:
+        p, s = work.pieces, work.sessions
+        pool = p["pool"].astype(str)
+        busy = per_day(p["end"], pool, p["minutes"])
+        pieces = per_day(p["end"], pool)
+        length = (s["end"] - s["start"]).dt.total_seconds() / 60.0
+        present = per_day(s["start"], s["pool"].astype(str), length)
+    return DailyEvidence(np.arange(days) % 7, per_day(created_at, channel.astype(str)),
+                         per_day(created_at, ticket_type.astype(str)), busy, pieces, present)

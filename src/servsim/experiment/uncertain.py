@@ -1,0 +1,244 @@
+"""Experiments over a calibration's input uncertainty: every scenario (the baseline and each change) run on the point
+calibration and on each of its draws (re-calibrations on resampled history, written by ``servsim calibrate
+--uncertainty N``), so that an interval can include what the history cannot pin down.
+
+A change is carried to a draw as what it changes in the baseline (the fields where the change's file differs from the
+point baseline, set on the draw), so a draw's change differs from the draw's baseline exactly as the change differs
+from the point baseline. Within a draw the scenarios share their random streams (common random numbers: differences
+stay paired); draws are independent of each other and of the point. The point's replications centre each estimate;
+the draws measure its input variance (:func:`~servsim.experiment.stats.variance_split`); the interval holds both
+(:func:`~servsim.experiment.stats.input_interval`).
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ScenarioWarning, ServsimError
+from ..scenario import Scenario, load_scenario, scenario_from_dict
+from .core import Experiment, _as_scenarios, run_experiment
+from .explain import verdict
+from .stats import input_interval
+
+DRAWS_FOLDER = "uncertainty"
+DRAW_REPLICATIONS = 5  # at most this many replications of each draw: many draws of few replications each estimate
+# the input variance best (Ankenman and Nelson); two are the least that also measure the simulation's own
+
+
+def draw_files(scenario: str | Path) -> list[Path]:
+    """The draws written next to a calibrated scenario file (``<folder>/uncertainty/draw_*.yaml``), or of a
+    calibrated folder; none where there are none."""
+    path = Path(scenario)
+    folder = path if path.is_dir() else path.parent
+    return sorted((folder / DRAWS_FOLDER).glob("draw_*.yaml"))
+
+
+def calibrated_scenario(path: str | Path) -> Path:
+    """A scenario file, or the ``scenario.yaml`` of a calibrated folder."""
+    path = Path(path)
+    if path.is_dir():
+        if not (path / "scenario.yaml").is_file():
+            raise ServsimError(f"{path}: a folder without scenario.yaml; expected a scenario file or a folder written "
+                               "by servsim calibrate")
+        return path / "scenario.yaml"
+    return path
+
+
+def changed_fields(changed: Any, base: Any) -> Any:
+    """What ``changed`` (a scenario as a plain mapping) changes in ``base``: a nested mapping of the fields that
+    differ (lists and values whole), with ``None`` for a field ``changed`` leaves out; ``_SAME`` where nothing."""
+    if isinstance(changed, dict) and isinstance(base, dict):
+        out = {}
+        for key in changed.keys() | base.keys():
+            if key not in changed:
+                out[key] = None
+            elif key not in base:
+                out[key] = changed[key]
+            elif (inner := changed_fields(changed[key], base[key])) is not _SAME:
+                out[key] = inner
+        return out or _SAME
+    return _SAME if changed == base else _Whole(changed)
+
+
+class _Whole:
+    """A value that replaces the field whole."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+_SAME = object()
+
+
+def with_fields(data: dict, changes: Any) -> dict:
+    """``data`` with ``changes`` (from :func:`changed_fields`) set on it."""
+    if changes is _SAME:
+        return data
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        elif isinstance(value, _Whole):
+            data[key] = copy.deepcopy(value.value)
+        elif isinstance(data.get(key), dict):
+            with_fields(data[key], value)
+        else:
+            data[key] = copy.deepcopy(value)
+    return data
+
+
+@dataclass
+class UncertainExperiment:
+    """An experiment over the point calibration and its draws: ``point`` runs the scenarios as given (``names``,
+    baseline first), ``drawn`` runs them on each draw (named ``<name> @ draw k``)."""
+
+    point: Experiment
+    drawn: Experiment
+    names: list[str]
+    draws: int
+    draw_replications: int
+
+    def _values(self, name: str, kpi: str, draw: int | None) -> np.ndarray:
+        runs = self.point.replications[name] if draw is None else self.drawn.replications[f"{name} @ draw {draw}"]
+        return np.array([s["kpis"].get(kpi, np.nan) for s in runs], float)
+
+    def _matrix(self, values: Any) -> np.ndarray:
+        return np.array([values(draw) for draw in range(1, self.draws + 1)])
+
+    def summary(self) -> pd.DataFrame:
+        """Per scenario and KPI: the point's mean, its simulation-only 95% interval, the interval including input
+        uncertainty (``low``, ``high``) and the input share of its variance."""
+        sim = self.point.summary().set_index(["scenario", "kpi"])
+        rows = []
+        for name in self.names:
+            for kpi in self.point.replications[name][0]["kpis"]:
+                found = input_interval(self._values(name, kpi, None),
+                                       self._matrix(lambda d, n=name, k=kpi: self._values(n, k, d)))
+                rows.append({"scenario": name, "kpi": kpi, **found, "ci_low": sim.loc[(name, kpi), "ci_low"],
+                             "ci_high": sim.loc[(name, kpi), "ci_high"]})
+        return pd.DataFrame(rows)
+
+    def compare(self) -> pd.DataFrame:
+        """Per change and KPI: the paired difference from the baseline at the point calibration with its
+        simulation-only 95% interval (``ci_low``, ``ci_high``), the interval including input uncertainty (``low``,
+        ``high``), the input share of its variance, and the verdict (:func:`robust_verdict`)."""
+        point = self.point.compare().set_index(["scenario", "kpi"])
+        base = self.names[0]
+        rows = []
+        for name in self.names[1:]:
+            for kpi in self.point.replications[name][0]["kpis"]:
+                def diff(draw: int | None, k: str = kpi, n: str = name) -> np.ndarray:
+                    a, b = self._values(n, k, draw), self._values(base, k, draw)
+                    m = min(len(a), len(b))
+                    return a[:m] - b[:m]
+
+                found = input_interval(diff(None), self._matrix(diff))
+                sim = point.loc[(name, kpi)]
+                row = {"scenario": name, "kpi": kpi, "baseline_mean": sim["baseline_mean"],
+                       "difference": found["mean"], "ci_low": sim["ci_low"], "ci_high": sim["ci_high"],
+                       "low": found["low"], "high": found["high"], "input_share": found["input_share"],
+                       "draws": found["draws"]}
+                row["verdict"] = robust_verdict(row)
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def per_draw(self, kpi: str) -> pd.DataFrame:
+        """Each change's mean paired difference in ``kpi`` on each draw (``draw`` 0: the point calibration)."""
+        base = self.names[0]
+        rows = []
+        for name in self.names[1:]:
+            for draw in [None, *range(1, self.draws + 1)]:
+                a, b = self._values(name, kpi, draw), self._values(base, kpi, draw)
+                m = min(len(a), len(b))
+                rows.append({"scenario": name, "draw": draw or 0, "difference": float(np.nanmean(a[:m] - b[:m]))})
+        return pd.DataFrame(rows)
+
+
+    def plot_draws(self, kpis: Sequence[str] = ("frt_p90_min", "ttr_p90_min", "sla_attainment", "backlog_mean")):
+        """Each change's paired difference on each re-calibration, with both intervals (one panel per KPI)."""
+        from ..report.figures import draw_differences
+
+        comparison = self.compare()
+        kpis = [k for k in kpis if k in set(comparison["kpi"])]
+        return draw_differences({kpi: self.per_draw(kpi) for kpi in kpis}, comparison)
+
+    def save(self, out: str | Path) -> list[Path]:
+        """Write the summary and comparison with both intervals (CSV) and the per-draw figure into ``out``."""
+        import matplotlib.pyplot as plt
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        written = [out / "summary.csv"]
+        self.summary().to_csv(written[0], index=False)
+        if len(self.names) > 1:
+            self.compare().to_csv(out / "comparison.csv", index=False)
+            fig = self.plot_draws()
+            fig.savefig(out / "draws.png", dpi=110)
+            plt.close(fig)
+            written += [out / "comparison.csv", out / "draws.png"]
+        return written
+
+
+def robust_verdict(row: dict | pd.Series) -> str:
+    """``better, robustly`` where the interval including input uncertainty excludes no change (likewise ``worse``,
+    ``differs``); ``better at the point estimate only`` where only the simulation-only interval does; else ``no
+    detectable difference``."""
+    def excludes_zero(low: float, high: float) -> bool:
+        return bool(low > 0 or high < 0)
+
+    word = verdict(row["kpi"], row["difference"], True)
+    if excludes_zero(row["low"], row["high"]):
+        return f"{word}, robustly"
+    if excludes_zero(row["ci_low"], row["ci_high"]):
+        return f"{word} at the point estimate only"
+    return "no detectable difference"
+
+
+def run_uncertain(scenarios: Sequence[Scenario | str | Path], draws: Sequence[Scenario | str | Path],
+                  replications: int = 10, seed: int = 0, draw_replications: int | None = None,
+                  **options: Any) -> UncertainExperiment:
+    """Run ``scenarios`` (the point baseline first, then changes of it) ``replications`` times, and each of them
+    carried to every draw of ``draws`` ``draw_replications`` times (default: ``replications``, at most
+    :data:`DRAW_REPLICATIONS`, at least 2); ``options`` go to :func:`~servsim.experiment.run_experiment`."""
+    named = _as_scenarios(scenarios)
+    loaded = [d if isinstance(d, Scenario) else load_scenario(d) for d in draws]
+    if len(loaded) < 2:
+        raise ServsimError(f"input uncertainty needs at least 2 draws; found {len(loaded)} (calibrate with "
+                           "--uncertainty N to write them)")
+    if replications == "auto" or not isinstance(replications, (int, np.integer)) or replications < 2:
+        raise ServsimError(f"with input uncertainty, replications must be a number of at least 2 (the point's "
+                           f"simulation variance is measured on them), got {replications!r}")
+    per_draw = draw_replications or max(2, min(int(replications), DRAW_REPLICATIONS))
+    if per_draw < 2:
+        raise ServsimError(f"draw_replications must be at least 2, got {per_draw}")
+    base_name, point = next(iter(named.items()))
+    point_data = point.model_dump(mode="json", by_alias=True)
+    changes = {name: changed_fields(s.model_dump(mode="json", by_alias=True), point_data)
+               for name, s in list(named.items())[1:]}
+    runs: list[Scenario] = []
+    groups: list[int] = []
+    for k, draw in enumerate(loaded, start=1):
+        if draw.clock != point.clock:
+            raise ServsimError(f"draw {k} has a different clock from the point scenario {base_name!r}; draws are "
+                               "re-calibrations of the same window (calibrate again to write matching draws)")
+        data = draw.model_dump(mode="json", by_alias=True)
+        runs.append(draw.model_copy(update={"name": f"{base_name} @ draw {k}"}))
+        for name, change in changes.items():
+            carried = with_fields(copy.deepcopy(data), change)
+            carried["name"] = f"{name} @ draw {k}"
+            runs.append(scenario_from_dict(carried, source=f"{name} carried to draw {k}"))
+        groups += [k] * len(named)
+    out = options.pop("out", None)
+    point_run = run_experiment(list(named.values()), replications, seed, out=out and Path(out) / "point", **options)
+    with warnings.catch_warnings():  # the point's run has said what there is to say about these scenarios
+        warnings.simplefilter("ignore", ScenarioWarning)
+        drawn = run_experiment(runs, per_draw, seed, stream_groups=groups, out=out and Path(out) / "draws",
+                               **options)
+    return UncertainExperiment(point_run, drawn, list(named), len(loaded), per_draw)

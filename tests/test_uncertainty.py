@@ -1,0 +1,198 @@
+"""Input uncertainty: re-calibrations on resampled history, experiments over them, and the split of an interval
+into what the history cannot pin down and what simulation noise adds."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import servsim
+from servsim.calibration.evidence.daily import DailyEvidence
+from servsim.calibration.report import write_calibration, write_uncertainty
+from servsim.calibration.uncertainty import _demand, resample
+from servsim.cli import main
+from servsim.erlang import erlang_c_mean_wait
+from servsim.errors import ServsimError
+from servsim.experiment.stats import input_interval, variance_split
+from servsim.experiment.uncertain import changed_fields, robust_verdict, with_fields
+from servsim.scenario import scenario_from_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "calibration" / "sample"
+PRESETS = ROOT / "calibration" / "presets"
+
+
+# ------------------------------------------------------------------------------------------- the variance split
+def test_the_split_recovers_known_components():
+    """Outputs a_i + e_ij with Var(a) = 4 and Var(e) = 9: the split finds both within three standard errors."""
+    rng = np.random.default_rng(7)
+    n, r = 400, 3
+    values = rng.normal(0, 2, (n, 1)) + rng.normal(0, 3, (n, r))
+    input_var, sim_var, used = variance_split(values)
+    se = np.sqrt(2 / (n - 1)) * (4 + 9 / r)  # of the between-draw variance
+    assert used == n
+    assert abs(input_var - 4) < 3 * se
+    assert abs(sim_var - 9) < 3 * 9 * np.sqrt(2 / (n * (r - 1)))
+
+
+def test_without_input_variance_the_interval_is_the_simulation_one():
+    """Draws that differ only by simulation noise add nothing (up to the estimate's noise): the interval stays about
+    the simulation-only t-interval, and its input share is small."""
+    rng = np.random.default_rng(3)
+    point = rng.normal(10, 1, 20)
+    found = input_interval(point, rng.normal(10, 1, (30, 4)))
+    half = found["high"] - found["mean"]
+    sim_half = 2.093 * point.std(ddof=1) / np.sqrt(20)  # t(19)
+    assert found["low"] < 10 < found["high"]
+    assert sim_half * 0.99 < half < sim_half * 1.6
+    assert found["input_share"] < 0.5
+
+
+def _mmc(lam: float, c: int, mean: float, measure: float, name: str = "mmc") -> servsim.Scenario:
+    warmup = 500.0
+    return scenario_from_dict({
+        "version": 1, "name": name,
+        "clock": {"start": "2026-01-05 00:00", "horizon": warmup + measure, "warmup": warmup},
+        "demand": {"channels": {"phone": {"rate": f"{float(lam)!r}/min", "mix": {"ticket_types": {"job": 1.0},
+                                                                         "priorities": {"P1": 1.0}}}}},
+        "teams": {"desk": {"shifts": {"all": {"days": "Mon-Sun", "start": "00:00", "end": "24:00",
+                                              "headcount": c}}}},
+        "stages": {"serve": {"team": "desk", "first_response": True}},
+        "ticket_types": {"job": {"entry": "serve", "steps": {"serve": {"work": {"kind": "exponential",
+                                                                                 "mean": mean},
+                                                                        "next": "resolve"}}}},
+        "priorities": {"P1": {"first_response": "30min", "resolution": "1h"}},
+    }, source="M/M/c")
+
+
+def test_the_split_recovers_the_input_variance_of_an_mmc_whose_rate_is_estimated():
+    """M/M/2, service 1 min, arrival rate 1.2/min estimated from n = 400 observed arrivals: each draw's rate is
+    the estimate's bootstrap, lambda x Gamma(n, 1/n); the mean wait's input variance is then known (its variance
+    over the draws of the exact Erlang C wait; to first order W'(lambda)^2 lambda^2 / n). The split of simulated
+    mean waits (40 draws x 3 replications) finds it within two of its own standard errors."""
+    lam, c, mean, n = 1.2, 2, 1.0, 400
+    rng = np.random.default_rng(11)
+    rates = lam * rng.gamma(n, 1 / n, 40)
+    exact = np.array([erlang_c_mean_wait(rate, mean, c) for rate in rates])
+    truth = exact.var(ddof=1)
+    h = 1e-4  # first order, as a check of the setting: the two agree within 15%
+    slope = (erlang_c_mean_wait(lam + h, mean, c) - erlang_c_mean_wait(lam - h, mean, c)) / (2 * h)
+    assert abs(truth / (slope**2 * lam**2 / n) - 1) < 0.5
+    waits = np.array([[servsim.simulate(_mmc(rate, c, mean, 4000.0), seed=100 * k + r).kpis().overall["frt_mean_min"]
+                       for r in range(3)] for k, rate in enumerate(rates)])
+    input_var, sim_var, _ = variance_split(waits)
+    se = np.sqrt(2 / (len(rates) - 1)) * (input_var + sim_var / 3)
+    assert abs(input_var - truth) < 2 * se, (input_var, truth, se)
+    assert input_var > 3 * sim_var / 3  # the setting is one where the history, not the simulation, dominates
+
+
+def test_robust_verdicts():
+    row = {"kpi": "sla_attainment", "difference": 0.02, "ci_low": 0.01, "ci_high": 0.03}
+    assert robust_verdict(row | {"low": 0.005, "high": 0.035}) == "better, robustly"
+    assert robust_verdict(row | {"low": -0.01, "high": 0.05}) == "better at the point estimate only"
+    assert robust_verdict(row | {"ci_low": -0.01, "low": -0.02, "high": 0.06}) == "no detectable difference"
+    assert robust_verdict({"kpi": "frt_p90_min", "difference": 5.0, "ci_low": 1.0, "ci_high": 9.0, "low": 0.5,
+                           "high": 9.5}) == "worse, robustly"
+
+
+# ----------------------------------------------------------------------------------------- carrying a change
+def test_a_change_is_carried_to_a_draw_field_by_field():
+    """What a change file changes in the point baseline is set on the draw; what the draw re-estimated stays."""
+    point = {"name": "base", "teams": {"l2": {"shifts": {"day": {"headcount": 4, "start": "08:00"}}}},
+             "ticket_types": {"a": {"steps": {"s": {"work": {"kind": "exponential", "mean": "10.0min"}}}}},
+             "policies": {"vip_first": False}}
+    change = {"name": "cut", "teams": {"l2": {"shifts": {"day": {"headcount": 3, "start": "08:00"},
+                                                         "late": {"headcount": 1, "start": "17:00"}}}},
+              "ticket_types": {"a": {"steps": {"s": {"work": {"kind": "exponential", "mean": "10.0min"}}}}}}
+    draw = {"name": "base", "teams": {"l2": {"shifts": {"day": {"headcount": 4, "start": "08:00"}}}},
+            "ticket_types": {"a": {"steps": {"s": {"work": {"kind": "exponential", "mean": "12.5min"}}}}},
+            "policies": {"vip_first": False}}
+    carried = with_fields(draw, changed_fields(change, point))
+    assert carried["name"] == "cut"
+    assert carried["teams"]["l2"]["shifts"] == change["teams"]["l2"]["shifts"]
+    assert carried["ticket_types"]["a"]["steps"]["s"]["work"]["mean"] == "12.5min"  # the draw's own estimate
+    assert "policies" not in carried  # the change left it out
+
+
+# ------------------------------------------------------------------------------- resampling a calibrated log
+@pytest.fixture(scope="module")
+def calibrated():
+    history = servsim.import_log(SAMPLE / "events.csv.gz", "events", PRESETS / "servsim-events.yaml")
+    return history, servsim.calibrate(history)
+
+
+def test_draws_are_complete_reproducible_and_spread_around_the_point(calibrated):
+    _, cal = calibrated
+    first, again = resample(cal, 6, seed=5), resample(cal, 6, seed=5)
+    pd.testing.assert_frame_equal(first.factors, again.factors)
+    assert not first.factors.equals(resample(cal, 6, seed=6).factors)
+    assert len(first.scenarios) == 6 and all(s.clock == cal.scenario.clock for s in first.scenarios)
+    rates = first.factors.filter(like="rate:")
+    work = first.factors.filter(like="work:")
+    assert set(work.columns) == {f"work:{team}" for team in cal.scenario.teams}
+    for table in (rates, work):  # around the point, and not all at it
+        assert abs(table.to_numpy().mean() - 1) < 0.05 and table.to_numpy().std() > 0.005
+    # a draw's rate and work are the point's times its factors
+    draw, row = first.scenarios[0], first.factors.iloc[0]
+    for name, channel in draw.demand.channels.items():
+        assert channel.rate == pytest.approx(cal.scenario.demand.channels[name].rate * row[f"rate:{name}"])
+    step = next(iter(cal.scenario.ticket_types.values())).steps
+    stage = next(s for s in step if cal.scenario.stages[s].team)
+    team = cal.scenario.stages[stage].team
+    drawn_step = next(iter(draw.ticket_types.values())).steps[stage]
+    assert drawn_step.work.mean == pytest.approx(step[stage].work.mean * row[f"work:{team}"], rel=1e-9)
+
+
+def test_bad_requests_for_draws_say_what_is_wrong(calibrated):
+    _, cal = calibrated
+    with pytest.raises(ServsimError, match="at least 2 re-calibrations"):
+        resample(cal, 1)
+    short = dataclasses.replace(cal, daily=DailyEvidence(
+        cal.daily.weekday[:10], *(frame.iloc[:10] for frame in (cal.daily.channels, cal.daily.types,
+                                                                cal.daily.busy, cal.daily.pieces,
+                                                                cal.daily.present))))
+    with pytest.raises(ServsimError, match="at least 2 whole weeks"):
+        resample(short, 5)
+
+
+def test_a_type_absent_from_the_resampled_days_keeps_its_point_share_and_is_counted():
+    days = pd.RangeIndex(14)
+    types = pd.DataFrame({"common": 10.0, "rare": 0.0}, index=days)
+    types.loc[3, "rare"] = 1.0
+    daily = DailyEvidence(np.arange(14) % 7, pd.DataFrame({"web": 10.0}, index=days), types,
+                          *(pd.DataFrame(index=days),) * 3)
+    data = {"demand": {"channels": {"web": {"rate": "1.0/min"}}, "mix": {"ticket_types": {"common": 0.9,
+                                                                                        "rare": 0.1}}}}
+    kept: dict[str, int] = {}
+    _demand(data, daily, np.array([0, 1, 2, 4, 5, 6, 7, 8, 9, 11, 12, 13, 0, 1]), kept)  # day 3 not drawn
+    shares = data["demand"]["mix"]["ticket_types"]
+    assert kept == {"ticket type rare": 1}
+    assert shares["rare"] == pytest.approx(0.1 / 1.1 * 1.0, rel=0.2) and sum(shares.values()) == pytest.approx(1)
+
+
+def test_calibrate_and_compare_with_input_uncertainty(calibrated, tmp_path, capsys):
+    """The draws written next to a calibration are found by compare, which runs every scenario on each of them
+    and prints both intervals, the input share and a verdict that says whether it holds across the history."""
+    history, cal = calibrated
+    write_calibration(cal, history.quality, tmp_path)
+    written = write_uncertainty(resample(cal, 4, seed=1), tmp_path)
+    assert [p.name for p in written[:4]] == ["draw_1.yaml", "draw_2.yaml", "draw_3.yaml", "draw_4.yaml"]
+    assert main(["validate", str(written[0])]) == 0
+    capsys.readouterr()
+    out = tmp_path / "compare"
+    assert main(["compare", str(tmp_path), "--set", "teams.l1.scale=0.5", "--replications", "2",
+                 "--executor", "serial", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "on each of 4 re-calibrations" in printed
+    assert "robustly" in printed  # half the first line: some KPI is worse whatever the history
+    table = pd.read_csv(out / "comparison.csv")
+    assert {"low", "high", "ci_low", "ci_high", "input_share", "verdict"} <= set(table.columns)
+    assert (table["low"] <= table["difference"] + 1e-9).all() and (table["difference"] <= table["high"] + 1e-9).all()
+    assert (out / "draws.png").stat().st_size > 10_000
+    assert main(["compare", str(tmp_path), "--set", "teams.l1.scale=0.5", "--replications", "2",
+                 "--executor", "serial", "--no-uncertainty"]) == 0
+    assert "re-calibrations" not in capsys.readouterr().out

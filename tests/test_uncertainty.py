@@ -196,3 +196,41 @@ def test_calibrate_and_compare_with_input_uncertainty(calibrated, tmp_path, caps
     assert main(["compare", str(tmp_path), "--set", "teams.l1.scale=0.5", "--replications", "2",
                  "--executor", "serial", "--no-uncertainty"]) == 0
     assert "re-calibrations" not in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------- day-to-day variation
+def test_a_daily_variation_makes_days_vary_as_much_and_keeps_the_mean():
+    """demand.daily_variation 0.3: the daily counts of the baseline's weekdays have variance m + 0.09 m²
+    (method of moments over 4 replications, within 30%) and the mean volume stays (within 5%)."""
+    base = servsim.load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    varied = base.with_changes({"demand.daily_variation": 0.3})
+    estimates, volumes = [], {0: [], 1: []}
+    for r in range(4):
+        for k, scenario in enumerate((base, varied)):
+            created = servsim.simulate(scenario, seed=r).tickets["created_at"]
+            volumes[k].append(len(created))
+            if k:
+                days = created.groupby(created.dt.floor("D")).size()
+                weekday = days.index.day_of_week
+                weekdays = days[weekday < 5]
+                m, v = weekdays.mean(), weekdays.var(ddof=1)
+                estimates.append((v - m) / m**2)
+    assert abs(np.sqrt(np.mean(estimates)) / 0.3 - 1) < 0.3
+    assert abs(np.mean(volumes[1]) / np.mean(volumes[0]) - 1) < 0.05
+
+
+def test_the_variation_of_daily_volumes_is_measured_and_tested():
+    """Eight weeks of daily counts: Poisson days are not called overdispersed; days whose rate varies by 25% are,
+    and the variation is recovered within 0.08."""
+    rng = np.random.default_rng(5)
+    days = pd.RangeIndex(56)
+    level = np.tile([300, 320, 310, 305, 280, 60, 40], 8).astype(float)
+
+    def evidence(counts: np.ndarray) -> DailyEvidence:
+        frame = pd.DataFrame({"web": counts.astype(float)}, index=days)
+        return DailyEvidence(np.arange(56) % 7, frame, frame, *(pd.DataFrame(index=days),) * 3)
+
+    _, p = evidence(rng.poisson(level)).variation()
+    assert p > 0.01
+    cv, p = evidence(rng.poisson(level * rng.gamma(16, 1 / 16, 56))).variation()
+    assert p < 0.001 and abs(cv - 0.25) < 0.08

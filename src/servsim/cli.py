@@ -287,14 +287,38 @@ def _print_drivers(comparison, names: list[str]) -> None:
                 print(f"  {in_words(row)}")
 
 
+def _sweep_uncertain(args: argparse.Namespace, settings: list, draws: list[Path]):
+    """A sweep of the point calibration (as without input uncertainty) and of every point on each re-calibration:
+    the sweep, and the experiment over the draws with its summary."""
+    from .experiment.sweep import Sweep, sweep_points
+    from .experiment.uncertain import run_uncertain
+    from .scenario import load_scenario
+
+    if args.replications == "auto":
+        raise ServsimError("--replications auto is not available with input uncertainty; give a number (e.g. 10), "
+                           "or --no-uncertainty")
+    base = load_scenario(args.scenario)
+    scenarios, points = sweep_points(base, settings)
+    found = run_uncertain(scenarios, draws, int(args.replications), args.seed, draw_replications=args.draw_replications,
+                          reference=base, **_experiment_options(args))
+    return Sweep(found.point, points), (found, found.summary())
+
+
 def _sweep(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
 
     from .experiment import parse_setting, run_sweep
+    from .experiment.uncertain import calibrated_scenario, draw_files
     from .kpi import format_value
 
     settings = [parse_setting(text) for text in args.set]
-    sweep = run_sweep(args.scenario, settings, args.replications, args.seed, **_experiment_options(args))
+    args.scenario = calibrated_scenario(args.scenario)
+    draws = draw_files(args.scenario) if args.uncertainty else []
+    uncertain = None
+    if draws:
+        sweep, uncertain = _sweep_uncertain(args, settings, draws)
+    else:
+        sweep = run_sweep(args.scenario, settings, args.replications, args.seed, **_experiment_options(args))
     curves = sweep.curves()
     params = [path for path, _ in settings]
     _check_kpis(args.kpi, list(dict.fromkeys(curves["kpi"])))
@@ -303,6 +327,19 @@ def _sweep(args: argparse.Namespace) -> int:
           "means (CIs in curves.csv)")
     shown = table[[k for k in args.kpi if k in table.columns]]
     print(shown.apply(lambda col: col.map(lambda v: format_value(col.name, v))).to_string())
+    if uncertain is not None:
+        found, summary = uncertain
+        summary = summary[summary["kpi"].isin(args.kpi)]
+        print(f"\nwith input uncertainty ({found.draws} re-calibrations on resampled history, "
+              f"{found.draw_replications} replications each): 95% intervals, and the share from the history")
+        for name in found.names:
+            rows = summary[summary["scenario"] == name].set_index("kpi")
+            print(f"  {name}: " + "; ".join(
+                f"{k} {format_value(k, rows.loc[k, 'mean'])} [{format_value(k, rows.loc[k, 'low'])}, "
+                f"{format_value(k, rows.loc[k, 'high'])}] input {rows.loc[k, 'input_share']:.0%}"
+                for k in args.kpi if k in rows.index))
+        curves = curves.merge(summary[["scenario", "kpi", "low", "high", "input_share"]], how="left",
+                              on=["scenario", "kpi"])
     steps = sweep.steps()
     steps = steps[steps["kpi"].isin(args.kpi)]
     if not steps.empty:
@@ -493,6 +530,15 @@ def _add_experiment_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
 
+def _add_uncertainty_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--uncertainty", action=argparse.BooleanOptionalAction, default=True,
+                   help="where the baseline was calibrated with --uncertainty N: run every scenario on each "
+                        "re-calibration too, so that the intervals include what the history cannot pin down "
+                        "(default; --no-uncertainty: simulation noise only)")
+    p.add_argument("--draw-replications", type=_at_least(2), help="with input uncertainty: replications of each "
+                   "re-calibration (default: --replications, at most 5)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="servsim", description="What-if simulation of service-desk operations.")
     parser.add_argument("--version", action="version", version=f"servsim {__version__}")
@@ -517,12 +563,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "servsim calibrate wrote)")
     p.add_argument("--set", action="append", metavar="PATH=VALUE", help="compare the first scenario with a copy of "
                    "it with this value set too, e.g. teams.l2.scale=0.8 (repeat to set several in the one copy)")
-    p.add_argument("--uncertainty", action=argparse.BooleanOptionalAction, default=True,
-                   help="where the baseline was calibrated with --uncertainty N: run every scenario on each "
-                        "re-calibration too, so that the intervals include what the history cannot pin down "
-                        "(default; --no-uncertainty: simulation noise only)")
-    p.add_argument("--draw-replications", type=_at_least(2), help="with input uncertainty: replications of each "
-                   "re-calibration (default: --replications, at most 5)")
+    _add_uncertainty_options(p)
     _add_experiment_options(p)
     p.set_defaults(func=_compare)
     p = sub.add_parser("optimize", help="the cheapest staffing (headcounts within bounds) that meets KPI "
@@ -553,6 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kpi", action="append", default=None, help="KPIs to plot (default: frt_p90_min, sla_attainment,"
                    " cost_total)")
     _add_experiment_options(p)
+    _add_uncertainty_options(p)
     p.set_defaults(func=_sweep)
     p = sub.add_parser("report", help="write the HTML report of a compare or sweep folder (--out) again")
     p.add_argument("folder", type=Path, help="a folder written by compare or sweep with --out")

@@ -79,3 +79,18 @@ def dated_multiplier(start: datetime, trend: float, calendar: list) -> Callable[
         return out
 
     return multiplier
+
+
+def daily_multiplier(rng: np.random.Generator, cv: float, start: datetime, horizon: float,
+                     dated: Callable[[np.ndarray], np.ndarray] | None = None) -> Callable[[np.ndarray], np.ndarray]:
+    """``dated`` (or 1) times a random factor per calendar day from ``start`` over ``horizon`` minutes: gamma with
+    mean 1 and coefficient of variation ``cv``, drawn from ``rng`` once for all channels."""
+    offset = start.hour * 60 + start.minute + start.second / 60
+    days = int(np.ceil((offset + horizon) / 1440.0)) + 1
+    factors = rng.gamma(1 / cv**2, cv**2, days)
+
+    def multiplier(edges: np.ndarray) -> np.ndarray:
+        day = np.clip(((edges + offset + 30.0) // 1440.0).astype(np.int64), 0, days - 1)  # the hour's middle
+        return factors[day] * (dated(edges) if dated is not None else 1.0)
+
+    return multiplier

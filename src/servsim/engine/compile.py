@@ -19,7 +19,7 @@ from ..errors import ServsimError
 from ..scenario.checks import attribute_domains, effective_mix
 from ..scenario.model import RESOLVE as RESOLVE_NAME
 from ..scenario.model import WAITING_FOR_PART, WRAP_UP, Scenario
-from .arrivals import arrival_times, dated_multiplier
+from .arrivals import arrival_times, daily_multiplier, dated_multiplier
 from .calendar import absences, duty_intervals, outside, roster_intervals
 from .parts import Parts, compile_parts
 from .policies import QUEUE_DISCIPLINES, CoverRule, OverflowRule, TimerRule, compile_rules
@@ -334,6 +334,9 @@ def _draw_tickets(s: Scenario, streams: Streams, channels, mixes, attribute_valu
     parts: dict[str, list[np.ndarray]] = {k: [] for k in TICKET_ARRAYS + tuple(ATTRIBUTE + a for a in
                                                                                attribute_values)}
     dated = dated_multiplier(s.clock.start, s.demand.trend, s.demand.calendar)
+    if s.demand.daily_variation > 0:
+        dated = daily_multiplier(streams("demand/daily"), s.demand.daily_variation, s.clock.start, s.clock.horizon,
+                                 dated)
     for c, name in enumerate(channels):
         ch = s.demand.channels[name]
         factors = ch.profile.factors() if ch.profile is not None else np.ones(168)

@@ -103,7 +103,13 @@ def run_sweep(scenario: Scenario | str | Path, settings: Sequence[tuple[str, lis
     ``settings`` is a list of ``(path, values)``, e.g. ``[("teams.l2.shifts.evening.headcount", [1, 2, 3])]``;
     ``options`` go to :func:`run_experiment`.
     """
-    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    scenarios, points = sweep_points(scenario if isinstance(scenario, Scenario) else load_scenario(scenario), settings)
+    experiment = run_experiment(scenarios, replications, seed, **options)
+    return Sweep(experiment, points)
+
+
+def sweep_points(base: Scenario, settings: Sequence[tuple[str, list[Any]]]) -> tuple[list[Scenario], pd.DataFrame]:
+    """The scenarios of a sweep of ``base`` (see :func:`run_sweep`), and each one's name and parameter values."""
     if not 1 <= len(settings) <= 2:
         raise ServsimError(f"a sweep varies one or two parameters, got {len(settings)}")
     if len({path for path, _ in settings}) < len(settings):
@@ -127,5 +133,4 @@ def run_sweep(scenario: Scenario | str | Path, settings: Sequence[tuple[str, lis
         except ScenarioError as exc:
             raise ServsimError(f"the sweep point {name} makes an invalid scenario:\n{exc}") from None
         rows.append({"scenario": name, **{path: value for (path, _), value in zip(settings, combo)}})
-    experiment = run_experiment(scenarios, replications, seed, **options)
-    return Sweep(experiment, pd.DataFrame(rows))
+    return scenarios, pd.DataFrame(rows)

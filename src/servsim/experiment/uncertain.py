@@ -203,10 +203,12 @@ def robust_verdict(row: dict | pd.Series) -> str:
 
 def run_uncertain(scenarios: Sequence[Scenario | str | Path], draws: Sequence[Scenario | str | Path],
                   replications: int = 10, seed: int = 0, draw_replications: int | None = None,
-                  **options: Any) -> UncertainExperiment:
-    """Run ``scenarios`` (the point baseline first, then changes of it) ``replications`` times, and each of them
+                  reference: Scenario | None = None, **options: Any) -> UncertainExperiment:
+    """Run ``scenarios`` (the first is the baseline of comparisons) ``replications`` times, and each of them
     carried to every draw of ``draws`` ``draw_replications`` times (default: ``replications``, at most
-    :data:`DRAW_REPLICATIONS`, at least 2); ``options`` go to :func:`~servsim.experiment.run_experiment`."""
+    :data:`DRAW_REPLICATIONS`, at least 2). A scenario is carried to a draw as what it changes in ``reference``,
+    the calibrated scenario the draws re-estimate (default: the first scenario). ``options`` go to
+    :func:`~servsim.experiment.run_experiment`."""
     named = _as_scenarios(scenarios)
     loaded = [d if isinstance(d, Scenario) else load_scenario(d) for d in draws]
     if len(loaded) < 2:
@@ -218,18 +220,17 @@ def run_uncertain(scenarios: Sequence[Scenario | str | Path], draws: Sequence[Sc
     per_draw = draw_replications or max(2, min(int(replications), DRAW_REPLICATIONS))
     if per_draw < 2:
         raise ServsimError(f"draw_replications must be at least 2, got {per_draw}")
-    base_name, point = next(iter(named.items()))
+    point = reference or next(iter(named.values()))
     point_data = point.model_dump(mode="json", by_alias=True)
     changes = {name: changed_fields(s.model_dump(mode="json", by_alias=True), point_data)
-               for name, s in list(named.items())[1:]}
+               for name, s in named.items()}
     runs: list[Scenario] = []
     groups: list[int] = []
     for k, draw in enumerate(loaded, start=1):
         if draw.clock != point.clock:
-            raise ServsimError(f"draw {k} has a different clock from the point scenario {base_name!r}; draws are "
-                               "re-calibrations of the same window (calibrate again to write matching draws)")
+            raise ServsimError(f"draw {k} has a different clock from the calibrated scenario {point.name!r}; draws "
+                               "are re-calibrations of the same window (calibrate again to write matching draws)")
         data = draw.model_dump(mode="json", by_alias=True)
-        runs.append(draw.model_copy(update={"name": f"{base_name} @ draw {k}"}))
         for name, change in changes.items():
             carried = with_fields(copy.deepcopy(data), change)
             carried["name"] = f"{name} @ draw {k}"

@@ -216,6 +216,10 @@ class Demand(Strict):
                                                    "+2% a week (compounded); -0.05 = 5% fewer each week")
     calendar: list[DemandPeriod] = Field(
         default_factory=list, description="dated multipliers of the rate; where periods overlap, factors multiply")
+    daily_variation: float = Field(
+        0.0, ge=0, le=2, description="day-to-day variation of volume beyond Poisson: every channel's rate on a "
+                                     "calendar day is multiplied by a random factor of mean 1 and this coefficient of "
+                                     "variation (gamma), the same for all channels that day; 0 = none")
 
 
 MAX_HEADCOUNT = 100_000  # people in one shift or roster row: more is a typo, and would not fit in memory

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .work import WorkEstimate
 
@@ -49,6 +50,28 @@ class DailyEvidence:
             mean = counts.mean() if len(counts) else 0.0
             values.append(counts.var(ddof=1) / mean if len(counts) > 1 and mean > 0 else np.nan)
         return pd.Series(values, index=names, name="dispersion")
+
+
+    def variation(self) -> tuple[float, float]:
+        """The day-to-day variation of volume beyond Poisson, as the coefficient of variation ``v`` of a daily rate
+        multiplier (a day of weekday ``w`` has mean ``m_w`` and variance ``m_w + v² m_w²``; moments pooled over
+        the weekdays), and the p-value of the test that there is none (the dispersion test: under Poisson
+        ``sum (n_w - 1) var_w / m_w`` is chi-squared with ``sum (n_w - 1)`` degrees of freedom)."""
+        total = self.types.sum(axis=1).to_numpy(float)
+        excess = squares = statistic = freedom = 0.0
+        for day in range(7):
+            counts = total[self.weekday == day]
+            mean = counts.mean() if len(counts) else 0.0
+            if len(counts) < 2 or mean <= 0:
+                continue
+            variance = counts.var(ddof=1)
+            excess += variance - mean
+            squares += mean**2
+            statistic += (len(counts) - 1) * variance / mean
+            freedom += len(counts) - 1
+        if freedom == 0:
+            return 0.0, float("nan")
+        return float(np.sqrt(max(excess, 0.0) / squares)), float(stats.chi2.sf(statistic, freedom))
 
 
 def daily_evidence(created_at: pd.Series, channel: pd.Series, ticket_type: pd.Series, work: WorkEstimate | None,

@@ -39,7 +39,7 @@ from ...log import to_minutes
 from ...one_run import simulate
 from ...scenario import scenario_from_dict
 from ...scenario.model import RESERVED_COLUMNS
-from ..evidence.daily import daily_evidence
+from ..evidence.daily import DailyEvidence, daily_evidence
 from ..evidence.history import (
     ACTIVE_SHARE,
     DRIFT_TOLERANCE,
@@ -71,6 +71,7 @@ PATHS = ("first_touch", "handling", "escalated")  # the ways out of pickup
 PROBE_SEED = 20_261_206  # the seed of the run that checks the process model: calibration is deterministic
 EXPLAINED = (2.0, 8.0)  # factors by which the process model's time quantiles may miss the log's (see explains)
 PROBE_RUNS = 2  # replications of the process model that check it
+VARIATION_P = 0.01  # day-to-day variation is added where the dispersion test rejects Poisson arrivals at this level
 DEFAULT_TARGETS = {"P1": ("1h", "8h"), "P2": ("4h", "1d"), "P3": ("1d", "5d"), "P4": ("2d", "10d")}
 
 
@@ -265,6 +266,8 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
         notes.append(("sojourn-only model (--no-capacity)" if named else "the log names no resources: no staffing "
                       "can be inferred") + ": the teams are sized above the peak number of tickets in each stage, so "
                      "staffing what-ifs mean nothing")
+    daily = daily_evidence(tw["created_at"], channels.map(_slug), types.map(_slug), work, first, 7 * weeks)
+    _daily_variation(data, provenance, daily, notes)
     data["provenance"] = provenance
     scenario = scenario_from_dict(data, source=f"calibration of {result.quality.source}")
     if not staffing.empty and network is None:  # what the delay-plus-capacity model's delays stand for
@@ -286,11 +289,25 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
                      "window; the fits average over it — calibrate on the recent weeks (--start) to follow the desk "
                      "as it is now")
     handovers = escalation_paths(result, tw["ticket_id"])
-    daily = daily_evidence(tw["created_at"], channels.map(_slug), types.map(_slug), work, first, 7 * weeks)
     return Calibration(scenario, data, fits, arrivals, pd.DataFrame(routing_rows), staffing, (first, end), drift,
                        handovers, category_map, channel_map, notes, provenance=provenance,
                        staffed=capacity and not staffing.empty, pool_team=pool_team, other_team=other_team,
                        process=network is not None, daily=daily, work_band=work_band)
+
+
+def _daily_variation(data: dict, provenance: dict, daily: DailyEvidence, notes: list[str]) -> None:
+    """Give the scenario the day-to-day variation of volume the log shows beyond Poisson, where it is significant
+    (:meth:`~servsim.calibration.evidence.daily.DailyEvidence.variation`); say so either way."""
+    cv, p = daily.variation()
+    if p == p and p < VARIATION_P and cv > 0:
+        data["demand"]["daily_variation"] = round(cv, 4)
+        provenance["demand.daily_variation"] = (f"identified: daily volumes vary more than Poisson arrivals would "
+                                                f"(dispersion test p = {p:.2g}); a day's rate varies by {cv:.0%}")
+        notes.append(f"daily volumes vary more than Poisson (p = {p:.2g}): the scenario's rate varies from day to "
+                     f"day by {cv:.0%} (demand.daily_variation), so that per-day and per-hour KPIs vary as much")
+    elif p == p:
+        notes.append(f"daily volumes vary as Poisson arrivals would (dispersion test p = {p:.2g}): no day-to-day "
+                     "variation added")
 
 
 def _process_model(data: dict, window: ImportResult, type_of: pd.Series, work: WorkEstimate, end: pd.Timestamp,

@@ -119,3 +119,26 @@ def test_reports_load_in_a_headless_browser(experiment, tmp_path):
         assert console == [], console
         ink = (pixels.mean(axis=2) < 0.9).mean()  # share of pixels that are not (near) white
         assert ink > 0.01 and pixels.std() > 0.05, (path.name, ink)  # a blank page has none
+
+
+def test_a_comparison_with_input_uncertainty_answers_with_both_intervals(tmp_path):
+    """The page over re-calibrations answers with the intervals that include the history's uncertainty, says
+    which share of it comes from the history, shows the change per re-calibration, and renders in a browser."""
+    from servsim.experiment.uncertain import run_uncertain
+
+    base = servsim.load_scenario(SCENARIOS / "baseline.yaml")
+    draws = [base.with_changes({"demand.trend": trend}) for trend in (-0.02, 0.0, 0.02)]  # busier or quieter weeks
+    found = run_uncertain([base, SCENARIOS / "l2-evening.yaml"], draws, replications=2, seed=1,
+                          executor="serial", progress=False)
+    path = write_report(found, tmp_path / "uncertain.html")
+    page = path.read_text(encoding="utf-8")
+    _self_contained(page)
+    head = page[:page.index("<h2>")]
+    assert re.search(r"<li><b>l2-evening</b>: .*\[.*\], <span class=\"(better|worse)\">(better|worse)"
+                     r"( at the point estimate only|, robustly)", head)
+    assert re.search(r"uncertainty (comes from the history itself|is simulation noise)", head)
+    assert "<h2>What the history cannot pin down</h2>" in page and "<h2>KPIs</h2>" in page
+    assert "re-calibrations: 3 x 2 replications" in page
+    if BROWSER is not None:
+        console, pixels = _render(path, tmp_path)
+        assert console == [] and (pixels.mean(axis=2) < 0.9).mean() > 0.01

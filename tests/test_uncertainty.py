@@ -193,9 +193,16 @@ def test_calibrate_and_compare_with_input_uncertainty(calibrated, tmp_path, caps
     assert {"low", "high", "ci_low", "ci_high", "input_share", "verdict"} <= set(table.columns)
     assert (table["low"] <= table["difference"] + 1e-9).all() and (table["difference"] <= table["high"] + 1e-9).all()
     assert (out / "draws.png").stat().st_size > 10_000
+    assert "What the history cannot pin down" in (out / "report.html").read_text(encoding="utf-8")
     assert main(["compare", str(tmp_path), "--set", "teams.l1.scale=0.5", "--replications", "2",
                  "--executor", "serial", "--no-uncertainty"]) == 0
     assert "re-calibrations" not in capsys.readouterr().out
+    sweep = tmp_path / "sweep"
+    assert main(["sweep", str(tmp_path / "scenario.yaml"), "--set", "teams.l1.scale=0.5,1", "--replications", "2",
+                 "--executor", "serial", "--kpi", "frt_p90_min", "--out", str(sweep)]) == 0
+    assert "with input uncertainty (4 re-calibrations" in capsys.readouterr().out
+    curves = pd.read_csv(sweep / "curves.csv")
+    assert {"low", "high", "input_share"} <= set(curves.columns)
 
 
 # ------------------------------------------------------------------------------------- day-to-day variation

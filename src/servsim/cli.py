@@ -259,7 +259,9 @@ def _compare_uncertain(args: argparse.Namespace, draws: list[Path]) -> int:
                   f"{_weeks(found)} weeks disagree more than replications do; a longer window would narrow it, "
                   "more replications would not")
     if args.out:
-        written = found.save(args.out)
+        from .report.pages import write_report
+
+        written = [write_report(found, args.out / "report.html"), *found.save(args.out)]
         print(f"\nwritten to {args.out}/: " + " ".join(p.name for p in written) + ", point/ and draws/ "
               "(every replication)")
     return 0

@@ -75,8 +75,8 @@ def variance_split(values: np.ndarray) -> tuple[float, float, int]:
 def input_interval(point: np.ndarray, draws: np.ndarray, level: float = LEVEL) -> dict[str, float]:
     """A point estimate's interval including input uncertainty: centred on the mean of ``point`` (replications of
     the point scenario), its variance the input variance of ``draws`` (:func:`variance_split`) plus the point's
-    own simulation variance, with a Student-t quantile on their Welch-Satterthwaite degrees of freedom (so that
-    without input variance it is the simulation-only interval). Returns ``mean``,
+    own simulation variance, with a Student-t quantile on their Welch-Satterthwaite degrees of freedom (and at least as wide as the
+    simulation-only interval). Returns ``mean``,
     ``input_var``, ``simulation_var`` (of the point's mean), ``low``, ``high``, ``input_share`` (of the variance) and
     ``draws``."""
     mean, half, n = t_interval(point, level)
@@ -86,5 +86,6 @@ def input_interval(point: np.ndarray, draws: np.ndarray, level: float = LEVEL) -
     # Welch-Satterthwaite degrees of freedom of the sum of the two variance estimates
     freedom = total**2 / (input_var**2 / max(used - 1, 1) + sim_var**2 / max(n - 1, 1)) if total > 0 else n - 1
     width = stdtrit(freedom, 0.5 + level / 2) * np.sqrt(total) if used > 1 and n > 1 else float("nan")
+    width = max(width, half)  # never narrower than the simulation-only interval (more freedom, not more certainty)
     return {"mean": mean, "input_var": input_var, "simulation_var": sim_var, "low": mean - width,
             "high": mean + width, "input_share": input_var / total if total > 0 else float("nan"), "draws": used}

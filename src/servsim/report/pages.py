@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..calibration.models.fitted import Calibration
     from ..experiment import Experiment, Sweep
     from ..experiment.optimize import Optimum
+    from ..experiment.uncertain import UncertainExperiment
     from ..one_run import SimulationResult
 
 
@@ -109,6 +110,59 @@ def experiment_page(exp: Experiment, title: str | None = None) -> Page:
     page.facts = {"scenarios": ", ".join(names), "replications": str(n), "seed": str(exp.seed),
                   "window": window_text(base)}
     return page
+
+
+def uncertain_page(found: UncertainExperiment) -> Page:
+    """A comparison over a calibration's input uncertainty: the answer with intervals that include what the history
+    cannot pin down, then the comparison at the point calibration."""
+    names, base = found.names, found.point.scenarios[found.names[0]]
+    comparison = found.compare()
+    kpis = [k for k in HEADLINE_KPIS if k in set(comparison["kpi"])]
+    page = experiment_page(found.point, f"servsim compare with input uncertainty: {' vs '.join(names)}")
+    answer = []
+    for name in names[1:]:
+        rows = comparison[(comparison["scenario"] == name) & comparison["kpi"].isin(kpis)]
+        moved = rows[rows["verdict"] != "no detectable difference"]
+        answer.append(f"<b>{esc(name)}</b>: " + ("; ".join(
+            f"{esc(describe(r['kpi'])[0])} {esc(format_change(r['kpi'], r['difference']))} "
+            f"[{esc(format_change(r['kpi'], r['low']))}, {esc(format_change(r['kpi'], r['high']))}], "
+            f"{_robust(r['verdict'])}" for _, r in moved.head(5).iterrows())
+            or f"no detectable difference from {esc(names[0])} in any headline KPI"))
+    shares = comparison[comparison["kpi"].isin(kpis)]["input_share"].dropna()
+    weeks = base.clock.horizon / 10080
+    if len(shares) and shares.median() > 0.5:
+        answer.append(f"Most of this uncertainty comes from the history itself (median {shares.median():.0%} of "
+                      f"each interval's variance): {weeks:.0f} weeks of history cannot pin the desk down more "
+                      "closely; a longer window would narrow it, more replications would not.")
+    elif len(shares):
+        answer.append(f"Most of this uncertainty is simulation noise (the history's share is {shares.median():.0%} "
+                      "in the median): more replications would narrow it.")
+    page.answer = answer
+    rows = []
+    for _, r in comparison[comparison["kpi"].isin(kpis)].iterrows():
+        k = r["kpi"]
+        rows.append({"KPI": kpi_name(k, base), "change": r["scenario"], "difference": format_change(k, r["difference"]),
+                     "95% with input uncertainty": f"[{format_change(k, r['low'])}, {format_change(k, r['high'])}]",
+                     "95% simulation only": f"[{format_change(k, r['ci_low'])}, {format_change(k, r['ci_high'])}]",
+                     "from the history": "" if r["input_share"] != r["input_share"] else f"{r['input_share']:.0%}",
+                     "verdict": _robust(r["verdict"])})
+    section = ("What the history cannot pin down", [
+        paragraph(f"Every scenario was also run on {found.draws} re-calibrations of the baseline on resampled days of "
+                  f"its history ({found.draw_replications} replications each): the spread of their answers, less "
+                  "simulation noise, is what the history leaves uncertain. 'Robustly' means the interval that "
+                  "includes it excludes no change; 'at the point estimate only' means only the simulation-only "
+                  "interval does.", "note"),
+        table(pd.DataFrame(rows), raw=["verdict"]),
+        figure(found.plot_draws(), "paired change per re-calibration") if len(names) > 1 else ""])
+    page.sections.insert(0, section)
+    page.facts["re-calibrations"] = f"{found.draws} x {found.draw_replications} replications"
+    return page
+
+
+def _robust(word: str) -> str:
+    """A robust verdict (``better, robustly``), coloured by its first word."""
+    css = {"better": "better", "worse": "worse"}.get(word.split(",")[0].split(" ")[0])
+    return f'<span class="{css}">{esc(word)}</span>' if css else esc(word)
 
 
 def _sentence(row: pd.Series) -> str:
@@ -402,9 +456,12 @@ def write_report(result, path, **context) -> Path:
     from ..calibration.models.fitted import Calibration
     from ..experiment import Experiment, Sweep
     from ..experiment.optimize import Optimum
+    from ..experiment.uncertain import UncertainExperiment
     from ..one_run import SimulationResult
 
-    if isinstance(result, Sweep):
+    if isinstance(result, UncertainExperiment):
+        page = uncertain_page(result)
+    elif isinstance(result, Sweep):
         page = sweep_page(result, context.get("kpis", ("sla_attainment", "frt_p90_min", "cost_total")),
                           context.get("targets"))
     elif isinstance(result, Experiment):

@@ -75,10 +75,9 @@ def variance_split(values: np.ndarray) -> tuple[float, float, int]:
 def input_interval(point: np.ndarray, draws: np.ndarray, level: float = LEVEL) -> dict[str, float]:
     """A point estimate's interval including input uncertainty: centred on the mean of ``point`` (replications of
     the point scenario), its variance the input variance of ``draws`` (:func:`variance_split`) plus the point's
-    own simulation variance, with a Student-t quantile on their Welch-Satterthwaite degrees of freedom (and at least as wide as the
-    simulation-only interval). Returns ``mean``,
-    ``input_var``, ``simulation_var`` (of the point's mean), ``low``, ``high``, ``input_share`` (of the variance) and
-    ``draws``."""
+    own simulation variance, with a Student-t quantile on their Welch-Satterthwaite degrees of freedom, and at least
+    as wide as the simulation-only interval. Returns ``mean``, ``input_var``, ``simulation_var`` (of the point's
+    mean), ``low``, ``high``, ``input_share`` (of the variance) and ``draws``."""
     mean, half, n = t_interval(point, level)
     sim_var = (half / stdtrit(n - 1, 0.5 + level / 2)) ** 2 if n > 1 and half == half else float("nan")
     input_var, _, used = variance_split(draws)

@@ -241,3 +241,27 @@ def test_the_variation_of_daily_volumes_is_measured_and_tested():
     assert p > 0.01
     cv, p = evidence(rng.poisson(level * rng.gamma(16, 1 / 16, 56))).variation()
     assert p < 0.001 and abs(cv - 0.25) < 0.08
+
+
+def test_the_optimiser_meets_its_requirements_across_the_history():
+    """Re-calibrations that disagree on the volume (±15%): the cheapest staffing whose bounds include that
+    uncertainty is no cheaper than the one on the point calibration alone, and its requirement's bound is the
+    wider one."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_optimize import desk
+
+    from servsim.experiment.optimize import optimize
+
+    base = scenario_from_dict(desk())
+    draws = [base.with_changes({"demand.channels.phone.rate": f"{rate}/h"}) for rate in (17, 20, 23, 18.5, 21.5)]
+    levers, require = ["teams.l1.shifts.all.headcount=1..7"], ["frt_p90_min<=20min"]
+    alone = optimize(base, levers, require, replications=3, seed=2, executor="serial")
+    across = optimize(base, levers, require, replications=3, seed=2, executor="serial", draws=draws)
+    assert alone.chosen is not None and across.chosen is not None
+    lever = "teams.l1.shifts.all.headcount"
+    assert across.chosen[lever] >= alone.chosen[lever]
+    assert across.checks["holds"].all()
+    if across.chosen[lever] == alone.chosen[lever]:
+        assert across.checks["bound"].iloc[0] > alone.checks["bound"].iloc[0]

@@ -372,14 +372,20 @@ def _optimize(args: argparse.Namespace) -> int:
     from .experiment.optimize import optimize
     from .scenario import load_scenario
 
+    from .experiment.uncertain import calibrated_scenario, draw_files
+
+    args.scenario = calibrated_scenario(args.scenario)
     scenario = load_scenario(args.scenario)
+    draws = draw_files(args.scenario) if args.uncertainty else []
     quiet = args.quiet or not sys.stderr.isatty()
     found = optimize(scenario, args.vary, args.require, replications=args.replications, seed=args.seed,
                      confidence=args.confidence, out=args.out, executor=args.executor, dask=args.dask,
-                     force=args.force, report=None if quiet else (lambda line: print(line, file=sys.stderr)))
+                     force=args.force, report=None if quiet else (lambda line: print(line, file=sys.stderr)),
+                     draws=draws, draw_replications=args.draw_replications)
     print(f"optimize {scenario.name}: {len(found.levers)} lever(s), {len(found.requirements)} requirement(s); "
           f"{args.replications} replications per staffing, {2 * args.replications} on fresh ones to confirm; "
-          f"one-sided {args.confidence:.0%} bounds")
+          f"one-sided {args.confidence:.0%} bounds" + (
+              f", including input uncertainty ({len(draws)} re-calibrations of the history)" if draws else ""))
     print(found.table().rename(columns={"first_guess": "Erlang C guess"}).to_string(index=False))
     base_cost = found.baseline_cost
     explored = int((~found.frontier["confirmation"]).sum()) if not found.frontier.empty else 0
@@ -588,6 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run on a Dask cluster: tcp://host:8786, or 'local'")
     p.add_argument("--quiet", action="store_true", help="no line per staffing tried")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    _add_uncertainty_options(p)
     p.set_defaults(func=_optimize)
     p = sub.add_parser("sweep", help="run a scenario across values of one or two parameters")
     p.add_argument("scenario", type=Path)

@@ -42,6 +42,7 @@ from ..scenario import Scenario, load_scenario, scenario_from_dict
 from ..scenario.load_check import check_load
 from ..units import parse_duration
 from .core import run_experiment
+from .uncertain import run_uncertain
 from .levers import Lever, staffing_segments
 from .stats import t_interval
 
@@ -152,14 +153,19 @@ def weekly_staff_cost(scenario: Scenario) -> float:
 
 def optimize(scenario: Scenario | str | Path, levers: Sequence[Lever | str], requirements: Sequence[Requirement | str],
              replications: int = 10, seed: int = 0, confidence: float = 0.95, out: str | Path | None = None,
-             report: Callable[[str], None] | None = None, **options: Any) -> Optimum:
+             report: Callable[[str], None] | None = None, draws: Sequence[Scenario | str | Path] = (),
+             draw_replications: int | None = None, **options: Any) -> Optimum:
     """The cheapest values of ``levers`` for which every requirement holds with ``confidence``.
 
     ``options`` go to :func:`~servsim.experiment.run_experiment` (``executor``, ``workers``, ``dask``).
     With ``out``, every replication is stored under ``out/evaluations`` and a rerun resumes. ``report`` is
-    called with one line per staffing evaluated (progress).
+    called with one line per staffing evaluated (progress). With ``draws`` (re-calibrations of ``scenario``:
+    ``servsim calibrate --uncertainty N``), each staffing is run on every draw too (``draw_replications`` each) and
+    a requirement holds when its bound including input uncertainty meets the target
+    (:mod:`~servsim.experiment.uncertain`).
     """
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    draws = [d if isinstance(d, Scenario) else load_scenario(d) for d in draws]
     levers = [lv if isinstance(lv, Lever) else Lever.parse(lv) for lv in levers]
     requirements = [r if isinstance(r, Requirement) else Requirement.parse(r) for r in requirements]
     if not levers or not requirements:
@@ -174,7 +180,7 @@ def optimize(scenario: Scenario | str | Path, levers: Sequence[Lever | str], req
         raise ServsimError(f"optimize needs at least 2 replications per staffing for a confidence bound, got "
                            f"{replications}")
     search = _Search(base, levers, requirements, replications, seed, confidence, out,
-                     {"progress": False, **options}, report)
+                     {"progress": False, **options}, report, (draws, draw_replications))
     baseline = {lv.path: lv.current(search.data) for lv in levers}
     first = _first_guess(base, levers, baseline)
     notes: list[str] = []
@@ -226,8 +232,9 @@ class _Search:
 
     def __init__(self, base: Scenario, levers: list[Lever], requirements: list[Requirement],
                  replications: int, seed: int, confidence: float, out: str | Path | None, options: dict,
-                 report: Callable[[str], None] | None):
+                 report: Callable[[str], None] | None, draws: tuple[list[Scenario], int | None] = ([], None)):
         self.data, self.levers, self.requirements = base.model_dump(mode="json", by_alias=True), levers, requirements
+        self.base, (self.draws, self.draw_replications) = base, draws
         self.report = report
         self.replications, self.seed, self.confidence, self.options = replications, seed, confidence, options
         self.out = None if out is None else Path(out) / "evaluations"
@@ -260,7 +267,12 @@ class _Search:
         with warnings.catch_warnings():  # a thinly staffed point is overloaded on purpose: no warning per point
             warnings.simplefilter("ignore", ScenarioWarning)
             scenario = self.scenario(x)
-            exp = run_experiment([scenario], n, seed, out=self.out, **self.options)
+            if self.draws:
+                found = run_uncertain([scenario], self.draws, n, seed, self.draw_replications, self.base,
+                                      out=self.out, **self.options)
+                exp = found.point
+            else:
+                exp = run_experiment([scenario], n, seed, out=self.out, **self.options)
         results = exp.results
         rows = []
         for req in self.requirements:
@@ -268,7 +280,12 @@ class _Search:
             if len(values) == 0:
                 known = ", ".join(results["kpi"].unique()[:30])
                 raise ServsimError(f"--require {req}: unknown KPI {req.kpi!r}; known: {known}, ...")
-            mean, bound = req.bound(values, self.confidence)
+            if self.draws:  # one-sided at c = two-sided at 2c - 1
+                found_kpi = found.interval(scenario.name, req.kpi, 2 * self.confidence - 1)
+                mean = found_kpi["mean"]
+                bound = found_kpi["low"] if req.op == ">=" else found_kpi["high"]
+            else:
+                mean, bound = req.bound(values, self.confidence)
             short = req.shortfall(bound)
             margin = -short if short > 0 else (abs(bound - req.value) / max(abs(req.value), 1e-9))
             rows.append({"requirement": str(req), "mean": mean, "bound": bound, "target": req.value,

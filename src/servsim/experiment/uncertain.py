@@ -112,6 +112,12 @@ class UncertainExperiment:
     def _matrix(self, values: Any) -> np.ndarray:
         return np.array([values(draw) for draw in range(1, self.draws + 1)])
 
+    def interval(self, name: str, kpi: str, level: float = 0.95) -> dict[str, float]:
+        """Scenario ``name``'s mean of ``kpi`` with its interval including input uncertainty at ``level`` (see
+        :func:`~servsim.experiment.stats.input_interval`)."""
+        return input_interval(self._values(name, kpi, None), self._matrix(lambda d: self._values(name, kpi, d)),
+                              level)
+
     def summary(self) -> pd.DataFrame:
         """Per scenario and KPI: the point's mean, its simulation-only 95% interval, the interval including input
         uncertainty (``low``, ``high``) and the input share of its variance."""

@@ -250,9 +250,8 @@ def test_the_optimiser_meets_its_requirements_across_the_history():
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from test_optimize import desk
-
     from servsim.experiment.optimize import optimize
+    from test_optimize import desk
 
     base = scenario_from_dict(desk())
     draws = [base.with_changes({"demand.channels.phone.rate": f"{rate}/h"}) for rate in (17, 20, 23, 18.5, 21.5)]

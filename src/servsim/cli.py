@@ -370,9 +370,8 @@ FORMATS = ("servicenow", "tickets", "events", "callcentre")  # kept in step with
 
 def _optimize(args: argparse.Namespace) -> int:
     from .experiment.optimize import optimize
-    from .scenario import load_scenario
-
     from .experiment.uncertain import calibrated_scenario, draw_files
+    from .scenario import load_scenario
 
     args.scenario = calibrated_scenario(args.scenario)
     scenario = load_scenario(args.scenario)

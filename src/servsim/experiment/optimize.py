@@ -42,9 +42,9 @@ from ..scenario import Scenario, load_scenario, scenario_from_dict
 from ..scenario.load_check import check_load
 from ..units import parse_duration
 from .core import run_experiment
-from .uncertain import run_uncertain
 from .levers import Lever, staffing_segments
 from .stats import t_interval
+from .uncertain import run_uncertain
 
 FIRST_GUESS_WAIT = 0.2  # Erlang C probability of waiting the analytic first guess aims at
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9_/.\-]+)\s*(>=|<=)\s*(\S.*?)\s*$")

@@ -10,7 +10,10 @@ whole people realise) and run for ``--replications`` replications with common ra
 - per change and KPI: true and predicted change, servsim's 95% interval, relative error;
 - the summary: median relative error of the predicted change, the share with the right sign and the share of
   servsim's intervals that cover the true change, over the (change, KPI) pairs whose true change is material
-  (at least ``MATERIAL`` of the baseline value; a change that truly does nothing has no relative error).
+  (at least ``MATERIAL`` of the baseline value; a change that truly does nothing has no relative error). With
+  ``--uncertainty N``, also the coverage of the intervals that include input uncertainty, the same allowing for
+  the truth's own noise (the true change is a mean over ``--truth-seeds`` runs: its standard error added in
+  quadrature), and the median share of the interval's variance that comes from the history.
 
 KPIs are computed alike on both sides from the ticket tables: tickets created after the first week, times to first
 response and to resolution (p50, p90; a ticket not answered or resolved by the end counts as longer than any), the
@@ -116,12 +119,14 @@ def bench_desk(name: str, weeks: int, truth_seeds: int, replications: int, calib
     started = time.perf_counter()
     base_runs = [desks.simulate(desk, weeks, seed) for seed in range(truth_seeds)]
     truth_base = pd.DataFrame([truth_kpis(r, weeks) for r in base_runs]).mean()
-    truth_change = {}
+    truth_change, truth_se = {}, {}
     for change, apply in desks.CHANGES.items():
         changed = apply(desk)
         diffs = [pd.Series(truth_kpis(desks.simulate(changed, weeks, seed), weeks)) - pd.Series(truth_kpis(r, weeks))
                  for seed, r in enumerate(base_runs)]
         truth_change[change] = pd.DataFrame(diffs).mean()
+        truth_se[change] = pd.DataFrame(diffs).std(ddof=1) / np.sqrt(len(diffs)) if len(diffs) > 1 else \
+            pd.DataFrame(diffs).mean() * np.nan
     simulated = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as folder:
         write = desks.write_event_log if export == "events" else desks.write_ticket_table
@@ -148,6 +153,7 @@ def bench_desk(name: str, weeks: int, truth_seeds: int, replications: int, calib
             diff = (predicted[change][kpi] - predicted["baseline"][kpi]).to_numpy()
             half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else 0
             row = {"desk": name, "change": change, "kpi": kpi, "true": truth_change[change][kpi],
+                   "true_se": truth_se[change][kpi],
                    "predicted": diff.mean(), "low": diff.mean() - half, "high": diff.mean() + half,
                    "base": truth_base[kpi]}
             if drawn:
@@ -191,6 +197,8 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
                      "covered": ((changes["low"] <= changes["true"]) & (changes["true"] <= changes["high"])).mean(),
                      **({"covered_with_input": ((changes["low_total"] <= changes["true"])
                                                 & (changes["true"] <= changes["high_total"])).mean(),
+                         "with_truth_noise": (np.abs(changes["predicted"] - changes["true"]) <= np.hypot(
+                             (changes["high_total"] - changes["low_total"]) / 2, 1.96 * changes["true_se"])).mean(),
                          "input_share": changes["input_share"].median()} if "low_total" in changes else {})})
     return pd.DataFrame(rows)
 

@@ -180,7 +180,7 @@ def test_calibrate_and_compare_with_input_uncertainty(calibrated, tmp_path, caps
     history, cal = calibrated
     write_calibration(cal, history.quality, tmp_path)
     written = write_uncertainty(resample(cal, 4, seed=1), tmp_path)
-    assert [p.name for p in written[:4]] == ["draw_1.yaml", "draw_2.yaml", "draw_3.yaml", "draw_4.yaml"]
+    assert [p.name for p in written[:4]] == ["draw_1.json", "draw_2.json", "draw_3.json", "draw_4.json"]
     assert main(["validate", str(written[0])]) == 0
     capsys.readouterr()
     out = tmp_path / "compare"

@@ -252,12 +252,9 @@ def _compare_uncertain(args: argparse.Namespace, draws: list[Path]) -> int:
                          f"{format_change(kpi, d['ci_high'])}])  {share}  {d['verdict']}")
             print(line.rstrip())
     if comparison is not None:
-        shares = comparison["input_share"].dropna()
-        if len(shares) and shares.median() > 0.5:
-            print(f"\nmost of this uncertainty comes from the history itself (median input share {shares.median():.0%}"
-                  f" over the KPIs): {found.draws} re-calibrations on resampled days of "
-                  f"{_weeks(found)} weeks disagree more than replications do; a longer window would narrow it, "
-                  "more replications would not")
+        from .experiment.uncertain import in_words
+
+        print(f"\n{in_words(found, comparison['input_share'])}")
     if args.out:
         from .report.pages import write_report
 
@@ -265,11 +262,6 @@ def _compare_uncertain(args: argparse.Namespace, draws: list[Path]) -> int:
         print(f"\nwritten to {args.out}/: " + " ".join(p.name for p in written) + ", point/ and draws/ "
               "(every replication)")
     return 0
-
-
-def _weeks(found) -> str:
-    horizon = found.point.scenarios[found.names[0]].clock.horizon
-    return f"{horizon / 10080:.0f}"
 
 
 def _print_drivers(comparison, names: list[str]) -> None:

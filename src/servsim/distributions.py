@@ -36,6 +36,13 @@ def _durations(values: Any) -> Any:
     items = values.values() if isinstance(values, dict) else values if isinstance(values, list) else None
     if items is None or all(type(v) is float and 0.0 <= v < float("inf") for v in items):
         return values
+    try:  # as servsim writes them ("12.5min"): one pass, checked below; anything else, item by item
+        numbers = [float(v[:-3]) if type(v) is str and v.endswith("min") else float(v) for v in items]
+    except (TypeError, ValueError):
+        numbers = None
+    if numbers is not None and all(0.0 <= x < float("inf") for x in numbers) and not any(
+            type(v) is bool for v in items):
+        return dict(zip(values, numbers)) if isinstance(values, dict) else numbers
     if isinstance(values, dict):
         return {key: _item(key, v) for key, v in values.items()}
     return [_item(i, v) for i, v in enumerate(values)]

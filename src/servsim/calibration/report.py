@@ -140,24 +140,23 @@ def write_calibration(cal: Calibration, quality: DataQuality, out: str | Path) -
 
 def write_uncertainty(unc: Uncertainty, out: str | Path) -> list[Path]:
     """Write the draws of a calibration's input uncertainty into ``out/uncertainty/``: one complete scenario per draw
-    (``draw_01.yaml`` ...), what each drew (``factors.csv``) and what was kept at the point estimate (``notes.txt``).
-    Draws written before are replaced."""
+    (``draw_01.json`` ...: machine-written, and JSON reads many times faster than YAML), what each drew
+    (``factors.csv``) and what was kept at the point estimate (``notes.txt``). Draws written before are replaced."""
     folder = Path(out) / "uncertainty"
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("draw_*.yaml"):
+    for old in folder.glob("draw_*.*"):
         old.unlink()
     width = len(str(len(unc.scenarios)))
     written = []
     for k, scenario in enumerate(unc.scenarios, start=1):
-        path = folder / f"draw_{k:0{width}d}.yaml"
-        head = (f"# servsim {__version__}: input-uncertainty draw {k} of {len(unc.scenarios)} (seed {unc.seed}): the "
-                "point scenario re-estimated on\n# resampled days of its history (see factors.csv)\n")
-        path.write_text(head + yaml.dump(scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True),
-                                         Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=120),
-                        encoding="utf-8")
+        path = folder / f"draw_{k:0{width}d}.json"
+        path.write_text(scenario.model_dump_json(by_alias=True, exclude_defaults=True), encoding="utf-8")
         written.append(path)
     unc.factors.to_csv(folder / "factors.csv", index=False)
-    (folder / "notes.txt").write_text("\n".join(unc.notes) + "\n", encoding="utf-8")
+    (folder / "notes.txt").write_text(
+        f"servsim {__version__}: {len(unc.scenarios)} input-uncertainty draws (seed {unc.seed}): the calibrated "
+        "scenario re-estimated on resampled days of its history (what each drew: factors.csv)\n"
+        + "".join(f"{note}\n" for note in unc.notes), encoding="utf-8")
     return [*written, folder / "factors.csv", folder / "notes.txt"]
 
 

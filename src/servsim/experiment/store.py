@@ -66,7 +66,8 @@ class ReplicationStore:
         if self.root is None:
             return
         self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        # no indent: json's C encoder (a calibrated scenario is megabytes; the indenting encoder is pure Python)
+        (self.root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
     @contextlib.contextmanager

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +34,40 @@ DRAW_REPLICATIONS = 5  # at most this many replications of each draw: many draws
 
 
 def draw_files(scenario: str | Path) -> list[Path]:
-    """The draws written next to a calibrated scenario file (``<folder>/uncertainty/draw_*.yaml``), or of a
+    """The draws written next to a calibrated scenario file (``<folder>/uncertainty/draw_*.json``), or of a
     calibrated folder; none where there are none."""
     path = Path(scenario)
     folder = path if path.is_dir() else path.parent
-    return sorted((folder / DRAWS_FOLDER).glob("draw_*.yaml"))
+    return sorted(p for p in (folder / DRAWS_FOLDER).glob("draw_*.*") if p.suffix in (".json", ".yaml"))
+
+
+def bounded_teams(draws: Sequence[str | Path]) -> list[str]:
+    """The teams whose work content the draws take within a band (the log only bounds it), from the ``factors.csv``
+    written beside them."""
+    factors = Path(draws[0]).parent / "factors.csv" if draws else None
+    if factors is None or not factors.is_file():
+        return []
+    columns = pd.read_csv(factors, nrows=0).columns
+    return [c.removeprefix("utilisation:") for c in columns if c.startswith("utilisation:")]
+
+
+def in_words(found: UncertainExperiment, shares: pd.Series) -> str:
+    """Where an experiment's uncertainty comes from, for a manager (``shares``: each KPI's input share)."""
+    shares = shares.dropna()
+    if not len(shares):
+        return ""
+    median = shares.median()
+    weeks = found.point.scenarios[found.names[0]].clock.horizon / 10080
+    if median <= 0.5:
+        return (f"most of this uncertainty is simulation noise (the history's share is {median:.0%} in the "
+                "median): more replications would narrow it")
+    if found.bounded:
+        return (f"most of this uncertainty (median share {median:.0%}) is what the log cannot identify: the work "
+                f"content of {', '.join(found.bounded)} is only bounded by it, so each re-calibration takes it "
+                "within its band; a longer window would not narrow this, measured handling times would")
+    return (f"most of this uncertainty comes from the history itself (median share {median:.0%}): {found.draws} "
+            f"re-calibrations on resampled days of {weeks:.0f} weeks disagree more than replications do; a longer "
+            "window would narrow it, more replications would not")
 
 
 def calibrated_scenario(path: str | Path) -> Path:
@@ -104,6 +133,7 @@ class UncertainExperiment:
     names: list[str]
     draws: int
     draw_replications: int
+    bounded: list[str] = field(default_factory=list)  # teams whose work content the draws take within a band
 
     def _values(self, name: str, kpi: str, draw: int | None) -> np.ndarray:
         runs = self.point.replications[name] if draw is None else self.drawn.replications[f"{name} @ draw {draw}"]
@@ -248,4 +278,5 @@ def run_uncertain(scenarios: Sequence[Scenario | str | Path], draws: Sequence[Sc
         warnings.simplefilter("ignore", ScenarioWarning)
         drawn = run_experiment(runs, per_draw, seed, stream_groups=groups, out=out and Path(out) / "draws",
                                **options)
-    return UncertainExperiment(point_run, drawn, list(named), len(loaded), per_draw)
+    paths = [d for d in draws if not isinstance(d, Scenario)]
+    return UncertainExperiment(point_run, drawn, list(named), len(loaded), per_draw, bounded_teams(paths))

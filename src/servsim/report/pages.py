@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..experiment.explain import change_in_words, change_interval, drivers, in_words, row_verdict
+from ..experiment.uncertain import in_words as in_words_uncertain
 from ..kpi import HEADLINE_KPIS, KpiContext, describe, format_change, format_value, kpi_label
 from ..scenario import Scenario
 from ..scenario.provenance import changed_fields
@@ -128,15 +129,9 @@ def uncertain_page(found: UncertainExperiment) -> Page:
             f"[{esc(format_change(r['kpi'], r['low']))}, {esc(format_change(r['kpi'], r['high']))}], "
             f"{_robust(r['verdict'])}" for _, r in moved.head(5).iterrows())
             or f"no detectable difference from {esc(names[0])} in any headline KPI"))
-    shares = comparison[comparison["kpi"].isin(kpis)]["input_share"].dropna()
-    weeks = base.clock.horizon / 10080
-    if len(shares) and shares.median() > 0.5:
-        answer.append(f"Most of this uncertainty comes from the history itself (median {shares.median():.0%} of "
-                      f"each interval's variance): {weeks:.0f} weeks of history cannot pin the desk down more "
-                      "closely; a longer window would narrow it, more replications would not.")
-    elif len(shares):
-        answer.append(f"Most of this uncertainty is simulation noise (the history's share is {shares.median():.0%} "
-                      "in the median): more replications would narrow it.")
+    said = in_words_uncertain(found, comparison[comparison["kpi"].isin(kpis)]["input_share"])
+    if said:
+        answer.append(esc(said[0].upper() + said[1:] + "."))
     page.answer = answer
     rows = []
     for _, r in comparison[comparison["kpi"].isin(kpis)].iterrows():

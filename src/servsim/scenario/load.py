@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..distributions import DISTRIBUTION_KINDS
 from ..errors import ScenarioError, ScenarioWarning
-from ..files import finite_problems, parse_yaml, read_text, regular_file
+from ..files import finite_problems, parse_json, parse_yaml, read_text, regular_file
 from .checks import problems, roster_cautions, unstaffed
 from .model import Scenario
 from .roster import read_roster
@@ -106,7 +106,9 @@ def _read_merged(path: Path, chain: tuple[Path, ...], roots: tuple[Path, ...]) -
     if len(chain) >= MAX_EXTENDS:
         raise ScenarioError(f"{path}: extends: a chain of more than {MAX_EXTENDS} files; a change names its baseline, "
                             "which names few others")
-    data = parse_yaml(read_text(path, "scenario file", error=ScenarioError), str(path), ScenarioError)
+    text = read_text(path, "scenario file", error=ScenarioError)
+    parse = parse_json if path.suffix.lower() == ".json" else parse_yaml
+    data = parse(text, str(path), ScenarioError)
     if data is None:
         raise ScenarioError(f"{path}: empty; a scenario file is a mapping of sections (clock, demand, teams, ...)")
     if not isinstance(data, dict):

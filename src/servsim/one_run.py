@@ -122,7 +122,14 @@ def simulate(scenario: Scenario | dict | str | Path, seed: int = 0, replication:
     force : run even if the scenario is expected to take more than ``MAX_TICKETS`` tickets (see
         :mod:`servsim.scenario.load_check`); without it such a run is refused before it starts.
     """
-    scenario = _validated(scenario)
+    return simulate_validated(_validated(scenario), seed, replication, initial_backlog, arrivals, force)
+
+
+def simulate_validated(scenario: Scenario, seed: int = 0, replication: int = 0,
+                       initial_backlog: pd.DataFrame | None = None, arrivals: pd.DataFrame | None = None,
+                       force: bool = False) -> SimulationResult:
+    """:func:`simulate` of a scenario just validated and not edited since (one validation for many replications of
+    a large scenario); anything else goes through :func:`simulate`."""
     too_big = None if force or arrivals is not None else check_load(scenario).size_error()
     if too_big:
         raise ServsimError(f"{scenario.name}: {too_big}")

@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from ..errors import ServsimError
-from .tasks import run_replication
+from .tasks import run_batch, run_replication
 
 Task = tuple[Any, dict, int, int]
 # a cluster servsim starts for itself serves no dashboard: its diagnostics (a statistical profiler sampling every
@@ -28,11 +28,6 @@ LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False, "distribute
                         "distributed.worker.memory.monitor-interval": "1s"}
 PARENT_CHECK_S = 0.5
 BATCHES_PER_WORKER = 4  # enough batches to balance the load and show progress, few enough to be cheap
-
-
-def run_batch(batch: list[Task]) -> list[tuple[Any, dict]]:
-    """Run a batch of tasks in one worker call (the scenario data of tasks sharing it is sent once)."""
-    return [(key, run_replication(data, seed, rep)) for key, data, seed, rep in batch]
 
 
 def _follow_parent(parent: int) -> None:

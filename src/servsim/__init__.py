@@ -44,6 +44,7 @@ _LAZY = {
     "Scenario": ".scenario", "load_scenario": ".scenario",
     "SimulationResult": ".one_run", "simulate": ".one_run",
     "write_report": ".report.pages",
+    "resample": ".calibration.uncertainty", "run_uncertain": ".experiment.uncertain",
 }
 
 if TYPE_CHECKING:  # what static tools and IDEs see
@@ -53,8 +54,10 @@ if TYPE_CHECKING:  # what static tools and IDEs see
     from .calibration.importers.load import import_log
     from .calibration.models.build import calibrate
     from .calibration.models.fitted import Calibration
+    from .calibration.uncertainty import resample
     from .experiment import Experiment, run_experiment, run_sweep
     from .experiment.optimize import Optimum, optimize
+    from .experiment.uncertain import run_uncertain
     from .kpi import KpiReport, compute_kpis
     from .one_run import SimulationResult, simulate
     from .report.pages import write_report
@@ -93,8 +96,10 @@ __all__ = [
     "import_log",
     "load_scenario",
     "optimize",
+    "resample",
     "run_experiment",
     "run_sweep",
+    "run_uncertain",
     "simulate",
     "staffing_backtest",
     "write_report",

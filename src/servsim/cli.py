@@ -411,7 +411,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     imported = import_log(args.log, args.format, args.mapping)
     print(imported.quality.to_text())
     cal = calibrate(imported, start=args.start, end=args.end, name=args.name, capacity=args.capacity,
-                    utilisation=args.utilisation, balance_on_model=args.balance)
+                    utilisation=args.utilisation, balance_on_model=args.balance, daily_variation=args.daily_variation)
     written = write_calibration(cal, imported.quality, args.out)
     written.append(write_report(cal, args.out / "report.html", quality=imported.quality))
     if args.uncertainty:
@@ -634,6 +634,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 "compare and sweep then include what the history cannot pin down in their "
                                 "intervals (20 is a good start)")
     calibrate.add_argument("--seed", type=_at_least(0), default=0, help="with --uncertainty: the resampling's seed")
+    calibrate.add_argument("--daily-variation", action="store_true",
+                           help="where daily volumes vary more than Poisson arrivals would (a test per weekday), give "
+                                "the scenario that variation (demand.daily_variation: a random factor per day)")
     backtest.add_argument("--train-until", required=True, type=_dates,
                           help="cut-off date: calibrate before, test after; several dates separated by commas run a "
                           "rolling-origin backtest (ticket logs)")

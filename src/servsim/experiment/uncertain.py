@@ -2,9 +2,8 @@
 calibration and on each of its draws (re-calibrations on resampled history, written by ``servsim calibrate
 --uncertainty N``), so that an interval can include what the history cannot pin down.
 
-A change is carried to a draw as what it changes in the baseline (the fields where the change's file differs from the
-point baseline, set on the draw), so a draw's change differs from the draw's baseline exactly as the change differs
-from the point baseline. Within a draw the scenarios share their random streams (common random numbers: differences
+A change is carried to a draw as what it changes in the calibrated scenario (the fields where it differs from it, set
+on the draw), so a draw's change differs from the draw exactly as the change differs from the calibrated scenario. Within a draw the scenarios share their random streams (common random numbers: differences
 stay paired); draws are independent of each other and of the point. The point's replications centre each estimate;
 the draws measure its input variance (:func:`~servsim.experiment.stats.variance_split`); the interval holds both
 (:func:`~servsim.experiment.stats.input_interval`).
@@ -90,7 +89,7 @@ def changed_fields(changed: Any, base: Any) -> Any:
             if key not in changed:
                 out[key] = None
             elif key not in base:
-                out[key] = changed[key]
+                out[key] = _Whole(changed[key])
             elif (inner := changed_fields(changed[key], base[key])) is not _SAME:
                 out[key] = inner
         return out or _SAME

@@ -3,9 +3,10 @@ calibration and on each of its draws (re-calibrations on resampled history, writ
 --uncertainty N``), so that an interval can include what the history cannot pin down.
 
 A change is carried to a draw as what it changes in the calibrated scenario (the fields where it differs from it, set
-on the draw), so a draw's change differs from the draw exactly as the change differs from the calibrated scenario. Within a draw the scenarios share their random streams (common random numbers: differences
-stay paired); draws are independent of each other and of the point. The point's replications centre each estimate;
-the draws measure its input variance (:func:`~servsim.experiment.stats.variance_split`); the interval holds both
+on the draw), so a draw's change differs from the draw exactly as the change differs from the calibrated scenario.
+Within a draw the scenarios share their random streams (common random numbers: differences stay paired); draws are
+independent of each other and of the point. The point's replications centre each estimate; the draws measure its
+input variance (:func:`~servsim.experiment.stats.variance_split`); the interval holds both
 (:func:`~servsim.experiment.stats.input_interval`).
 """
 

@@ -264,3 +264,23 @@ def test_the_optimiser_meets_its_requirements_across_the_history():
     assert across.checks["holds"].all()
     if across.chosen[lever] == alone.chosen[lever]:
         assert across.checks["bound"].iloc[0] > alone.checks["bound"].iloc[0]
+
+
+def test_a_work_content_only_bounded_is_drawn_within_its_band(calibrated):
+    """Where a team's utilisation is assumed (the delay-plus-capacity model), each draw takes it within its band,
+    and the team's work scales by the drawn utilisation over the assumed one (times the resampled work factor)."""
+    _, cal = calibrated
+    banded = dataclasses.replace(cal, work_band={"l1": (0.4, 0.6, 0.8)})
+    plain, drawn = resample(cal, 8, seed=4).factors, resample(banded, 8, seed=4).factors
+    u = drawn["utilisation:l1"]
+    assert ((u >= 0.4) & (u <= 0.8)).all() and u.std() > 0.05
+    assert np.allclose(drawn["work:l1"], plain["work:l1"] * u / 0.6)
+    assert "utilisation:l2" not in drawn  # only the banded team
+
+
+def test_a_log_that_names_nobody_gets_demand_draws_only():
+    """The sojourn-only skeleton (a ticket table without people): the draws re-estimate demand, not work."""
+    history = servsim.import_log(SAMPLE / "tickets.csv.gz", "tickets", PRESETS / "servsim-tickets.yaml")
+    cal = servsim.calibrate(history)
+    factors = resample(cal, 3, seed=1).factors
+    assert factors.filter(like="rate:").shape[1] >= 1 and factors.filter(like="work:").empty

@@ -284,3 +284,14 @@ def test_a_log_that_names_nobody_gets_demand_draws_only():
     cal = servsim.calibrate(history)
     factors = resample(cal, 3, seed=1).factors
     assert factors.filter(like="rate:").shape[1] >= 1 and factors.filter(like="work:").empty
+
+
+def test_a_call_log_gets_draws_of_its_volume_mix_and_service_times():
+    """A call-centre calibration keeps its days too: each draw re-estimates the calls' rate, the call-type mix and
+    each team's service time per call and people on duty."""
+    cal = servsim.calibrate(servsim.import_log(SAMPLE / "calls.txt.gz", "callcentre"))
+    drawn = resample(cal, 3, seed=2)
+    assert set(drawn.factors.filter(like="work:").columns) == {f"work:{t}" for t in cal.scenario.teams}
+    assert "rate:phone" in drawn.factors and drawn.factors.filter(like="share:").shape[1] == len(
+        cal.scenario.demand.mix.ticket_types)
+    assert all(s.teams.keys() == cal.scenario.teams.keys() for s in drawn.scenarios)

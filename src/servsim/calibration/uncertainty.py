@@ -53,8 +53,8 @@ def resample(cal: Calibration, n: int, seed: int = 0) -> Uncertainty:
     """``n`` draws of ``cal``'s input uncertainty (see the module), reproducible from ``seed``."""
     daily = cal.daily
     if daily is None:
-        raise ServsimError("this calibration kept no day-by-day evidence (a call-centre log): input uncertainty is "
-                           "drawn for ticket and event logs only")
+        raise ServsimError("this calibration kept no day-by-day evidence of its history: input uncertainty needs it "
+                           "(calibrate the log again with this version of servsim)")
     if n < MIN_DRAWS:
         raise ServsimError(f"--uncertainty {n}: input uncertainty needs at least {MIN_DRAWS} re-calibrations to have "
                            "a spread (20 is a good start)")

@@ -21,7 +21,7 @@ DAY_MIN = 1440.0
 
 @dataclass(frozen=True)
 class DailyEvidence:
-    """Day-by-day totals of a calibration window that starts on a Monday: one row per day, ``weekday`` 0 = Monday.
+    """Day-by-day totals of a calibration window: one row per day, its ``weekday`` (0 = Monday).
 
     ``channels`` and ``types``: tickets created (days x channel or type); ``busy``, ``pieces``, ``present``: per pool
     of people (days x pool) the estimated work minutes, pieces of work and person-minutes on duty (empty frames
@@ -76,21 +76,11 @@ class DailyEvidence:
 
 def daily_evidence(created_at: pd.Series, channel: pd.Series, ticket_type: pd.Series, work: WorkEstimate | None,
                    first: pd.Timestamp, days: int) -> DailyEvidence:
-    """The day-by-day totals of ``days`` days from ``first`` (a Monday): tickets from their creation times, channels
+    """The day-by-day totals of ``days`` days from ``first`` (midnight): tickets from their creation times, channels
     and types (aligned series), work and presence from ``work`` (``None``: the log names nobody)."""
-    index = pd.RangeIndex(days, name="day")
-
-    def per_day(when: pd.Series, label: pd.Series, weights: pd.Series | None = None) -> pd.DataFrame:
-        day = ((pd.to_datetime(when) - first) / pd.Timedelta(minutes=DAY_MIN)).to_numpy()
-        inside = (day >= 0) & (day < days)
-        frame = pd.DataFrame({"day": np.floor(day[inside]).astype(int), "label": label.to_numpy()[inside],
-                              "weight": 1.0 if weights is None else weights.to_numpy(float)[inside]})
-        table = frame.pivot_table(index="day", columns="label", values="weight", aggfunc="sum", fill_value=0.0)
-        return table.reindex(index, fill_value=0.0).rename_axis(columns=None).astype(float)
-
-    empty = pd.DataFrame(index=index)
+    per_day = _per_day(first, days)
     if work is None or work.pieces.empty:
-        busy = pieces = present = empty
+        busy = pieces = present = pd.DataFrame(index=pd.RangeIndex(days, name="day"))
     else:
         p, s = work.pieces, work.sessions
         pool = p["pool"].astype(str)
@@ -98,5 +88,36 @@ def daily_evidence(created_at: pd.Series, channel: pd.Series, ticket_type: pd.Se
         pieces = per_day(p["end"], pool)
         length = (s["end"] - s["start"]).dt.total_seconds() / 60.0
         present = per_day(s["start"], s["pool"].astype(str), length)
-    return DailyEvidence(np.arange(days) % 7, per_day(created_at, channel.astype(str)),
+    return DailyEvidence((first.day_of_week + np.arange(days)) % 7, per_day(created_at, channel.astype(str)),
                          per_day(created_at, ticket_type.astype(str)), busy, pieces, present)
+
+
+def daily_calls(created_at: pd.Series, call_type: pd.Series, answered_at: pd.Series, service_min: pd.Series,
+                team: pd.Series, roster: pd.DataFrame, first: pd.Timestamp, days: int) -> DailyEvidence:
+    """The day-by-day totals of a call log's window (one channel, ``phone``): calls created per type; per team, the
+    minutes of service of the calls answered that day, their number, and the person-minutes of the dated roster
+    (``team, start, end, headcount``)."""
+    per_day = _per_day(first, days)
+    served = answered_at.notna() & service_min.notna()
+    length = (roster["end"] - roster["start"]).dt.total_seconds() / 60.0 * roster["headcount"]
+    return DailyEvidence((first.day_of_week + np.arange(days)) % 7,
+                         per_day(created_at, pd.Series("phone", index=created_at.index)),
+                         per_day(created_at, call_type.astype(str)),
+                         per_day(answered_at[served], team[served].astype(str), service_min[served]),
+                         per_day(answered_at[served], team[served].astype(str)),
+                         per_day(roster["start"], roster["team"].astype(str), length))
+
+
+def _per_day(first: pd.Timestamp, days: int):
+    """A function totalling ``weights`` (default 1) per day from ``first`` and ``label``: a days x label frame."""
+    index = pd.RangeIndex(days, name="day")
+
+    def per_day(when: pd.Series, label: pd.Series, weights: pd.Series | None = None) -> pd.DataFrame:
+        day = ((pd.to_datetime(when) - first) / pd.Timedelta(minutes=DAY_MIN)).to_numpy()
+        inside = (day >= 0) & (day < days)
+        frame = pd.DataFrame({"day": np.floor(day[inside]).astype(int), "label": label.to_numpy()[inside],
+                              "weight": 1.0 if weights is None else np.asarray(weights, float)[inside]})
+        table = frame.pivot_table(index="day", columns="label", values="weight", aggfunc="sum", fill_value=0.0)
+        return table.reindex(index, fill_value=0.0).rename_axis(columns=None).astype(float)
+
+    return per_day

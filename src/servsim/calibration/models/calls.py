@@ -27,6 +27,7 @@ import pandas as pd
 
 from ...errors import ServsimError
 from ...scenario import scenario_from_dict
+from ..evidence.daily import daily_calls
 from ..evidence.queue_order import queue_order
 from ..evidence.staffing import concurrency, dated_roster, sessions, unavailable_after_work, weekly_shifts
 from ..fitting import ArrivalFitter
@@ -193,10 +194,12 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
     staffing = (staffing.groupby(["team", "hour_of_week"])["headcount"].mean().rename("active_people")
                 .reset_index().rename(columns={"team": "pool"}))
     drift = pd.DataFrame({"week": range(weeks), "tickets": arrivals.weekly_counts_})
+    daily = daily_calls(calls["created_at"], types, calls["first_response_at"], pd.Series(service, index=calls.index),
+                        types.map(type_team), roster, first, 7 * weeks)
     return Calibration(scenario, data, fits, arrivals, pd.DataFrame(routing), staffing, (first, end), drift,
                        pd.DataFrame(columns=["from_team", "to_team", "handovers", "share"]),
                        {str(c): _slug(c) for c in calls["category"].astype("string").fillna("unknown").unique()},
-                       {"phone": "phone"}, notes, roster, team_of, staffed=True)
+                       {"phone": "phone"}, notes, roster, team_of, staffed=True, daily=daily)
 
 
 def _minutes(delta: pd.Series) -> np.ndarray:

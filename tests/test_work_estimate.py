@@ -89,3 +89,37 @@ def test_tickets_held_at_once_are_read_from_the_two_kinds_of_piece():
         return estimate_work(events(rows), START, START + pd.Timedelta(days=7)).concurrency
 
     assert desk(1) == {"A": 1} and desk(2) == {"A": 2}
+
+
+def test_a_session_that_stops_while_work_waits_ends_in_the_middle_of_its_last_piece():
+    """Ann works back-to-back until she completes a piece at 17:40 begun at 17:20; a ticket ready since 16:50 is
+    left for Bob, who takes it at 19:00: her duty ended during that last piece (she finished it), so for the
+    process model (pieces are work) she is on duty until its middle, 17:30: half a person in the 17:00 hour, not
+    40 minutes and more. Cat, who stops with nothing waiting, keeps her last completion."""
+    day = 16 * 60
+    rows = [(f"a{k}", "fix", "L2", "ann", day - 120, day + 20 * k) for k in range(1, 6)]  # 16:20 ... 17:40
+    rows += [("late", "fix", "L2", "bob", day + 50, day + 200)]  # ready 16:50, Bob (alone) from 19:00 to 19:20
+    rows += [("b0", "fix", "L2", "bob", day + 170, day + 180)]
+    rows += [(f"c{k}", "fix", "L3", "cat", day + 30 * k - 10, day + 30 * k) for k in range(1, 4)]
+    work = estimate_work(events(rows), START, START + pd.Timedelta(days=7))
+
+    def at_five(presence: pd.DataFrame, pool: str) -> float:
+        return float(presence[(presence["pool"] == pool) & (presence["hour_of_week"] == 17)]["active_people"].sum())
+
+    assert at_five(work.queue_presence, "L2") == pytest.approx(0.5)
+    assert at_five(work.presence, "L2") >= 40 / 60  # to her last completion, and beyond by the team's idle time
+    assert at_five(work.queue_presence, "L3") == at_five(work.presence, "L3") >= 0.5  # Cat: until 17:30 or later
+
+
+def test_a_work_table_keeps_the_mean_of_a_skewed_sample():
+    """Pieces of about six minutes with one of a thousand: drawn linearly between 41 quantiles up to the largest,
+    they would average half as much again; the table keeps the sample's mean and, within 2%, its median and p90."""
+    from servsim.calibration.models.network import _table
+    from servsim.distributions import as_distribution
+
+    minutes = np.append(np.random.default_rng(3).lognormal(np.log(4), 0.9, 2000), 1000.0)
+    table = _table(minutes)
+    assert as_distribution(table).mean == pytest.approx(minutes.mean(), rel=1e-3)
+    probabilities, values = list(table["quantiles"]), list(table["quantiles"].values())
+    for q in (0.5, 0.9):
+        assert np.interp(q, probabilities, values) == pytest.approx(np.quantile(minutes, q), rel=0.02)

@@ -135,6 +135,8 @@ def _work(data: dict, cal: Calibration, daily: DailyEvidence, days: np.ndarray, 
             factors[name] = float(per_piece / (drawn[2] / on_duty.sum()))
     row = {f"work:{name}": factor for name, factor in factors.items()}
     for name, (low, point, high) in cal.work_band.items():
+        if point <= 0:  # a team the log shows doing no work: nothing to scale
+            continue
         drawn_u = low + where_in_band * (high - low)
         factors[name] = factors.get(name, 1.0) * drawn_u / point
         row[f"utilisation:{name}"] = drawn_u

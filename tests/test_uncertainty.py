@@ -194,6 +194,10 @@ def test_calibrate_and_compare_with_input_uncertainty(calibrated, tmp_path, caps
     assert (table["low"] <= table["difference"] + 1e-9).all() and (table["difference"] <= table["high"] + 1e-9).all()
     assert (out / "draws.png").stat().st_size > 10_000
     assert "What the history cannot pin down" in (out / "report.html").read_text(encoding="utf-8")
+    (out / "report.html").unlink()
+    assert main(["report", str(out)]) == 0  # written again from the stored replications
+    assert "What the history cannot pin down" in (out / "report.html").read_text(encoding="utf-8")
+    assert "on the point calibration and 4 re-calibrations" in capsys.readouterr().out
     assert main(["compare", str(tmp_path), "--set", "teams.l1.scale=0.5", "--replications", "2",
                  "--executor", "serial", "--no-uncertainty"]) == 0
     assert "re-calibrations" not in capsys.readouterr().out

@@ -505,6 +505,14 @@ def _report(args: argparse.Namespace) -> int:
     from .experiment import Experiment
     from .report.pages import write_report
 
+    if (args.folder / "uncertainty.json").is_file():  # a compare over input uncertainty
+        from .experiment.uncertain import UncertainExperiment
+
+        found = UncertainExperiment.load(args.folder)
+        path = write_report(found, args.html or args.folder / "report.html")
+        print(f"{len(found.names)} scenario(s) on the point calibration and {found.draws} re-calibrations; "
+              f"written {path}")
+        return 0
     exp = Experiment.load(args.folder)
     if args.kpi:
         _check_kpis(args.kpi, list(dict.fromkeys(exp.results["kpi"])))

@@ -13,6 +13,7 @@ input variance (:func:`~servsim.experiment.stats.variance_split`); the interval 
 from __future__ import annotations
 
 import copy
+import json
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from .explain import verdict
 from .stats import input_interval
 
 DRAWS_FOLDER = "uncertainty"
+UNCERTAINTY_FILE = "uncertainty.json"  # in a compare folder: what UncertainExperiment.load needs
 DRAW_REPLICATIONS = 5  # at most this many replications of each draw: many draws of few replications each estimate
 # the input variance best (Ankenman and Nelson); two are the least that also measure the simulation's own
 
@@ -205,12 +207,29 @@ class UncertainExperiment:
         kpis = [k for k in kpis if k in set(comparison["kpi"])]
         return draw_differences({kpi: self.per_draw(kpi) for kpi in kpis}, comparison)
 
+    @classmethod
+    def load(cls, folder: str | Path) -> UncertainExperiment:
+        """The experiment saved in ``folder`` by :meth:`save` after a run with ``out=folder``."""
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / UNCERTAINTY_FILE).read_text(encoding="utf-8"))
+            names, draws, per_draw = list(meta["names"]), int(meta["draws"]), int(meta["draw_replications"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ServsimError(f"{folder}: not a compare folder with input uncertainty ({UNCERTAINTY_FILE}: {exc})"
+                               ) from None
+        return cls(Experiment.load(folder / "point"), Experiment.load(folder / "draws"), names, draws, per_draw,
+                   list(meta.get("bounded", [])))
+
     def save(self, out: str | Path) -> list[Path]:
-        """Write the summary and comparison with both intervals (CSV) and the per-draw figure into ``out``."""
+        """Write the summary and comparison with both intervals (CSV), the per-draw figure and what :meth:`load`
+        needs into ``out``."""
         import matplotlib.pyplot as plt
 
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
+        (out / UNCERTAINTY_FILE).write_text(json.dumps({
+            "names": self.names, "draws": self.draws, "draw_replications": self.draw_replications,
+            "bounded": self.bounded}), encoding="utf-8")
         written = [out / "summary.csv"]
         self.summary().to_csv(written[0], index=False)
         if len(self.names) > 1:
@@ -219,7 +238,7 @@ class UncertainExperiment:
             fig.savefig(out / "draws.png", dpi=110)
             plt.close(fig)
             written += [out / "comparison.csv", out / "draws.png"]
-        return written
+        return [*written, out / UNCERTAINTY_FILE]
 
 
 def robust_verdict(row: dict | pd.Series) -> str:

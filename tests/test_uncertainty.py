@@ -207,6 +207,7 @@ def test_calibrate_and_compare_with_input_uncertainty(calibrated, tmp_path, caps
     assert "with input uncertainty (4 re-calibrations" in capsys.readouterr().out
     curves = pd.read_csv(sweep / "curves.csv")
     assert {"low", "high", "input_share"} <= set(curves.columns)
+    assert "What the history cannot pin down" in (sweep / "report.html").read_text(encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------------- day-to-day variation

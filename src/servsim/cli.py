@@ -346,7 +346,8 @@ def _sweep(args: argparse.Namespace) -> int:
         from .report.pages import write_report
 
         sweep.save(args.out)
-        write_report(sweep, args.out / "report.html", kpis=args.kpi)
+        write_report(sweep, args.out / "report.html", kpis=args.kpi,
+                     **({"uncertain": uncertain[1]} if uncertain is not None else {}))
         curves.to_csv(Path(args.out) / "curves.csv", index=False)
         for kpi in args.kpi:
             fig = sweep.plot_sweep(kpi)

@@ -272,8 +272,11 @@ def _depots_for_people(depots: pd.DataFrame, currency: str) -> pd.DataFrame:
         "orders": depots["orders"], f"inventory cost{unit}": [f"{v:,.0f}" for v in depots["inventory_cost"]]})
 
 
-def sweep_page(sweep: Sweep, kpis: Sequence[str], target: dict[str, float] | None = None) -> Page:
-    """A sweep: each KPI's curve over the parameter values, and the table of means."""
+def sweep_page(sweep: Sweep, kpis: Sequence[str], target: dict[str, float] | None = None,
+               uncertain: pd.DataFrame | None = None) -> Page:
+    """A sweep: each KPI's curve over the parameter values, and the table of means; with ``uncertain`` (the summary
+    of :meth:`~servsim.experiment.uncertain.UncertainExperiment.summary`), each point's intervals including what
+    the history cannot pin down."""
     params = [c for c in sweep.points.columns if c != "scenario"]
     curves = sweep.curves()
     base = sweep.scenarios[sweep.names[0]]
@@ -317,6 +320,16 @@ def sweep_page(sweep: Sweep, kpis: Sequence[str], target: dict[str, float] | Non
     shown.index.names = [figures.parameter_label(p) for p in params]
     page.add("Means per point", table(shown, index=True),
              paragraph("95% confidence intervals are in curves.csv and shown as bands in the figures.", "note"))
+    if uncertain is not None:
+        rows = [{"point": r["scenario"], "KPI": kpi_name(r["kpi"], base), "mean": format_value(r["kpi"], r["mean"]),
+                 "95% with input uncertainty": f"[{format_value(r['kpi'], r['low'])}, "
+                                               f"{format_value(r['kpi'], r['high'])}]",
+                 "from the history": "" if r["input_share"] != r["input_share"] else f"{r['input_share']:.0%}"}
+                for _, r in uncertain[uncertain["kpi"].isin(kpis)].iterrows()]
+        page.sections.insert(0, ("What the history cannot pin down", [
+            paragraph("Every point was also run on re-calibrations of the baseline on resampled days of its history: "
+                      "these intervals include what the history leaves uncertain; the curves below are simulation "
+                      "noise only.", "note"), table(pd.DataFrame(rows))]))
     page.facts = {"points": str(len(sweep.names)), "replications": str(len(sweep.replications[sweep.names[0]])),
                   "seed": str(sweep.seed), "window": window_text(base)}
     return page
@@ -445,7 +458,8 @@ def write_report(result, path, **context) -> Path:
     """Write the HTML report of ``result`` (a SimulationResult, Experiment, Sweep, Optimum, Backtest or
     StaffingBacktest; a Calibration needs ``quality=``) to ``path``; returns the path.
 
-    ``context``: ``kpis=`` and ``targets=`` (KPI -> target line) for a sweep."""
+    ``context``: ``kpis=``, ``targets=`` (KPI -> target line) and ``uncertain=`` (the summary over input
+    uncertainty) for a sweep."""
     from ..calibration.backtests.backtest import Backtest
     from ..calibration.backtests.staffing_backtest import StaffingBacktest
     from ..calibration.models.fitted import Calibration
@@ -458,7 +472,7 @@ def write_report(result, path, **context) -> Path:
         page = uncertain_page(result)
     elif isinstance(result, Sweep):
         page = sweep_page(result, context.get("kpis", ("sla_attainment", "frt_p90_min", "cost_total")),
-                          context.get("targets"))
+                          context.get("targets"), context.get("uncertain"))
     elif isinstance(result, Experiment):
         page = experiment_page(result)
     elif isinstance(result, SimulationResult):

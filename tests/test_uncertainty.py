@@ -267,6 +267,7 @@ def test_the_optimiser_meets_its_requirements_across_the_history():
     lever = "teams.l1.shifts.all.headcount"
     assert across.chosen[lever] >= alone.chosen[lever]
     assert across.checks["holds"].all()
+    assert any("includes input uncertainty" in note for note in across.notes) and not alone.notes
     if across.chosen[lever] == alone.chosen[lever]:
         assert across.checks["bound"].iloc[0] > alone.checks["bound"].iloc[0]
 

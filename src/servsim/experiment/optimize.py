@@ -183,7 +183,8 @@ def optimize(scenario: Scenario | str | Path, levers: Sequence[Lever | str], req
                      {"progress": False, **options}, report, (draws, draw_replications))
     baseline = {lv.path: lv.current(search.data) for lv in levers}
     first = _first_guess(base, levers, baseline)
-    notes: list[str] = []
+    notes: list[str] = [f"every bound includes input uncertainty: each staffing also ran on {len(draws)} "
+                        "re-calibrations of the history"] if draws else []
     x = search.feasible_from(first)
     if x is not None:
         x = search.trimmed(x)

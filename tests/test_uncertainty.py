@@ -147,10 +147,13 @@ def test_draws_are_complete_reproducible_and_spread_around_the_point(calibrated)
     assert drawn_step.work.mean == pytest.approx(step[stage].work.mean * row[f"work:{team}"], rel=1e-9)
 
 
-def test_bad_requests_for_draws_say_what_is_wrong(calibrated):
+def test_bad_requests_for_draws_say_what_is_wrong(calibrated, capsys):
     _, cal = calibrated
     with pytest.raises(ServsimError, match="at least 2 re-calibrations"):
         resample(cal, 1)
+    assert main(["calibrate", str(SAMPLE / "missing.csv"), "--format", "events", "--out", "unused",
+                 "--uncertainty", "1"]) == 2  # said before the log is read (it is not there)
+    assert "--uncertainty 1: input uncertainty needs at least 2" in capsys.readouterr().err
     short = dataclasses.replace(cal, daily=DailyEvidence(
         cal.daily.weekday[:10], *(frame.iloc[:10] for frame in (cal.daily.channels, cal.daily.types,
                                                                 cal.daily.busy, cal.daily.pieces,

@@ -409,6 +409,9 @@ def _calibrate(args: argparse.Namespace) -> int:
     from .calibration.report import write_calibration
     from .report.pages import write_report
 
+    if args.uncertainty == 1:
+        raise ServsimError("--uncertainty 1: input uncertainty needs at least 2 re-calibrations to have a spread "
+                           "(20 is a good start; 0, the default, writes none)")
     imported = import_log(args.log, args.format, args.mapping)
     print(imported.quality.to_text())
     cal = calibrate(imported, start=args.start, end=args.end, name=args.name, capacity=args.capacity,

@@ -38,20 +38,6 @@ class DailyEvidence:
     def days(self) -> int:
         return len(self.weekday)
 
-    def dispersion(self) -> pd.Series:
-        """Per weekday (``Mon``..``Sun``), the variance of the daily number of tickets over its mean: 1 for Poisson
-        arrivals at a steady rate, more where the volume moves from one week to the next (NaN with fewer than two
-        days of that weekday, or none created)."""
-        total = self.types.sum(axis=1).to_numpy(float)
-        names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-        values = []
-        for day in range(7):
-            counts = total[self.weekday == day]
-            mean = counts.mean() if len(counts) else 0.0
-            values.append(counts.var(ddof=1) / mean if len(counts) > 1 and mean > 0 else np.nan)
-        return pd.Series(values, index=names, name="dispersion")
-
-
     def variation(self) -> tuple[float, float]:
         """The day-to-day variation of volume beyond Poisson, as the coefficient of variation ``v`` of a daily rate
         multiplier (a day of weekday ``w`` has mean ``m_w`` and variance ``m_w + v² m_w²``; moments pooled over

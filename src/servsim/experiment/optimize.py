@@ -193,6 +193,12 @@ def optimize(scenario: Scenario | str | Path, levers: Sequence[Lever | str], req
             notes.append(f"{', '.join(confirmed.failing)} failed on the fresh replications at "
                          f"{confirmed.scenario.name}; people were added until it held there")
             x = search.feasible_from(x, confirm=True)
+            x = search.trimmed(x, confirm=True) if x is not None else None
+        # the cheapest staffing confirmed on the fresh replications: adding people after a failed confirmation can
+        # pass a cheaper one that was confirmed on the way
+        confirmed_feasible = [ev for (_, fresh), ev in search.cache.items() if fresh and ev.feasible]
+        if confirmed_feasible:
+            x = min(confirmed_feasible, key=lambda ev: (ev.cost, ev.staffing)).staffing
     final = search.evaluate(x, confirm=True) if x is not None else None
     checks = final.checks if final is not None else pd.DataFrame(
         columns=["requirement", "mean", "bound", "target", "holds", "shortfall", "margin"])
@@ -322,16 +328,16 @@ class _Search:
             x, current = best.staffing, best
         return x
 
-    def trimmed(self, x: tuple[int, ...]) -> tuple[int, ...]:
+    def trimmed(self, x: tuple[int, ...], confirm: bool = False) -> tuple[int, ...]:
         """Remove people, the most expensive step first, while every requirement still holds."""
         improved = True
         while improved:
             improved = False
-            current = self.evaluate(x)
+            current = self.evaluate(x, confirm)
             steps = [x[:i] + (x[i] - 1,) + x[i + 1:] for i, lv in enumerate(self.levers) if x[i] > lv.low]
             steps.sort(key=lambda s: weekly_staff_cost(self.scenario(s)) - current.cost)
             for s in steps:
-                if self.evaluate(s).feasible:
+                if self.evaluate(s, confirm).feasible:
                     x, improved = s, True
                     break
         return x

@@ -160,3 +160,17 @@ def test_no_staffing_confirmed_on_fresh_replications_is_cheaper_than_the_one_cho
     confirmed = found.frontier[found.frontier["confirmation"] & found.frontier["feasible"]]
     assert found.chosen is not None and len(confirmed) >= 1
     assert found.weekly_cost == confirmed["weekly_cost"].min()
+
+
+def test_a_miss_by_the_bound_alone_asks_for_replications_and_an_unmoved_requirement_is_named():
+    """A target the mean meets but the bound does not, whatever the staffing: the advice is more replications, not
+    people; and a requirement the levers hardly move (first response with L2 as the only lever) is named."""
+    near = ["teams.l2.shifts.all.headcount=4..8"]
+    base = scenario_from_dict(desk())
+    probe = run_experiment([base], 3, seed=1, executor="serial", progress=False).summary()
+    mean = float(probe.set_index("kpi").loc["frt_p90_min", "mean"])
+    found = optimize(base, near, [f"frt_p90_min<={mean * 1.004:.4f}min"], replications=3, seed=1, executor="serial")
+    said = " ".join(found.notes)
+    if found.chosen is None:
+        assert "add replications (--replications) rather than people" in said
+    assert "frt_p90_min" in said and "the levers hardly move it" in said

@@ -369,7 +369,7 @@ def _optimize(args: argparse.Namespace) -> int:
     args.scenario = calibrated_scenario(args.scenario)
     scenario = load_scenario(args.scenario)
     draws = draw_files(args.scenario) if args.uncertainty else []
-    quiet = args.quiet or not sys.stderr.isatty()
+    quiet = args.quiet  # a line per staffing even when stderr is a file: a search can take minutes
     found = optimize(scenario, args.vary, args.require, replications=args.replications, seed=args.seed,
                      confidence=args.confidence, out=args.out, executor=args.executor, dask=args.dask,
                      force=args.force, report=None if quiet else (lambda line: print(line, file=sys.stderr)),

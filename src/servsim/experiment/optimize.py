@@ -205,12 +205,37 @@ def optimize(scenario: Scenario | str | Path, levers: Sequence[Lever | str], req
     if final is None:
         tried = [ev for ev in search.cache.values() if not ev.feasible]
         closest = min(tried, key=lambda ev: (ev.shortfall, ev.cost))
+        failing = closest.checks[~closest.checks["holds"]]
+        by_name = {str(req): req for req in requirements}
+        mean_meets = failing.apply(lambda r: by_name[r["requirement"]].shortfall(r["mean"]) == 0, axis=1)
+        advice = ("its mean meets the target but its confidence bound does not: add replications (--replications) "
+                  "rather than people" if len(failing) and mean_meets.all()
+                  else "widen the bounds or relax the requirements")
         notes.append(f"no staffing within the bounds meets every requirement; closest: {closest.scenario.name} "
-                     f"(misses {', '.join(closest.failing)}); widen the bounds or relax the requirements")
+                     f"(misses {', '.join(closest.failing)}); {advice}")
+    notes += _unmoved(search)
     return Optimum(levers, requirements, baseline, first,
                    None if x is None else {lv.path: v for lv, v in zip(levers, x)},
                    final.cost if final else math.nan, checks, search.frontier(), final.scenario if final else None,
                    notes, weekly_staff_cost(base))
+
+
+def _unmoved(search: _Search) -> list[str]:
+    """A note per requirement whose mean the staffings tried hardly move: every mean within the noise of one
+    (the widest distance from a mean to its bound), so the requirement is met or missed by luck, not by staffing."""
+    notes = []
+    tried = [ev for (_, fresh), ev in search.cache.items() if not fresh]
+    if len(tried) < 2:
+        return notes
+    checks = pd.concat([ev.checks for ev in tried], ignore_index=True)
+    for requirement, rows in checks.groupby("requirement", sort=False):
+        spread = rows["mean"].max() - rows["mean"].min()
+        noise = (rows["bound"] - rows["mean"]).abs().max()
+        if noise > 0 and spread <= noise:
+            notes.append(f"{requirement}: the {len(rows)} staffings tried all give {rows['mean'].min():.4g} to "
+                         f"{rows['mean'].max():.4g}, within the noise of one ({noise:.3g}): the levers hardly "
+                         "move it, so whether it holds is mostly chance; add replications, or vary other levers")
+    return notes
 
 
 @dataclass

@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from ..errors import ServsimError
-from .tasks import run_batch, run_replication
+from .tasks import run_batch, run_tasks
 
 Task = tuple[Any, dict, int, int]
 # a cluster servsim starts for itself serves no dashboard: its diagnostics (a statistical profiler sampling every
@@ -46,15 +46,10 @@ def _batches(tasks: list[Task], workers: int) -> list[list[Task]]:
     return [tasks[i:i + size] for i in range(0, len(tasks), size)]
 
 
-def _serial(tasks: list[Task]) -> Iterator[tuple[Any, dict]]:
-    for key, data, seed, rep in tasks:
-        yield key, run_replication(data, seed, rep)
-
-
 def _processes(tasks: list[Task], workers: int | None) -> Iterator[tuple[Any, dict]]:
     workers = min(workers or os.cpu_count() or 1, len(tasks))
     if workers <= 1:
-        yield from _serial(tasks)
+        yield from run_tasks(tasks)
         return
     with ProcessPoolExecutor(max_workers=workers, initializer=_follow_parent, initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(run_batch, batch) for batch in _batches(tasks, workers)]
@@ -129,7 +124,7 @@ def execute(tasks: Iterable[Task], executor: str = "processes", workers: int | N
     if dask is not None:
         return _dask(tasks, dask)
     if executor == "serial" or len(tasks) == 1:
-        return _serial(tasks)
+        return run_tasks(tasks)
     if executor == "processes":
         return _processes(tasks, workers)
     raise ServsimError(f"unknown executor {executor!r}; expected 'serial', 'processes' or 'dask'")

@@ -3,39 +3,40 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
 from ..kpi import KpiReport
-from ..one_run import SimulationResult, simulate, simulate_validated
+from ..one_run import SimulationResult, simulate_validated
 from ..scenario import Scenario, scenario_from_dict
 
 
-def run_replication(scenario_data: dict[str, Any] | Scenario, seed: int, replication: int) -> dict[str, Any]:
-    """Simulate one replication and return its KPIs, response/resolution-time quantiles and backlog curve
-    (``scenario_data``: a scenario's mapping, or the scenario validated from it)."""
+def run_replication(scenario: Scenario, seed: int, replication: int) -> dict[str, Any]:
+    """Simulate one replication of a validated scenario and return its KPIs, response/resolution-time quantiles and
+    backlog curve."""
     began = time.perf_counter()
     # its size was checked (and --force honoured) by the experiment that made the task
-    if isinstance(scenario_data, Scenario):
-        result = simulate_validated(scenario_data, seed=seed, replication=replication, force=True)
-    else:
-        result = simulate(scenario_data, seed=seed, replication=replication, force=True)
+    result = simulate_validated(scenario, seed=seed, replication=replication, force=True)
     summary = replication_summary(result, result.kpis())
     summary["wall_time_s"] = time.perf_counter() - began
     return summary
 
 
-def run_batch(batch: list[tuple[Any, dict, int, int]]) -> list[tuple[Any, dict]]:
-    """Run a batch of tasks ``(key, scenario data, seed, replication)`` in one worker call: tasks that share a
-    scenario's data share it in the batch, and it is validated once."""
+def run_tasks(tasks: Iterable[tuple[Any, dict, int, int]]) -> Iterator[tuple[Any, dict]]:
+    """Run tasks ``(key, scenario data, seed, replication)`` in turn, yielding ``(key, summary)``: tasks that share a
+    scenario's data (the same object) share its validation, done once."""
     validated: dict[int, Scenario] = {}
-    out = []
-    for key, data, seed, rep in batch:
+    for key, data, seed, rep in tasks:
         if id(data) not in validated:
             validated[id(data)] = scenario_from_dict(data)
-        out.append((key, run_replication(validated[id(data)], seed, rep)))
-    return out
+        yield key, run_replication(validated[id(data)], seed, rep)
+
+
+def run_batch(batch: list[tuple[Any, dict, int, int]]) -> list[tuple[Any, dict]]:
+    """Run a batch of tasks in one worker call (see :func:`run_tasks`)."""
+    return list(run_tasks(batch))
 
 
 def replication_summary(result: SimulationResult, report: KpiReport) -> dict[str, Any]:

@@ -304,3 +304,20 @@ def test_a_call_log_gets_draws_of_its_volume_mix_and_service_times():
     assert "rate:phone" in drawn.factors and drawn.factors.filter(like="share:").shape[1] == len(
         cal.scenario.demand.mix.ticket_types)
     assert all(s.teams.keys() == cal.scenario.teams.keys() for s in drawn.scenarios)
+
+
+def test_experiments_over_draws_refuse_what_they_cannot_do(tmp_path):
+    """Fewer than two draws, draws of another window, --replications auto, and a folder that calibrate did not
+    write: each is refused, saying what to do."""
+    from servsim.experiment.uncertain import calibrated_scenario, run_uncertain
+
+    base = _mmc(1.0, 2, 1.0, 500.0)
+    other = base.model_copy(update={"clock": base.clock.model_copy(update={"horizon": 2000.0})})
+    with pytest.raises(ServsimError, match="needs at least 2 draws; found 1"):
+        run_uncertain([base], [base], 2)
+    with pytest.raises(ServsimError, match="draw 2 has a different clock from the calibrated scenario"):
+        run_uncertain([base], [base, other], 2)
+    with pytest.raises(ServsimError, match="--replications auto is not available with input uncertainty"):
+        run_uncertain([base], [base, base], "auto")
+    with pytest.raises(ServsimError, match="a folder without scenario.yaml"):
+        calibrated_scenario(tmp_path)

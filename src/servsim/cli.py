@@ -225,10 +225,7 @@ def _compare_uncertain(args: argparse.Namespace, draws: list[Path]) -> int:
     from .experiment.uncertain import run_uncertain
     from .kpi import HEADLINE_KPIS, format_change, format_value, kpi_label
 
-    if args.replications == "auto":
-        raise ServsimError("--replications auto is not available with input uncertainty; give a number (e.g. 10), "
-                           "or --no-uncertainty")
-    found = run_uncertain(_with_settings(args.scenarios, args.set), draws, int(args.replications), args.seed,
+    found = run_uncertain(_with_settings(args.scenarios, args.set), draws, args.replications, args.seed,
                           draw_replications=args.draw_replications, **_experiment_options(args))
     names, summary = found.names, found.summary().set_index(["kpi", "scenario"])
     comparison = found.compare().set_index(["kpi", "scenario"]) if len(names) > 1 else None
@@ -288,12 +285,9 @@ def _sweep_uncertain(args: argparse.Namespace, settings: list, draws: list[Path]
     from .experiment.uncertain import run_uncertain
     from .scenario import load_scenario
 
-    if args.replications == "auto":
-        raise ServsimError("--replications auto is not available with input uncertainty; give a number (e.g. 10), "
-                           "or --no-uncertainty")
     base = load_scenario(args.scenario)
     scenarios, points = sweep_points(base, settings)
-    found = run_uncertain(scenarios, draws, int(args.replications), args.seed, draw_replications=args.draw_replications,
+    found = run_uncertain(scenarios, draws, args.replications, args.seed, draw_replications=args.draw_replications,
                           reference=base, **_experiment_options(args))
     return Sweep(found.point, points), (found, found.summary())
 

@@ -64,6 +64,7 @@ def resample(cal: Calibration, n: int, seed: int = 0) -> Uncertainty:
     rng = np.random.default_rng(seed)
     base = cal.scenario.model_dump(mode="json", by_alias=True)
     same_day = [np.flatnonzero(daily.weekday == day) for day in range(7)]
+    teams = _team_days(cal, daily)
     kept: dict[str, int] = {}
     scenarios, rows = [], []
     for draw in range(1, n + 1):
@@ -71,7 +72,7 @@ def resample(cal: Calibration, n: int, seed: int = 0) -> Uncertainty:
         data = copy.deepcopy(base)
         row: dict[str, float] = {"draw": draw}
         row |= _demand(data, daily, days, kept)
-        row |= _work(data, cal, daily, days, rng.random(), kept)
+        row |= _work(data, cal, teams, days, rng.random(), kept)
         data["description"] = f"{base.get('description') or ''} Input-uncertainty draw {draw} of {n} (seed {seed})."
         scenarios.append(scenario_from_dict(data, source=f"input-uncertainty draw {draw}"))
         rows.append(row)
@@ -113,26 +114,33 @@ def _demand(data: dict, daily: DailyEvidence, days: np.ndarray, kept: dict[str, 
     return row
 
 
-def _work(data: dict, cal: Calibration, daily: DailyEvidence, days: np.ndarray, where_in_band: float,
+def _team_days(cal: Calibration, daily: DailyEvidence) -> dict[str, pd.DataFrame]:
+    """The window's ``busy``, ``pieces`` and ``present`` totals per day and team of the model (its groups summed);
+    empty where the log names nobody."""
+    if daily.pieces.empty:
+        return {}
+
+    def per_team(frame: pd.DataFrame) -> pd.DataFrame:
+        team = frame.columns.map(lambda pool: cal.pool_team.get(pool, cal.other_team or pool))
+        return frame.T.groupby(team.to_numpy()).sum().T
+
+    return {"busy": per_team(daily.busy), "pieces": per_team(daily.pieces), "present": per_team(daily.present)}
+
+
+def _work(data: dict, cal: Calibration, teams: dict[str, pd.DataFrame], days: np.ndarray, where_in_band: float,
           kept: dict[str, int]) -> dict[str, float]:
-    """Scale each team's work (see the module); the factors."""
+    """Scale each team's work (see the module; ``teams``: :func:`_team_days`); the factors."""
     factors: dict[str, float] = {}
-    if not daily.pieces.empty:
-        team = pd.Index(daily.pieces.columns).map(lambda pool: cal.pool_team.get(pool, cal.other_team or pool))
-        totals = {name: frame.T.groupby(team.to_numpy()).sum().T for name, frame in
-                  (("busy", daily.busy), ("pieces", daily.pieces))}
-        present = daily.present.T.groupby(daily.present.columns.map(
-            lambda pool: cal.pool_team.get(pool, cal.other_team or pool)).to_numpy()).sum().T
-        for name in data["teams"]:
-            if name not in totals["pieces"] or name not in present:
-                continue
-            busy, pieces, on_duty = totals["busy"][name], totals["pieces"][name], present[name]
-            drawn = busy.iloc[days].sum(), pieces.iloc[days].sum(), on_duty.iloc[days].sum()
-            if min(drawn) <= 0 or min(busy.sum(), pieces.sum(), on_duty.sum()) <= 0:
-                kept[f"work of team {name}"] = kept.get(f"work of team {name}", 0) + 1
-                continue
-            per_piece = (drawn[0] / drawn[1]) / (busy.sum() / pieces.sum())
-            factors[name] = float(per_piece / (drawn[2] / on_duty.sum()))
+    for name in data["teams"] if teams else ():
+        if name not in teams["pieces"] or name not in teams["present"]:
+            continue
+        busy, pieces, on_duty = teams["busy"][name], teams["pieces"][name], teams["present"][name]
+        drawn = busy.iloc[days].sum(), pieces.iloc[days].sum(), on_duty.iloc[days].sum()
+        if min(drawn) <= 0 or min(busy.sum(), pieces.sum(), on_duty.sum()) <= 0:
+            kept[f"work of team {name}"] = kept.get(f"work of team {name}", 0) + 1
+            continue
+        per_piece = (drawn[0] / drawn[1]) / (busy.sum() / pieces.sum())
+        factors[name] = float(per_piece / (drawn[2] / on_duty.sum()))
     row = {f"work:{name}": factor for name, factor in factors.items()}
     for name, (low, point, high) in cal.work_band.items():
         if point <= 0:  # a team the log shows doing no work: nothing to scale

@@ -269,7 +269,10 @@ def run_uncertain(scenarios: Sequence[Scenario | str | Path], draws: Sequence[Sc
     if len(loaded) < 2:
         raise ServsimError(f"input uncertainty needs at least 2 draws; found {len(loaded)} (calibrate with "
                            "--uncertainty N to write them)")
-    if replications == "auto" or not isinstance(replications, (int, np.integer)) or replications < 2:
+    if replications == "auto":
+        raise ServsimError("--replications auto is not available with input uncertainty; give a number (e.g. 10), "
+                           "or --no-uncertainty")
+    if not isinstance(replications, (int, np.integer)) or replications < 2:
         raise ServsimError(f"with input uncertainty, replications must be a number of at least 2 (the point's "
                            f"simulation variance is measured on them), got {replications!r}")
     per_draw = draw_replications or max(2, min(int(replications), DRAW_REPLICATIONS))

@@ -29,7 +29,6 @@ Minutes = Annotated[
 ]
 
 
-
 def _durations(values: Any) -> Any:
     """Durations in minutes, a list's or a map's values converted in one pass (a quantile table holds a hundred,
     a calibrated scenario a million); anything else is left for pydantic to reject."""

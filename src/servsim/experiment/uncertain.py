@@ -199,11 +199,13 @@ class UncertainExperiment:
         return pd.DataFrame(rows)
 
 
-    def plot_draws(self, kpis: Sequence[str] = ("frt_p90_min", "ttr_p90_min", "sla_attainment", "backlog_mean")):
-        """Each change's paired difference on each re-calibration, with both intervals (one panel per KPI)."""
+    def plot_draws(self, kpis: Sequence[str] = ("frt_p90_min", "ttr_p90_min", "sla_attainment", "backlog_mean"),
+                   comparison: pd.DataFrame | None = None):
+        """Each change's paired difference on each re-calibration, with both intervals (one panel per KPI;
+        ``comparison``: :meth:`compare`, if already made)."""
         from ..report.figures import draw_differences
 
-        comparison = self.compare()
+        comparison = self.compare() if comparison is None else comparison
         kpis = [k for k in kpis if k in set(comparison["kpi"])]
         return draw_differences({kpi: self.per_draw(kpi) for kpi in kpis}, comparison)
 
@@ -233,8 +235,9 @@ class UncertainExperiment:
         written = [out / "summary.csv"]
         self.summary().to_csv(written[0], index=False)
         if len(self.names) > 1:
-            self.compare().to_csv(out / "comparison.csv", index=False)
-            fig = self.plot_draws()
+            comparison = self.compare()
+            comparison.to_csv(out / "comparison.csv", index=False)
+            fig = self.plot_draws(comparison=comparison)
             fig.savefig(out / "draws.png", dpi=110)
             plt.close(fig)
             written += [out / "comparison.csv", out / "draws.png"]

@@ -83,8 +83,9 @@ def bullets(items: Iterable[str]) -> str:
 
 
 def verdict(word: str) -> str:
-    """A verdict word, coloured when it is ``better`` or ``worse``."""
-    css = {"better": "better", "worse": "worse"}.get(word)
+    """A verdict, coloured when it is ``better`` or ``worse`` (also ``better, robustly``, ``worse at the point
+    estimate only``)."""
+    css = {"better": "better", "worse": "worse"}.get(word.split(",")[0].split(" ")[0])
     return f'<span class="{css}">{esc(word)}</span>' if css else esc(word)
 
 

@@ -127,7 +127,7 @@ def uncertain_page(found: UncertainExperiment) -> Page:
         answer.append(f"<b>{esc(name)}</b>: " + ("; ".join(
             f"{esc(describe(r['kpi'])[0])} {esc(format_change(r['kpi'], r['difference']))} "
             f"[{esc(format_change(r['kpi'], r['low']))}, {esc(format_change(r['kpi'], r['high']))}], "
-            f"{_robust(r['verdict'])}" for _, r in moved.head(5).iterrows())
+            f"{coloured(r['verdict'])}" for _, r in moved.head(5).iterrows())
             or f"no detectable difference from {esc(names[0])} in any headline KPI"))
     said = in_words_uncertain(found, comparison[comparison["kpi"].isin(kpis)]["input_share"])
     if said:
@@ -140,7 +140,7 @@ def uncertain_page(found: UncertainExperiment) -> Page:
                      "95% with input uncertainty": f"[{format_change(k, r['low'])}, {format_change(k, r['high'])}]",
                      "95% simulation only": f"[{format_change(k, r['ci_low'])}, {format_change(k, r['ci_high'])}]",
                      "from the history": "" if r["input_share"] != r["input_share"] else f"{r['input_share']:.0%}",
-                     "verdict": _robust(r["verdict"])})
+                     "verdict": coloured(r["verdict"])})
     section = ("What the history cannot pin down", [
         paragraph(f"Every scenario was also run on {found.draws} re-calibrations of the baseline on resampled days of "
                   f"its history ({found.draw_replications} replications each): the spread of their answers, less "
@@ -148,16 +148,10 @@ def uncertain_page(found: UncertainExperiment) -> Page:
                   "includes it excludes no change; 'at the point estimate only' means only the simulation-only "
                   "interval does.", "note"),
         table(pd.DataFrame(rows), raw=["verdict"]),
-        figure(found.plot_draws(), "paired change per re-calibration") if len(names) > 1 else ""])
+        figure(found.plot_draws(comparison=comparison), "paired change per re-calibration") if len(names) > 1 else ""])
     page.sections.insert(0, section)
     page.facts["re-calibrations"] = f"{found.draws} x {found.draw_replications} replications"
     return page
-
-
-def _robust(word: str) -> str:
-    """A robust verdict (``better, robustly``), coloured by its first word."""
-    css = {"better": "better", "worse": "worse"}.get(word.split(",")[0].split(" ")[0])
-    return f'<span class="{css}">{esc(word)}</span>' if css else esc(word)
 
 
 def _sentence(row: pd.Series) -> str:

@@ -363,10 +363,10 @@ def _optimize(args: argparse.Namespace) -> int:
     args.scenario = calibrated_scenario(args.scenario)
     scenario = load_scenario(args.scenario)
     draws = draw_files(args.scenario) if args.uncertainty else []
-    quiet = args.quiet  # a line per staffing even when stderr is a file: a search can take minutes
     found = optimize(scenario, args.vary, args.require, replications=args.replications, seed=args.seed,
                      confidence=args.confidence, out=args.out, executor=args.executor, dask=args.dask,
-                     force=args.force, report=None if quiet else (lambda line: print(line, file=sys.stderr)),
+                     force=args.force,  # a line per staffing, even to a file: a search can take minutes
+                     report=None if args.quiet else (lambda line: print(line, file=sys.stderr)),
                      draws=draws, draw_replications=args.draw_replications)
     print(f"optimize {scenario.name}: {len(found.levers)} lever(s), {len(found.requirements)} requirement(s); "
           f"{args.replications} replications per staffing, {2 * args.replications} on fresh ones to confirm; "

@@ -207,6 +207,9 @@ def _walk(data: Any, keys: tuple[str, ...], out: list[tuple[str, str]]) -> None:
     """Add ``data``'s problems to ``out``; the path is written only for a problem (a calibrated file has a million
     numbers)."""
     if isinstance(data, dict):
+        values = data.values()
+        if all(type(value) is float for value in values) and all(map(math.isfinite, values)):  # a quantile table
+            return
         for key, value in data.items():
             if isinstance(value, (dict, list, float, dt.datetime)):
                 _walk(value, (*keys, f".{key}"), out)

@@ -65,6 +65,16 @@ def _start(family: str, x: np.ndarray) -> np.ndarray:
     return np.array([0.0, math.log(m)])
 
 
+def _closed_form(family: str, events: np.ndarray, censored: np.ndarray) -> np.ndarray | None:
+    """The maximum-likelihood ``theta`` where it has a closed form (exponential; lognormal without censoring)."""
+    if family == "exponential":
+        return np.array([math.log((events.sum() + censored.sum()) / len(events))])
+    if family == "lognormal" and not len(censored):
+        logs = np.log(events)
+        return np.array([logs.mean(), math.log(max(logs.std(), 1e-12))])
+    return None
+
+
 def kaplan_meier(durations, censored) -> tuple[np.ndarray, np.ndarray]:
     """Sorted durations and the Kaplan–Meier estimate of P(T <= t) at each (right-censoring)."""
     order = np.argsort(np.asarray(durations, float), kind="stable")
@@ -137,9 +147,13 @@ class DurationFitter:
                 value = -_log_likelihood(family, theta, observed, cut)
                 return value if np.isfinite(value) else np.inf
 
-            with np.errstate(all="ignore"):
-                res = optimize.minimize(nll, _start(family, events), method="Nelder-Mead",
-                                        options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
+            exact = _closed_form(family, observed, cut)
+            if exact is not None:
+                res = optimize.OptimizeResult(x=exact, fun=nll(exact), success=True)
+            else:
+                with np.errstate(all="ignore"):
+                    res = optimize.minimize(nll, _start(family, events), method="Nelder-Mead",
+                                            options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
             ll = -res.fun if np.isfinite(res.fun) else -np.inf
             k = len(res.x)
             d = _frozen(family, res.x)

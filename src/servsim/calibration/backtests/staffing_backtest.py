@@ -18,7 +18,7 @@ import pandas as pd
 
 from ...erlang import erlang_a
 from ...errors import ServsimError
-from ...one_run import SimulationResult, simulate
+from ...one_run import SimulationResult, simulate_validated
 from ...scenario import Scenario, scenario_from_dict
 from ..evidence.staffing import dated_roster, sessions
 from ..importers.quality import ImportResult
@@ -119,7 +119,7 @@ def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, tes
     data["clock"].update(start=str(cut), horizon=(end - cut).total_seconds() / 60.0, warmup=0.0)
     data["roster"] = [{**r, "start": str(r["start"]), "end": str(r["end"])} for r in roster.to_dict("records")]
     scenario = scenario_from_dict(data, source="staffing backtest")
-    runs = [simulate(scenario, seed=seed, replication=r, arrivals=trace) for r in range(replications)]
+    runs = [simulate_validated(scenario, seed=seed, replication=r, arrivals=trace) for r in range(replications)]
 
     actual = cell_kpis(per_call(test))
     per_run = [cell_kpis(per_call(run.tickets))[list(KPIS)].reindex(actual.index) for run in runs]

@@ -36,7 +36,7 @@ import pandas as pd
 
 from ...errors import ServsimError
 from ...log import to_minutes
-from ...one_run import simulate
+from ...one_run import simulate_validated
 from ...scenario import scenario_from_dict
 from ...scenario.model import RESERVED_COLUMNS
 from ..evidence.daily import DailyEvidence, daily_evidence
@@ -328,12 +328,12 @@ def _process_model(data: dict, window: ImportResult, type_of: pd.Series, work: W
     start = pd.Timestamp(candidate["clock"]["start"])
     try:
         network = build_network(candidate, window.events, window.tickets, type_of, work, end)
-        simulated = _simulated_quantiles(candidate, source, start, end)
+        logged = time_quantiles(window.tickets, start, end)
+        simulated = _simulated_quantiles(candidate, source, start, end, logged)
     except ServsimError as exc:  # a log whose process the model cannot express: say why, and keep the other model
         notes.append(f"the process model could not be built from this log ({str(exc).splitlines()[0][:300]}): the "
                      "delay-plus-capacity model is used")
         return None
-    logged = time_quantiles(window.tickets, start, end)
     said = ", ".join(f"{k} {simulated[k]:.1f} h against {logged[k]:.1f} h" for k in logged)
     if not explains(simulated, logged):
         notes.append(f"queues for the work the log shows do not explain the times it took ({said} in the log): "
@@ -351,15 +351,28 @@ def explains(simulated: dict[str, float], logged: dict[str, float]) -> bool:
     """Whether simulated time quantiles match the logged ones: none off by more than a factor ``EXPLAINED[1]``,
     half of them within a factor ``EXPLAINED[0]`` (one quantile's miss does not undo a model whose queues explain
     the rest; a model that misses the tail by a factor of eight explains nothing)."""
-    with np.errstate(divide="ignore"):  # a quantile never reached (inf) against a finite one: infinitely off
-        ratios = [abs(np.log(simulated[k] / v)) if simulated[k] != v else 0.0 for k, v in logged.items() if v > 0]
+    ratios = _log_misses(simulated, logged)
     return bool(ratios) and max(ratios) <= np.log(EXPLAINED[1]) and np.median(ratios) <= np.log(EXPLAINED[0])
 
 
-def _simulated_quantiles(data: dict, source: str, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, float]:
+def _log_misses(simulated: dict[str, float], logged: dict[str, float]) -> list[float]:
+    """|log(simulated / logged)| per quantile the log reaches."""
+    with np.errstate(divide="ignore"):  # a quantile never reached (inf) against a finite one: infinitely off
+        return [abs(np.log(simulated[k] / v)) if simulated[k] != v else 0.0 for k, v in logged.items() if v > 0]
+
+
+def _simulated_quantiles(data: dict, source: str, start: pd.Timestamp, end: pd.Timestamp,
+                         logged: dict[str, float]) -> dict[str, float]:
+    """:func:`time_quantiles` of ``PROBE_RUNS`` runs of ``data``, or of the first alone where it misses ``logged``
+    by more than the square of the factor ``explains`` allows (more runs cannot bring that back)."""
     scenario = scenario_from_dict(data, source=f"calibration of {source}")
-    runs = [simulate(scenario, seed=PROBE_SEED, replication=r).tickets for r in range(PROBE_RUNS)]
-    return time_quantiles(pd.concat(runs, ignore_index=True), start, end)
+    runs = []
+    for replication in range(PROBE_RUNS):
+        runs.append(simulate_validated(scenario, seed=PROBE_SEED, replication=replication).tickets)
+        simulated = time_quantiles(pd.concat(runs, ignore_index=True), start, end)
+        if max(_log_misses(simulated, logged), default=0.0) > 2 * np.log(EXPLAINED[1]):
+            break
+    return simulated
 
 
 def time_quantiles(tickets: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, float]:

@@ -476,8 +476,12 @@ def scaled(spec: dict, factor: float, cap: float = np.inf) -> dict:
 def quantile_table(spec: dict) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities and quantiles of a duration spec: its own table, or a family's from a fixed, seeded sample
     (a deterministic table)."""
+    table = spec.get("quantiles") if spec.get("kind") == "empirical" else None
+    if table and all(isinstance(v, (int, float)) for v in table.values()):  # calibration's own: already in minutes
+        p = np.array(sorted(map(float, table)))
+        return p, np.array([float(v) for _, v in sorted(table.items(), key=lambda kv: float(kv[0]))])
     dist = as_distribution(spec)
-    if spec.get("kind") == "empirical" and spec.get("quantiles"):
+    if table:
         table = {float(k): v for k, v in dist.quantiles.items()}
         p = np.array(sorted(table))
         return p, np.array([table[k] for k in p])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ...one_run import simulate
+from ...one_run import simulate_validated
 from ...scenario import scenario_from_dict
 from ..evidence.history import hour_of_week
 
@@ -19,7 +19,7 @@ SEED = 20_250_917  # the probe's seed: calibration is deterministic
 
 @dataclass(frozen=True)
 class Probe:
-    """The pieces of work taken after the warm-up of ``PROBE_REPLICATIONS`` seeded runs (``stage``, the team that
+    """The pieces of work taken after the warm-up of the seeded runs (``stage``, the team that
     did it, ``pool``, the ``wait`` and ``worked`` minutes and the ``hour`` of the week it was taken in), and each
     team's staffed and busy hours in them."""
 
@@ -28,16 +28,16 @@ class Probe:
     busy_h: pd.Series
 
 
-def probe(data: dict, source: str) -> Probe:
+def probe(data: dict, source: str, replications: int = PROBE_REPLICATIONS) -> Probe:
     """Run the scenario mapping ``data`` (at most ``PROBE_WEEKS`` after warm-up) and collect what was worked."""
     scenario = scenario_from_dict(copy.deepcopy(data), source=source)
     clock = scenario.clock
-    horizon = min(clock.horizon, clock.warmup + PROBE_WEEKS * 7 * 1440.0)
+    horizon = min(clock.horizon, clock.warmup + PROBE_WEEKS * 7 * 1440.0)  # still after the warm-up: stays valid
     scenario = scenario.model_copy(update={"clock": clock.model_copy(update={"horizon": horizon})})
     measured = pd.Timestamp(clock.start) + pd.Timedelta(minutes=clock.warmup)
     work, pools = [], []
-    for replication in range(PROBE_REPLICATIONS):
-        run = simulate(scenario, seed=SEED, replication=replication)
+    for replication in range(replications):
+        run = simulate_validated(scenario, seed=SEED, replication=replication)
         events = run.events
         taken = events[(events["enqueued_at"] >= measured) & events["pool"].notna() & events["started_at"].notna()]
         work.append(pd.DataFrame({"stage": taken["activity"].astype(str), "pool": taken["pool"].astype(str),

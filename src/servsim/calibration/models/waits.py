@@ -6,7 +6,8 @@ work off each sojourn; the wait cannot be read from the log, because it depends 
 So it is measured on the model itself: simulate the calibrated scenario, collect each work stage's waits (from
 joining its queue to being taken) and take them out of the delay before that stage. The delays change the moments
 the work arrives, so the waits are measured again on the corrected model and the correction is redone from the
-original delays (a fixed-point iteration; ``ROUNDS`` rounds).
+original delays (a fixed-point iteration; ``ROUNDS`` rounds; the delays written come from the last round's waits
+alone, so the rounds before it, which only place the work, run one replication).
 
 The wait is removed by deconvolution, not by scaling or shifting the delay: the wait does not grow with the delay,
 and it is mostly zero with a long tail (a ticket arriving when someone is free is taken at once), so what it takes
@@ -21,7 +22,7 @@ import copy
 import numpy as np
 
 from .capacity import BANDS, band_of, quantile_table, set_delays, unbanded
-from .probe import probe
+from .probe import PROBE_REPLICATIONS, probe
 
 ROUNDS = 2
 EM_ITERATIONS = 200
@@ -35,14 +36,15 @@ def remove_waits(data: dict, source: str, notes: list[str]) -> dict[str, float]:
     work_stages = {name for name, stage in data["stages"].items() if stage.get("team")}
     original = copy.deepcopy(data["ticket_types"])
     means = []
-    for _ in range(ROUNDS):
-        waits = _waits(data, work_stages, source)
+    for round_ in range(ROUNDS):
+        waits = _waits(data, work_stages, source, PROBE_REPLICATIONS if round_ == ROUNDS - 1 else 1)
         means.append({stage: float(w.mean()) for stage, w in waits.items()})
         data["ticket_types"] = copy.deepcopy(original)
+        done: dict = {}  # many steps share a delay and the stage after it: each pair deconvolved once
         for tt in data["ticket_types"].values():
             for name, step in tt["steps"].items():
                 if name not in work_stages:
-                    _shorten(step, waits)
+                    _shorten(step, waits, done)
     last = means[-1]
     if last:
         slowest = sorted(last, key=last.get, reverse=True)[:3]
@@ -53,14 +55,15 @@ def remove_waits(data: dict, source: str, notes: list[str]) -> dict[str, float]:
     return last
 
 
-def _waits(data: dict, work_stages: set[str], source: str) -> dict[str, np.ndarray]:
+def _waits(data: dict, work_stages: set[str], source: str, replications: int) -> dict[str, np.ndarray]:
     """The minutes from joining the queue to being taken, per work stage, in the probe's runs of ``data``."""
-    work = probe(data, source).work
+    work = probe(data, source, replications).work
     return {str(k): v.to_numpy() for k, v in work[work["stage"].isin(work_stages)].groupby("stage")["wait"]}
 
 
-def _shorten(step: dict, waits: dict[str, np.ndarray]) -> None:
-    """Take the waits at the stage each route of ``step`` leads to out of that route's delay."""
+def _shorten(step: dict, waits: dict[str, np.ndarray], done: dict) -> None:
+    """Take the waits at the stage each route of ``step`` leads to out of that route's delay (``done``: the
+    deconvolutions made so far, by delay and stage)."""
     if "next" not in step:  # a closing step
         return
     route = {step["next"]: 1.0} if isinstance(step["next"], str) else step["next"]
@@ -75,14 +78,21 @@ def _shorten(step: dict, waits: dict[str, np.ndarray]) -> None:
         banded.setdefault(base if band in BANDS else t, []).append(t)
     for routes in banded.values():
         if len(routes) != len(BANDS):
-            delays.update({t: deconvolved(delays[t], waits[t]) for t in routes})
+            delays.update({t: _once(done, delays[t], (t,), waits) for t in routes})
             continue
         bands = {t.rpartition("_")[2]: t for t in routes}
-        whole = deconvolved(unbanded({band: delays[t] for band, t in bands.items()}),
-                            np.concatenate([waits[t] for t in routes]))
+        whole = _once(done, unbanded({band: delays[t] for band, t in bands.items()}), tuple(routes), waits)
         delays.update({t: band_of(whole, *BANDS[band]) for band, t in bands.items()})
     main = max((t for t in route if t not in by_next), key=route.get, default=max(route, key=route.get))
     set_delays(step, delays, main)
+
+
+def _once(done: dict, spec: dict, stages: tuple[str, ...], waits: dict[str, np.ndarray]) -> dict:
+    """:func:`deconvolved` of ``spec`` and the waits at ``stages``, remembered in ``done``."""
+    key = (repr(spec), stages)
+    if key not in done:
+        done[key] = deconvolved(spec, np.concatenate([waits[t] for t in stages]))
+    return copy.deepcopy(done[key])
 
 
 def deconvolved(spec: dict, waits: np.ndarray) -> dict:
@@ -100,12 +110,13 @@ def deconvolved(spec: dict, waits: np.ndarray) -> dict:
     cuts = (points[1:] + points[:-1]) / 2
     ends = points[None, :] + waits[:, None]  # wait x point
     landing = np.where(ends <= q[-1], np.searchsorted(cuts, ends), len(points))  # past the longest: not seen
-    kernel = np.stack([np.bincount(landing[:, k], minlength=len(points) + 1)[:-1] for k in range(len(points))],
-                      axis=1) / len(waits)
-    seen = np.maximum(kernel.sum(axis=0), 1e-12)
+    n = len(points)
+    kernel = np.bincount((landing + np.arange(n) * (n + 1)).ravel(), minlength=n * (n + 1)).reshape(n, n + 1)
+    kernel = kernel[:, :-1].T / len(waits)  # landing cell x point
+    back = kernel.T / np.maximum(kernel.sum(axis=0), 1e-12)[:, None]
     mass = observed.copy()
     for _ in range(EM_ITERATIONS):
-        mass *= (kernel.T @ (observed / np.maximum(kernel @ mass, 1e-300))) / seen
+        mass *= back @ (observed / np.maximum(kernel @ mass, 1e-300))
     cumulative = np.cumsum(mass) / mass.sum()
     probabilities = np.round(np.linspace(0, 1, 101), 2)
     values = points[np.minimum(np.searchsorted(cumulative, probabilities - 1e-12), len(points) - 1)]

@@ -72,9 +72,9 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
     done = steps[steps["is_work"]]
     team_of_stage = done.groupby("stage")["team"].first().to_dict()
     by_event = pieces.set_index("event")
-    done = done.assign(**{c: done["event"].map(by_event[c]) for c in ("minutes", "identified", "when_ready")})
+    done = done.assign(**{c: done["event"].map(by_event[c]) for c in ("minutes", "identified")})
     held = _held_at_once(work, team_of)
-    work_of = {stage: _work(rows, held.get(team_of_stage[stage], 1)) for stage, rows in done.groupby("stage")}
+    work_of = {stage: _work(rows) for stage, rows in done.groupby("stage")}
     first = done.groupby("stage")["first_response"].mean()
     sent = set(first.index[first >= FIRST_RESPONSE_SHARE])
     escalating = done.groupby("stage")["escalation"].mean()
@@ -153,14 +153,12 @@ def _held_at_once(work: WorkEstimate, team_of: dict[str, str]) -> dict[str, int]
     return out
 
 
-def _work(rows: pd.DataFrame, held: int) -> dict:
-    """A stage's work time from its pieces: the identified ones (all, where fewer than 5 are). A person holding
-    ``held`` tickets at once works each for as long as a piece begun the moment it was ready took (``MIN_FIT`` of
-    them), or ``held`` times the identified pieces' time (their completions interleave)."""
-    if held > 1 and rows["when_ready"].sum() >= MIN_FIT:
-        return _table(rows.loc[rows["when_ready"].astype(bool), "minutes"].to_numpy())
+def _work(rows: pd.DataFrame) -> dict:
+    """A stage's work time from its pieces: the identified ones (all, where fewer than 5 are); a person holding
+    several tickets at once works each as long as its slot was taken (see
+    :func:`~servsim.calibration.evidence.work.estimate_work`)."""
     known = rows["identified"].astype(bool)
-    return _table(held * rows.loc[known if known.sum() >= 5 else slice(None), "minutes"].to_numpy())
+    return _table(rows.loc[known if known.sum() >= 5 else slice(None), "minutes"].to_numpy())
 
 
 def _teams(work: WorkEstimate, notes: list[str]) -> dict[str, str]:

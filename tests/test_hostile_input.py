@@ -151,6 +151,19 @@ def test_overload_is_warned_and_a_giant_run_refused(folder: Path, capsys):
         servsim.run_experiment([giant], replications=1, executor="serial", progress=False)
 
 
+@pytest.mark.parametrize("demand", ["demand:\n  trend: 5\n", "demand:\n  trend: 1e40\n",
+                                    "demand:\n  calendar: [{start: 2026-01-12, end: 2026-01-13, factor: 1e6}]\n"])
+def test_a_run_grown_by_the_trend_or_the_calendar_is_refused_before_it_allocates(folder: Path, capsys, demand):
+    """The run-size estimate takes in every demand modifier: a steep trend (one that overflows, too) or a huge
+    calendar factor is refused with the estimate, not an allocation of many GiB."""
+    path = folder / "grown.yaml"
+    path.write_text(CHANGE + demand)
+    assert check_load(servsim.load_scenario(path)).size_error()
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "a run takes without --force" in err and "demand.trend, demand.calendar" in err
+
+
 def test_cli_stops_quietly_on_a_closed_pipe(monkeypatch):
     class Closed:
         def write(self, _):

@@ -1,7 +1,8 @@
 """Before a run: how big it will be and whether each team can keep up (long-run averages, no simulation).
 
-- **Size**: expected tickets (arrival rates × horizon, with trend and calendar ignored) and events (stage visits
-  per ticket from the routing), and the memory they take; a run past ``MAX_TICKETS`` is refused unless forced.
+- **Size**: expected tickets (arrival rates × horizon, each channel's weekly pattern times the trend and the dated
+  calendar, day by day) and events (stage visits per ticket from the routing), and the memory they take; a run past
+  ``MAX_TICKETS`` is refused unless forced, before anything is allocated.
 - **Stability**: per team, the offered load (arrivals × visits × mean work, per stage the team does) against its
   average number of people on duty × concurrency × (1 − shrinkage). ρ ≥ 1 means its queue grows without bound
   over the horizon.
@@ -46,19 +47,26 @@ class LoadCheck:
     def size_error(self) -> str | None:
         if self.tickets <= MAX_TICKETS:
             return None
+        if not np.isfinite(self.tickets):
+            return (f"more tickets per replication than can be counted (the demand's trend or calendar factors "
+                    f"overflow): more than the {MAX_TICKETS:,} a run takes without --force (force=True); check "
+                    "demand.trend, demand.calendar, the rates and the horizon")
         return (f"about {self.tickets:,.0f} tickets and {self.events:,.0f} events per replication (about "
                 f"{self.memory_bytes / 2**30:,.1f} GiB): more than the {MAX_TICKETS:,} a run takes without --force "
-                "(force=True); check the rates and the horizon")
+                "(force=True); check the rates, demand.trend, demand.calendar and the horizon")
 
 
 def check_load(s: Scenario) -> LoadCheck:
     """Expected size of a replication and each team's offered load against its capacity."""
-    arrivals: dict[str, float] = {}  # ticket type -> tickets per minute
+    arrivals: dict[str, float] = {}  # ticket type -> tickets per minute, the weekly average
+    tickets = 0.0
+    dated = _dated_factors(s)
     for channel in s.demand.channels.values():
         mix = (channel.mix and channel.mix.ticket_types) or s.demand.mix.ticket_types or {}
         for tt, share in mix.items():
             arrivals[tt] = arrivals.get(tt, 0.0) + channel.rate * share
-    tickets = sum(arrivals.values()) * s.clock.horizon
+        tickets += channel.rate * _weighted_minutes(s, channel, dated)
+    plain = sum(arrivals.values()) * s.clock.horizon  # the same without the weekly pattern, trend and calendar
     offered: dict[str, float] = {}
     visits_total = 0.0
     for tname, rate in arrivals.items():
@@ -68,7 +76,7 @@ def check_load(s: Scenario) -> LoadCheck:
         rate *= 1.0 - tt.deflection
         rounds = 1.0 / (1.0 - tt.reopen.probability) if tt.reopen else 1.0  # reopened tickets go round again
         visits = {stage: v * rounds for stage, v in _visits(tt).items()}
-        visits_total += rate * sum(visits.values()) * s.clock.horizon
+        visits_total += rate * sum(visits.values()) * s.clock.horizon * (tickets / max(plain, 1e-300))
         for stage, v in visits.items():
             team = s.stages[stage].team if stage in s.stages else None
             if team is not None:
@@ -77,6 +85,34 @@ def check_load(s: Scenario) -> LoadCheck:
                 for team in s.teams}
     load = {team: (offered.get(team, 0.0), capacity[team]) for team in s.teams}
     return LoadCheck(tickets, visits_total, (tickets + visits_total / 3) * BYTES_PER_TICKET, load)
+
+
+def _dated_factors(s: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per calendar day the horizon touches: its weekday, the minutes of it inside the horizon, and the trend and
+    dated calendar's factor at its middle (1 where neither is set)."""
+    start = np.datetime64(s.clock.start, "m")
+    first = start.astype("datetime64[D]")
+    days = first + np.arange(int(np.ceil(((start - first).astype(float) + s.clock.horizon) / 1440.0)) + 1)
+    begin = np.maximum((days - start).astype("timedelta64[m]").astype(float), 0.0)
+    end = np.minimum((days + 1 - start).astype("timedelta64[m]").astype(float), s.clock.horizon)
+    minutes = np.maximum(end - begin, 0.0)
+    middle = (begin + end) / 2
+    factor = np.ones(len(days))
+    if s.demand.trend:
+        factor = np.exp(np.log1p(s.demand.trend) * middle / WEEK)
+    for period in s.demand.calendar:
+        inside = (days >= np.datetime64(period.start, "D")) & (days <= np.datetime64(period.end, "D"))
+        factor = np.where(inside, factor * period.factor, factor)
+    weekday = (days.astype("datetime64[D]").astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+    return weekday, minutes, factor
+
+
+def _weighted_minutes(s: Scenario, channel, dated: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:  # noqa: ANN001
+    """The horizon's minutes weighted by ``channel``'s weekly pattern (its days' mean factor) and ``dated``."""
+    weekday, minutes, factor = dated
+    by_day = channel.profile.factors().reshape(7, 24).mean(axis=1) if channel.profile is not None else np.ones(7)
+    with np.errstate(over="ignore"):
+        return float(np.sum(minutes * by_day[weekday] * factor))
 
 
 def _visits(tt) -> dict[str, float]:  # noqa: ANN001 - a TicketType

@@ -99,7 +99,8 @@ def _dated_factors(s: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     middle = (begin + end) / 2
     factor = np.ones(len(days))
     if s.demand.trend:
-        factor = np.exp(np.log1p(s.demand.trend) * middle / WEEK)
+        with np.errstate(over="ignore"):  # a trend that overflows: an infinite estimate, refused
+            factor = np.exp(np.log1p(s.demand.trend) * middle / WEEK)
     for period in s.demand.calendar:
         inside = (days >= np.datetime64(period.start, "D")) & (days <= np.datetime64(period.end, "D"))
         factor = np.where(inside, factor * period.factor, factor)
@@ -111,8 +112,8 @@ def _weighted_minutes(s: Scenario, channel, dated: tuple[np.ndarray, np.ndarray,
     """The horizon's minutes weighted by ``channel``'s weekly pattern (its days' mean factor) and ``dated``."""
     weekday, minutes, factor = dated
     by_day = channel.profile.factors().reshape(7, 24).mean(axis=1) if channel.profile is not None else np.ones(7)
-    with np.errstate(over="ignore"):
-        return float(np.sum(minutes * by_day[weekday] * factor))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sum(np.where(minutes > 0, minutes * by_day[weekday] * factor, 0.0)))
 
 
 def _visits(tt) -> dict[str, float]:  # noqa: ANN001 - a TicketType

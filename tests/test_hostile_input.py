@@ -164,6 +164,39 @@ def test_a_run_grown_by_the_trend_or_the_calendar_is_refused_before_it_allocates
     assert "a run takes without --force" in err and "demand.trend, demand.calendar" in err
 
 
+P2 = BASELINE.parent / "p2-timer-escalation.yaml"
+BOUNCE = {"share_of": "- {name: up, waiting_at: [intake], share_of: first_response, share: 0.8, to: lead}\n"
+                      "    - {name: down, waiting_at: [lead], share_of: first_response, share: 0.5, to: intake}\n",
+          "seconds": "- {name: up, waiting_at: [intake], after: 1s, to: lead}\n"
+                     "    - {name: down, waiting_at: [lead], after: 2min, priorities: [P3], to: intake}\n"}
+
+
+@pytest.mark.parametrize("rules", BOUNCE)
+def test_timers_that_bounce_a_ticket_for_ever_are_refused(folder: Path, rules):
+    """Two timers that send a ticket back and forth at once (a share of an SLA target, passed) or within seconds
+    would keep it going round instead of being worked: refused by name, with the priority that loops."""
+    shutil.copy(P2, folder)
+    path = folder / "bounce.yaml"
+    path.write_text(f"extends: {P2.name}\npolicies:\n  timers:\n    {BOUNCE[rules]}")
+    with pytest.raises(ScenarioError, match=r"the rules down, up send a ticket \(priority 'P\d'\) round a cycle"):
+        servsim.load_scenario(path)
+
+
+def test_a_ticket_moved_round_and_round_stops_the_run(folder: Path, monkeypatch):
+    """The engine's own guard against a livelock the checks let through: a ticket moved more than MAX_MOVES
+    times stops the run with an error naming the last rule, not a run that never ends."""
+    import servsim.engine.core as core
+
+    monkeypatch.setattr(core, "MAX_MOVES", 2)
+    shutil.copy(P2, folder)
+    path = folder / "slow_bounce.yaml"
+    path.write_text(f"extends: {P2.name}\nclock: {{horizon: 2w, warmup: 1w}}\npolicies:\n  timers:\n"
+                    "    - {name: up, waiting_at: [intake], after: 1min, to: lead}\n"
+                    "    - {name: down, waiting_at: [lead], after: 5min, to: intake}\n")
+    with pytest.raises(servsim.ServsimError, match="moved 2 times by the rules .* round a cycle"):
+        servsim.simulate(path, seed=1)
+
+
 def test_cli_stops_quietly_on_a_closed_pipe(monkeypatch):
     class Closed:
         def write(self, _):

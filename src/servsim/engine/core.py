@@ -48,9 +48,11 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
+from ..errors import ServsimError
 from .compile import RESOLVE, Compiled
 
 NAN = math.nan
+MAX_MOVES = 1_000  # moves of one ticket by timers and overflow rules beyond which the rules are a livelock
 # ticket states
 NEW, QUEUED, IN_SERVICE, WITH_CUSTOMER, RESOLVED, CLOSED, ABANDONED, WAITING_FOR_PART = range(8)
 # what a person is doing besides a ticket (busy[a] >= 0 is the ticket in hand)
@@ -318,6 +320,10 @@ def run(m: Compiled) -> RawLog:
     def moved(i: int, rule: int) -> None:
         moved_by[i] = rule
         n_moves[i] += 1
+        if n_moves[i] > MAX_MOVES:  # rules sending a ticket round a cycle faster than it could be worked
+            raise ServsimError(f"a ticket was moved {MAX_MOVES:,} times by the rules (the last: "
+                               f"{m.rule_names[rule]!r}): its timers and overflow rules send it round a cycle; "
+                               "lengthen their 'after' or break the cycle")
 
     def leave_queue(i: int) -> None:
         """The ticket stops waiting other than by being taken: its queue entry is dropped."""

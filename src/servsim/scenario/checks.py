@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
+
 from .model import RESOLVE, WAITING_FOR_PART, WRAP_UP, MixSpec, Scenario
 
 DEFAULT_TIER = "standard"
@@ -216,6 +218,41 @@ def _capacity_problems(s: Scenario, tname: str, regions: set[str]) -> list[tuple
     return out
 
 
+NEGLIGIBLE_MIN = 5.0  # a cycle of moves shorter than this keeps a ticket going round instead of being worked
+
+
+def _cycles_of_moves(s: Scenario) -> list[tuple[str, str]]:
+    """Timers and overflow rules that send a ticket of some priority round a cycle of stages in less than
+    ``NEGLIGIBLE_MIN`` in all: an overflow moves at once, and so does a timer on a share of an SLA target once the
+    target has passed; a timer ``after`` a time in the queue takes that long."""
+    stages = sorted({st for r in s.policies.timers for st in [*r.waiting_at, r.to] if st}
+                    | {st for r in s.policies.overflow for st in (r.at, r.to)})
+    index = {stage: k for k, stage in enumerate(stages)}
+    moves = [(r.name, r.waiting_at, r.to, r.after if r.after is not None else 0.0, r.priorities)
+             for r in s.policies.timers if r.to is not None]
+    moves += [(r.name, [r.at], r.to, 0.0, r.priorities) for r in s.policies.overflow]
+    found: dict[frozenset, str] = {}
+    for priority in s.priorities:
+        edges = [(name, watched, to, delay) for name, watched, to, delay, only in moves
+                 if only is None or priority in only]
+        shortest = np.full((len(stages), len(stages)), np.inf)
+        for _, watched, to, delay in edges:
+            for stage in watched:
+                a, b = index[stage], index[to]
+                shortest[a, b] = min(shortest[a, b], delay)
+        for k in range(len(stages)):
+            shortest = np.minimum(shortest, shortest[:, [k]] + shortest[[k], :])
+        on_cycle = {stages[k] for k in range(len(stages)) if shortest[k, k] < NEGLIGIBLE_MIN}
+        if on_cycle:
+            rules = frozenset(name for name, watched, to, _ in edges if to in on_cycle and set(watched) & on_cycle)
+            found.setdefault(rules, priority)
+    return [("policies.timers", f"the rules {', '.join(sorted(rules))} send a ticket (priority {priority!r}) round "
+                                f"a cycle of stages in under {NEGLIGIBLE_MIN:g} min, for ever: an overflow moves at "
+                                "once, and so does a timer on a share of an SLA target once it has passed; give a "
+                                "timer of the cycle an 'after' of at least a minute, or break the cycle")
+            for rules, priority in found.items()]
+
+
 def _rule_problems(s: Scenario) -> list[tuple[str, str]]:
     """Timers and overflow rules: stages that exist and have a team, a step for the target in every ticket type
     that can wait at the watched stages, known priorities, no rule that sends a ticket where it already is; cover
@@ -250,6 +287,7 @@ def _rule_problems(s: Scenario) -> list[tuple[str, str]]:
             if any(stage in tt.steps for stage in watched) and to not in tt.steps:
                 out.append((f"{where}.to", f"ticket type {tname!r} can wait at {', '.join(watched)} but has no "
                             f"step {to!r} (its work there and where it goes next); add one"))
+    out += _cycles_of_moves(s)
     for p in s.policies.preemptive:
         if p not in s.priorities:
             out.append(("policies.preemptive", f"unknown priority {p!r}; {_suggest(p, s.priorities)}"))

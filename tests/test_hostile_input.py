@@ -197,6 +197,50 @@ def test_a_ticket_moved_round_and_round_stops_the_run(folder: Path, monkeypatch)
         servsim.simulate(path, seed=1)
 
 
+SAMPLE_CALLS = BASELINE.parents[1] / "calibration" / "sample" / "calls.txt.gz"
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["backtest", str(SAMPLE_CALLS), "--format", "callcentre", "--train-until", "2026-01-11", "--history-weeks", "0"],
+     "argument --history-weeks: '0': expected a whole number of at least 1"),
+    (["backtest", str(SAMPLE_CALLS), "--format", "callcentre", "--train-until", "2026-01-11", "--history-weeks",
+      "-2"], "argument --history-weeks: '-2': expected a whole number of at least 1"),
+    (["backtest", str(SAMPLE_CALLS), "--format", "callcentre", "--train-until", "2026-01-11", "--test-weeks", "0"],
+     "argument --test-weeks"),
+    (["compare", str(BASELINE), "--precision", "-1"], "argument --precision: '-1': expected a number in (0, 1)"),
+    (["optimize", str(BASELINE), "--confidence", "2", "--vary", "teams.l1.shifts.day.headcount=3..4",
+      "--require", "sla_attainment>=0.5"], "argument --confidence: '2': expected a number in [0.5, 1)"),
+    (["calibrate", str(SAMPLE_CALLS), "--format", "callcentre", "--out", "x", "--utilisation", "7"],
+     "argument --utilisation: '7': expected a number in (0, 1]"),
+])
+def test_numeric_options_are_range_checked_by_name(argv, said, capsys):
+    with pytest.raises(SystemExit):
+        main(argv)
+    assert said in capsys.readouterr().err
+
+
+def test_call_backtests_refuse_several_cut_offs_and_an_empty_test_period(tmp_path: Path, capsys):
+    """Several cut-offs on a call log, and a test period whose calls are all PHANTOM (none asked for an agent), are
+    refused by name instead of a traceback or a 'nan% worse' verdict."""
+    argv = ["backtest", str(SAMPLE_CALLS), "--format", "callcentre", "--replications", "2"]
+    assert main([*argv, "--train-until", "2026-01-11,2026-01-18"]) == 2
+    assert "takes one cut-off date" in capsys.readouterr().err
+    import gzip
+
+    lines = gzip.decompress(SAMPLE_CALLS.read_bytes()).decode().splitlines()
+    header = lines[0].split("\t")
+    day, outcome = header.index("date"), header.index("outcome")
+    rows = [line.split("\t") for line in lines[1:]]
+    for row in rows:
+        if row[day].strip() >= "260118":  # from 18 January: phantoms only
+            row[outcome] = "PHANTOM"
+    phantoms = tmp_path / "phantoms.txt"
+    phantoms.write_text("\n".join(["\t".join(header), *("\t".join(r) for r in rows)]) + "\n")
+    assert main(["backtest", str(phantoms), "--format", "callcentre", "--train-until", "2026-01-18",
+                 "--test-until", "2026-01-25", "--replications", "2"]) == 2
+    assert "no call asked for an agent between 2026-01-18 and 2026-01-25" in capsys.readouterr().err
+
+
 def test_cli_stops_quietly_on_a_closed_pipe(monkeypatch):
     class Closed:
         def write(self, _):

@@ -127,6 +127,20 @@ def _at_least(minimum: int):
     return parse
 
 
+def _share(low: float, high: float, low_included: bool = False, high_included: bool = False):
+    """An argparse type: a number between ``low`` and ``high`` (each end included or not)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not ((low <= value if low_included else low < value) and (value <= high if high_included else value < high)):
+            raise argparse.ArgumentTypeError(f"{text!r}: expected a number in {'[' if low_included else '('}{low:g}, "
+                                             f"{high:g}{']' if high_included else ')'}")
+        return value
+    return parse
+
+
 def _dask_address(text: str) -> str:
     """An argparse type: 'local' or a scheduler's address (tcp://host:8786, or host:8786)."""
     import re
@@ -522,7 +536,7 @@ def _report(args: argparse.Namespace) -> int:
 def _add_experiment_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replications", type=_replications, default=10,
                    help="replications per scenario, or 'auto' (see --precision); default 10")
-    p.add_argument("--precision", type=float, default=0.05,
+    p.add_argument("--precision", type=_share(0, 1), default=0.05,
                    help="with --replications auto: target CI half-width as a share of the mean (default 0.05)")
     p.add_argument("--max-replications", type=_at_least(2), default=100, help="cap for --replications auto")
     p.add_argument("--seed", type=_at_least(0), default=0, help="master seed (default 0)")
@@ -580,10 +594,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--require", action="append", required=True, metavar="KPI>=VALUE",
                    help="a requirement, e.g. 'sla_attainment>=0.9', 'frt_p90_min<=30min', "
                         "'sla_attainment/P1>=0.95' (repeat)")
-    p.add_argument("--replications", type=int, default=10, help="per staffing tried (default 10; twice as many "
-                                                                 "to confirm)")
-    p.add_argument("--confidence", type=float, default=0.95, help="one-sided confidence that each requirement "
-                                                                  "holds (default 0.95)")
+    p.add_argument("--replications", type=_at_least(2), default=10,
+                   help="per staffing tried (default 10; twice as many to confirm)")
+    p.add_argument("--confidence", type=_share(0.5, 1, low_included=True), default=0.95,
+                   help="one-sided confidence that each requirement holds (default 0.95)")
     p.add_argument("--seed", type=_at_least(0), default=0, help="master seed (default 0)")
     p.add_argument("--out", type=Path, help="folder for the result; re-running the same command resumes")
     p.add_argument("--executor", choices=["processes", "serial"], default="processes")
@@ -622,7 +636,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "answer and resolution the work their completions show, so that staffing changes act "
                             "(the default where the log names people; --no-capacity: the sojourn-only model, "
                             "which cannot answer staffing questions; call logs always have capacity)")
-        p.add_argument("--utilisation", type=float, help="ASSUME this share of the time on duty is work: the "
+        p.add_argument("--utilisation", type=_share(0, 1, high_included=True),
+                       help="ASSUME this share of the time on duty is work: the "
                        "delay-plus-capacity model at that utilisation, a sensitivity check (default: the process "
                        "model, whose work the people's completions identify, or 60%% bounded by the log where it "
                        "cannot explain the log)")
@@ -646,13 +661,15 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--train-until", required=True, type=_dates,
                           help="cut-off date: calibrate before, test after; several dates separated by commas run a "
                           "rolling-origin backtest (ticket logs)")
-    backtest.add_argument("--test-weeks", type=int, default=3, help="with several cut-offs: weeks tested after each")
+    backtest.add_argument("--test-weeks", type=_at_least(1), default=3,
+                          help="with several cut-offs: weeks tested after each")
     backtest.add_argument("--test-until", type=_dates,
                           help="end of the test period (default: the end of the export's busy period: trailing "
                           "weeks under 10%% of a typical week's tickets are left out)")
-    backtest.add_argument("--history-weeks", type=int, help="calibrate on only this many weeks before the cut-off "
+    backtest.add_argument("--history-weeks", type=_at_least(1),
+                          help="calibrate on only this many weeks before the cut-off "
                           "(default: all history); shorter follows a desk whose durations drift")
-    backtest.add_argument("--replications", type=int, default=10)
+    backtest.add_argument("--replications", type=_at_least(1), default=10)
     backtest.add_argument("--replay", action="store_true", help="with --capacity: simulate the test period with its "
                           "actual tickets and the roster the log shows (people of each team active per hour)")
     backtest.add_argument("--replay-work", action="store_true", help="call logs: replay each served call's actual "

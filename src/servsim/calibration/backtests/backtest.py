@@ -137,6 +137,9 @@ def backtest(result: ImportResult, train_until: datetime | str, replications: in
                            "choose an earlier --train-until")
     if replications < 1:
         raise ServsimError(f"replications must be at least 1, got {replications}")
+    if history_weeks is not None and history_weeks < 1:
+        raise ServsimError(f"history_weeks must be at least 1 (weeks before the cut-off to calibrate on), got "
+                           f"{history_weeks}")
     start = None if history_weeks is None else cut - pd.Timedelta(weeks=history_weeks)
     known = result.as_of(cut)  # calibration and the backlog see only what was known at the cut-off
     cal = calibrate(known, start=start, end=cut, name="backtest", capacity=capacity, utilisation=utilisation,

@@ -89,18 +89,29 @@ def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, tes
     ``replay_work``: each served call also keeps its actual service time (the rest are drawn), and Erlang A gets
     each hour's actual mean service time.
     """
+    source = result.quality.source
+    if isinstance(train_until, str) and "," in train_until:
+        raise ServsimError(f"{source}: train_until {train_until!r}: a call log's staffing backtest takes one cut-off "
+                           "date (several cut-offs are a rolling-origin backtest of a ticket log)")
     cut = pd.Timestamp(train_until)
     end = pd.Timestamp(test_until) if test_until is not None else result.export_end.ceil("D")
     if end <= cut:
-        raise ServsimError(f"test_until ({end}) must be after train_until ({cut})")
+        raise ServsimError(f"{source}: test_until ({end:%Y-%m-%d}) must be after train_until ({cut:%Y-%m-%d})"
+                           + ("; the log ends before that cut-off" if test_until is None else ""))
     if replications < 1:
         raise ServsimError(f"replications must be at least 1, got {replications}")
+    if history_weeks is not None and history_weeks < 1:
+        raise ServsimError(f"history_weeks must be at least 1 (weeks of calls before the cut-off to calibrate on), "
+                           f"got {history_weeks}")
     t = result.tickets
+    test = t[(t["created_at"] >= cut) & (t["created_at"] < end)]
+    if test.empty:
+        raise ServsimError(f"{source}: no call asked for an agent between {cut:%Y-%m-%d} and {end:%Y-%m-%d} (PHANTOM "
+                           "calls and VRU hang-ups do not count): nothing to test the model on; move the cut-off")
     start = cut - pd.Timedelta(weeks=history_weeks) if history_weeks else t["created_at"].min().normalize()
     cal = calibrate_calls(result.as_of(cut), start=start, end=cut, name="staffing-backtest",
                           interval_min=interval_min)
 
-    test = t[(t["created_at"] >= cut) & (t["created_at"] < end)]
     work = result.events.dropna(subset=["resource", "started_at", "ended_at"])
     work = work[(work["started_at"] >= cut) & (work["started_at"] < end)]
     roster = dated_roster(sessions(work["resource"], work["started_at"], work["ended_at"], GAP_MIN), cal.team_of,

@@ -241,6 +241,21 @@ def test_call_backtests_refuse_several_cut_offs_and_an_empty_test_period(tmp_pat
     assert "no call asked for an agent between 2026-01-18 and 2026-01-25" in capsys.readouterr().err
 
 
+SECRET = "root:x:0:0:root:/root:/bin/bash"
+
+
+@pytest.mark.parametrize("fmt", ["servicenow", "tickets", "events", "callcentre"])
+def test_a_file_given_by_mistake_is_described_not_quoted(tmp_path: Path, fmt, capsys):
+    """A system file (or a key) given instead of an export: the error says what is wrong and never quotes its
+    first line."""
+    path = tmp_path / "passwd"
+    path.write_text(f"{SECRET}\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")
+    argv = ["calibrate", str(path), "--format", fmt, "--out", str(tmp_path / "out")]
+    assert main(argv + (["--mapping", str(MAPPINGS[fmt])] if fmt in MAPPINGS else [])) == 2
+    err = capsys.readouterr().err
+    assert "root:x" not in err and "/bin/bash" not in err and path.name in err
+
+
 def test_cli_stops_quietly_on_a_closed_pipe(monkeypatch):
     class Closed:
         def write(self, _):

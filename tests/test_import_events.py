@@ -140,7 +140,7 @@ def test_missing_column_names_mapping_key_and_lists_the_files_columns(tmp_path: 
     (tmp_path / "mapping.yaml").write_text(MAPPING.replace("timestamp: time", "timestamp: When"), encoding="utf-8")
     (tmp_path / "log.csv").write_text(LOG, encoding="utf-8")
     expected = ("mapping.yaml: column(s) not in log.csv: columns.timestamp: 'When'. "
-                "The file's columns are: ['case', 'act', 'time', 'who', 'team', 'prio']")
+                "The file's columns: case, act, time, who, team, prio")
     with pytest.raises(MappingError, match=re.escape(expected)):
         import_events(tmp_path / "log.csv", tmp_path / "mapping.yaml")
 

@@ -69,6 +69,20 @@ def read_text(path: str | Path, what: str = "file", limit: int = MAX_TEXT_BYTES,
                     "(it may be Latin-1 or Windows-1252: re-encode it, e.g. 'iconv -f latin1 -t utf-8')") from None
 
 
+def columns_excerpt(names: Any, limit: int = 12) -> str:
+    """The column names of a file, for an error message: at most ``limit`` of them, and only where they look like
+    column names (a file given by mistake, say a system or key file, is described, never quoted)."""
+    names = [str(name) for name in names]
+    if not all(_COLUMN_NAME.fullmatch(name) for name in names[:limit]):
+        return (f"{len(names)} column(s) that do not look like a header (not quoted: the file may not be an "
+                "export at all)")
+    more = f", ... ({len(names)} in all)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+_COLUMN_NAME = re.compile(r"(?=[^-=]*[A-Za-z])[\w .()#%/+-]{1,40}")
+
+
 def parse_yaml(text: str, source: str, error: type[Exception] = ServsimError) -> Any:
     """Parse one YAML document, refusing duplicate keys, more than ``MAX_YAML_NODES`` values or one per
     ``CHARACTERS_PER_NODE`` characters of the text, whichever is more (alias bombs: a large calibrated file holds
@@ -257,6 +271,6 @@ def read_table(path: str | Path, what: str, error: type[Exception] = ServsimErro
     except OSError as exc:
         raise error(f"{path}: cannot read this {what}: {exc.strerror or exc}") from None
     if table.empty and options.get("nrows") != 0:
-        raise error(f"{path}: a header ({', '.join(map(str, table.columns[:12]))}) but no rows; expected a CSV {what} "
+        raise error(f"{path}: a header ({columns_excerpt(table.columns)}) but no rows; expected a CSV {what} "
                     "with at least one row")
     return table

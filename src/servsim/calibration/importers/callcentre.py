@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import ServsimError
-from ...files import regular_file
+from ...files import columns_excerpt, regular_file
 from ...log import EVENT_COLUMNS, TICKET_COLUMNS
 from .quality import DataQuality, ImportResult
 
@@ -163,7 +163,7 @@ def _read_rows(path: Path, quality: DataQuality) -> pd.DataFrame:
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ServsimError(f"{path}: not a call-by-call log: column(s) {missing} are missing; expected the "
-                           f"tab-separated header: {' '.join(HEADER)}; the file has: {' '.join(header[:40])}")
+                           f"tab-separated header: {' '.join(HEADER)}; the file has {columns_excerpt(header)}")
     body = pd.Series(lines[1:], dtype=STRING)
     body = body[body.str.strip() != ""]
     if body.empty:

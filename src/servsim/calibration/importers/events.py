@@ -25,7 +25,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ...errors import ServsimError
-from ...files import load_yaml, read_table
+from ...files import columns_excerpt, load_yaml, read_table
 from ...log import EVENT_COLUMNS, TICKET_COLUMNS
 from .labels import AttributeColumns
 from .quality import DataQuality, ImportResult, wall_clock
@@ -273,7 +273,7 @@ def _read(path: Path, mapping: EventMapping) -> pd.DataFrame:
     missing = [f"columns.{key}: {col!r}" for key, col in wanted.items() if col not in header]
     if missing:
         raise MappingError(f"{mapping.source}: column(s) not in {path.name}: {'; '.join(missing)}. "
-                           f"The file's columns are: {header}")
+                           f"The file's columns: {columns_excerpt(header)}")
     return read_table(path, "event log", MappingError, dtype=str, keep_default_na=True, **options)
 
 

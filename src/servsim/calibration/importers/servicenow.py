@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import ServsimError
-from ...files import read_table
+from ...files import columns_excerpt, read_table
 from ...log import EVENT_COLUMNS, TICKET_COLUMNS
 from .quality import DataQuality, ImportResult
 
@@ -50,7 +50,7 @@ def import_servicenow(path: str | Path, date_format: str = DATE_FORMAT) -> Impor
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         raise ServsimError(f"{path}: not a ServiceNow incident export: column(s) {missing} are missing; "
-                           f"the file has: {', '.join(raw.columns[:40])}")
+                           f"the file has {columns_excerpt(raw.columns)}")
     quality = DataQuality(source=str(path), rows_read=len(raw))
     rows = _clean_rows(raw, quality, date_format)
     tickets = _tickets(rows, quality)

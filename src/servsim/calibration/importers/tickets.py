@@ -13,7 +13,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ...errors import ServsimError
-from ...files import load_yaml, read_table
+from ...files import columns_excerpt, load_yaml, read_table
 from ...log import EVENT_COLUMNS, TICKET_COLUMNS
 from .labels import AttributeColumns
 from .quality import DataQuality, ImportResult, wall_clock
@@ -89,7 +89,7 @@ def import_tickets(path: str | Path, mapping: TicketMapping, mapping_source: str
     if missing:
         raise ServsimError(f"{mapping_source}: columns.{next(iter(missing))}: column "
                            f"{next(iter(missing.values()))!r} is not in {path.name}; its columns are: "
-                           f"{', '.join(raw.columns)}")
+                           f"{columns_excerpt(raw.columns)}")
     quality = DataQuality(source=str(path), rows_read=len(raw))
     rows = raw.drop_duplicates()
     quality.drop("exact duplicate row", len(raw) - len(rows))

@@ -280,7 +280,7 @@ def _without_priorities(log: ImportResult) -> ImportResult:
     (lambda log: calibrate_calls(log, start=pd.Timestamp("2026-01-04"), end=pd.Timestamp("2026-01-09")),
      "call-centre calibration needs at least one whole week; 2026-01-04 to 2026-01-09 has none"),
     (lambda log: staffing_backtest(log, "2026-01-18", "2026-01-11"),
-     r"test_until \(2026-01-11 00:00:00\) must be after train_until \(2026-01-18 00:00:00\)"),
+     r"calls\.txt\.gz: test_until \(2026-01-11\) must be after train_until \(2026-01-18\)"),
     (lambda log: staffing_backtest(log, "2026-01-18", "2026-01-25", replications=0),
      "replications must be at least 1, got 0"),
 ])

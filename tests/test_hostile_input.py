@@ -256,6 +256,29 @@ def test_a_file_given_by_mistake_is_described_not_quoted(tmp_path: Path, fmt, ca
     assert "root:x" not in err and "/bin/bash" not in err and path.name in err
 
 
+def test_exports_are_read_within_bounds(tmp_path: Path, monkeypatch, capsys):
+    """A call log that decompresses past the size cap is refused naming the cap; a call row carrying a field of
+    megabytes (an agent's name) is dropped and counted, not allocated a thousand times over; a CSV field longer than
+    a spreadsheet cell is refused naming its row and column."""
+    import gzip
+
+    import servsim.files as files
+
+    lines = gzip.decompress(SAMPLE_CALLS.read_bytes()).decode().splitlines()
+    lines[5] = lines[5].rsplit("\t", 1)[0] + "\t" + "A" * (4 << 20)
+    named = tmp_path / "named.txt"
+    named.write_text("\n".join(lines) + "\n")
+    imported = servsim.import_log(named, "callcentre")
+    assert imported.quality.dropped["row longer than 1,000 characters (a call row has about 100)"] == 1
+    monkeypatch.setattr(files, "MAX_DATA_BYTES", 1 << 20)
+    with pytest.raises(servsim.ServsimError, match=r"calls\.txt\.gz: larger than 1 MiB once decompressed"):
+        servsim.import_log(SAMPLE_CALLS, "callcentre")
+    table = tmp_path / "tickets.csv"
+    table.write_text("ticket_id,created_at,channel\nT1,2026-01-05 09:00," + "x" * 40_000 + "\n")
+    with pytest.raises(servsim.ServsimError, match=r"row 2, column channel: a field of 40,000 characters"):
+        files.read_table(table, "ticket table")
+
+
 def test_cli_stops_quietly_on_a_closed_pipe(monkeypatch):
     class Closed:
         def write(self, _):

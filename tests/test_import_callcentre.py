@@ -208,7 +208,7 @@ def test_errors_name_the_file(tmp_path):
     nul.write_bytes(b"\x00\x01\x02" * 10)
     with pytest.raises(ServsimError, match=r"nul\.bin: not a text call log: it holds NUL bytes"):
         import_callcentre(nul)
-    with pytest.raises(ServsimError, match=r"absent\.txt: file not found"):
+    with pytest.raises(ServsimError, match=r"absent\.txt: call log not found"):
         import_callcentre(tmp_path / "absent.txt")
 
 

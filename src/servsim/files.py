@@ -23,6 +23,8 @@ import yaml
 from .errors import ServsimError
 
 MAX_TEXT_BYTES = 16 * 1024 * 1024  # a scenario, mapping or roster file larger than this is not one
+MAX_DATA_BYTES = 1 << 30  # an export larger than this (once decompressed) is refused: some ten million rows
+MAX_FIELD_CHARS = 32_767  # a field of an export longer than this (a spreadsheet cell's limit) is not one
 MAX_YAML_NODES = 200_000  # values in a YAML document, counting each use of an alias again ...
 CHARACTERS_PER_NODE = 4  # ... or, in a larger file, one per this many characters: written out, a value takes more
 MAX_YAML_DEPTH = 64  # nesting of mappings and lists
@@ -81,6 +83,33 @@ def columns_excerpt(names: Any, limit: int = 12) -> str:
 
 
 _COLUMN_NAME = re.compile(r"(?=[^-=]*[A-Za-z])[\w .()#%/+-]{1,40}")
+
+
+def read_data(path: str | Path, what: str = "file", limit: int | None = None,
+              error: type[Exception] = ServsimError) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (default ``MAX_DATA_BYTES``), decompressed (gzip) as a
+    stream that stops at ``limit``: a larger file, or one that decompresses to more, is ``error`` naming the file
+    and the limit."""
+    import gzip
+    import io
+    import zlib
+
+    limit = MAX_DATA_BYTES if limit is None else limit
+    path = regular_file(path, what, error)
+    too_big = f"{path}: larger than {limit / 2**20:,.0f} MiB{{}}; a {what} this large is refused (split it by period)"
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)
+        if len(raw) > limit:
+            raise error(too_big.format(""))
+        if raw[:2] == b"\x1f\x8b":
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+                raw = stream.read(limit + 1)
+            if len(raw) > limit:
+                raise error(too_big.format(" once decompressed"))
+    except (OSError, EOFError, zlib.error) as exc:
+        raise error(f"{path}: not a readable {what} ({getattr(exc, 'strerror', None) or exc})") from None
+    return raw
 
 
 def parse_yaml(text: str, source: str, error: type[Exception] = ServsimError) -> Any:
@@ -270,6 +299,16 @@ def read_table(path: str | Path, what: str, error: type[Exception] = ServsimErro
         raise error(f"{path}: cannot read this {what}: {exc}") from None
     except OSError as exc:
         raise error(f"{path}: cannot read this {what}: {exc.strerror or exc}") from None
+    for column in table.columns:
+        if table[column].dtype.kind in "OT":  # text: no field of an export is megabytes long
+            try:
+                lengths = table[column].str.len()
+            except AttributeError:  # no text in it after all
+                continue
+            if lengths.max() > MAX_FIELD_CHARS:
+                raise error(f"{path}: row {int(lengths.idxmax()) + 2}, column {columns_excerpt([column])}: a field "
+                            f"of {int(lengths.max()):,} characters; a {what}'s fields are at most "
+                            f"{MAX_FIELD_CHARS:,} (a spreadsheet cell's limit): not an export, or a broken quote")
     if table.empty and options.get("nrows") != 0:
         raise error(f"{path}: a header ({columns_excerpt(table.columns)}) but no rows; expected a CSV {what} "
                     "with at least one row")

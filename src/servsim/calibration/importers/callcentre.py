@@ -53,17 +53,15 @@ Choices, stated because the log does not record them directly:
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ...errors import ServsimError
-from ...files import columns_excerpt, regular_file
+from ...files import columns_excerpt, read_data
 from ...log import EVENT_COLUMNS, TICKET_COLUMNS
 from .quality import DataQuality, ImportResult
 
@@ -102,6 +100,7 @@ VRU_AFTER_START = "service start before vru_entry: vru_entry_at set to the servi
 ZERO_SERVICE = "zero-length service (AGENT with ser_time 0): kept"
 UNRECORDED_PRIORITY = ("customer priority 0 on a call that did not queue: not recorded (the log's documented bug), "
                        "priority left empty")
+MAX_ROW_CHARS = 1_000  # a call row is about 100 characters: a longer one carries a field no call log has
 HANG_SERVER = "abandoned call (HANG) with an agent name: the name dropped (nobody served the caller)"
 HANG_SERVICE = "HANG after queueing with service stamps but no agent: abandoned at q_exit, service stamps ignored"
 
@@ -129,14 +128,7 @@ def import_callcentre(path: str | Path) -> ImportResult:
 
 
 def _read_text(path: Path) -> str:
-    if not path.exists():
-        raise ServsimError(f"{path}: file not found")
-    data = regular_file(path, "call log").read_bytes()  # not a folder, a pipe or a device
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ServsimError(f"{path}: not a readable gzip file ({exc})") from None
+    data = read_data(path, "call log")  # a regular file, decompressed within the size cap
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -164,6 +156,10 @@ def _read_rows(path: Path, quality: DataQuality) -> pd.DataFrame:
     if missing:
         raise ServsimError(f"{path}: not a call-by-call log: column(s) {missing} are missing; expected the "
                            f"tab-separated header: {' '.join(HEADER)}; the file has {columns_excerpt(header)}")
+    long = [k for k, line in enumerate(lines[1:]) if len(line) > MAX_ROW_CHARS]
+    if long:  # a field of megabytes (an agent's name) would make every string operation after it huge
+        quality.drop(f"row longer than {MAX_ROW_CHARS:,} characters (a call row has about 100)", len(long))
+        lines = [lines[0], *(line for line in lines[1:] if len(line) <= MAX_ROW_CHARS)]
     body = pd.Series(lines[1:], dtype=STRING)
     body = body[body.str.strip() != ""]
     if body.empty:

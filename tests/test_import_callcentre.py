@@ -293,8 +293,11 @@ def test_contradicting_stamps_a_named_hang_up_a_repeated_column_and_no_demand_ar
     # a caller who hung up in the queue, logged with an agent's name: the name is no agent's work
     named = ("AA0105", "21", "0", "0", "PS", "991004", "11:00:00", "11:00:10", "10", "11:00:10", "11:02:10", "120",
              "HANG", ZERO, ZERO, "0", "DORIT")
-    result = import_callcentre(write_log(tmp_path / "calls.txt", rows=[*ROWS, early, named]))
-    assert result.quality.dropped[cc.STAMPS_BACKWARDS] == 1
+    # a service that "ends" 13 hours before it starts: not a midnight wrap into an 11-hour service
+    reversed_ = ("AA0105", "22", "0", "2", "PS", "991004", "20:00:00", "20:00:10", "10", "20:00:10", "20:01:10", "60",
+                 "AGENT", "20:01:10", "7:01:10", "39600", "DORIT")
+    result = import_callcentre(write_log(tmp_path / "calls.txt", rows=[*ROWS, early, named, reversed_]))
+    assert result.quality.dropped[cc.STAMPS_BACKWARDS] == 2 and "AA0105/22" not in set(result.tickets["ticket_id"])
     tickets = result.tickets.set_index("ticket_id")
     assert result.quality.repaired[cc.HANG_SERVER] == 1 and pd.isna(tickets.loc["AA0105/21", "server"])
     assert "AA0105/20" not in tickets.index

@@ -27,9 +27,10 @@ Choices, stated because the log does not record them directly:
   stamps without an agent (``NO_SERVER``; 67 calls) is abandoned at ``q_exit``; the stamps are ignored.
 - Dates: ``date`` (``YYMMDD``, 19YY for YY >= 50) is the day of VRU entry. The clock times are dated from
   it in the order vru_entry -> vru_exit -> q_start -> q_exit -> ser_start -> ser_exit, adding a day each
-  time a stamp is more than 12 hours *earlier* than the previous one (a midnight wrap: no stage of a call
-  lasts 12 hours). A stamp 1 to 12 hours earlier than the previous one is neither a wrap nor jitter: the
-  stamps contradict each other and the call is dropped (counted; none in October 1999). Smaller backward
+  time a stamp is more than 18 hours *earlier* than the previous one (a midnight wrap: no stage of a call
+  lasts 6 hours; in October 1999 every wrap steps back more than 22 hours). A stamp 1 to 18 hours earlier than
+  the previous one is neither a wrap nor jitter: the stamps contradict each other (a service that "ends" 13 hours
+  before it starts is not an 11-hour service) and the call is dropped (counted; none in October 1999). Smaller backward
   steps are clock jitter or data errors of the same day (the log has 1-2 s jitter between the VRU/queue
   and the agents' clocks, and a few errors of up to ~12 min), handled below.
 - ``0:00:00`` is the log's code for "stage not reached". A queue stamp of ``0:00:00`` is missing when
@@ -75,8 +76,8 @@ EXTRA_COLUMNS = ["vru_entry_at", "customer_priority", "server"]
 TIME_UNIT = "datetime64[ms]"  # the simulator's unit
 STRING = "string[pyarrow]"  # vectorised string operations
 DAY = 86_400
-WRAP = -43_200      # a backward step of more than 12 hours is a midnight wrap (no stage of a call lasts 12 hours)
-BACK = -3_600       # one of 1 to 12 hours is neither a wrap nor the clocks' jitter or small errors
+WRAP = -64_800      # a backward step of more than 18 hours is a midnight wrap (no stage of a call lasts 6 hours)
+BACK = -3_600       # one of 1 to 18 hours is neither a wrap nor the clocks' jitter or small errors
 JITTER = 2          # seconds of clock offset between the VRU/queue and the agents' clocks
 MIDNIGHT = "0:00:00"
 
@@ -87,7 +88,7 @@ PHANTOM = "PHANTOM call (the log's documentation says to ignore)"
 VRU_HANG = "hung up in the VRU before queueing (not demand for agents)"
 DUPLICATE = "duplicate (vru+line, call_id): the first kept"
 NO_SERVICE_START = "served call (AGENT) without a service start (ser_start 0:00:00 and ser_time 0)"
-STAMPS_BACKWARDS = "a time stamp 1 to 12 hours before the one it follows (neither a midnight wrap nor clock jitter)"
+STAMPS_BACKWARDS = "a time stamp 1 to 18 hours before the one it follows (neither a midnight wrap nor clock jitter)"
 SERVICE_BACKWARDS = "service ends before it starts (ser_exit < ser_start after the midnight rule)"
 QUEUE_BACKWARDS = "abandoned call leaves the queue before joining it (q_exit < q_start after the midnight rule)"
 NO_SERVER = "served call without an agent name (NO_SERVER): agent left missing"

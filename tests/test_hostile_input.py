@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import warnings
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import servsim
 from helpers import BASELINE
 from servsim import ScenarioError
 from servsim.cli import main
+from servsim.errors import ScenarioWarning
 from servsim.files import MAX_YAML_DEPTH, parse_yaml
 from servsim.scenario import scenario_from_dict
 from servsim.scenario.load_check import check_load
@@ -279,6 +281,28 @@ def test_exports_are_read_within_bounds(tmp_path: Path, monkeypatch, capsys):
         files.read_table(table, "ticket table")
 
 
+def test_a_full_disk_leaves_no_half_file_and_names_the_path(tmp_path: Path, monkeypatch, capsys):
+    """Every output goes through a temporary file renamed into place: when the disk fills up half-way through the
+    report, the page from before stays whole, no temporary file is left, and the error names the path."""
+    out = tmp_path / "run"
+    assert main(["run", str(BASELINE), "--out", str(out)]) == 0
+    before = (out / "report.html").read_text(encoding="utf-8")
+    real = Path.write_text
+
+    def half_then_full(self, text, *args, **kwargs):
+        if self.suffix == ".html":
+            real(self, text[: len(text) // 2], *args, **kwargs)
+            raise OSError(28, "No space left on device")
+        return real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", half_then_full)
+    capsys.readouterr()
+    assert main(["run", str(BASELINE), "--out", str(out), "--seed", "3"]) == 2
+    assert f"{out / 'report.html'}: cannot write it: No space left on device" in capsys.readouterr().err
+    assert (out / "report.html").read_text(encoding="utf-8") == before
+    assert not [p.name for p in out.iterdir() if ".part" in p.name]
+
+
 def test_cli_stops_quietly_on_a_closed_pipe(monkeypatch):
     class Closed:
         def write(self, _):
@@ -310,6 +334,52 @@ def test_any_text_gives_a_scenario_error_or_a_scenario(tmp_path_factory, text):
         servsim.load_scenario(path)
     except ScenarioError:
         pass
+
+
+CALL_FIELDS = st.one_of(st.sampled_from(["0", "2", "PS", "AGENT", "HANG", "PHANTOM", "NO_SERVER", "991001",
+                                          "0:00:00", "23:59:59", "10:00:00", "10:00:10", "-5", "DORIT"]),
+                        st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\t\n\r"),
+                                max_size=12))
+
+
+@settings(max_examples=120, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(CALL_FIELDS, min_size=15, max_size=19), max_size=12))
+def test_any_call_rows_give_a_call_log_or_a_clear_error(tmp_path_factory, rows):
+    """Call rows of any fields under the real header: imported, or a ServsimError naming the file; never another
+    exception."""
+    from servsim.calibration.importers.callcentre import HEADER
+
+    path = tmp_path_factory.mktemp("calls") / "calls.txt"
+    path.write_text("\n".join(["\t".join(HEADER), *("\t".join(row) for row in rows)]) + "\n", encoding="utf-8")
+    try:
+        servsim.import_log(path, "callcentre")
+    except servsim.ServsimError as exc:
+        assert str(path) in str(exc)
+
+
+ROSTER_FIELDS = st.one_of(st.sampled_from(["l1", "l2", "2026-01-05 08:00", "2026-01-05 16:00", "2026-13-01 08:00",
+                                           "3", "-1", "2.5", "", "2026-01-05T08:00+02:00", "nan", "1e9"]),
+                          st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=",\n\r\""),
+                                  max_size=10))
+
+
+@settings(max_examples=120, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(ROSTER_FIELDS, min_size=3, max_size=5), max_size=8))
+def test_any_roster_rows_give_a_scenario_or_a_scenario_error(tmp_path_factory, rows):
+    """A roster file of any rows under the expected header: a valid scenario, or a ScenarioError naming the file."""
+    folder = tmp_path_factory.mktemp("roster")
+    shutil.copy(BASELINE, folder / "baseline.yaml")
+    (folder / "roster.csv").write_text("\n".join(["team,start,end,headcount", *(",".join(r) for r in rows)]) + "\n",
+                                       encoding="utf-8")
+    (folder / "change.yaml").write_text(CHANGE + "roster: roster.csv\n", encoding="utf-8")
+    try:
+        with warnings.catch_warnings():  # an empty roster is said, and the weekly shifts apply
+            warnings.simplefilter("ignore", ScenarioWarning)
+            servsim.load_scenario(folder / "change.yaml")
+    except ScenarioError as exc:
+        assert "roster" in str(exc) or "change.yaml" in str(exc)
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .errors import ServsimError
+from .files import write_text, writing
 from .version import __version__
 
 
@@ -53,16 +54,18 @@ def _run(args: argparse.Namespace) -> int:
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "scenario.yaml").write_text(dump_scenario(scenario), encoding="utf-8")
-        result.tickets.to_parquet(out / "tickets.parquet", index=False)
-        result.events.to_parquet(out / "events.parquet", index=False)
-        if result.stock is not None:
-            result.stock.to_parquet(out / "stock.parquet", index=False)
-        (out / "kpis.json").write_text(report.to_json(indent=2), encoding="utf-8")
-        report.by_segment.to_csv(out / "segments.csv", index=False)
-        time_goes.to_csv(out / "where_time_goes.csv", index=False)
-        (out / "run.json").write_text(json.dumps({**result.metadata(), "source": str(args.scenario)}, indent=2),
-                                      encoding="utf-8")
+        write_text(out / "scenario.yaml", dump_scenario(scenario))
+        tables = {"tickets.parquet": result.tickets, "events.parquet": result.events, "stock.parquet": result.stock}
+        for name, table in tables.items():
+            if table is not None:
+                with writing(out / name) as part:
+                    table.to_parquet(part, index=False)
+        write_text(out / "kpis.json", report.to_json(indent=2))
+        with writing(out / "segments.csv") as part:
+            report.by_segment.to_csv(part, index=False)
+        with writing(out / "where_time_goes.csv") as part:
+            time_goes.to_csv(part, index=False)
+        write_text(out / "run.json", json.dumps({**result.metadata(), "source": str(args.scenario)}, indent=2))
         from .report.pages import write_report
 
         write_report(result, out / "report.html")
@@ -356,10 +359,12 @@ def _sweep(args: argparse.Namespace) -> int:
         sweep.save(args.out)
         write_report(sweep, args.out / "report.html", kpis=args.kpi,
                      **({"uncertain": uncertain[1]} if uncertain is not None else {}))
-        curves.to_csv(Path(args.out) / "curves.csv", index=False)
+        with writing(Path(args.out) / "curves.csv") as part:
+            curves.to_csv(part, index=False)
         for kpi in args.kpi:
             fig = sweep.plot_sweep(kpi)
-            fig.savefig(Path(args.out) / f"sweep_{kpi.replace('/', '_')}.png", dpi=110)
+            with writing(Path(args.out) / f"sweep_{kpi.replace('/', '_')}.png") as part:
+                fig.savefig(part, dpi=110)
             plt.close(fig)
         print(f"\nwritten to {args.out}/: report.html curves.csv steps.csv results.csv summary.csv, sweep_*.png and "
               "other figures")
@@ -436,7 +441,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         cal.notes.append(f"input uncertainty: {args.uncertainty} re-calibrations on resampled days written to "
                          "uncertainty/ (compare and sweep use them)" + "".join(f"; {n}" for n in drawn.notes))
     if args.mapping:
-        (args.out / "mapping.yaml").write_text(Path(args.mapping).read_text(encoding="utf-8"), encoding="utf-8")
+        write_text(args.out / "mapping.yaml", Path(args.mapping).read_text(encoding="utf-8"))
     first, end = cal.window
     print(f"\ncalibrated on {first:%Y-%m-%d} to {end:%Y-%m-%d}: {len(cal.scenario.ticket_types)} ticket types, "
           f"{len(cal.scenario.demand.channels)} channels; {cal.arrivals.summary()}")
@@ -484,7 +489,8 @@ def _backtest(args: argparse.Namespace) -> int:
         print(table.to_string(index=False, float_format=lambda v: f"{v:+.1%}"))
         if args.out:
             args.out.mkdir(parents=True, exist_ok=True)
-            table.to_csv(args.out / "rolling_backtest.csv", index=False)
+            with writing(args.out / "rolling_backtest.csv") as part:
+                table.to_csv(part, index=False)
             print(f"written to {args.out}/rolling_backtest.csv")
         return 0
     bt = backtest(imported, args.train_until, replications=args.replications, seed=args.seed,

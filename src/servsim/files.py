@@ -15,6 +15,8 @@ import math
 import os
 import re
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +71,30 @@ def read_text(path: str | Path, what: str = "file", limit: int = MAX_TEXT_BYTES,
         line = raw[:exc.start].count(b"\n") + 1
         raise error(f"{path}: line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8; save the {what} as UTF-8 "
                     "(it may be Latin-1 or Windows-1252: re-encode it, e.g. 'iconv -f latin1 -t utf-8')") from None
+
+
+@contextmanager
+def writing(path: str | Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` (with its suffix) to write to, put in its place when the block ends: a
+    reader, or a run cut short by a signal or a full disk, never finds half a file at ``path``. An ``OSError`` (a
+    full disk, a read-only folder) is a :class:`~servsim.errors.ServsimError` naming ``path``."""
+    path = Path(path)
+    part = path.with_name(f".{path.stem}.{os.getpid()}.part{path.suffix}")
+    try:
+        yield part
+        os.replace(part, path)
+    except OSError as exc:
+        raise ServsimError(f"{path}: cannot write it: {exc.strerror or exc}") from None
+    finally:
+        with suppress(OSError):
+            part.unlink()
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through :func:`writing`."""
+    with writing(path) as part:
+        part.write_text(text, encoding="utf-8")
+    return Path(path)
 
 
 def columns_excerpt(names: Any, limit: int = 12) -> str:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..files import write_text, writing
 from ..version import __version__
 from .backtests.backtest import Backtest
 from .backtests.staffing_backtest import StaffingBacktest
@@ -124,29 +125,33 @@ def write_calibration(cal: Calibration, quality: DataQuality, out: str | Path) -
     out.mkdir(parents=True, exist_ok=True)
     written = []
     path = out / "scenario.yaml"
-    path.write_text(scenario_yaml(cal, quality), encoding="utf-8")
+    write_text(path, scenario_yaml(cal, quality))
     written.append(path)
-    (out / "data_quality.txt").write_text(quality.to_text() + "\n", encoding="utf-8")
-    (out / "data_quality.json").write_text(json.dumps(quality.to_dict(), indent=2), encoding="utf-8")
+    write_text(out / "data_quality.txt", quality.to_text() + "\n")
+    write_text(out / "data_quality.json", json.dumps(quality.to_dict(), indent=2))
     written += [out / "data_quality.txt", out / "data_quality.json"]
     qq = cal.qq_panels()
     if qq:
         fig = fit_qq(qq)
-        fig.savefig(out / "fits_qq.png", dpi=100)
+        with writing(out / "fits_qq.png") as part:
+            fig.savefig(part, dpi=100)
         plt.close(fig)
         written.append(out / "fits_qq.png")
     fig = _profile_figure(cal)
-    fig.savefig(out / "arrivals.png", dpi=100)
+    with writing(out / "arrivals.png") as part:
+        fig.savefig(part, dpi=100)
     plt.close(fig)
     written.append(out / "arrivals.png")
     report = out / "calibration.md"
-    report.write_text(_markdown(cal, quality), encoding="utf-8")
+    write_text(report, _markdown(cal, quality))
     written.append(report)
     if cal.roster is not None:
-        cal.roster.to_csv(out / "roster.csv", index=False, date_format="%Y-%m-%d %H:%M")
+        with writing(out / "roster.csv") as part:
+            cal.roster.to_csv(part, index=False, date_format="%Y-%m-%d %H:%M")
         written.append(out / "roster.csv")
     if cal.pool_team:  # which of the log's groups each team of the model stands for
-        pd.DataFrame(sorted(cal.pool_team.items()), columns=["group", "team"]).to_csv(out / "teams.csv", index=False)
+        with writing(out / "teams.csv") as part:
+            pd.DataFrame(sorted(cal.pool_team.items()), columns=["group", "team"]).to_csv(part, index=False)
         written.append(out / "teams.csv")
     return written
 
@@ -163,13 +168,14 @@ def write_uncertainty(unc: Uncertainty, out: str | Path) -> list[Path]:
     written = []
     for k, scenario in enumerate(unc.scenarios, start=1):
         path = folder / f"draw_{k:0{width}d}.json"
-        path.write_text(scenario.model_dump_json(by_alias=True, exclude_defaults=True), encoding="utf-8")
+        write_text(path, scenario.model_dump_json(by_alias=True, exclude_defaults=True))
         written.append(path)
-    unc.factors.to_csv(folder / "factors.csv", index=False)
-    (folder / "notes.txt").write_text(
-        f"servsim {__version__}: {len(unc.scenarios)} input-uncertainty draws (seed {unc.seed}): the calibrated "
-        "scenario re-estimated on resampled days of its history (what each drew: factors.csv)\n"
-        + "".join(f"{note}\n" for note in unc.notes), encoding="utf-8")
+    with writing(folder / "factors.csv") as part:
+        unc.factors.to_csv(part, index=False)
+    write_text(folder / "notes.txt",
+               f"servsim {__version__}: {len(unc.scenarios)} input-uncertainty draws (seed {unc.seed}): the "
+               "calibrated scenario re-estimated on resampled days of its history (what each drew: factors.csv)\n"
+               + "".join(f"{note}\n" for note in unc.notes))
     return [*written, folder / "factors.csv", folder / "notes.txt"]
 
 
@@ -232,12 +238,13 @@ def write_backtest(bt: Backtest, out: str | Path) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "backtest.csv", out / "backtest.md"]
-    bt.table.to_csv(written[0], index=False)
-    written[1].write_text("# Backtest\n\nSimulated (mean of replications, 95% CI) against actual over the test "
-                          "period; relative error = (simulated - actual) / actual.\n\n"
-                          + _table(bt.table.round(4)) + "\n", encoding="utf-8")
+    with writing(written[0]) as part:
+        bt.table.to_csv(part, index=False)
+    write_text(written[1], "# Backtest\n\nSimulated (mean of replications, 95% CI) against actual over the test "
+               "period; relative error = (simulated - actual) / actual.\n\n" + _table(bt.table.round(4)) + "\n")
     for name, fig in bt.figures().items():
-        fig.savefig(out / f"{name}.png", dpi=100)
+        with writing(out / f"{name}.png") as part:
+            fig.savefig(part, dpi=100)
         plt.close(fig)
         written.append(out / f"{name}.png")
     return written
@@ -248,12 +255,13 @@ def write_staffing_backtest(bt: StaffingBacktest, out: str | Path) -> list[Path]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "staffing_backtest.csv", out / "staffing_cells.csv", out / "staffing_backtest.md"]
-    bt.table.to_csv(written[0], index=False)
-    bt.cells.to_csv(written[1], index=False)
-    written[2].write_text("# Staffing backtest\n\nThe test period replayed with its actual calls and its actual roster "
-                          "(agents on duty from the log); per hour, the share of calls abandoned, answered within "
-                          "20 s and 60 s, the share that waited and the mean wait, against actual. Columns: the "
-                          "simulation (mean of replications), the Erlang A model on the same inputs, and the naive "
-                          "average of the same weekday and hour in the training weeks.\n\n```\n" + bt.summary()
-                          + "\n```\n", encoding="utf-8")
+    for path, table in zip(written, (bt.table, bt.cells)):
+        with writing(path) as part:
+            table.to_csv(part, index=False)
+    write_text(written[2],
+               "# Staffing backtest\n\nThe test period replayed with its actual calls and its actual roster (agents on "
+               "duty from the log); per hour, the share of calls abandoned, answered within 20 s and 60 s, the share "
+               "that waited and the mean wait, against actual. Columns: the simulation (mean of replications), the "
+               "Erlang A model on the same inputs, and the naive average of the same weekday and hour in the training "
+               "weeks.\n\n```\n" + bt.summary() + "\n```\n")
     return written

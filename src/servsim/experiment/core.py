@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ScenarioWarning, ServsimError
+from ..files import write_text, writing
 from ..scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash
 from ..scenario.load_check import check_load
 from ..scenario.provenance import assumed_changes
@@ -156,23 +157,27 @@ class Experiment:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         written = [out / "results.csv", out / "summary.csv", out / "summary.json"]
-        self.results.to_csv(written[0], index=False)
+        with writing(written[0]) as part:
+            self.results.to_csv(part, index=False)
         summary = self.summary()
-        summary.to_csv(written[1], index=False)
+        with writing(written[1]) as part:
+            summary.to_csv(part, index=False)
         payload = {"ci_method": self.ci_method, "seed": self.seed, "summary": _records(summary)}
         if len(self.names) > 1:
             comparison = self.compare()
-            comparison.to_csv(out / "comparison.csv", index=False)
+            with writing(out / "comparison.csv") as part:
+                comparison.to_csv(part, index=False)
             payload["comparison"] = _records(comparison)
             written.append(out / "comparison.csv")
-        written[2].write_text(json.dumps(payload, indent=1, default=_plain), encoding="utf-8")
+        write_text(written[2], json.dumps(payload, indent=1, default=_plain))
         plots = [("kpis", self.plot_kpis), ("ecdf", self.plot_ecdf), ("backlog", self.plot_backlog),
                  ("utilisation", self.plot_utilisation)]
         if len(self.names) > 1:
             plots.insert(1, ("differences", self.plot_differences))
         for name, make in plots:
             fig = make()
-            fig.savefig(out / f"{name}.png", dpi=110)
+            with writing(out / f"{name}.png") as part:
+                fig.savefig(part, dpi=110)
             plt.close(fig)
             written.append(out / f"{name}.png")
         return written

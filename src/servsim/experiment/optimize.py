@@ -37,6 +37,7 @@ import pandas as pd
 
 from ..erlang import required_agents
 from ..errors import ScenarioError, ScenarioWarning, ServsimError
+from ..files import write_text, writing
 from ..kpi import describe
 from ..scenario import Scenario, load_scenario, scenario_from_dict
 from ..scenario.load_check import check_load
@@ -130,14 +131,14 @@ class Optimum:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         written = [out / "staffing.csv", out / "requirements.csv", out / "frontier.csv"]
-        self.table().to_csv(written[0], index=False)
-        self.checks.to_csv(written[1], index=False)
-        self.frontier.to_csv(written[2], index=False)
+        for path, table in zip(written, (self.table(), self.checks, self.frontier)):
+            with writing(path) as part:
+                table.to_csv(part, index=False)
         if self.scenario is not None:
             from ..scenario import dump_scenario
 
             written.append(out / "optimum.yaml")
-            written[-1].write_text(dump_scenario(self.scenario), encoding="utf-8")
+            write_text(written[-1], dump_scenario(self.scenario))
         return written
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ServsimError, ServsimWarning
+from ..files import write_text
 
 LOCK = ".servsim.lock"
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -67,7 +68,7 @@ class ReplicationStore:
             return
         self.root.mkdir(parents=True, exist_ok=True)
         # no indent: json's C encoder (a calibrated scenario is megabytes; the indenting encoder is pure Python)
-        (self.root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        write_text(self.root / "manifest.json", json.dumps(manifest))
 
 
     @contextlib.contextmanager

@@ -12,6 +12,7 @@ import pandas as pd
 import yaml
 
 from ..errors import ScenarioError, ServsimError
+from ..files import writing
 from ..scenario import Scenario, load_scenario, scenario_from_dict
 from ..scenario.load import set_path
 from .core import Experiment, run_experiment
@@ -83,8 +84,9 @@ class Sweep(Experiment):
         """What :meth:`Experiment.save` writes, points.csv (each point's parameter values) and steps.csv (the paired
         difference each step makes, see :meth:`steps`)."""
         written = super().save(out)
-        self.points.to_csv(Path(out) / "points.csv", index=False)
-        self.steps().to_csv(Path(out) / "steps.csv", index=False)
+        for name, table in (("points.csv", self.points), ("steps.csv", self.steps())):
+            with writing(Path(out) / name) as part:
+                table.to_csv(part, index=False)
         return [*written, Path(out) / "points.csv", Path(out) / "steps.csv"]
 
     def plot_sweep(self, kpi: str, target: float | None = None) -> Figure:

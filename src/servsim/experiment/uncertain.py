@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ScenarioWarning, ServsimError
+from ..files import write_text, writing
 from ..scenario import Scenario, load_scenario, scenario_from_dict
 from .core import Experiment, _as_scenarios, run_experiment
 from .explain import verdict
@@ -229,16 +230,19 @@ class UncertainExperiment:
 
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / UNCERTAINTY_FILE).write_text(json.dumps({
+        write_text(out / UNCERTAINTY_FILE, json.dumps({
             "names": self.names, "draws": self.draws, "draw_replications": self.draw_replications,
-            "bounded": self.bounded}), encoding="utf-8")
+            "bounded": self.bounded}))
         written = [out / "summary.csv"]
-        self.summary().to_csv(written[0], index=False)
+        with writing(written[0]) as part:
+            self.summary().to_csv(part, index=False)
         if len(self.names) > 1:
             comparison = self.compare()
-            comparison.to_csv(out / "comparison.csv", index=False)
+            with writing(out / "comparison.csv") as part:
+                comparison.to_csv(part, index=False)
             fig = self.plot_draws(comparison=comparison)
-            fig.savefig(out / "draws.png", dpi=110)
+            with writing(out / "draws.png") as part:
+                fig.savefig(part, dpi=110)
             plt.close(fig)
             written += [out / "comparison.csv", out / "draws.png"]
         return [*written, out / UNCERTAINTY_FILE]

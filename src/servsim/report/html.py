@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..files import write_text
 from ..version import __version__
 
 _STYLE = """
@@ -65,7 +66,7 @@ class Page:
     def write(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.render(), encoding="utf-8")
+        write_text(path, self.render())
         return path
 
 

@@ -280,19 +280,36 @@ def _walk(data: Any, keys: tuple[str, ...], out: list[tuple[str, str]]) -> None:
         if all(type(value) is float for value in values) and all(map(math.isfinite, values)):  # a quantile table
             return
         for key, value in data.items():
-            if isinstance(value, (dict, list, float, dt.datetime)):
+            if isinstance(value, (dict, list)) or _bad_scalar(value):
                 _walk(value, (*keys, f".{key}"), out)
     elif isinstance(data, list):
         if all(type(value) is float for value in data) and all(map(math.isfinite, data)):
             return
+        if all(type(value) is dict for value in data):  # records (a roster's rows): their scalars checked in place
+            for i, record in enumerate(data):
+                if any(type(value) not in _PLAIN and (isinstance(value, (dict, list)) or _bad_scalar(value))
+                       for value in record.values()):
+                    _walk(record, (*keys, f"[{i}]"), out)
+            return
         for i, value in enumerate(data):
-            if isinstance(value, (dict, list, float, dt.datetime)):
+            if isinstance(value, (dict, list)) or _bad_scalar(value):
                 _walk(value, (*keys, f"[{i}]"), out)
     elif isinstance(data, float) and not math.isfinite(data):
         out.append((_path(keys), f"{data}: expected a finite number"))
     elif isinstance(data, dt.datetime) and data.tzinfo is not None:
         out.append((_path(keys), f"{data.isoformat()}: a time with a time zone; expected a local date and time "
                                  "(the desk's wall clock), e.g. 2026-01-05 08:00"))
+
+
+_PLAIN = (str, int, bool, type(None))  # values with nothing to check
+
+
+def _bad_scalar(value: Any) -> bool:
+    """Whether ``value`` is a number that is not finite or a time with a time zone (checked in place: a roster
+    has a million of them)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return isinstance(value, dt.datetime) and value.tzinfo is not None
 
 
 def _path(keys: tuple[str, ...]) -> str:

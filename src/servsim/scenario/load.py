@@ -64,20 +64,22 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
     return scenario
 
 
-def deep_merge(base: dict[str, Any], change: dict[str, Any], _parent: str = "") -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], change: dict[str, Any], _parent: str = "", fresh: bool = False
+               ) -> dict[str, Any]:
     """Merge ``change`` into a copy of ``base``: mappings merge key by key, anything else is replaced.
 
     A probability table (a route ``next:``, a share table under ``mix:``) and a distribution
     (a mapping with ``kind:``) are single values: a change replaces them whole, since merging
-    two probability rows or two distributions' parameters makes no sense.
+    two probability rows or two distributions' parameters makes no sense. With ``fresh`` (both just read and
+    used nowhere else) ``base`` is merged into in place, nothing copied (a roster of a million rows).
     """
-    out = copy.deepcopy(base)
+    out = base if fresh else copy.deepcopy(base)
     for key, value in change.items():
         atomic = key == "next" or _parent == "mix" or (isinstance(value, dict) and "kind" in value)
         if isinstance(value, dict) and isinstance(out.get(key), dict) and not atomic:
-            out[key] = deep_merge(out[key], value, key)
+            out[key] = deep_merge(out[key], value, key, fresh)
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = value if fresh else copy.deepcopy(value)
     return out
 
 
@@ -131,7 +133,7 @@ def _read_merged(path: Path, chain: tuple[Path, ...], roots: tuple[Path, ...]) -
         raise ScenarioError(f"{path}: extends: {parent!r} is outside the scenario's folder; copy the baseline next "
                             f"to the change, or allow its folder (load_scenario(extends_roots=...), or the "
                             f"environment variable {EXTENDS_PATH})")
-    return deep_merge(_read_merged(base_path, (*chain, resolved), roots), data)
+    return deep_merge(_read_merged(base_path, (*chain, resolved), roots), data, fresh=True)
 
 
 MAX_PRUNE_ROUNDS = 20

@@ -65,8 +65,10 @@ def read_roster(path: Path, named_in: Path) -> list[dict]:
     whole = out["headcount"].notna() & (out["headcount"] % 1 == 0) & (out["headcount"] >= 0)
     _refuse(where, "headcount", ~whole, "is not a whole number >= 0", table["headcount"])
     _refuse(where, "team", out["team"].isna() | (out["team"] == ""), "is empty", table["team"])
-    return [{"team": r.team, "start": r.start.to_pydatetime(), "end": r.end.to_pydatetime(),
-             "headcount": int(r.headcount)} for r in out.itertuples()]
+    columns = (out["team"].tolist(), out["start"].dt.to_pydatetime().tolist(), out["end"].dt.to_pydatetime().tolist(),
+               out["headcount"].astype(int).tolist())
+    return [{"team": team, "start": start, "end": end, "headcount": headcount}
+            for team, start, end, headcount in zip(*columns)]
 
 
 def _refuse(where: str, column: str, bad: pd.Series, what: str, raw: pd.Series) -> None:

@@ -102,6 +102,24 @@ def test_tickets_held_at_once_and_their_work_are_identified(held):
         assert found == pytest.approx(true_mean, rel=0.08)
 
 
+def test_a_quiet_day_of_a_person_with_regular_hours_keeps_their_hours():
+    """Ann works Mondays 09:00-17:00, back to back on three of them; on the fourth her last piece is done at 15:00
+    and nothing more comes. She was on duty until 17:00 all the same (the log cannot show an idle person): where
+    her hours are regular, the process model's presence keeps her usual end, not her last completion."""
+    rows, n = [], 0
+    for week in range(4):
+        monday = week * 7 * 1440
+        last = 17 * 60 if week < 3 else 15 * 60
+        for done in range(9 * 60 + 30, last + 1, 30):
+            rows.append((f"t{n}", "reply", "L1", "ann", monday + 8 * 60, monday + done))
+            n += 1
+    work = estimate_work(events(rows), START, START + pd.Timedelta(weeks=4))
+    monday = work.queue_presence.set_index("hour_of_week")["active_people"]
+    assert monday.loc[15] == pytest.approx(1.0, abs=0.02) and monday.loc[16] == pytest.approx(1.0, abs=0.02)
+    plain = work.presence.set_index("hour_of_week")["active_people"]
+    assert plain.loc[16] < 0.9  # the plain presence (the delay-plus-capacity model's) ends at her completions
+
+
 def test_a_session_that_stops_while_work_waits_ends_in_the_middle_of_its_last_piece():
     """Ann works back-to-back until she completes a piece at 17:40 begun at 17:20; a ticket ready since 16:50 is
     left for Bob, who takes it at 19:00: her duty ended during that last piece (she finished it), so for the

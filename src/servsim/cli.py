@@ -430,7 +430,9 @@ def _calibrate(args: argparse.Namespace) -> int:
     cal = calibrate(imported, start=args.start, end=args.end, name=args.name, capacity=args.capacity,
                     utilisation=args.utilisation, balance_on_model=args.balance, daily_variation=args.daily_variation)
     written = write_calibration(cal, imported.quality, args.out)
-    written.append(write_report(cal, args.out / "report.html", quality=imported.quality))
+    qq = args.out / "fits_qq.png"  # drawn once, for the file and the page
+    written.append(write_report(cal, args.out / "report.html", quality=imported.quality,
+                                qq_png=qq.read_bytes() if qq in written else None))
     if args.uncertainty:
         from .calibration.report import write_uncertainty
         from .calibration.uncertainty import resample

@@ -103,11 +103,15 @@ def table(frame: pd.DataFrame, index: bool = False, raw: Sequence[str] = ()) -> 
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def figure(fig: Figure, alt: str) -> str:
-    """The figure as an embedded PNG image (the figure is not kept)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=96)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+def figure(fig: Figure | bytes, alt: str) -> str:
+    """The figure (or its PNG, already drawn) as an embedded PNG image (the figure is not kept)."""
+    if isinstance(fig, bytes):
+        png = fig
+    else:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=96)
+        png = buffer.getvalue()
+    data = base64.b64encode(png).decode("ascii")
     return f'<img alt="{esc(alt)}" src="data:image/png;base64,{data}">'
 
 

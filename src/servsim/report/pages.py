@@ -395,8 +395,9 @@ def _frontier_figure(found: Optimum):
     return fig
 
 
-def calibration_page(cal: Calibration, quality: DataQuality) -> Page:
-    """A calibration: what the log says, what was identified and assumed, and how well each duration fits."""
+def calibration_page(cal: Calibration, quality: DataQuality, qq_png: bytes | None = None) -> Page:
+    """A calibration: what the log says, what was identified and assumed, and how well each duration fits
+    (``qq_png``: the QQ plots already drawn, e.g. the ``fits_qq.png`` written beside it)."""
     first, end = cal.window
     s = cal.scenario
     assumed = [f"{p}: {w}" for p, w in cal.provenance.items() if w.lower().startswith("assumed")]
@@ -416,7 +417,7 @@ def calibration_page(cal: Calibration, quality: DataQuality) -> Page:
     fits = cal.fit_table().sort_values("ks", ascending=False)
     panels = cal.qq_panels()
     page.add("Fitted durations (worst first)", table(fits.round(4)),
-             figure(figures.fit_qq(panels), "QQ plots") if panels else "")
+             figure(qq_png or figures.fit_qq(panels), "QQ plots") if panels else "")
     page.add("What was identified and what was assumed", bullets(identified[:40]), bullets(assumed[:40]))
     if cal.notes:
         page.add("Notes", bullets(cal.notes[:60]))
@@ -453,7 +454,7 @@ def write_report(result, path, **context) -> Path:
     StaffingBacktest; a Calibration needs ``quality=``) to ``path``; returns the path.
 
     ``context``: ``kpis=``, ``targets=`` (KPI -> target line) and ``uncertain=`` (the summary over input
-    uncertainty) for a sweep."""
+    uncertainty) for a sweep; ``qq_png=`` (its QQ plots, already drawn) for a calibration."""
     from ..calibration.backtests.backtest import Backtest
     from ..calibration.backtests.staffing_backtest import StaffingBacktest
     from ..calibration.models.fitted import Calibration
@@ -474,7 +475,7 @@ def write_report(result, path, **context) -> Path:
     elif isinstance(result, Optimum):
         page = optimize_page(result)
     elif isinstance(result, Calibration):
-        page = calibration_page(result, context["quality"])
+        page = calibration_page(result, context["quality"], context.get("qq_png"))
     elif isinstance(result, Backtest):
         page = backtest_page(result)
     elif isinstance(result, StaffingBacktest):

@@ -67,3 +67,16 @@ def test_censored_fit_recovers_a_lognormal_mean():
     assert fit.mean_ == pytest.approx(60.0, rel=0.05)
     naive = DurationFitter().fit(x[x <= follow_up])
     assert naive.mean_ < 0.9 * 60.0  # dropping the censored tickets would understate it
+
+
+@pytest.mark.parametrize("value", [0.0, 0.5, 12.0])
+def test_durations_all_alike_are_a_constant_with_a_note(value):
+    """A sample in which every duration is the same (every call served in 0 s, say) has no family to fit: it is a
+    constant (at least the smallest duration), said in a note, and fitted at once."""
+    from servsim.calibration.models.fitted import MIN_DURATION, fit_stage
+
+    notes: list[str] = []
+    fit = fit_stage("calls", "service", None, np.full(500, value), np.zeros(500, bool), None, notes)
+    assert fit.family == "constant" and fit.spec == {"kind": "constant", "value": max(value, MIN_DURATION)}
+    assert notes == [f"calls/service: all 500 durations are {max(value, MIN_DURATION):g} min: a constant, no family "
+                     "fitted"]

@@ -91,6 +91,12 @@ def fit_stage(ttype: str, stage: str, route: str | None, values: np.ndarray, cen
         notes.append(f"{what}: {(~censored).sum()} observations, borrowed the fit of all types")
         return StageFit(ttype, stage, route, int(ok.sum()), int(censored.sum()), fallback.family, fallback.mean_min,
                         fallback.ks, fallback.aic, fallback.spec)
+    observed = np.maximum(values[~censored], min_duration)
+    if observed.min() == observed.max() and not censored.any():  # all alike (all 0 s, say): nothing to fit
+        notes.append(f"{what}: all {len(observed):,} durations are {observed[0]:g} min: a constant, no family fitted")
+        spec = {"kind": "constant", "value": float(observed[0])}
+        return StageFit(ttype, stage, route, int(len(values)), 0, "constant", float(observed[0]), 0.0, float("nan"),
+                        spec)
     fitter = DurationFitter(min_duration=min_duration).fit(values, censored)
     spec, family = fitter.distribution(), fitter.family_
     mean_off = mean_tolerance is not None and not censored.any() and \

@@ -303,6 +303,17 @@ def test_a_full_disk_leaves_no_half_file_and_names_the_path(tmp_path: Path, monk
     assert not [p.name for p in out.iterdir() if ".part" in p.name]
 
 
+def test_a_roster_file_past_its_cap_is_refused_by_name(folder: Path, monkeypatch):
+    import servsim.scenario.roster as roster
+
+    monkeypatch.setattr(roster, "MAX_ROSTER_BYTES", 1 << 10)
+    rows = "".join(f"l1,2026-01-{5 + k % 20:02d} 08:00,2026-01-{5 + k % 20:02d} 16:00,3\n" for k in range(40))
+    (folder / "roster.csv").write_text("team,start,end,headcount\n" + rows, encoding="utf-8")
+    (folder / "change.yaml").write_text(CHANGE + "roster: roster.csv\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"change\.yaml: roster: .*roster\.csv: larger than 0 MiB"):
+        servsim.load_scenario(folder / "change.yaml")
+
+
 def test_cli_stops_quietly_on_a_closed_pipe(monkeypatch):
     class Closed:
         def write(self, _):

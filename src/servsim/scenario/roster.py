@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 COLUMNS = ["team", "start", "end", "headcount"]
+MAX_ROSTER_BYTES = 64 << 20  # a roster file larger than this is refused (a row of CSV is about 40 bytes)
 
 
 def read_roster(path: Path, named_in: Path) -> list[dict]:
@@ -29,6 +30,9 @@ def read_roster(path: Path, named_in: Path) -> list[dict]:
     if not path.exists():
         raise ScenarioError(f"{where}: file not found (a path is relative to the scenario file)")
     regular_file(path, "roster file", ScenarioError)  # not a folder, a pipe or a device
+    if path.stat().st_size > MAX_ROSTER_BYTES:
+        raise ScenarioError(f"{where}: larger than {MAX_ROSTER_BYTES >> 20} MiB (some two million rows); a roster "
+                            "that large is refused: keep the rows of the simulated period, or write it as Parquet")
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             table = pd.read_parquet(path)

@@ -161,9 +161,9 @@ def _begun_as_slots_free(frame: pd.DataFrame, held: dict[str, int],
     one. With ``k`` slots, completions interleave: the previous completion came from another ticket held at the
     same time and cut the piece short (by about ``k`` times), while the piece begun when it was ready is a sample of
     the work biased short (a long piece sees another completion first): on the ground-truth desks' chat-like first
-    lines, this rule finds each activity's mean work within about 10%, those rules 25-40% short. With ``scale``,
-    each pool's pieces are stretched so that their mean is that of the pieces begun on an empty desk (see
-    :func:`_concurrency`): the rule itself falls 2-13% short."""
+    lines, this rule finds each activity's mean work within about 10%, the one-at-a-time rule 25-40% short. With
+    ``scale``, each pool's pieces are stretched so that their mean is that of the pieces begun on an empty desk
+    (see :func:`_concurrency`): the rule itself falls 2-13% short."""
     slots = frame["pool"].map(held).fillna(1).astype(int)
     several = frame["identified"] & frame["logged_start"].isna() & (slots > 1)
     if not several.any():
@@ -195,7 +195,7 @@ def _concurrency(frame: pd.DataFrame, notes: list[str]) -> tuple[dict[str, int],
     work's mean. ``k`` is the fewest slots under which the identified pieces carry that mean (to
     ``1 - SLOT_TOLERANCE``, less its standard error): with too few slots the pieces begin at completions of other
     tickets held at the same time and are cut short, with too many they take in the wait for a slot (the slots'
-    rule itself falls 2-10% short at the right ``k``). Needs ``MIN_PIECES`` pieces begun on an empty desk;
+    rule itself falls 2-13% short at the right ``k``). Needs ``MIN_PIECES`` pieces begun on an empty desk;
     otherwise one at a time."""
     own = frame[frame["identified"] & frame["logged_start"].isna()]
     by_ready = frame.sort_values(["session", "enabled", "end"], kind="stable")

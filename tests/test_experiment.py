@@ -262,3 +262,20 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+@pytest.mark.parametrize(("kpi", "difference", "baseline", "said"), [
+    ("sla_attainment", 0.004, 0.85, "no material change"),  # 0.4 points: detectable, not worth acting on
+    ("sla_attainment", 0.02, 0.85, "better"),
+    ("frt_p90_min", -2.0, 60.0, "no material change"),  # 3% of an hour
+    ("frt_p90_min", -6.0, 60.0, "better"),
+    ("cost_total", 400.0, 10_000.0, "no material change"),
+    ("backlog_at_horizon", 30.0, 100.0, "worse"),
+])
+def test_a_detectable_change_too_small_to_act_on_is_no_material_change(kpi, difference, baseline, said):
+    """A verdict is 'better' or 'worse' only where the change is material: at least 1 point of a share, 5% of the
+    baseline of a time, count or cost."""
+    from servsim.experiment.explain import verdict
+
+    assert verdict(kpi, difference, True, baseline=baseline) == said
+    assert verdict(kpi, difference, False, baseline=baseline) == "no detectable difference"

@@ -781,6 +781,20 @@ def describe(kpi: str) -> tuple[str, str, int]:
     return (f"{label} ({part})" if part else label), kind, direction
 
 
+MATERIAL_POINTS = 0.01  # a share that moves less than 1 point has not changed materially ...
+MATERIAL_SHARE = 0.05  # ... nor a time, count or cost that moves less than 5% of its baseline
+
+
+def material(kpi: str, difference: float, baseline: float, points: float = MATERIAL_POINTS,
+             share: float = MATERIAL_SHARE) -> bool:
+    """Whether ``kpi`` moving by ``difference`` from ``baseline`` is a change worth acting on: at least ``points``
+    for a share (utilisation, SLA attainment), at least ``share`` of the baseline for anything else (a baseline of
+    0 or unknown: any change)."""
+    if describe(kpi)[1] == "%":
+        return abs(difference) >= points
+    return not (baseline == baseline and baseline != 0) or abs(difference) >= share * abs(baseline)
+
+
 def kpi_label(kpi: str, currency: str = "") -> str:
     """A KPI's label; costs say their currency, and the total that it covers the measurement window."""
     text = describe(kpi)[0]

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..kpi import describe, format_change
+from ..kpi import describe, format_change, material
 
 DRIVER_PREFIXES = ("stage_wait_min/", "utilisation/")
 
 
 NO_INTERVAL = "no interval (one replication)"
+NOT_MATERIAL = "no material change"
 
 
-def verdict(kpi: str, difference: float, distinguishable: bool, interval: bool = True) -> str:
-    """``better``, ``worse``, ``differs`` (a KPI with no better direction), ``no detectable difference``, or
-    :data:`NO_INTERVAL` where the difference has no confidence interval to judge it by (``interval`` false)."""
+def verdict(kpi: str, difference: float, distinguishable: bool, interval: bool = True,
+            baseline: float = float("nan")) -> str:
+    """``better``, ``worse``, ``differs`` (a KPI with no better direction), ``no detectable difference``,
+    :data:`NOT_MATERIAL` where the change is detectable but too small to act on (under 1 point of a share or 5% of
+    the ``baseline`` of anything else: :func:`~servsim.kpi.material`), or :data:`NO_INTERVAL` where the difference
+    has no confidence interval to judge it by (``interval`` false)."""
     if not interval and difference == difference:
         return NO_INTERVAL
     if not distinguishable:
         return "no detectable difference"
+    if not material(kpi, difference, baseline):
+        return NOT_MATERIAL
     direction = describe(kpi)[2]
     if not direction:
         return "differs"
@@ -39,7 +45,8 @@ def change_in_words(row: pd.Series) -> str:
 
 def row_verdict(row: pd.Series) -> str:
     """The verdict of one comparison row (see :func:`verdict`)."""
-    return verdict(row["kpi"], row["difference"], row["distinguishable"], row["ci_low"] == row["ci_low"])
+    return verdict(row["kpi"], row["difference"], row["distinguishable"], row["ci_low"] == row["ci_low"],
+                   row.get("baseline_mean", float("nan")))
 
 
 def in_words(row: pd.Series) -> str:

@@ -27,7 +27,7 @@ from ..errors import ScenarioWarning, ServsimError
 from ..files import write_text, writing
 from ..scenario import Scenario, load_scenario, scenario_from_dict
 from .core import Experiment, _as_scenarios, run_experiment
-from .explain import verdict
+from .explain import NOT_MATERIAL, verdict
 from .stats import input_interval
 
 DRAWS_FOLDER = "uncertainty"
@@ -250,12 +250,14 @@ class UncertainExperiment:
 
 def robust_verdict(row: dict | pd.Series) -> str:
     """``better, robustly`` where the interval including input uncertainty excludes no change (likewise ``worse``,
-    ``differs``); ``better at the point estimate only`` where only the simulation-only interval does; else ``no
-    detectable difference``."""
+    ``differs``); ``better at the point estimate only`` where only the simulation-only interval does; ``no material
+    change`` where a detectable change is too small to act on; else ``no detectable difference``."""
     def excludes_zero(low: float, high: float) -> bool:
         return bool(low > 0 or high < 0)
 
-    word = verdict(row["kpi"], row["difference"], True)
+    word = verdict(row["kpi"], row["difference"], True, baseline=row.get("baseline_mean", float("nan")))
+    if word == NOT_MATERIAL and excludes_zero(row["ci_low"], row["ci_high"]):
+        return word
     if excludes_zero(row["low"], row["high"]):
         return f"{word}, robustly"
     if excludes_zero(row["ci_low"], row["ci_high"]):

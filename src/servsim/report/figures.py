@@ -77,7 +77,7 @@ def kpi_bars(summary: pd.DataFrame, names: Sequence[str], kpis: Sequence[str],
 
 
 _VERDICT_COLOURS = {"better": "#1e7b34", "worse": "#b42318", "differs": "C0", "no detectable difference": "0.55",
-                    "no interval (one replication)": "0.55"}
+                    "no material change": "0.55", "no interval (one replication)": "0.55"}
 
 
 def paired_forest(comparison: pd.DataFrame, kpis: Sequence[str]) -> Figure:

@@ -82,6 +82,9 @@ def test_compare_speaks_in_units_and_says_better_or_worse(tmp_path, capsys):
     # more people cost more
     assert re.search(r"cost, total \(over the window\)\n  short\s+[\d,]+ ± [\d,.]+\n  more-l2 .*worse", out)
     assert re.search(r"first response, mean\n  short\s+\d+\.\dmin ± ", out)
+    # one line answers: the staff cost a week first, then what moved materially, the side effects last
+    assert re.search(r"\nmore-l2: staff cost \+[\d,]+ a week \[\+[\d,]+, \+[\d,]+\]; "
+                     r".*backlog, time average .*, better", out)
 
 
 def test_replications_auto_says_whether_it_reached_its_precision(capsys):

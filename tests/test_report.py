@@ -44,6 +44,8 @@ def test_compare_report_answers_first_and_explains(experiment, tmp_path):
     head = page[:page.index("<h2>")]  # before the first section: the question and the answer
     assert "What changes if we run l2-evening instead of baseline?" in head
     assert re.search(r'<li><b>l2-evening</b>: .*\[.*\], <span class="(better|worse)">', head)
+    # the answer leads with the staff cost a week, then what moved materially
+    assert re.search(r"<li><b>l2-evening</b>: staff cost \+[\d,]+( \w+)? a week \[\+[\d,]+, \+[\d,]+\]; ", head)
     for section in ("KPIs", "SLA targets", "What explains the changes", "Differences at a glance", "Assumptions",
                     "Scenario differences"):
         assert f"<h2>{section}</h2>" in page, section

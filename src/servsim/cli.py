@@ -196,7 +196,7 @@ def _compare(args: argparse.Namespace) -> int:
     if draws:
         return _compare_uncertain(args, draws)
     from .experiment import run_experiment
-    from .experiment.explain import row_verdict
+    from .experiment.explain import row_verdict, what_changes
     from .experiment.stats import CI_METHOD
     from .kpi import HEADLINE_KPIS, format_change, format_value, kpi_label
 
@@ -226,6 +226,12 @@ def _compare(args: argparse.Namespace) -> int:
                          f"{row_verdict({'kpi': kpi, **d})}")
             print(line.rstrip())
     if differences is not None:
+        base = exp.scenarios[exp.names[0]]
+        weeks = (base.clock.horizon - base.clock.warmup) / 10080.0
+        print()
+        for name in exp.names[1:]:
+            print(f"{name}: " + "; ".join(what_changes(differences, name, exp.names[0], list(HEADLINE_KPIS), weeks,
+                                                       base.currency)))
         _print_drivers(differences, exp.names[1:])
     if args.out:
         from .report.pages import write_report

@@ -54,6 +54,30 @@ def in_words(row: pd.Series) -> str:
     return f"{change_in_words(row)}, {row_verdict(row)}"
 
 
+def what_changes(comparison: pd.DataFrame, scenario: str, reference: str, kpis: list[str], weeks: float,
+                 currency: str = "", sentence=in_words, text=str, shown: int = 4) -> list[str]:
+    """What ``scenario`` changes from ``reference``, as a manager reads it: its staff cost a week (the difference in
+    ``cost_total`` over ``weeks`` of measurement, with its interval and ``currency``), then the headline ``kpis``
+    that moved materially for the better (at most ``shown``), then those that moved for the worse: its side
+    effects. Each KPI's row is written by ``sentence``, the rest by ``text`` (an HTML page escapes both)."""
+    rows = comparison[(comparison["scenario"] == scenario) & comparison["kpi"].isin(kpis)]
+    words = rows.apply(row_verdict, axis=1) if len(rows) else pd.Series(dtype=str)
+    better, worse = rows[words == "better"].head(shown), rows[words == "worse"].head(shown)
+    parts = []
+    cost = comparison[(comparison["scenario"] == scenario) & (comparison["kpi"] == "cost_total")]
+    if len(cost) and weeks > 0 and cost.iloc[0]["baseline_mean"] > 0:
+        c = cost.iloc[0]
+        unit = f" {currency}" if currency else ""
+        parts.append(text(f"staff cost {c['difference'] / weeks:+,.0f}{unit} a week [{c['ci_low'] / weeks:+,.0f}, "
+                          f"{c['ci_high'] / weeks:+,.0f}]"))
+    parts += [sentence(r) for _, r in better.iterrows()]
+    if len(worse):
+        parts.append(text("side effects: ") + "; ".join(sentence(r) for _, r in worse.iterrows()))
+    if better.empty and worse.empty:
+        parts.append(text(f"no material change from {reference} in any headline KPI"))
+    return parts
+
+
 def drivers(comparison: pd.DataFrame, scenario: str, waits: int = 3, teams: int = 2) -> pd.DataFrame:
     """Where a change in first response or resolution comes from: the waits before stages and the teams'
     utilisations of ``scenario`` that changed detectably, the largest relative changes first (``waits`` stages,

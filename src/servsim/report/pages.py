@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..experiment.explain import change_in_words, change_interval, drivers, in_words, row_verdict
+from ..experiment.explain import change_in_words, change_interval, drivers, in_words, row_verdict, what_changes
 from ..experiment.uncertain import in_words as in_words_uncertain
 from ..kpi import HEADLINE_KPIS, KpiContext, describe, format_change, format_value, kpi_label
 from ..scenario import Scenario
@@ -74,18 +74,14 @@ def experiment_page(exp: Experiment, title: str | None = None) -> Page:
                     [f"{esc(kpi_name(k, base))}: <b>{esc(format_value(k, summary.loc[(k, names[0]), 'mean']))}</b>"
                      for k in kpis[:6]])
     else:
-        answer = []
+        answer_box = []
+        weeks = (base.clock.horizon - base.clock.warmup) / 10080.0
         for name in names[1:]:
-            rows = comparison[(comparison["scenario"] == name) & comparison["kpi"].isin(kpis)]
-            moved = rows[rows["distinguishable"]]
-            if moved.empty:
-                answer.append(f"<b>{esc(name)}</b>: no detectable difference from {esc(names[0])} in any headline "
-                              f"KPI ({n} paired replications)")
-                continue
-            answer += [f"<b>{esc(name)}</b>: " + "; ".join(_sentence(r) for _, r in moved.head(5).iterrows())]
+            parts = what_changes(comparison, name, names[0], kpis, weeks, base.currency, _sentence, esc)
+            answer_box.append(f"<b>{esc(name)}</b>: " + "; ".join(parts))
         page = Page(title or f"servsim compare: {' vs '.join(names)}",
                     f"What changes if we run {', '.join(names[1:])} instead of {names[0]}? Measured over "
-                    f"{window_text(base)}.", answer)
+                    f"{window_text(base)}.", answer_box)
     page.add("KPIs", _kpi_table(exp, summary, comparison, kpis),
              paragraph(f"Means over {n} replications with 95% confidence intervals; differences are paired "
                        f"(replication r of every scenario sees the same customers), {exp.ci_method}.", "note"))

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .errors import ServsimError
-from .files import write_text, writing
+from .files import write_csv, write_figure, write_text, writing
 from .version import __version__
 
 
@@ -61,10 +61,8 @@ def _run(args: argparse.Namespace) -> int:
                 with writing(out / name) as part:
                     table.to_parquet(part, index=False)
         write_text(out / "kpis.json", report.to_json(indent=2))
-        with writing(out / "segments.csv") as part:
-            report.by_segment.to_csv(part, index=False)
-        with writing(out / "where_time_goes.csv") as part:
-            time_goes.to_csv(part, index=False)
+        write_csv(out / "segments.csv", report.by_segment)
+        write_csv(out / "where_time_goes.csv", time_goes)
         write_text(out / "run.json", json.dumps({**result.metadata(), "source": str(args.scenario)}, indent=2))
         from .report.pages import write_report
 
@@ -365,12 +363,10 @@ def _sweep(args: argparse.Namespace) -> int:
         sweep.save(args.out)
         write_report(sweep, args.out / "report.html", kpis=args.kpi,
                      **({"uncertain": uncertain[1]} if uncertain is not None else {}))
-        with writing(Path(args.out) / "curves.csv") as part:
-            curves.to_csv(part, index=False)
+        write_csv(Path(args.out) / "curves.csv", curves)
         for kpi in args.kpi:
             fig = sweep.plot_sweep(kpi)
-            with writing(Path(args.out) / f"sweep_{kpi.replace('/', '_')}.png") as part:
-                fig.savefig(part, dpi=110)
+            write_figure(Path(args.out) / f"sweep_{kpi.replace('/', '_')}.png", fig, 110)
             plt.close(fig)
         print(f"\nwritten to {args.out}/: report.html curves.csv steps.csv results.csv summary.csv, sweep_*.png and "
               "other figures")
@@ -497,8 +493,7 @@ def _backtest(args: argparse.Namespace) -> int:
         print(table.to_string(index=False, float_format=lambda v: f"{v:+.1%}"))
         if args.out:
             args.out.mkdir(parents=True, exist_ok=True)
-            with writing(args.out / "rolling_backtest.csv") as part:
-                table.to_csv(part, index=False)
+            write_csv(args.out / "rolling_backtest.csv", table)
             print(f"written to {args.out}/rolling_backtest.csv")
         return 0
     bt = backtest(imported, args.train_until, replications=args.replications, seed=args.seed,

@@ -97,6 +97,21 @@ def write_text(path: str | Path, text: str) -> Path:
     return Path(path)
 
 
+def write_csv(path: str | Path, frame: Any, **options: Any) -> Path:
+    """Write a pandas DataFrame to ``path`` as CSV (without its index; ``options`` for ``to_csv``) through
+    :func:`writing`."""
+    with writing(path) as part:
+        frame.to_csv(part, index=False, **options)
+    return Path(path)
+
+
+def write_figure(path: str | Path, fig: Any, dpi: int) -> Path:
+    """Save a matplotlib figure to ``path`` (its format from the suffix) through :func:`writing`."""
+    with writing(path) as part:
+        fig.savefig(part, dpi=dpi)
+    return Path(path)
+
+
 def columns_excerpt(names: Any, limit: int = 12) -> str:
     """The column names of a file, for an error message: at most ``limit`` of them, and only where they look like
     column names (a file given by mistake, say a system or key file, is described, never quoted)."""
@@ -280,19 +295,14 @@ def _walk(data: Any, keys: tuple[str, ...], out: list[tuple[str, str]]) -> None:
         if all(type(value) is float for value in values) and all(map(math.isfinite, values)):  # a quantile table
             return
         for key, value in data.items():
-            if isinstance(value, (dict, list)) or _bad_scalar(value):
+            if _to_walk(value):
                 _walk(value, (*keys, f".{key}"), out)
     elif isinstance(data, list):
         if all(type(value) is float for value in data) and all(map(math.isfinite, data)):
             return
-        if all(type(value) is dict for value in data):  # records (a roster's rows): their scalars checked in place
-            for i, record in enumerate(data):
-                if any(type(value) not in _PLAIN and (isinstance(value, (dict, list)) or _bad_scalar(value))
-                       for value in record.values()):
-                    _walk(record, (*keys, f"[{i}]"), out)
-            return
+        records = all(type(value) is dict for value in data)  # a roster's rows: their values checked in place
         for i, value in enumerate(data):
-            if isinstance(value, (dict, list)) or _bad_scalar(value):
+            if any(map(_to_walk, value.values())) if records else _to_walk(value):
                 _walk(value, (*keys, f"[{i}]"), out)
     elif isinstance(data, float) and not math.isfinite(data):
         out.append((_path(keys), f"{data}: expected a finite number"))
@@ -301,15 +311,12 @@ def _walk(data: Any, keys: tuple[str, ...], out: list[tuple[str, str]]) -> None:
                                  "(the desk's wall clock), e.g. 2026-01-05 08:00"))
 
 
-_PLAIN = (str, int, bool, type(None))  # values with nothing to check
-
-
-def _bad_scalar(value: Any) -> bool:
-    """Whether ``value`` is a number that is not finite or a time with a time zone (checked in place: a roster
-    has a million of them)."""
+def _to_walk(value: Any) -> bool:
+    """Whether :func:`_walk` has something to look at in ``value``: a container, a number that is not finite or a
+    time with a time zone (checked in place: a roster has a million values)."""
     if isinstance(value, float):
         return not math.isfinite(value)
-    return isinstance(value, dt.datetime) and value.tzinfo is not None
+    return isinstance(value, (dict, list)) or (isinstance(value, dt.datetime) and value.tzinfo is not None)
 
 
 def _path(keys: tuple[str, ...]) -> str:

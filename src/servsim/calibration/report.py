@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..files import write_text, writing
+from ..files import write_csv, write_figure, write_text
 from ..version import __version__
 from .backtests.backtest import Backtest
 from .backtests.staffing_backtest import StaffingBacktest
@@ -133,25 +133,21 @@ def write_calibration(cal: Calibration, quality: DataQuality, out: str | Path) -
     qq = cal.qq_panels()
     if qq:
         fig = fit_qq(qq)
-        with writing(out / "fits_qq.png") as part:
-            fig.savefig(part, dpi=100)
+        write_figure(out / "fits_qq.png", fig, 100)
         plt.close(fig)
         written.append(out / "fits_qq.png")
     fig = _profile_figure(cal)
-    with writing(out / "arrivals.png") as part:
-        fig.savefig(part, dpi=100)
+    write_figure(out / "arrivals.png", fig, 100)
     plt.close(fig)
     written.append(out / "arrivals.png")
     report = out / "calibration.md"
     write_text(report, _markdown(cal, quality))
     written.append(report)
     if cal.roster is not None:
-        with writing(out / "roster.csv") as part:
-            cal.roster.to_csv(part, index=False, date_format="%Y-%m-%d %H:%M")
+        write_csv(out / "roster.csv", cal.roster, date_format="%Y-%m-%d %H:%M")
         written.append(out / "roster.csv")
     if cal.pool_team:  # which of the log's groups each team of the model stands for
-        with writing(out / "teams.csv") as part:
-            pd.DataFrame(sorted(cal.pool_team.items()), columns=["group", "team"]).to_csv(part, index=False)
+        write_csv(out / "teams.csv", pd.DataFrame(sorted(cal.pool_team.items()), columns=["group", "team"]))
         written.append(out / "teams.csv")
     return written
 
@@ -170,8 +166,7 @@ def write_uncertainty(unc: Uncertainty, out: str | Path) -> list[Path]:
         path = folder / f"draw_{k:0{width}d}.json"
         write_text(path, scenario.model_dump_json(by_alias=True, exclude_defaults=True))
         written.append(path)
-    with writing(folder / "factors.csv") as part:
-        unc.factors.to_csv(part, index=False)
+    write_csv(folder / "factors.csv", unc.factors)
     write_text(folder / "notes.txt",
                f"servsim {__version__}: {len(unc.scenarios)} input-uncertainty draws (seed {unc.seed}): the "
                "calibrated scenario re-estimated on resampled days of its history (what each drew: factors.csv)\n"
@@ -238,13 +233,11 @@ def write_backtest(bt: Backtest, out: str | Path) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "backtest.csv", out / "backtest.md"]
-    with writing(written[0]) as part:
-        bt.table.to_csv(part, index=False)
+    write_csv(written[0], bt.table)
     write_text(written[1], "# Backtest\n\nSimulated (mean of replications, 95% CI) against actual over the test "
                "period; relative error = (simulated - actual) / actual.\n\n" + _table(bt.table.round(4)) + "\n")
     for name, fig in bt.figures().items():
-        with writing(out / f"{name}.png") as part:
-            fig.savefig(part, dpi=100)
+        write_figure(out / f"{name}.png", fig, 100)
         plt.close(fig)
         written.append(out / f"{name}.png")
     return written
@@ -255,9 +248,8 @@ def write_staffing_backtest(bt: StaffingBacktest, out: str | Path) -> list[Path]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "staffing_backtest.csv", out / "staffing_cells.csv", out / "staffing_backtest.md"]
-    for path, table in zip(written, (bt.table, bt.cells)):
-        with writing(path) as part:
-            table.to_csv(part, index=False)
+    write_csv(written[0], bt.table)
+    write_csv(written[1], bt.cells)
     write_text(written[2],
                "# Staffing backtest\n\nThe test period replayed with its actual calls and its actual roster (agents on "
                "duty from the log); per hour, the share of calls abandoned, answered within 20 s and 60 s, the share "

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ScenarioWarning, ServsimError
-from ..files import write_text, writing
+from ..files import write_csv, write_figure, write_text
 from ..scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash
 from ..scenario.load_check import check_load
 from ..scenario.provenance import assumed_changes
@@ -157,16 +157,13 @@ class Experiment:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         written = [out / "results.csv", out / "summary.csv", out / "summary.json"]
-        with writing(written[0]) as part:
-            self.results.to_csv(part, index=False)
+        write_csv(written[0], self.results)
         summary = self.summary()
-        with writing(written[1]) as part:
-            summary.to_csv(part, index=False)
+        write_csv(written[1], summary)
         payload = {"ci_method": self.ci_method, "seed": self.seed, "summary": _records(summary)}
         if len(self.names) > 1:
             comparison = self.compare()
-            with writing(out / "comparison.csv") as part:
-                comparison.to_csv(part, index=False)
+            write_csv(out / "comparison.csv", comparison)
             payload["comparison"] = _records(comparison)
             written.append(out / "comparison.csv")
         write_text(written[2], json.dumps(payload, indent=1, default=_plain))
@@ -176,8 +173,7 @@ class Experiment:
             plots.insert(1, ("differences", self.plot_differences))
         for name, make in plots:
             fig = make()
-            with writing(out / f"{name}.png") as part:
-                fig.savefig(part, dpi=110)
+            write_figure(out / f"{name}.png", fig, 110)
             plt.close(fig)
             written.append(out / f"{name}.png")
         return written

@@ -37,7 +37,7 @@ import pandas as pd
 
 from ..erlang import required_agents
 from ..errors import ScenarioError, ScenarioWarning, ServsimError
-from ..files import write_text, writing
+from ..files import write_csv, write_text
 from ..kpi import describe
 from ..scenario import Scenario, load_scenario, scenario_from_dict
 from ..scenario.load_check import check_load
@@ -131,9 +131,9 @@ class Optimum:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         written = [out / "staffing.csv", out / "requirements.csv", out / "frontier.csv"]
-        for path, table in zip(written, (self.table(), self.checks, self.frontier)):
-            with writing(path) as part:
-                table.to_csv(part, index=False)
+        write_csv(written[0], self.table())
+        write_csv(written[1], self.checks)
+        write_csv(written[2], self.frontier)
         if self.scenario is not None:
             from ..scenario import dump_scenario
 

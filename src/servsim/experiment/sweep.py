@@ -12,7 +12,7 @@ import pandas as pd
 import yaml
 
 from ..errors import ScenarioError, ServsimError
-from ..files import writing
+from ..files import write_csv
 from ..scenario import Scenario, load_scenario, scenario_from_dict
 from ..scenario.load import set_path
 from .core import Experiment, run_experiment
@@ -83,11 +83,9 @@ class Sweep(Experiment):
     def save(self, out: str | Path) -> list[Path]:
         """What :meth:`Experiment.save` writes, points.csv (each point's parameter values) and steps.csv (the paired
         difference each step makes, see :meth:`steps`)."""
+        out = Path(out)
         written = super().save(out)
-        for name, table in (("points.csv", self.points), ("steps.csv", self.steps())):
-            with writing(Path(out) / name) as part:
-                table.to_csv(part, index=False)
-        return [*written, Path(out) / "points.csv", Path(out) / "steps.csv"]
+        return [*written, write_csv(out / "points.csv", self.points), write_csv(out / "steps.csv", self.steps())]
 
     def plot_sweep(self, kpi: str, target: float | None = None) -> Figure:
         """``kpi`` against the first parameter, with 95% CI bands (one curve per value of a second parameter) and

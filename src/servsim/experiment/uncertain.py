@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ScenarioWarning, ServsimError
-from ..files import write_text, writing
+from ..files import write_csv, write_figure, write_text
 from ..scenario import Scenario, load_scenario, scenario_from_dict
 from .core import Experiment, _as_scenarios, run_experiment
 from .explain import NOT_MATERIAL, verdict
@@ -234,15 +234,12 @@ class UncertainExperiment:
             "names": self.names, "draws": self.draws, "draw_replications": self.draw_replications,
             "bounded": self.bounded}))
         written = [out / "summary.csv"]
-        with writing(written[0]) as part:
-            self.summary().to_csv(part, index=False)
+        write_csv(written[0], self.summary())
         if len(self.names) > 1:
             comparison = self.compare()
-            with writing(out / "comparison.csv") as part:
-                comparison.to_csv(part, index=False)
+            write_csv(out / "comparison.csv", comparison)
             fig = self.plot_draws(comparison=comparison)
-            with writing(out / "draws.png") as part:
-                fig.savefig(part, dpi=110)
+            write_figure(out / "draws.png", fig, 110)
             plt.close(fig)
             written += [out / "comparison.csv", out / "draws.png"]
         return [*written, out / UNCERTAINTY_FILE]

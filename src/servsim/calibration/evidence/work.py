@@ -197,7 +197,6 @@ def _concurrency(frame: pd.DataFrame, notes: list[str]) -> tuple[dict[str, int],
     tickets held at the same time and are cut short, with too many they take in the wait for a slot (the slots'
     rule itself falls 2-13% short at the right ``k``). Needs ``MIN_PIECES`` pieces begun on an empty desk;
     otherwise one at a time."""
-    own = frame[frame["identified"] & frame["logged_start"].isna()]
     by_ready = frame.sort_values(["session", "enabled", "end"], kind="stable")
     ended_before = by_ready.groupby("session")["end"].cummax().groupby(by_ready["session"]).shift()
     empty = (by_ready["identified"] & by_ready["logged_start"].isna() & ended_before.notna()
@@ -205,17 +204,15 @@ def _concurrency(frame: pd.DataFrame, notes: list[str]) -> tuple[dict[str, int],
     whole = ((by_ready["end"] - by_ready["enabled"]).dt.total_seconds() / 60.0)[empty]
     out, scale = {}, {}
     for pool, sample in whole.groupby(by_ready.loc[empty, "pool"]):
-        if len(sample) < MIN_PIECES or not (own["pool"] == pool).any():
+        if len(sample) < MIN_PIECES:
             continue
         target = (1.0 - SLOT_TOLERANCE) * float(sample.mean()) - float(sample.sem())
         pieces = frame[frame["pool"] == pool]
-        k = 1
-        while k < MAX_CONCURRENCY:
-            slotted = _begun_as_slots_free(pieces, {str(pool): k}) if k > 1 else pieces
+        for k in range(1, MAX_CONCURRENCY + 1):
+            slotted = _begun_as_slots_free(pieces, {str(pool): k})
             carried = float(slotted.loc[slotted["identified"], "minutes"].mean())
             if carried >= target:
                 break
-            k += 1
         out[str(pool)] = k
         if k > 1 and carried > 0:
             scale[str(pool)] = max(float(sample.mean()) / carried, 1.0)
@@ -280,19 +277,15 @@ def _with_idle_edges(frame: pd.DataFrame, stretches: pd.DataFrame, stopped_mid_p
     idle = frame.groupby("pool")["idle_before"].mean().fillna(0.0)
     widen = pd.to_timedelta(stretches["pool"].map(idle).fillna(0.0).to_numpy(), unit="min")
     ready = stretches["ready"].to_numpy().astype(bool)
-    before = widen.where(~ready, pd.Timedelta(0))
+    start = stretches["start"] - widen.where(~ready, pd.Timedelta(0))
     end = stretches["end"] + widen
-    waiting = np.zeros(len(stretches), bool)
     if stopped_mid_piece:
-        middle = stretches["last_start"] + (stretches["end"] - stretches["last_start"]) / 2
         waiting = _work_waiting(frame, stretches)
-        end = end.where(~waiting, middle)
-    widened = stretches.assign(start=stretches["start"] - before, end=end).drop(columns=["ready", "last_start"])
-    if not stopped_mid_piece:
-        return widened
-    usual_start, usual_end = _regular_hours(stretches)  # an idle edge reaches the person's usual hours
-    return widened.assign(start=widened["start"].where(ready | ~(usual_start < widened["start"]), usual_start),
-                          end=widened["end"].where(waiting | ~(usual_end > widened["end"]), usual_end))
+        end = end.where(~waiting, stretches["last_start"] + (stretches["end"] - stretches["last_start"]) / 2)
+        usual_start, usual_end = _regular_hours(stretches)  # an idle edge reaches the person's usual hours
+        start = start.where(ready | ~(usual_start < start), usual_start)
+        end = end.where(waiting | ~(usual_end > end), usual_end)
+    return stretches.assign(start=start, end=end).drop(columns=["ready", "last_start"])
 
 
 def _regular_hours(stretches: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

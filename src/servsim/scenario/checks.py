@@ -248,8 +248,8 @@ def _cycles_of_moves(s: Scenario) -> list[tuple[str, str]]:
             found.setdefault(rules, priority)
     return [("policies.timers", f"the rules {', '.join(sorted(rules))} send a ticket (priority {priority!r}) round "
                                 f"a cycle of stages in under {NEGLIGIBLE_MIN:g} min, for ever: an overflow moves at "
-                                "once, and so does a timer on a share of an SLA target once it has passed; give a "
-                                "timer of the cycle an 'after' of at least a minute, or break the cycle")
+                                "once, and so does a timer on a share of an SLA target once it has passed; give "
+                                f"the cycle's timers 'after's of {NEGLIGIBLE_MIN:g} min or more in all, or break it")
             for rules, priority in found.items()]
 
 

@@ -65,7 +65,7 @@ def check_load(s: Scenario) -> LoadCheck:
         mix = (channel.mix and channel.mix.ticket_types) or s.demand.mix.ticket_types or {}
         for tt, share in mix.items():
             arrivals[tt] = arrivals.get(tt, 0.0) + channel.rate * share
-        tickets += channel.rate * _weighted_minutes(s, channel, dated)
+        tickets += channel.rate * _weighted_minutes(channel, dated)
     plain = sum(arrivals.values()) * s.clock.horizon  # the same without the weekly pattern, trend and calendar
     offered: dict[str, float] = {}
     visits_total = 0.0
@@ -108,7 +108,7 @@ def _dated_factors(s: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return weekday, minutes, factor
 
 
-def _weighted_minutes(s: Scenario, channel, dated: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:  # noqa: ANN001
+def _weighted_minutes(channel, dated: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:  # noqa: ANN001
     """The horizon's minutes weighted by ``channel``'s weekly pattern (its days' mean factor) and ``dated``."""
     weekday, minutes, factor = dated
     by_day = channel.profile.factors().reshape(7, 24).mean(axis=1) if channel.profile is not None else np.ones(7)

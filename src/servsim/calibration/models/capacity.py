@@ -478,8 +478,8 @@ def quantile_table(spec: dict) -> tuple[np.ndarray, np.ndarray]:
     (a deterministic table)."""
     table = spec.get("quantiles") if spec.get("kind") == "empirical" else None
     if table and all(isinstance(v, (int, float)) for v in table.values()):  # calibration's own: already in minutes
-        p = np.array(sorted(map(float, table)))
-        return p, np.array([float(v) for _, v in sorted(table.items(), key=lambda kv: float(kv[0]))])
+        p, q = np.array(sorted((float(k), float(v)) for k, v in table.items())).T
+        return p, q
     dist = as_distribution(spec)
     if table:
         table = {float(k): v for k, v in dist.quantiles.items()}

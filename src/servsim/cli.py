@@ -224,12 +224,10 @@ def _compare(args: argparse.Namespace) -> int:
                          f"{row_verdict({'kpi': kpi, **d})}")
             print(line.rstrip())
     if differences is not None:
-        base = exp.scenarios[exp.names[0]]
-        weeks = (base.clock.horizon - base.clock.warmup) / 10080.0
         print()
         for name in exp.names[1:]:
-            print(f"{name}: " + "; ".join(what_changes(differences, name, exp.names[0], list(HEADLINE_KPIS), weeks,
-                                                       base.currency)))
+            print(f"{name}: " + "; ".join(what_changes(differences, name, exp.names[0], exp.scenarios[exp.names[0]],
+                                                       HEADLINE_KPIS)))
         _print_drivers(differences, exp.names[1:])
     if args.out:
         from .report.pages import write_report

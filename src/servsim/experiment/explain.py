@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from ..kpi import describe, format_change, material
+from ..scenario import Scenario
 
 DRIVER_PREFIXES = ("stage_wait_min/", "utilisation/")
 
 
 NO_INTERVAL = "no interval (one replication)"
 NOT_MATERIAL = "no material change"
+WEEK_MIN = 10_080.0
 
 
 def verdict(kpi: str, difference: float, distinguishable: bool, interval: bool = True,
@@ -54,12 +58,14 @@ def in_words(row: pd.Series) -> str:
     return f"{change_in_words(row)}, {row_verdict(row)}"
 
 
-def what_changes(comparison: pd.DataFrame, scenario: str, reference: str, kpis: list[str], weeks: float,
-                 currency: str = "", sentence=in_words, text=str, shown: int = 4) -> list[str]:
-    """What ``scenario`` changes from ``reference``, as a manager reads it: its staff cost a week (the difference in
-    ``cost_total`` over ``weeks`` of measurement, with its interval and ``currency``), then the headline ``kpis``
-    that moved materially for the better (at most ``shown``), then those that moved for the worse: its side
-    effects. Each KPI's row is written by ``sentence``, the rest by ``text`` (an HTML page escapes both)."""
+def what_changes(comparison: pd.DataFrame, scenario: str, reference: str, base: Scenario, kpis: Sequence[str],
+                 sentence=in_words, text=str, shown: int = 4) -> list[str]:
+    """What ``scenario`` changes from ``reference`` (whose scenario is ``base``), as a manager reads it: its staff
+    cost a week (the difference in ``cost_total`` over the weeks of measurement, with its interval and currency),
+    then the headline ``kpis`` that moved materially for the better (at most ``shown``), then those that moved for
+    the worse: its side effects. Each KPI's row is written by ``sentence``, the rest by ``text`` (an HTML page
+    escapes both)."""
+    weeks, currency = (base.clock.horizon - base.clock.warmup) / WEEK_MIN, base.currency
     rows = comparison[(comparison["scenario"] == scenario) & comparison["kpi"].isin(kpis)]
     words = rows.apply(row_verdict, axis=1) if len(rows) else pd.Series(dtype=str)
     better, worse = rows[words == "better"].head(shown), rows[words == "worse"].head(shown)

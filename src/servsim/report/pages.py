@@ -75,9 +75,8 @@ def experiment_page(exp: Experiment, title: str | None = None) -> Page:
                      for k in kpis[:6]])
     else:
         answer_box = []
-        weeks = (base.clock.horizon - base.clock.warmup) / 10080.0
         for name in names[1:]:
-            parts = what_changes(comparison, name, names[0], kpis, weeks, base.currency, _sentence, esc)
+            parts = what_changes(comparison, name, names[0], base, kpis, _sentence, esc)
             answer_box.append(f"<b>{esc(name)}</b>: " + "; ".join(parts))
         page = Page(title or f"servsim compare: {' vs '.join(names)}",
                     f"What changes if we run {', '.join(names[1:])} instead of {names[0]}? Measured over "

@@ -347,14 +347,21 @@ def test_any_text_gives_a_scenario_error_or_a_scenario(tmp_path_factory, text):
         pass
 
 
-CALL_FIELDS = st.one_of(st.sampled_from(["0", "2", "PS", "AGENT", "HANG", "PHANTOM", "NO_SERVER", "991001",
-                                          "0:00:00", "23:59:59", "10:00:00", "10:00:10", "-5", "DORIT"]),
-                        st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\t\n\r"),
-                                max_size=12))
+def fields(typical: list[str], separators: str, max_size: int) -> st.SearchStrategy[str]:
+    """A file's field: one of its ``typical`` values, or any text without the file's ``separators``."""
+    return st.one_of(st.sampled_from(typical), st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=separators), max_size=max_size))
 
 
-@settings(max_examples=120, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ_FILES = settings(max_examples=120, deadline=None, derandomize=True,
+                      suppress_health_check=[HealthCheck.function_scoped_fixture])
+CALL_FIELDS = fields(["0", "2", "PS", "AGENT", "HANG", "PHANTOM", "NO_SERVER", "991001", "0:00:00", "23:59:59",
+                      "10:00:00", "10:00:10", "-5", "DORIT"], "\t\n\r", 12)
+ROSTER_FIELDS = fields(["l1", "l2", "2026-01-05 08:00", "2026-01-05 16:00", "2026-13-01 08:00", "3", "-1", "2.5", "",
+                        "2026-01-05T08:00+02:00", "nan", "1e9"], ",\n\r\"", 10)
+
+
+@FUZZ_FILES
 @given(st.lists(st.lists(CALL_FIELDS, min_size=15, max_size=19), max_size=12))
 def test_any_call_rows_give_a_call_log_or_a_clear_error(tmp_path_factory, rows):
     """Call rows of any fields under the real header: imported, or a ServsimError naming the file; never another
@@ -369,14 +376,7 @@ def test_any_call_rows_give_a_call_log_or_a_clear_error(tmp_path_factory, rows):
         assert str(path) in str(exc)
 
 
-ROSTER_FIELDS = st.one_of(st.sampled_from(["l1", "l2", "2026-01-05 08:00", "2026-01-05 16:00", "2026-13-01 08:00",
-                                           "3", "-1", "2.5", "", "2026-01-05T08:00+02:00", "nan", "1e9"]),
-                          st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=",\n\r\""),
-                                  max_size=10))
-
-
-@settings(max_examples=120, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@FUZZ_FILES
 @given(st.lists(st.lists(ROSTER_FIELDS, min_size=3, max_size=5), max_size=8))
 def test_any_roster_rows_give_a_scenario_or_a_scenario_error(tmp_path_factory, rows):
     """A roster file of any rows under the expected header: a valid scenario, or a ScenarioError naming the file."""

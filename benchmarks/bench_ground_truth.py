@@ -12,8 +12,8 @@ whole people realise) and run for ``--replications`` replications with common ra
   servsim's intervals that cover the true change, over the (change, KPI) pairs whose true change is material
   (at least ``MATERIAL`` of the baseline value; a change that truly does nothing has no relative error). With
   ``--uncertainty N``, also the coverage of the intervals that include input uncertainty, the same allowing for
-  the truth's own noise (the true change is a mean over ``--truth-seeds`` runs: its standard error added in
-  quadrature), and the median share of the interval's variance that comes from the history.
+  the truth's own noise (the true change is a mean over ``--truth-seeds`` runs: its 95% Student-t half-width
+  added in quadrature), and the median share of the interval's variance that comes from the history.
 
 KPIs are computed alike on both sides from the ticket tables: tickets created after the first week, times to first
 response and to resolution (p50, p90; a ticket not answered or resolved by the end counts as longer than any), the
@@ -158,7 +158,7 @@ def bench_desk(name: str, weeks: int, truth_seeds: int, replications: int, calib
             diff = (predicted[change][kpi] - predicted["baseline"][kpi]).to_numpy()
             half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else 0
             row = {"desk": name, "change": change, "kpi": kpi, "true": truth_change[change][kpi],
-                   "true_se": truth_se[change][kpi],
+                   "true_se": truth_se[change][kpi], "true_df": truth_seeds - 1,
                    "predicted": diff.mean(), "low": diff.mean() - half, "high": diff.mean() + half,
                    "base": truth_base[kpi]}
             if drawn:
@@ -205,7 +205,8 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
                      **({"covered_with_input": ((changes["low_total"] <= changes["true"])
                                                 & (changes["true"] <= changes["high_total"])).mean(),
                          "with_truth_noise": (np.abs(changes["predicted"] - changes["true"]) <= np.hypot(
-                             (changes["high_total"] - changes["low_total"]) / 2, 1.96 * changes["true_se"])).mean(),
+                             (changes["high_total"] - changes["low_total"]) / 2,
+                             stats.t.ppf(0.975, changes["true_df"]) * changes["true_se"])).mean(),
                          "input_share": changes["input_share"].median()} if "low_total" in changes else {})})
     return pd.DataFrame(rows)
 
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--desks", default=",".join(desks.DESKS))
     parser.add_argument("--weeks", type=int, default=6)
-    parser.add_argument("--truth-seeds", type=int, default=3)
+    parser.add_argument("--truth-seeds", type=int, default=8)
     parser.add_argument("--replications", type=int, default=10)
     parser.add_argument("--utilisation", type=float, help="calibrate assuming this utilisation (the old way)")
     parser.add_argument("--no-capacity", action="store_true", help="calibrate the sojourn-only model")

@@ -287,6 +287,27 @@ def test_a_work_content_only_bounded_is_drawn_within_its_band(calibrated):
     assert "utilisation:l2" not in drawn  # only the banded team
 
 
+def test_route_shares_are_drawn_from_the_moves_they_rest_on(calibrated):
+    """Each step's ways out are drawn around their point shares with the spread of the moves behind them (a share p
+    of n moves: standard deviation about sqrt(p(1 - p) / n)); a sample pooled over types is drawn once for all."""
+    _, cal = calibrated
+    step = ("software", "l1_fix_l1")
+    sample, moves = cal.route_samples[step]
+    point = cal.scenario.ticket_types["software"].steps["l1_fix_l1"].next
+    drawn = [s.ticket_types["software"].steps["l1_fix_l1"].next for s in resample(cal, 60, seed=3).scenarios]
+    for target, p in point.items():
+        shares = np.array([d[target] for d in drawn])
+        expected_sd = np.sqrt(p * (1 - p) / moves)
+        assert abs(shares.mean() - p) < 4 * expected_sd / np.sqrt(len(shares))
+        assert 0.7 < shares.std(ddof=1) / expected_sd < 1.3
+    assert all(abs(sum(d.values()) - 1) < 1e-9 for d in drawn)
+    pooled = {**cal.route_samples, ("billing", "intake_l1_sent"): ("*/intake_l1", 5000),
+              ("software", "intake_l1_sent"): ("*/intake_l1", 5000)}
+    for draw in resample(dataclasses.replace(cal, route_samples=pooled), 3, seed=1).scenarios:
+        billing, software = (draw.ticket_types[t].steps["intake_l1_sent"].next for t in ("billing", "software"))
+        assert billing == software != cal.scenario.ticket_types["software"].steps["intake_l1_sent"].next
+
+
 def test_a_log_that_names_nobody_gets_demand_draws_only():
     """The sojourn-only skeleton (a ticket table without people): the draws re-estimate demand, not work."""
     history = servsim.import_log(SAMPLE / "tickets.csv.gz", "tickets", PRESETS / "servsim-tickets.yaml")

@@ -9,10 +9,14 @@ their own within-day dependence), and re-estimates on them the quantities a staf
 - **work per team**: the mean estimated work per piece and the people on duty (:mod:`~.evidence.work`); a team's
   work scales by the first ratio over the second (the model staffs whole people, so more presence in the
   resample is the same shifts carrying less work each);
+- **routes** (the process model's): the shares of each step's ways out, drawn from the moves they were estimated on
+  (a Bayesian bootstrap: Dirichlet with the moves as weights; a sample pooled over ticket types is drawn once for
+  all of them). A team near saturation answers to its load, and its load is the share of tickets routed to it as
+  much as the arrival rate;
 - **what the log only bounds**: where a team's work content is assumed (the delay-plus-capacity model), a draw
   takes it uniformly within its band (from the band's low end to the most the log allows).
 
-Everything else (the routes, the delays, the shapes of the durations, the shifts) stays at the point estimate, so a
+Everything else (the delays, the shapes of the durations, the shifts) stays at the point estimate, so a
 draw costs a scenario copy, not a calibration. Each draw is a complete scenario.
 """
 
@@ -73,11 +77,14 @@ def resample(cal: Calibration, n: int, seed: int = 0) -> Uncertainty:
         row: dict[str, float] = {"draw": draw}
         row |= _demand(data, daily, days, kept)
         row |= _work(data, cal, teams, days, rng.random(), kept)
+        _routes(data, cal.route_samples, rng)
         data["description"] = f"{base.get('description') or ''} Input-uncertainty draw {draw} of {n} (seed {seed})."
         scenarios.append(scenario_from_dict(data, source=f"input-uncertainty draw {draw}"))
         rows.append(row)
     notes = [f"{what}: kept at the point estimate in {count} of {n} draws (absent from the resampled days)"
              for what, count in sorted(kept.items())]
+    if cal.route_samples:
+        notes.append(f"route shares drawn from the moves they were estimated on ({len(cal.route_samples)} steps)")
     if cal.work_band:
         notes.append("work content only bounded by the log, drawn within its band: " + ", ".join(
             f"{team} utilisation {low:.0%}-{high:.0%} (point {point:.0%})"
@@ -151,6 +158,20 @@ def _work(data: dict, cal: Calibration, teams: dict[str, pd.DataFrame], days: np
         row[f"work:{name}"] = factors[name]
     _scale_work(data, factors)
     return row
+
+
+def _routes(data: dict, samples: dict[tuple[str, str], tuple[str, int]], rng: np.random.Generator) -> None:
+    """Draw the shares of each step's ways out (see the module; ``samples``: ``Calibration.route_samples``)."""
+    drawn: dict[str, dict[str, float]] = {}
+    for (ttype, step), (sample, moves) in samples.items():
+        spec = data["ticket_types"].get(ttype, {}).get("steps", {}).get(step)
+        route = spec.get("next") if spec else None
+        if not isinstance(route, dict) or len(route) < 2 or moves < 1:
+            continue
+        if sample not in drawn or drawn[sample].keys() != route.keys():
+            weights = np.array(list(route.values()), float)
+            drawn[sample] = dict(zip(route, rng.dirichlet(np.maximum(moves * weights / weights.sum(), 0.5))))
+        spec["next"] = dict(drawn[sample])
 
 
 def _scale_work(data: dict, factors: dict[str, float]) -> None:

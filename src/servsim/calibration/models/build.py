@@ -293,7 +293,8 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
     return Calibration(scenario, data, fits, arrivals, pd.DataFrame(routing_rows), staffing, (first, end), drift,
                        handovers, category_map, channel_map, notes, provenance=provenance,
                        staffed=capacity and not staffing.empty, pool_team=pool_team, other_team=other_team,
-                       process=network is not None, daily=daily, work_band=work_band)
+                       process=network is not None, daily=daily, work_band=work_band,
+                       route_samples=network.route_samples if network is not None else {})
 
 
 def _daily_variation(data: dict, provenance: dict, daily: DailyEvidence, notes: list[str], apply: bool) -> None:

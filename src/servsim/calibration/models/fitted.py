@@ -62,6 +62,8 @@ class Calibration:
     daily: DailyEvidence | None = None  # the window day by day, for input uncertainty (calibration.uncertainty)
     work_band: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # team -> assumed utilisation
     # (low, point, high) where the work content is only bounded by the log (delay-plus-capacity)
+    route_samples: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)  # (ticket type, step) ->
+    # (sample, moves): the moves each route's shares are estimated on (the process model's; see models.network)
 
     def fit_table(self) -> pd.DataFrame:
         return pd.DataFrame([{k: v for k, v in f.__dict__.items() if k not in ("spec", "qq", "qq_family")}

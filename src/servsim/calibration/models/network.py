@@ -48,11 +48,14 @@ FIRST_RESPONSE_SHARE = 0.1  # a stage whose pieces carry a ticket's first respon
 
 @dataclass(frozen=True)
 class Network:
-    """What :func:`build_network` wrote into a scenario mapping: the team of each group, the notes, the provenance."""
+    """What :func:`build_network` wrote into a scenario mapping: the team of each group, the notes, the provenance,
+    and the sample behind each route (``route_samples``: ``(ticket type, step)`` -> ``(sample, moves)``, the
+    sample named ``type/stage`` for a type's own moves and ``*/stage`` for all types' pooled)."""
 
     team_of: dict[str, str]
     notes: list[str]
     provenance: dict[str, str]
+    route_samples: dict[tuple[str, str], tuple[str, int]]
 
 
 def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_of: pd.Series,
@@ -83,12 +86,15 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
 
     route_of = _Routes(_moves(steps))
     ticket_types = {}
+    route_samples: dict[tuple[str, str], tuple[str, int]] = {}
     for ttype, tt in data["ticket_types"].items():
         entry = route_of(ttype, "")
         reached = route_of.reachable(ttype)
         tt_steps: dict[str, dict] = {}
         for stage in sorted(reached):
             route = route_of(ttype, stage)
+            routed = stage + SENT if stage in sent else stage  # the step whose ``next`` the route is
+            route_samples[(ttype, routed)] = route_of.sample(ttype, stage)
             if stage == WAIT:
                 tt_steps[stage] = {"work": wait_of, "next": route}
                 continue
@@ -99,6 +105,7 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
                 tt_steps[stage] = {"work": work_of[stage], "next": route}
         if len(entry) > 1:
             tt_steps["entry"] = {"work": {"kind": "constant", "value": 0.0}, "next": entry}
+            route_samples[(ttype, "entry")] = route_of.sample(ttype, "")
         new = {"entry": "entry" if len(entry) > 1 else next(iter(entry)), "steps": tt_steps,
                **{k: tt[k] for k in ("category", "attributes", "priorities") if k in tt}}
         reopen = _reopen(steps, ttype)
@@ -142,7 +149,7 @@ def build_network(data: dict, events: pd.DataFrame, tickets: pd.DataFrame, type_
                                        "their previous completion and the ticket's readiness)",
         "ticket_types.*.steps.*.next": "identified: the next piece of work of each ticket in the log",
         "ticket_types.*.reopen": "identified: reopenings after resolution, their delay and where they re-enter"}
-    return Network(team_of, notes, provenance)
+    return Network(team_of, notes, provenance, route_samples)
 
 
 def _held_at_once(work: WorkEstimate, team_of: dict[str, str]) -> dict[str, int]:
@@ -257,9 +264,17 @@ class _Routes:
         self.pooled = {key: rows["to"].astype(str) for key, rows in moves.groupby("from")}
 
     def __call__(self, ttype: str, stage: str) -> dict[str, float]:
-        own = self.own.get((ttype, stage), pd.Series(dtype=str))
-        rows = own if len(own) >= MIN_FIT else self.pooled.get(stage, own)
+        rows = self._rows(ttype, stage)
         return shares(rows) if len(rows) else {RESOLVE: 1.0}
+
+    def sample(self, ttype: str, stage: str) -> tuple[str, int]:
+        """The sample the route from a stage is estimated on: its name and the moves in it."""
+        rows = self._rows(ttype, stage)
+        return f"{ttype if rows is self.own.get((ttype, stage)) else '*'}/{stage}", len(rows)
+
+    def _rows(self, ttype: str, stage: str) -> pd.Series:
+        own = self.own.get((ttype, stage), pd.Series(dtype=str))
+        return own if len(own) >= MIN_FIT else self.pooled.get(stage, own)
 
     def reachable(self, ttype: str) -> set[str]:
         """The stages a ticket of the type can reach from its entry."""

@@ -4,6 +4,8 @@ ServiceNow log meets its quality bar."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -108,10 +110,16 @@ def test_round_trip_recovers_duration_means(round_trip):
         assert within_sampling_error(fit.mean_min, truth, se), (t, stage, route, fit.mean_min, truth, fit.family)
 
 
-def test_the_shipped_sample_calibrates_into_a_runnable_scenario(tmp_path):
+def test_the_shipped_sample_calibrates_into_a_runnable_scenario(tmp_path, capsys):
     code = main(["calibrate", str(SAMPLE / "tickets.csv.gz"), "--format", "tickets",
                  "--mapping", str(PRESETS / "servsim-tickets.yaml"), "--out", str(tmp_path)])
     assert code == 0
+    # the console summarises the duration fits in one line; each fit's own note is in calibration.md
+    printed = capsys.readouterr().out
+    assert "borrowed the fit of all types" not in printed and "distribution is used" not in printed
+    assert re.search(r"fits: \d+ durations: .* notes on single fits in calibration.md", printed)
+    assert "next: open" in printed
+    assert "borrowed the fit of all types" in (tmp_path / "calibration.md").read_text()
     for name in ("scenario.yaml", "data_quality.txt", "data_quality.json", "calibration.md", "arrivals.png",
                  "fits_qq.png", "mapping.yaml"):
         assert (tmp_path / name).exists(), name

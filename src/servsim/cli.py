@@ -419,7 +419,7 @@ def _optimize(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     from .calibration.importers.load import import_log
     from .calibration.models.build import calibrate
-    from .calibration.report import write_calibration
+    from .calibration.report import console_summary, write_calibration
     from .report.pages import write_report
 
     if args.uncertainty == 1:
@@ -444,11 +444,7 @@ def _calibrate(args: argparse.Namespace) -> int:
                          "uncertainty/ (compare and sweep use them)" + "".join(f"; {n}" for n in drawn.notes))
     if args.mapping:
         write_text(args.out / "mapping.yaml", Path(args.mapping).read_text(encoding="utf-8"))
-    first, end = cal.window
-    print(f"\ncalibrated on {first:%Y-%m-%d} to {end:%Y-%m-%d}: {len(cal.scenario.ticket_types)} ticket types, "
-          f"{len(cal.scenario.demand.channels)} channels; {cal.arrivals.summary()}")
-    for note in cal.notes:
-        print(f"  note: {note}")
+    print("\n" + "\n".join(console_summary(cal, args.out)))
     print(f"written to {args.out}/: " + " ".join(p.name for p in written))
     return 0
 

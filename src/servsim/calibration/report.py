@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,42 @@ class _PlainDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml's 
 
 
 _PlainDumper.add_representer(float, _PlainDumper.represent_float)
+
+
+_FIT_NOTE = re.compile(r"^[\w.-]+/[\w.-]+( -> [\w.-]+)?: ")  # "type/stage -> route: ...", one per fitted duration
+CONSOLE_FITS = 3  # the worst parametric fits named on the console
+
+
+def console_summary(cal: Calibration, out: str | Path) -> list[str]:
+    """What ``servsim calibrate`` prints after its data-quality summary: what was calibrated, the notes that say
+    what was found and assumed (one per finding), the duration fits in one line (each fit's own note is in
+    calibration.md) and what to do next."""
+    first, end = cal.window
+    lines = [f"calibrated on {first:%Y-%m-%d} to {end:%Y-%m-%d}: {len(cal.scenario.ticket_types)} ticket types, "
+             f"{len(cal.scenario.demand.channels)} channels; {cal.arrivals.summary()}"]
+    fit_notes = [n for n in cal.notes if _FIT_NOTE.match(n)]
+    lines += [f"  note: {n}" for n in cal.notes if not _FIT_NOTE.match(n)]
+    if cal.process:  # its work per stage is each stage's identified work, as a table: nothing to fit
+        lines.append(f"  fits: the work of each stage is the distribution of its identified pieces; the sojourns' fits "
+                     f"in calibration.md ({len(fit_notes)} notes) describe the log, the model does not use them")
+    elif cal.fits:
+        empirical = sum(f.family == "empirical" for f in cal.fits)
+        constant = sum(f.family == "constant" for f in cal.fits)
+        borrowed = sum("borrowed the fit" in n or "too few tickets in the log" in n for n in fit_notes)
+        parametric = sorted((f for f in cal.fits if f.family not in ("empirical", "constant")), key=lambda f: -f.ks)
+        worst = ", ".join(f"{f.ticket_type}/{f.stage}{f' -> {f.route}' if f.route else ''} {f.family} "
+                          f"(KS {f.ks:.3f})" for f in parametric[:CONSOLE_FITS])
+        lines.append(f"  fits: {len(cal.fits)} durations: {len(parametric)} by a family (within {KS_TOLERANCE} in "
+                     f"CDF), {empirical} by their empirical (Kaplan–Meier) distribution"
+                     + (f", {constant} constant (all alike)" if constant else "")
+                     + (f"; {borrowed} with too few observations borrow a pooled fit" if borrowed else "")
+                     + (f"; worst of the families: {worst}" if worst else "")
+                     + (f" ({len(fit_notes)} notes on single fits in calibration.md)" if fit_notes else ""))
+    out = Path(out)
+    lines.append(f"  next: open {out / 'report.html'} (how well the model reproduces the log); "
+                 f"servsim run {out / 'scenario.yaml'}; a what-if: servsim compare {out / 'scenario.yaml'} "
+                 "--set teams.<team>.scale=1.1; how well it predicts: servsim backtest <log> --train-until <date>")
+    return lines
 
 
 def scenario_yaml(cal: Calibration, quality: DataQuality) -> str:

@@ -457,3 +457,20 @@ def test_a_backtest_ends_with_the_busy_period_and_an_error_against_nothing_is_un
     assert _relative(645.0, 0.0) == np.inf and _relative(-1.0, 0.0) == -np.inf
     assert _relative(0.0, 0.0) == 0.0 and _relative(110.0, 100.0) == pytest.approx(0.1)
     assert np.isnan(_relative(np.nan, 0.0))
+
+
+def test_fitted_durations_longer_than_the_window_are_flagged():
+    from servsim.calibration.models.build import _flag_long_fits
+    from servsim.calibration.models.fitted import StageFit
+
+    def fit(stage: str, mean_min: float) -> StageFit:
+        return StageFit("billing", stage, "resolve", 68, 36, "empirical", mean_min, 0.4, 0.0, {})
+
+    notes: list[str] = []
+    _flag_long_fits([fit("handling", 600.0), fit("escalated", 1_427_404.9)], 21 * 1440.0, notes)
+    assert notes == [
+        "implausible durations: 1 fitted mean(s) longer than the 21-day window (billing/escalated -> resolve 991 days "
+        "(53% censored)): beyond the longest follow-up their tail is the fitted family's guess, and tickets that take "
+        "them stay open to the horizon; a longer window follows them further"]
+    _flag_long_fits([fit("handling", 600.0)], 21 * 1440.0, notes)
+    assert len(notes) == 1

@@ -203,6 +203,7 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
         ticket_types[slug] = tt
         fits += type_fits
         routing_rows.append({"ticket_type": slug, "category": label, **routing})
+    _flag_long_fits(fits, (end - first).total_seconds() / 60.0, notes)
 
     headcount = {team: max(10, int(np.ceil(1.25 * _concurrency(window_result, measures, column, end))))
                  for team, column in (("dispatch", "frt"), ("resolvers", "handling"))}
@@ -295,6 +296,19 @@ def calibrate(result: ImportResult, start: datetime | str | None = None, end: da
                        staffed=capacity and not staffing.empty, pool_team=pool_team, other_team=other_team,
                        process=network is not None, daily=daily, work_band=work_band,
                        route_samples=network.route_samples if network is not None else {})
+
+
+def _flag_long_fits(fits: list[StageFit], window_min: float, notes: list[str]) -> None:
+    """Say which fitted durations have a mean longer than the window: censoring left their tail to the fitted
+    family, and the model's tickets that take them stay open to the horizon."""
+    long = sorted((f for f in fits if f.mean_min > window_min), key=lambda f: -f.mean_min)
+    if long:
+        named = ", ".join(f"{f.ticket_type}/{f.stage}{f' -> {f.route}' if f.route else ''} {f.mean_min / 1440:,.0f} "
+                          f"days ({f.n_censored / max(f.n, 1):.0%} censored)" for f in long[:3])
+        notes.append(f"implausible durations: {len(long)} fitted mean(s) longer than the {window_min / 1440:.0f}-day "
+                     f"window ({named}{', ...' if len(long) > 3 else ''}): beyond the longest follow-up their tail "
+                     "is the fitted family's guess, and tickets that take them stay open to the horizon; a longer "
+                     "window follows them further")
 
 
 def _daily_variation(data: dict, provenance: dict, daily: DailyEvidence, notes: list[str], apply: bool) -> None:

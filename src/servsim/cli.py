@@ -196,7 +196,7 @@ def _compare(args: argparse.Namespace) -> int:
     from .experiment import run_experiment
     from .experiment.explain import row_verdict, what_changes
     from .experiment.stats import CI_METHOD
-    from .kpi import HEADLINE_KPIS, format_change, format_value, kpi_label
+    from .kpi import format_change, format_value, headline_kpis, kpi_label
 
     exp = run_experiment(_with_settings(args.scenarios, args.set), args.replications, args.seed,
                          **_experiment_options(args))
@@ -209,7 +209,7 @@ def _compare(args: argparse.Namespace) -> int:
     if exp.precision_note:
         print(exp.precision_note)
     width = max(len(name) for name in exp.names) + 2
-    for kpi in HEADLINE_KPIS:
+    for kpi in headline_kpis(summary.index.get_level_values("kpi")):
         if (kpi, exp.names[0]) not in summary.index:
             continue
         print(f"\n{kpi_label(kpi, exp.scenarios[exp.names[0]].currency)}")
@@ -227,7 +227,7 @@ def _compare(args: argparse.Namespace) -> int:
         print()
         for name in exp.names[1:]:
             print(f"{name}: " + "; ".join(what_changes(differences, name, exp.names[0], exp.scenarios[exp.names[0]],
-                                                       HEADLINE_KPIS)))
+                                                       headline_kpis(differences["kpi"]))))
         _print_drivers(differences, exp.names[1:])
     if args.out:
         from .report.pages import write_report
@@ -242,7 +242,7 @@ def _compare(args: argparse.Namespace) -> int:
 def _compare_uncertain(args: argparse.Namespace, draws: list[Path]) -> int:
     """compare over the point calibration and its re-calibrations (input uncertainty)."""
     from .experiment.uncertain import run_uncertain
-    from .kpi import HEADLINE_KPIS, format_change, format_value, kpi_label
+    from .kpi import format_change, format_value, headline_kpis, kpi_label
 
     found = run_uncertain(_with_settings(args.scenarios, args.set), draws, args.replications, args.seed,
                           draw_replications=args.draw_replications, **_experiment_options(args))
@@ -253,7 +253,7 @@ def _compare_uncertain(args: argparse.Namespace, draws: list[Path]) -> int:
           "95%, including what the history cannot pin down [simulation noise only in brackets]; 'input' is the "
           "share of the uncertainty that comes from the history")
     width = max(len(name) for name in names) + 2
-    for kpi in HEADLINE_KPIS:
+    for kpi in headline_kpis(summary.index.get_level_values("kpi")):
         if (kpi, names[0]) not in summary.index:
             continue
         print(f"\n{kpi_label(kpi, found.point.scenarios[names[0]].currency)}")

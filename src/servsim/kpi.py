@@ -9,22 +9,41 @@ already past the target, or were answered/resolved in time). Durations are minut
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from .call_kpis import call_kpis, occupancy
 from .inventory import by_depot, part_kpis
 from .log import EventColumns, TicketColumns, check_schema, to_minutes
 from .scenario.model import WAITING_FOR_PART, WRAP_UP
 from .sla_clock import BusinessCalendar
 
 # the KPIs compare, sweep and the reports show first (those a scenario has: spare parts only where there are parts)
+# (``service_level_*``: each threshold of a call centre's, in seconds; see :func:`headline_kpis`)
 HEADLINE_KPIS = ("frt_mean_min", "frt_p90_min", "frt_within_target", "ttr_p50_min", "ttr_p90_min",
-                 "resolution_within_target", "sla_attainment", "abandonment_rate", "backlog_mean",
-                 "part_fill_rate", "second_visits", "part_wait_mean_min", "inventory_cost",
-                 "cost_total", "cost_per_resolved_ticket")
+                 "resolution_within_target", "sla_attainment", "service_level_*", "asa_min", "waited_share",
+                 "abandonment_rate", "occupancy", "backlog_mean", "part_fill_rate", "second_visits",
+                 "part_wait_mean_min", "inventory_cost", "cost_total", "cost_per_resolved_ticket")
+
+
+def headline_kpis(available: Iterable[str]) -> list[str]:
+    """The :data:`HEADLINE_KPIS` among ``available`` (flat KPI names), in their order; the service levels of a call
+    centre by threshold."""
+    available = set(available)
+    out: list[str] = []
+    for kpi in HEADLINE_KPIS:
+        if kpi.endswith("*"):
+            levels = [a for a in available if re.fullmatch(kpi[:-1] + r"\d+s", a)]
+            out += sorted(levels, key=lambda a: int(a.removeprefix(kpi[:-1])[:-1]))
+        elif kpi in available:
+            out.append(kpi)
+    return out
+
+
 # the ticket-level KPIs of a group of tickets (all, a priority, a segment): Outcomes.by_group
 BLOCK_KPIS = ("tickets", "frt_mean_min", "frt_p50_min", "frt_p90_min", "frt_within_target", "ttr_mean_min",
               "ttr_p50_min", "ttr_p90_min", "resolution_within_target", "resolved_by_horizon", "sla_attainment")
@@ -46,6 +65,9 @@ class KpiContext:
     pause_activities: frozenset[str] = frozenset()  # activities that pause the SLA clock (waiting for the customer)
     stock: pd.DataFrame | None = None  # spare parts: the stock table (see servsim.inventory)
     part_costs: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # part -> unit, holding, order
+    call_channels: frozenset[str] = frozenset()  # channels whose callers can hang up: their call-centre KPIs
+    service_level: tuple[tuple[float, ...], float, str] = ((20 / 60, 1.0), 5 / 60, "offered")  # thresholds (min),
+    # short abandon (min) and what a service level is a share of: servsim.call_kpis
 
     @classmethod
     def from_scenario(cls, scenario, staffing: pd.DataFrame | Mapping[str, Sequence] | None = None,
@@ -66,6 +88,10 @@ class KpiContext:
                        for p, t in scenario.priorities.items() if t.calendar is not None},
             pause_activities=frozenset(pauses), stock=stock,
             part_costs={name: (p.unit_cost, p.holding_cost, p.order_cost) for name, p in scenario.parts.items()},
+            call_channels=frozenset(name for name, ch in scenario.demand.channels.items()
+                                    if ch.patience is not None or ch.patience_by is not None),
+            service_level=(tuple(scenario.service_level.thresholds), scenario.service_level.short_abandon,
+                           scenario.service_level.out_of),
         )
 
 
@@ -483,6 +509,12 @@ def compute_kpis(tickets: pd.DataFrame | TicketColumns, events: pd.DataFrame | E
             codes = codes[inside]
             for k, rule in enumerate(rules.tolist()):
                 overall[f"{column}/{rule}"] = _share(codes == k, human)
+    if ctx.call_channels:
+        names, codes = tickets.labelled["channel"]
+        is_call = np.isin(codes[inside], [k for k, c in enumerate(names.tolist()) if c in ctx.call_channels])
+        abandon_wait = tickets.minutes["abandoned_at"][inside] - tickets.minutes["created_at"][inside]
+        thresholds, short, out_of = ctx.service_level
+        overall.update(call_kpis(is_call, o.frt, abandon_wait, list(thresholds), short, out_of))
     grid, backlog = _backlog(tickets, events, span, ctx.backlog_step_min)
     overall["backlog_at_horizon"] = int(backlog[-1]) if len(backlog) else 0
     overall["backlog_mean"] = float(backlog.mean()) if len(backlog) else float("nan")
@@ -491,6 +523,8 @@ def compute_kpis(tickets: pd.DataFrame | TicketColumns, events: pd.DataFrame | E
     direct = float(tickets.numbers["direct_cost"][inside].sum()) if "direct_cost" in tickets.numbers else 0.0
     staff_cost = float(by_pool["staff_cost"].sum()) if "staff_cost" in by_pool else float("nan")
     overall["cost_total"] = staff_cost + direct
+    if ctx.call_channels and "busy_h" in by_pool:
+        overall["occupancy"] = occupancy(by_pool["busy_h"], by_pool["staffed_h"])
     depots = None
     if ctx.stock is not None:
         at = _Minutes(ctx.window_start)
@@ -741,7 +775,11 @@ _LABELS = {
     "second_visits": ("second visits for a missing part", "n"), "part_wait_mean_min": ("wait for parts, mean", "t"),
     "stock_on_hand_mean": ("parts on hand, time average", "f"), "inventory_cost": ("inventory cost", "f"),
     "parts_cost": ("parts used, cost", "f"),
+    "calls_offered": ("calls offered", "n"), "asa_min": ("average speed of answer", "s"),
+    "waited_share": ("callers who waited", "%"), "short_abandon_rate": ("short abandons", "%"),
+    "occupancy": ("occupancy", "%"),
 }
+_SERVICE_LEVEL = re.compile(r"service_level_(\d+)s")
 
 
 def _fmt(value: float, kind: str) -> str:
@@ -749,6 +787,8 @@ def _fmt(value: float, kind: str) -> str:
 
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "-"
+    if kind == "s":  # a short wait, in seconds
+        return f"{60 * value:.1f}s" if abs(value) < 2 else format_minutes(value)
     return {"n": f"{int(value):,}", "%": f"{100 * value:.1f}%", "t": format_minutes(value),
             "f": f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.1f}"}[kind]
 
@@ -758,14 +798,18 @@ _HIGHER_IS_BETTER = {"frt_within_target", "resolution_within_target", "resolved_
 _LOWER_IS_BETTER = {"frt_mean_min", "frt_p50_min", "frt_p90_min", "ttr_mean_min", "ttr_p50_min", "ttr_p90_min",
                     "censored_open_at_horizon", "escalation_rate", "reopen_rate", "abandonment_rate",
                     "backlog_at_horizon", "backlog_mean", "cost_total", "cost_per_resolved_ticket", "stage_wait_min",
-                    "part_stockouts", "second_visits", "part_wait_mean_min", "inventory_cost"}
+                    "part_stockouts", "second_visits", "part_wait_mean_min", "inventory_cost", "asa_min",
+                    "waited_share", "short_abandon_rate"}
 
 
 def describe(kpi: str) -> tuple[str, str, int]:
     """``(label, kind, direction)`` of a flat KPI name (``sla_attainment/P1``, ``utilisation/l2``): kind ``t``
-    (minutes), ``%`` (a share), ``n`` (a count) or ``f`` (a number); direction +1 if higher is better, -1 if
-    lower is, 0 if neither."""
+    (minutes), ``s`` (minutes shown in seconds), ``%`` (a share), ``n`` (a count) or ``f`` (a number); direction
+    +1 if higher is better, -1 if lower is, 0 if neither."""
     base, _, part = kpi.partition("/")
+    level = _SERVICE_LEVEL.fullmatch(base)
+    if level:
+        return f"answered within {level[1]} s" + (f" ({part})" if part else ""), "%", 1
     if base == "utilisation":
         return f"utilisation of {part}", "%", 0
     if base == "stage_wait_min":
@@ -817,17 +861,16 @@ def format_change(kpi: str, change: float | None) -> str:
     if kind == "%":
         return f"{round(100 * change, 1) + 0.0:+.1f} pts"  # + 0.0: no '-0.0'
 
-    if kind == "t":
-        from .units import format_minutes
-
-        return ("+" if change >= 0 else "-") + format_minutes(abs(change))
+    if kind in ("t", "s"):
+        return ("+" if change >= 0 else "-") + _fmt(abs(change), kind)
     return f"{change:+,.0f}" if kind == "n" or abs(change) >= 100 else f"{change:+,.2f}"
 
 
 def format_report(report: KpiReport) -> str:
     """The KPIs as plain-text tables: overall, per priority, per pool, per stage."""
     shown = {k: v for k, v in report.overall.items()
-             if k.partition("/")[0] in _LABELS or k.startswith(("moved_by/", "reminded_by/"))}
+             if k.partition("/")[0] in _LABELS or k.startswith(("moved_by/", "reminded_by/"))
+             or _SERVICE_LEVEL.fullmatch(k)}
     width = max([len(describe(k)[0]) for k in shown] + [10])
     lines = ["KPIs over tickets created in the measurement window", ""]
     lines += [f"  {describe(k)[0]:<{width}}  {_fmt(v, describe(k)[1]):>12}" for k, v in shown.items()]

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..experiment.explain import change_in_words, change_interval, drivers, in_words, row_verdict, what_changes
 from ..experiment.uncertain import in_words as in_words_uncertain
-from ..kpi import HEADLINE_KPIS, KpiContext, describe, format_change, format_value, kpi_label
+from ..kpi import KpiContext, describe, format_change, format_value, headline_kpis, kpi_label
 from ..scenario import Scenario
 from ..scenario.provenance import changed_fields
 from ..segments import readable, where_time_goes
@@ -67,7 +67,7 @@ def experiment_page(exp: Experiment, title: str | None = None) -> Page:
     summary = exp.summary().set_index(["kpi", "scenario"])
     comparison = exp.compare() if len(names) > 1 else None
     n = len(exp.replications[names[0]])
-    kpis = [k for k in HEADLINE_KPIS if (k, names[0]) in summary.index]
+    kpis = headline_kpis(k for k, name in summary.index if name == names[0])
     if comparison is None:
         page = Page(title or f"servsim run: {names[0]}",
                     f"How does {names[0]} perform over {window_text(base)}?",
@@ -113,7 +113,7 @@ def uncertain_page(found: UncertainExperiment) -> Page:
     cannot pin down, then the comparison at the point calibration."""
     names, base = found.names, found.point.scenarios[found.names[0]]
     comparison = found.compare()
-    kpis = [k for k in HEADLINE_KPIS if k in set(comparison["kpi"])]
+    kpis = headline_kpis(comparison["kpi"])
     page = experiment_page(found.point, f"servsim compare with input uncertainty: {' vs '.join(names)}")
     answer = []
     for name in names[1:]:

@@ -556,6 +556,27 @@ class Policies(Strict):
                                                                  "work while nobody of it is on duty")
 
 
+class ServiceLevel(Strict):
+    """How a call centre's KPIs count (channels whose callers can hang up: those with a patience)."""
+
+    thresholds: list[Minutes] = Field(
+        default_factory=lambda: [20 / 60, 1.0], min_length=1, max_length=8,
+        description="waits within which a call counts as answered in time, each a KPI service_level_<seconds>s "
+                    "(default 20s and 60s)")
+    short_abandon: Minutes = Field(5 / 60, ge=0, description="callers who hang up within this wait are short "
+                                                             "abandons (wrong numbers, second thoughts)")
+    out_of: Literal["offered", "offered_less_short_abandons"] = Field(
+        "offered", description="what a service level is a share of: every call offered, or the calls offered less "
+                               "the short abandons (the two usual workforce-planning definitions)")
+
+    @field_validator("thresholds")
+    @classmethod
+    def _whole_seconds(cls, thresholds: list[float]) -> list[float]:
+        if any(t <= 0 or abs(t * 60 - round(t * 60)) > 1e-6 for t in thresholds):
+            raise ValueError("each threshold is a positive whole number of seconds, e.g. 20s")
+        return sorted(set(thresholds))
+
+
 class Scenario(Strict):
     """A whole service organisation: demand, teams, stages, flows, SLAs and policies."""
 
@@ -574,6 +595,8 @@ class Scenario(Strict):
         default_factory=dict, description="business-hours calendars that priorities' targets may count in "
                                           "(name -> hours and holidays)")
     policies: Policies = Field(default_factory=Policies)
+    service_level: ServiceLevel = Field(default_factory=ServiceLevel, description="how the call-centre KPIs count "
+                                                                                  "(where callers can hang up)")
     parts: dict[str, PartType] = Field(default_factory=dict, description="spare parts that steps may need: name -> "
                                                                          "costs, lead time and stock per depot")
     provenance: dict[str, str] = Field(

@@ -318,3 +318,12 @@ def test_a_team_scale_scales_its_person_hours_as_nearly_as_whole_people_allow():
         assert person_hours(again, "l2") == person_hours(scaled, "l2")
     with pytest.raises(servsim.ScenarioError, match="scale"):
         base.with_changes({"teams.l2.scale": 0}, name="none")
+
+
+def test_day_ranges_run_on_through_the_end_of_the_week():
+    """A bank whose week is Sunday to Thursday writes 'Sun-Thu'."""
+    from servsim.scenario.model import parse_days
+
+    assert parse_days("Sun-Thu") == ["Sun", "Mon", "Tue", "Wed", "Thu"]
+    assert parse_days("Fri-Mon,Wed") == ["Fri", "Sat", "Sun", "Mon", "Wed"]
+    assert parse_days("Mon-Fri") == ["Mon", "Tue", "Wed", "Thu", "Fri"] and parse_days("Sat") == ["Sat"]

@@ -663,7 +663,8 @@ def minutes_of_day(text: str) -> int:
 
 
 def parse_days(value: list[str] | str) -> list[str]:
-    """``"Mon-Fri"`` or ``"Sat,Sun"`` or ``["Mon", "Wed"]`` -> day names."""
+    """``"Mon-Fri"`` or ``"Sat,Sun"`` or ``["Mon", "Wed"]`` -> day names; a range runs on through the end of the
+    week (``"Sun-Thu"``: a week that starts on Sunday; ``"Fri-Mon"``: Friday to Monday)."""
     parts = value if isinstance(value, list) else [p.strip() for p in str(value).split(",")]
     days: list[str] = []
     for part in parts:
@@ -671,7 +672,5 @@ def parse_days(value: list[str] | str) -> list[str]:
         if len(ends) > 2 or any(e not in WEEKDAYS for e in ends):
             raise ValueError(f"{part!r} is not a day or day range; expected e.g. 'Mon-Fri', 'Sat', 'Mon,Wed'")
         i, j = WEEKDAYS.index(ends[0]), WEEKDAYS.index(ends[-1])
-        if j < i:
-            raise ValueError(f"{part!r} runs backwards; write e.g. 'Sat,Sun' or 'Mon-Fri'")
-        days.extend(WEEKDAYS[i: j + 1])
+        days.extend(WEEKDAYS[k % 7] for k in range(i, j + 1 if j >= i else j + 8))
     return days

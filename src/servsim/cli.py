@@ -416,6 +416,36 @@ def _optimize(args: argparse.Namespace) -> int:
     return 0 if found.chosen is not None else 1
 
 
+def _staff(args: argparse.Namespace) -> int:
+    from .experiment.staff import staff
+    from .experiment.uncertain import calibrated_scenario
+    from .scenario import load_scenario
+    from .units import parse_duration
+
+    scenario = load_scenario(calibrated_scenario(args.scenario))
+    try:
+        lengths = tuple(parse_duration(part) / 60.0 for part in args.shift_lengths.split(","))
+    except ValueError as exc:
+        raise ServsimError(f"--shift-lengths {args.shift_lengths!r}: {exc}") from None
+    plan = staff(scenario, args.require, replications=args.replications, seed=args.seed, teams=args.team,
+                 shift_hours=lengths, hourly_cost=args.hourly_cost, confidence=args.confidence,
+                 progress=None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True)))
+    print(plan.summary())
+    shown = plan.table[plan.table["measured"]]
+    kpi = plan.requirement.requirement.kpi
+    print(f"\nper interval (the {len(shown)} measured; all {len(plan.table)} in staffing.csv with --out): agents by "
+          "simulation, Erlang A and Erlang C; the recommended staffing's KPIs on fresh replications")
+    columns = ["team", "weekday", "start", "calls", "agents", "erlang_a", "erlang_c", kpi, "asa_s",
+               "abandonment_rate", "occupancy", "meets"]
+    print(shown[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print("\nshifts (a week)")
+    print(plan.shifts.to_string(index=False))
+    if args.out:
+        written = plan.save(args.out)
+        print(f"written to {args.out}/: " + " ".join(p.name for p in written))
+    return 0
+
+
 def _calibrate(args: argparse.Namespace) -> int:
     from .calibration.importers.load import import_log
     from .calibration.models.build import calibrate
@@ -610,6 +640,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     _add_uncertainty_options(p)
     p.set_defaults(func=_optimize)
+    p = sub.add_parser("staff", help="a call centre's agents per interval of the week for a service level, by "
+                                     "simulation (Erlang A and C beside it), covered by shifts")
+    p.add_argument("scenario", type=Path, help="a scenario file, or a folder written by calibrate")
+    p.add_argument("--require", default="service_level_20s>=0.8 per 30min", metavar="'KPI>=VALUE per INTERVAL'",
+                   help="what every interval must meet: service_level_<T>s>=x, abandonment_rate<=x or asa_min<=x, "
+                        "per 15min, 30min or 60min (default 'service_level_20s>=0.8 per 30min')")
+    p.add_argument("--team", action="append", help="staff only this team (repeat; default: every team that answers "
+                                                   "calls)")
+    p.add_argument("--replications", type=_at_least(2), default=10, help="per staffing tried (default 10)")
+    p.add_argument("--confidence", type=_share(0.5, 1, low_included=True), default=0.9,
+                   help="one-sided confidence that each interval meets the requirement (default 0.9)")
+    p.add_argument("--shift-lengths", default="4h,6h,8h", help="the shifts' lengths (default 4h,6h,8h)")
+    p.add_argument("--hourly-cost", type=_share(0, 1e9, low_included=True),
+                   help="cost of an agent-hour (sets the staffed teams' hourly_cost)")
+    p.add_argument("--seed", type=_at_least(0), default=0, help="master seed (default 0)")
+    p.add_argument("--out", type=Path, help="folder for staffing.csv, shifts.csv and staffed.yaml")
+    p.add_argument("--quiet", action="store_true", help="no line per staffing tried")
+    p.set_defaults(func=_staff)
     p = sub.add_parser("sweep", help="run a scenario across values of one or two parameters")
     p.add_argument("scenario", type=Path)
     p.add_argument("--set", action="append", required=True, metavar="PATH=VALUES",

@@ -649,8 +649,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--team", action="append", help="staff only this team (repeat; default: every team that answers "
                                                    "calls)")
     p.add_argument("--replications", type=_at_least(2), default=10, help="per staffing tried (default 10)")
-    p.add_argument("--confidence", type=_share(0.5, 1, low_included=True), default=0.9,
-                   help="one-sided confidence that each interval meets the requirement (default 0.9)")
+    p.add_argument("--confidence", type=_share(0.5, 1, low_included=True), default=0.8,
+                   help="one-sided confidence that each interval meets the requirement (default 0.8)")
     p.add_argument("--shift-lengths", default="4h,6h,8h", help="the shifts' lengths (default 4h,6h,8h)")
     p.add_argument("--hourly-cost", type=_share(0, 1e9, low_included=True),
                    help="cost of an agent-hour (sets the staffed teams' hourly_cost)")

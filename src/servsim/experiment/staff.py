@@ -7,9 +7,10 @@ answers beside it, then covered by shifts.
 2. **Start** at Erlang A's requirement per interval (at least one agent wherever calls come).
 3. **Meet** the requirement: simulate the week with that staffing (a dated roster of the intervals, so an agent on
    duty in consecutive intervals stays one person); every interval that misses gets one agent more; again until
-   none misses. An interval meets where the one-sided ``confidence`` bound of its KPI does (a share's binomial
-   standard error over the interval's calls, a mean wait's own), so that on other random numbers it still meets
-   about that often. An interval with fewer than ``MIN_CALLS`` calls in all its simulated occurrences cannot be measured
+   none misses. An interval meets where the one-sided ``confidence`` bound of its KPI does (Student-t, with the
+   standard error of a ratio over the interval's occurrences, weeks times replications: the calls of one interval
+   share its queue, so they are not independent draws), so that on other random numbers it still meets about
+   that often. An interval with fewer than ``MIN_CALLS`` calls in all its simulated occurrences cannot be measured
    and keeps its Erlang A staffing.
 4. **Trim**: take one agent from every interval that has more than one; keep the cuts of
    the intervals that still meet, give back one agent where any interval then misses; again until no cut holds.
@@ -149,7 +150,7 @@ class StaffingPlan:
 
 def staff(scenario: Scenario, requirement: str | IntervalRequirement, replications: int = 5, seed: int = 0,
           teams: list[str] | None = None, shift_hours: tuple[float, ...] = (4.0, 6.0, 8.0),
-          hourly_cost: float | None = None, confidence: float = 0.9, progress=None) -> StaffingPlan:
+          hourly_cost: float | None = None, confidence: float = 0.8, progress=None) -> StaffingPlan:
     """The interval staffing of the module for ``scenario``'s call-answering ``teams`` (default: all of them).
     ``hourly_cost`` sets the teams' cost of an agent-hour where the scenario has none; ``progress`` is called with
     a line after each simulated staffing."""
@@ -158,7 +159,6 @@ def staff(scenario: Scenario, requirement: str | IntervalRequirement, replicatio
         raise ServsimError("staffing needs at least 2 replications per staffing")
     if not 0.5 <= confidence < 1:
         raise ServsimError(f"confidence must be at least 0.5 and below 1, got {confidence}")
-    z = float(stats.norm.ppf(confidence))
     if not shift_hours or any(h <= 0 or h > 24 for h in shift_hours):
         raise ServsimError(f"shift lengths must be between 0 and 24 hours, got {list(shift_hours)}")
     desk = _Desk(scenario, need, teams, replications, seed)
@@ -172,7 +172,7 @@ def staff(scenario: Scenario, requirement: str | IntervalRequirement, replicatio
     notes = []
     for _ in range(MAX_ROUNDS):
         found = desk.evaluate(agents, "meeting the requirement")
-        missing = measured & ~need.meets(found.bound(z))
+        missing = measured & ~need.meets(found.bound(confidence))
         say(f"{int(agents.sum())} agent-intervals: {int(missing.sum())} interval(s) miss")
         if not missing.any():
             break
@@ -187,11 +187,11 @@ def staff(scenario: Scenario, requirement: str | IntervalRequirement, replicatio
         if (trial == agents).all():
             break
         found = desk.evaluate(trial, "trimming")
-        held = ~frozen & need.meets(found.bound(z))
+        held = ~frozen & need.meets(found.bound(confidence))
         frozen |= ~held
         agents[held] -= 1
         found = desk.evaluate(agents, "trimming, checked")
-        missing = measured & ~need.meets(found.bound(z))
+        missing = measured & ~need.meets(found.bound(confidence))
         agents[missing] += 1
         frozen |= missing | (agents <= 1)
         say(f"{int(agents.sum())} agent-intervals after trimming {int(held.sum())}, {int(missing.sum())} given back")
@@ -212,12 +212,15 @@ class _Measured:
     calls: np.ndarray      # calls offered (a replication's)
     value: np.ndarray      # the requirement's KPI
     error: np.ndarray      # its standard error
+    freedom: np.ndarray    # its degrees of freedom (occurrences less one), per interval of the week
     sign: int              # +1 where the requirement is a floor (>=), -1 a ceiling
     kpis: dict[str, np.ndarray]
 
-    def bound(self, z: float) -> np.ndarray:
-        """The KPI ``z`` standard errors towards missing: the one-sided bound that must meet the requirement."""
-        return self.value - self.sign * z * self.error
+    def bound(self, confidence: float) -> np.ndarray:
+        """The one-sided ``confidence`` bound of the KPI on the side of missing (a Student-t quantile of its
+        standard error): what must meet the requirement."""
+        quantile = stats.t.ppf(confidence, np.maximum(self.freedom, 1))
+        return self.value - self.sign * quantile * self.error
 
 
 class _Desk:
@@ -292,7 +295,8 @@ class _Desk:
                 for name, values in per_occurrence.items()}
         value, error = self._value(per_occurrence, sums, cell)
         return _Measured(sums["offered"] / self.replications, value, error,
-                         1 if self.need.requirement.op == ">=" else -1, self._kpis(sums))
+                         self.occurrences * self.replications - 1, 1 if self.need.requirement.op == ">=" else -1,
+                         self._kpis(sums))
 
     def _threshold(self) -> float:
         match = re.fullmatch(r"service_level_(\d+)s", self.need.requirement.kpi)

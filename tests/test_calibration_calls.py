@@ -328,3 +328,28 @@ def test_a_stray_date_far_from_the_log_is_left_out_and_said():
     assert any("1 calls dated more than 7 days from the rest of the log (a stray date) are left out" in note
                for note in cal.notes)
     assert cal.scenario.clock.horizon == plain.scenario.clock.horizon  # the window is the log's, not 23 years
+
+
+def test_the_in_sample_check_passes_the_process_it_was_fitted_on_and_flags_a_model_that_misses_it(tmp_path, capsys):
+    """The shipped sample is the process the model represents: every KPI of the training weeks inside the model's
+    noise band, and about 95% of the (weekday, hour) cells. The same check of a model with a third of the agents
+    more answers faster than the log's callers were: it warns, naming the KPIs."""
+    import dataclasses
+
+    from servsim.calibration.backtests.in_sample import in_sample_check
+    from servsim.cli import main
+
+    assert main(["calibrate", str(SAMPLE_CALLS), "--format", "callcentre", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "in-sample check" in printed and "every KPI inside the model's noise" in printed
+    table = pd.read_csv(tmp_path / "in_sample.csv")
+    assert table.loc[table["weekday"] == "all", "inside"].all()
+    cells = table[table["weekday"] != "all"]
+    assert len(cells) > 50 and cells["inside"].mean() >= 0.85
+    history = servsim.import_log(SAMPLE_CALLS, "callcentre")
+    cal = servsim.calibrate(history)
+    data = cal.scenario.model_dump(mode="json", by_alias=True)
+    data["teams"]["agents"]["scale"] = 1.34
+    check = in_sample_check(dataclasses.replace(cal, scenario=scenario_from_dict(data)), history.tickets)
+    outside = set(check.overall.loc[~check.overall["inside"], "kpi"])
+    assert {"waited_share", "service_level_20s"} <= outside and "WARNING" in check.note()

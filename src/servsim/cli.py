@@ -459,7 +459,16 @@ def _calibrate(args: argparse.Namespace) -> int:
     print(imported.quality.to_text())
     cal = calibrate(imported, start=args.start, end=args.end, name=args.name, capacity=args.capacity,
                     utilisation=args.utilisation, balance_on_model=args.balance, daily_variation=args.daily_variation)
+    check = None
+    if imported.kind == "calls":
+        from .calibration.backtests.in_sample import in_sample_check
+
+        check = in_sample_check(cal, imported.tickets)
+        cal.notes.append(check.note())
     written = write_calibration(cal, imported.quality, args.out)
+    if check is not None:
+        written.append(args.out / "in_sample.csv")
+        write_csv(written[-1], check.table())
     qq = args.out / "fits_qq.png"  # drawn once, for the file and the page
     written.append(write_report(cal, args.out / "report.html", quality=imported.quality,
                                 qq_png=qq.read_bytes() if qq in written else None))

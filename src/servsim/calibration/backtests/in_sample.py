@@ -1,0 +1,104 @@
+"""The in-sample check of a call-centre calibration: the calibrated model simulated over its own training weeks,
+against what its callers got, overall and per (weekday, hour), each against the band that the model's own noise
+allows.
+
+A model that misses the weeks it was fitted on will miss the weeks after them: the check says where (which KPI,
+which hours) before anyone relies on it. The band of a KPI is where one realisation of the model falls 95% of the
+time (the replications' mean ± a Student-t quantile times their spread, widened for the mean's own error); the
+log is one realisation, so a KPI outside its band is a difference the noise does not explain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ...call_kpis import WAITED_MIN
+from ...one_run import simulate_validated
+from ..models.fitted import Calibration
+
+KPIS = {"abandonment": "abandoned", "waited_share": "waited at all", "service_level_20s": "answered within 20 s",
+        "service_level_60s": "answered within 60 s"}
+MIN_CELL_CALLS = 30  # calls of a (weekday, hour) cell in the log below which it is left out of the cells' share
+REPLICATIONS = 5
+
+
+@dataclass
+class InSample:
+    """``overall``: per KPI the log's value, the model's mean and band, and whether the log is inside;
+    ``cells``: the same per (weekday, hour) with at least ``MIN_CELL_CALLS`` calls in the log."""
+
+    overall: pd.DataFrame
+    cells: pd.DataFrame
+    replications: int
+
+    def table(self) -> pd.DataFrame:
+        """Overall (weekday ``all``) and per cell, one row per KPI."""
+        return pd.concat([self.overall.assign(weekday="all", hour=np.nan, calls=np.nan), self.cells],
+                         ignore_index=True)[["weekday", "hour", "calls", "kpi", "log", "simulated", "low", "high",
+                                             "inside"]]
+
+    def note(self) -> str:
+        outside = self.overall[~self.overall["inside"]]
+        cells = self.cells.groupby("kpi")["inside"].mean()
+        parts = [f"{KPIS[row.kpi]} {row.simulated:.1%} [{row.low:.1%}, {row.high:.1%}] against {row.log:.1%} in the "
+                 "log" for row in self.overall.itertuples()]
+        verdict = ("WARNING: outside the model's noise on " + ", ".join(KPIS[k] for k in outside["kpi"]) +
+                   ": the model does not reproduce the weeks it was fitted on, and will miss the weeks after them by "
+                   "as much") if len(outside) else "every KPI inside the model's noise"
+        return (f"in-sample check (the model over its own training weeks, {self.replications} replications): "
+                + "; ".join(parts) + f"; {verdict}. Per (weekday, hour) with {MIN_CELL_CALLS}+ calls, inside the "
+                "band: " + ", ".join(f"{KPIS[k]} {share:.0%}" for k, share in cells.items())
+                + " (in_sample.csv)")
+
+
+def in_sample_check(cal: Calibration, calls: pd.DataFrame, replications: int = REPLICATIONS,
+                    seed: int = 0) -> InSample:
+    """Simulate ``cal.scenario`` (a call centre calibrated on ``calls``: the log's tickets) over its window and
+    compare (see the module); the first day is the model's warm-up and is left out on both sides."""
+    s = cal.scenario
+    start = pd.Timestamp(s.clock.start) + pd.Timedelta(minutes=s.clock.warmup)
+    end = pd.Timestamp(s.clock.start) + pd.Timedelta(minutes=s.clock.horizon)
+    log = _per_cell(calls, start, end)
+    runs = [_per_cell(simulate_validated(s, seed, r).tickets, start, end) for r in range(replications)]
+    rows, cell_rows = [], []
+    counts = log["calls"]
+    for kpi in KPIS:
+        for where, actual, simulated in (("all", _pooled(log, kpi), [_pooled(r, kpi) for r in runs]),
+                                         *(((day, hour), log.at[(day, hour), kpi],
+                                            [r[kpi].get((day, hour), np.nan) for r in runs])
+                                           for day, hour in counts.index[counts >= MIN_CELL_CALLS])):
+            x = np.asarray(simulated, float)
+            mean, sd = float(np.nanmean(x)), float(np.nanstd(x, ddof=1))
+            half = stats.t.ppf(0.975, replications - 1) * sd * np.sqrt(1 + 1 / replications)
+            row = {"kpi": kpi, "log": float(actual), "simulated": mean, "low": mean - half, "high": mean + half,
+                   "inside": bool(mean - half <= actual <= mean + half)}
+            if where == "all":
+                rows.append(row)
+            else:
+                cell_rows.append({"weekday": where[0], "hour": where[1], "calls": int(counts[where]), **row})
+    return InSample(pd.DataFrame(rows), pd.DataFrame(cell_rows), replications)
+
+
+def _per_cell(tickets: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Per (weekday, hour) of creation in ``[start, end)``: calls and the KPIs of :data:`KPIS`, defined as in
+    :mod:`servsim.call_kpis` (out of the calls offered)."""
+    t = tickets[(tickets["created_at"] >= start) & (tickets["created_at"] < end)]
+    answer = (t["first_response_at"] - t["created_at"]).dt.total_seconds().to_numpy() / 60.0
+    abandoned = t["abandoned_at"].notna().to_numpy()
+    answered = ~np.isnan(answer) & ~abandoned
+    frame = pd.DataFrame({
+        "weekday": t["created_at"].dt.day_name().str[:3].to_numpy(), "hour": t["created_at"].dt.hour.to_numpy(),
+        "calls": 1.0, "abandonment": abandoned, "waited_share": ~(answered & (answer <= WAITED_MIN)),
+        "service_level_20s": answered & (answer <= 20 / 60 + WAITED_MIN),
+        "service_level_60s": answered & (answer <= 1.0 + WAITED_MIN)})
+    grouped = frame.groupby(["weekday", "hour"])
+    return grouped[list(KPIS)].mean().assign(calls=grouped["calls"].sum())
+
+
+def _pooled(cells: pd.DataFrame, kpi: str) -> float:
+    """A KPI over every cell: its values weighted by the cells' calls."""
+    return float(np.average(cells[kpi], weights=cells["calls"]))

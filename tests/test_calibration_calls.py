@@ -233,10 +233,31 @@ def test_the_call_sample_is_current_and_backtests(tmp_path, capsys):
     assert table.loc["abandonment", "simulated"] <= table.loc["abandonment", "naive"]
     for name in ("scenario.yaml", "roster.csv", "staffing_cells.csv", "staffing_backtest.md"):
         assert (tmp_path / "bt" / name).exists(), name
+    # the replayed period's roster and every replication's calls are written; the abandonment is defined
+    replayed = pd.read_csv(tmp_path / "bt" / "test_roster.csv", parse_dates=["start"])
+    assert replayed["start"].min() == pd.Timestamp("2026-01-18")
+    calls = pd.read_csv(tmp_path / "bt" / "simulated_calls.csv.gz")
+    assert set(calls["replication"]) == {0, 1} and len(calls) > 1000
+    assert "hung up while queued for an agent" in out and "voice menu" in out
     # the model made the log: its error is the noise floor's (the floor is what the true model would show)
     for kpi in ("abandonment", "service_level_20s", "service_level_60s", "p_wait"):
         assert 0.6 < table.loc[kpi, "simulated"] / table.loc[kpi, "noise_floor"] < 1.6, table
         assert table.loc[kpi, "simulated"] < table.loc[kpi, "erlang_a"], table
+
+
+def test_a_cut_off_off_the_half_hour_keeps_the_roster_on_the_clock_grid():
+    """Cut at 10:17 instead of 10:00: the replayed roster's intervals still start on the half hours, agents on
+    duty at the cut are on duty from it, and Erlang A's error is what it is cut at 10:00 (it read the hours of
+    misaligned intervals before)."""
+    history = servsim.import_log(SAMPLE_CALLS, "callcentre")
+    aligned, odd = (staffing_backtest(history, cut, "2026-01-25", replications=2, seed=1)
+                    for cut in ("2026-01-20 10:00", "2026-01-20 10:17"))
+    starts = pd.DatetimeIndex([row.start for row in odd.scenario.roster])
+    assert (starts.minute % 30 == 0).all() and starts.min() == pd.Timestamp("2026-01-20 10:00")
+    first = {row.team: row.headcount for row in odd.scenario.roster if row.start == starts.min()}
+    assert first == {row.team: row.headcount for row in aligned.scenario.roster if row.start == starts.min()}
+    a, o = aligned.table.set_index("kpi"), odd.table.set_index("kpi")
+    assert abs(o.loc["service_level_20s", "erlang_a"] / a.loc["service_level_20s", "erlang_a"] - 1) < 0.1
 
 
 def test_the_noise_floor_is_a_replications_error_against_the_others():

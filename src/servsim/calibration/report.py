@@ -281,12 +281,18 @@ def write_backtest(bt: Backtest, out: str | Path) -> list[Path]:
 
 
 def write_staffing_backtest(bt: StaffingBacktest, out: str | Path) -> list[Path]:
-    """Write staffing_backtest.csv (per KPI), staffing_cells.csv (per hour) and staffing_backtest.md into ``out``."""
+    """Write staffing_backtest.csv (per KPI), staffing_cells.csv (per hour), staffing_backtest.md,
+    test_roster.csv (the test period's roster as replayed) and simulated_calls.csv.gz (every replication's calls)
+    into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    written = [out / "staffing_backtest.csv", out / "staffing_cells.csv", out / "staffing_backtest.md"]
+    written = [out / "staffing_backtest.csv", out / "staffing_cells.csv", out / "staffing_backtest.md",
+               out / "test_roster.csv", out / "simulated_calls.csv.gz"]
     write_csv(written[0], bt.table)
     write_csv(written[1], bt.cells)
+    write_csv(written[3], pd.DataFrame([r.model_dump() for r in bt.scenario.roster]))
+    write_csv(written[4], pd.concat([run.tickets.assign(replication=run.replication) for run in bt.runs],
+                                    ignore_index=True), compression="gzip")
     write_text(written[2],
                "# Staffing backtest\n\nThe test period replayed with its actual calls and its actual roster (agents on "
                "duty from the log); per hour, the share of calls abandoned, answered within 20 s and 60 s, the share "

@@ -21,6 +21,7 @@ from ...errors import ServsimError
 from ...one_run import SimulationResult, simulate_validated
 from ...scenario import Scenario, scenario_from_dict
 from ..evidence.staffing import dated_roster, sessions
+from ..importers.callcentre import VRU_HANG
 from ..importers.quality import ImportResult
 from ..models.calls import GAP_MIN, MIN_CALL, calibrate_calls
 from ..models.fitted import Calibration
@@ -41,6 +42,14 @@ class StaffingBacktest:
     runs: list[SimulationResult] = field(repr=False, default_factory=list)
     min_calls: int = 20                # hours with fewer offered calls are left out of the errors
     replay_work: bool = False          # the calls' actual service times were replayed
+    vru_hangups: int = 0               # callers in the whole log who hung up in the voice menu (not counted)
+
+    def definitions(self) -> str:
+        """What the KPIs count, said with every result."""
+        vru = (f"; the {self.vru_hangups:,} callers of the log who hung up in the voice menu before asking for an "
+               "agent are not calls offered (not counted)" if self.vru_hangups else "")
+        return ("abandoned: callers who hung up while queued for an agent, out of the calls that asked for one"
+                + vru + "; answered in 20 s / 60 s and waited at all: out of the same calls")
 
     def summary(self) -> str:
         """The table in words: each KPI's mean absolute error per hour, in percentage points (shares) or minutes."""
@@ -48,11 +57,11 @@ class StaffingBacktest:
         lines = [f"Staffing backtest: {len(self.cells[self.cells['offered'] >= self.min_calls])} hours with at least "
                  f"{self.min_calls} calls{replayed}; mean absolute error per hour against what callers got (lower "
                  "is better); noise floor and best gain: the simulation's error and its gain over Erlang A were it "
-                 "exactly the process",
+                 "exactly the process", f"  ({self.definitions()})",
                  f"  {'':<19}{'simulation':>11}{'Erlang A':>11}{'naive':>11}{'noise floor':>13}{'best gain':>11}"]
         for row in self.table.itertuples():
-            unit, scale = ("min", 1.0) if row.kpi == "mean_wait_min" else ("pts", 100.0)
-            values = [f"{getattr(row, c) * scale:>7.1f} {unit}" if getattr(row, c) == getattr(row, c) else "-"
+            unit, scale = ("s", 60.0) if row.kpi == "mean_wait_min" else ("pts", 100.0)
+            values = [f"{getattr(row, c) * scale:>7.2f} {unit}" if getattr(row, c) == getattr(row, c) else "-"
                       for c in (*COLUMNS, "noise_floor")]
             best = f"{row.best_gain:.0%}" if row.best_gain == row.best_gain else "-"
             lines.append(f"  {KPIS[row.kpi]:<19}{values[0]:>11}{values[1]:>11}{values[2]:>11}{values[3]:>13}"
@@ -112,10 +121,14 @@ def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, tes
     cal = calibrate_calls(result.as_of(cut), start=start, end=cut, name="staffing-backtest",
                           interval_min=interval_min)
 
+    # the test period's roster (given, as a planner's): its intervals on the clock's grid however the cut falls, so
+    # that its hours are the cells' hours, and sessions from the half day before, so that agents on duty at the cut
+    # are on duty from it
+    grid = f"{interval_min}min"
     work = result.events.dropna(subset=["resource", "started_at", "ended_at"])
-    work = work[(work["started_at"] >= cut) & (work["started_at"] < end)]
+    work = work[(work["started_at"] >= cut.floor(grid) - pd.Timedelta(hours=12)) & (work["started_at"] < end)]
     roster = dated_roster(sessions(work["resource"], work["started_at"], work["ended_at"], GAP_MIN), cal.team_of,
-                          cut, end, interval_min)
+                          cut.floor(grid), end.ceil(grid), interval_min)
     roster = roster[roster["team"].isin(list(cal.scenario.teams))]
     types = test["category"].astype("string").fillna("unknown").map(cal.category_map)
     largest = max(cal.scenario.demand.mix.ticket_types, key=cal.scenario.demand.mix.ticket_types.get)
@@ -158,7 +171,8 @@ def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, tes
                                         cells[f"{kpi}_erlang_a"].to_numpy()[kept])
         rows.append({"kpi": kpi, **mae, "noise_floor": floor, "best_gain": best_gain,
                      "improvement_vs_erlang_a": gain, "verdict": verdict})
-    return StaffingBacktest(cal, scenario, cells.reset_index(), pd.DataFrame(rows), runs, min_calls, replay_work)
+    return StaffingBacktest(cal, scenario, cells.reset_index(), pd.DataFrame(rows), runs, min_calls, replay_work,
+                            int(result.quality.dropped.get(VRU_HANG, 0)))
 
 
 def _noise_floor(runs: np.ndarray, erlang: np.ndarray) -> tuple[float, float]:

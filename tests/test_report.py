@@ -144,3 +144,14 @@ def test_a_comparison_with_input_uncertainty_answers_with_both_intervals(tmp_pat
     if BROWSER is not None:
         console, pixels = _render(path, tmp_path)
         assert console == [] and (pixels.mean(axis=2) < 0.9).mean() > 0.01
+
+
+def test_a_call_centre_run_shows_its_calls_by_hour_of_the_week(tmp_path):
+    """Service level and abandonment per hour of the week as heat maps and a table; the hours nobody staffs on
+    the sample's Saturday daytime read as what they are: nobody answered."""
+    run = servsim.simulate(SCENARIOS / "callcentre.yaml", seed=1)
+    page = write_report(run, tmp_path / "run.html").read_text(encoding="utf-8")
+    section = page[page.index("<h2>Calls by hour of the week</h2>"):]
+    assert 'alt="service level and abandonment by hour of the week"' in section
+    assert re.search(r"<td>Sat</td><td>10:00</td><td>[\d.]+</td><td>0.0%</td>", section)
+    assert "answered within 20 s" in section and "ASA" in section

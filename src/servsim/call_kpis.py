@@ -18,6 +18,7 @@ the measurement window (offered):
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 WAITED_MIN = 1e-9  # a wait longer than this is a wait (answered at once: 0)
 
@@ -51,3 +52,25 @@ def occupancy(busy_h: np.ndarray, staffed_h: np.ndarray) -> float:
     """The agents' busy share of their staffed hours, all teams together."""
     staffed = float(np.sum(staffed_h))
     return float(np.sum(busy_h)) / staffed if staffed > 0 else float("nan")
+
+
+def per_interval(tickets: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, call_channels,
+                 thresholds: list[float] = (20 / 60, 1.0), interval_min: int = 60) -> pd.DataFrame:
+    """The call KPIs per interval of the week (index ``weekday``, ``start`` ``HH:MM``) of the calls (tickets of
+    ``call_channels``) created in ``[start, end)``: ``calls`` (all of them), ``abandonment``, ``waited_share``,
+    ``service_level_<T>s`` (out of the calls offered) and ``asa_min``. Intervals without calls are absent."""
+    t = tickets[(tickets["created_at"] >= start) & (tickets["created_at"] < end)
+                & tickets["channel"].astype(str).isin(list(call_channels))]
+    answer = (t["first_response_at"] - t["created_at"]).dt.total_seconds().to_numpy() / 60.0
+    abandoned = t["abandoned_at"].notna().to_numpy()
+    answered = ~np.isnan(answer) & ~abandoned
+    minute = (t["created_at"].dt.hour * 60 + t["created_at"].dt.minute).to_numpy() // interval_min * interval_min
+    frame = pd.DataFrame({"weekday": pd.Categorical(t["created_at"].dt.day_name().str[:3].to_numpy(),
+                                                    ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]),
+                          "start": [f"{m // 60:02d}:{m % 60:02d}" for m in minute], "calls": 1.0,
+                          "abandonment": abandoned, "waited_share": ~(answered & (answer <= WAITED_MIN)),
+                          **{service_level_name(th): answered & (answer <= th + WAITED_MIN) for th in thresholds},
+                          "asa_min": np.where(answered, answer, np.nan)})
+    grouped = frame.groupby(["weekday", "start"], observed=True)
+    shares = grouped[[c for c in frame.columns if c not in ("weekday", "start", "calls")]].mean()
+    return shares.assign(calls=grouped["calls"].sum())

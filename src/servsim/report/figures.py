@@ -223,6 +223,24 @@ def utilisation_bars(summary: pd.DataFrame, names: Sequence[str]) -> Figure:
     return fig
 
 
+def week_heatmap(cells: pd.DataFrame, kpis: Sequence[str]) -> Figure:
+    """One panel per KPI (a share): weekday x interval of the week (``cells`` indexed by ``weekday``, ``start``,
+    as :func:`servsim.call_kpis.per_interval` gives), blank where nobody called."""
+    starts = sorted(set(cells.index.get_level_values("start")))
+    days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    fig = Figure(figsize=(max(7.0, 0.32 * len(starts) + 2), 2.3 * len(kpis)), layout="constrained")
+    for ax, kpi in zip(np.atleast_1d(fig.subplots(len(kpis), 1)), kpis):
+        grid = cells[kpi].unstack("start").reindex(index=days, columns=starts).to_numpy(float)
+        image = ax.imshow(100 * grid, aspect="auto", cmap="RdYlGn" if describe(kpi)[2] > 0 else "RdYlGn_r",
+                          vmin=0, vmax=100)
+        ax.set_yticks(range(7), days)
+        step = max(1, len(starts) // 12)
+        ax.set_xticks(range(0, len(starts), step), starts[::step], fontsize=8)
+        ax.set_title(label(kpi), fontsize=10)
+        fig.colorbar(image, ax=ax, label="%")
+    return fig
+
+
 def sweep_curve(curves: pd.DataFrame, kpi: str, params: Sequence[str], target: float | None = None) -> Figure:
     """``kpi`` against the first parameter, a 95% CI band, one curve per value of the second parameter; whole
     numbers (headcounts) get whole-number ticks, shares a % axis, and a target a dashed line."""

@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..experiment.explain import change_in_words, change_interval, drivers, in_words, row_verdict, what_changes
+from ..call_kpis import per_interval, service_level_name
+from ..experiment.explain import (
+    WEEK_MIN,
+    change_in_words,
+    change_interval,
+    drivers,
+    in_words,
+    row_verdict,
+    what_changes,
+)
 from ..experiment.uncertain import in_words as in_words_uncertain
 from ..kpi import KpiContext, describe, format_change, format_value, headline_kpis, kpi_label
 from ..scenario import Scenario
@@ -247,8 +256,34 @@ def run_page(result: SimulationResult) -> Page:
              table(readable(where_time_goes(result.tickets, result.events, ctx, ()))),
              table(readable(where_time_goes(result.tickets, result.events, ctx, ("priority",)))))
     page.add("By segment", table(readable(report.by_segment)))
+    if ctx.call_channels:
+        _calls_by_hour(page, result, ctx)
     page.facts["tickets"] = f"{len(result.tickets):,}"
     return page
+
+
+def _calls_by_hour(page: Page, result: SimulationResult, ctx: KpiContext) -> None:
+    """A call centre's KPIs per hour of the week: heat maps and the table."""
+    thresholds = list(ctx.service_level[0])
+    cells = per_interval(result.tickets, ctx.window_start, ctx.window_end, ctx.call_channels, thresholds)
+    weeks = (ctx.window_end - ctx.window_start).total_seconds() / 60.0 / WEEK_MIN
+    first = service_level_name(thresholds[0])
+    shown = pd.DataFrame({
+        "weekday": cells.index.get_level_values("weekday").astype(str), "hour": cells.index.get_level_values("start"),
+        "calls a week": (cells["calls"] / weeks).round(1),
+        **{kpi_name(service_level_name(t), result.scenario): [format_value("waited_share", v)
+                                                              for v in cells[service_level_name(t)]]
+           for t in thresholds},
+        "ASA": [format_value("asa_min", v) for v in cells["asa_min"]],
+        "abandoned": [format_value("waited_share", v) for v in cells["abandonment"]],
+        "waited": [format_value("waited_share", v) for v in cells["waited_share"]]})
+    page.add("Calls by hour of the week",
+             paragraph("Each hour of the week over the measured weeks: the calls offered and what their callers got "
+                       "(shares of the calls offered). One replication: use compare for intervals, and servsim staff "
+                       "for the agents each hour needs.", "note"),
+             figure(figures.week_heatmap(cells.rename(columns={"abandonment": "abandonment_rate"}),
+                                 [first, "abandonment_rate"]), "service level and abandonment by hour of the week"),
+             table(shown))
 
 
 def _depots_for_people(depots: pd.DataFrame, currency: str) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ...call_kpis import WAITED_MIN
+from ...call_kpis import per_interval
 from ...one_run import simulate_validated
 from ..models.fitted import Calibration
 
@@ -37,8 +37,8 @@ class InSample:
 
     def table(self) -> pd.DataFrame:
         """Overall (weekday ``all``) and per cell, one row per KPI."""
-        return pd.concat([self.overall.assign(weekday="all", hour=np.nan, calls=np.nan), self.cells],
-                         ignore_index=True)[["weekday", "hour", "calls", "kpi", "log", "simulated", "low", "high",
+        return pd.concat([self.overall.assign(weekday="all", start="", calls=np.nan), self.cells],
+                         ignore_index=True)[["weekday", "start", "calls", "kpi", "log", "simulated", "low", "high",
                                              "inside"]]
 
     def note(self) -> str:
@@ -62,8 +62,9 @@ def in_sample_check(cal: Calibration, calls: pd.DataFrame, replications: int = R
     s = cal.scenario
     start = pd.Timestamp(s.clock.start) + pd.Timedelta(minutes=s.clock.warmup)
     end = pd.Timestamp(s.clock.start) + pd.Timedelta(minutes=s.clock.horizon)
-    log = _per_cell(calls, start, end)
-    runs = [_per_cell(simulate_validated(s, seed, r).tickets, start, end) for r in range(replications)]
+    channels = {name for name, ch in s.demand.channels.items() if ch.patience is not None or ch.patience_by}
+    log = _per_cell(calls, start, end, channels)
+    runs = [_per_cell(simulate_validated(s, seed, r).tickets, start, end, channels) for r in range(replications)]
     rows, cell_rows = [], []
     counts = log["calls"]
     for kpi in KPIS:
@@ -79,24 +80,13 @@ def in_sample_check(cal: Calibration, calls: pd.DataFrame, replications: int = R
             if where == "all":
                 rows.append(row)
             else:
-                cell_rows.append({"weekday": where[0], "hour": where[1], "calls": int(counts[where]), **row})
+                cell_rows.append({"weekday": where[0], "start": where[1], "calls": int(counts[where]), **row})
     return InSample(pd.DataFrame(rows), pd.DataFrame(cell_rows), replications)
 
 
-def _per_cell(tickets: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """Per (weekday, hour) of creation in ``[start, end)``: calls and the KPIs of :data:`KPIS`, defined as in
-    :mod:`servsim.call_kpis` (out of the calls offered)."""
-    t = tickets[(tickets["created_at"] >= start) & (tickets["created_at"] < end)]
-    answer = (t["first_response_at"] - t["created_at"]).dt.total_seconds().to_numpy() / 60.0
-    abandoned = t["abandoned_at"].notna().to_numpy()
-    answered = ~np.isnan(answer) & ~abandoned
-    frame = pd.DataFrame({
-        "weekday": t["created_at"].dt.day_name().str[:3].to_numpy(), "hour": t["created_at"].dt.hour.to_numpy(),
-        "calls": 1.0, "abandonment": abandoned, "waited_share": ~(answered & (answer <= WAITED_MIN)),
-        "service_level_20s": answered & (answer <= 20 / 60 + WAITED_MIN),
-        "service_level_60s": answered & (answer <= 1.0 + WAITED_MIN)})
-    grouped = frame.groupby(["weekday", "hour"])
-    return grouped[list(KPIS)].mean().assign(calls=grouped["calls"].sum())
+def _per_cell(tickets: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, channels: set[str]) -> pd.DataFrame:
+    """Per (weekday, hour) of creation in ``[start, end)``: calls and the KPIs of :data:`KPIS`."""
+    return per_interval(tickets, start, end, channels)
 
 
 def _pooled(cells: pd.DataFrame, kpi: str) -> float:

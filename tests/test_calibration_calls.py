@@ -360,8 +360,12 @@ def test_the_in_sample_check_passes_the_process_it_was_fitted_on_and_flags_a_mod
     from servsim.calibration.backtests.in_sample import in_sample_check
     from servsim.cli import main
 
-    assert main(["calibrate", str(SAMPLE_CALLS), "--format", "callcentre", "--out", str(tmp_path)]) == 0
+    assert main(["calibrate", str(SAMPLE_CALLS), "--format", "callcentre", "--out", str(tmp_path),
+                 "--hourly-cost", "22"]) == 0
     printed = capsys.readouterr().out
+    staffed = servsim.load_scenario(tmp_path / "scenario.yaml")  # what a staffed hour costs, where the log is silent
+    assert {team.hourly_cost for team in staffed.teams.values()} == {22.0}
+    assert staffed.provenance["teams.*.hourly_cost"].startswith("assumed")
     assert "in-sample check" in printed and "every KPI inside the model's noise" in printed
     table = pd.read_csv(tmp_path / "in_sample.csv")
     assert table.loc[table["weekday"] == "all", "inside"].all()

@@ -459,6 +459,8 @@ def _calibrate(args: argparse.Namespace) -> int:
     print(imported.quality.to_text())
     cal = calibrate(imported, start=args.start, end=args.end, name=args.name, capacity=args.capacity,
                     utilisation=args.utilisation, balance_on_model=args.balance, daily_variation=args.daily_variation)
+    if args.hourly_cost is not None:
+        cal = cal.with_hourly_cost(args.hourly_cost)
     check = None
     if imported.kind == "calls":
         from .calibration.backtests.in_sample import in_sample_check
@@ -715,6 +717,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 "compare and sweep then include what the history cannot pin down in their "
                                 "intervals (20 is a good start)")
     calibrate.add_argument("--seed", type=_at_least(0), default=0, help="with --uncertainty: the resampling's seed")
+    calibrate.add_argument("--hourly-cost", type=_share(0, 1e9, low_included=True),
+                           help="cost of a staffed hour in every team (the log does not say): optimize, staff and "
+                                "compare then say what staffing costs")
     calibrate.add_argument("--daily-variation", action="store_true",
                            help="where daily volumes vary more than Poisson arrivals would (a test per weekday), give "
                                 "the scenario that variation (demand.daily_variation: a random factor per day)")

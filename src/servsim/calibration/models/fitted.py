@@ -3,6 +3,8 @@ duration is fitted (:func:`fit_stage`): shared by the ticket-log and the call-lo
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,7 +12,7 @@ import pandas as pd
 
 from ...distributions import as_distribution
 from ...errors import ServsimError
-from ...scenario import Scenario
+from ...scenario import Scenario, scenario_from_dict
 from ..evidence.daily import DailyEvidence
 from ..fitting import KM_PROBABILITIES, ArrivalFitter, DurationFitter
 
@@ -64,6 +66,17 @@ class Calibration:
     # (low, point, high) where the work content is only bounded by the log (delay-plus-capacity)
     route_samples: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)  # (ticket type, step) ->
     # (sample, moves): the moves each route's shares are estimated on (the process model's; see models.network)
+
+    def with_hourly_cost(self, cost: float) -> Calibration:
+        """The calibration with every team's staffed hour costing ``cost`` (a log says who worked, not what they
+        cost): so that staffing answers say what they cost."""
+        if not cost >= 0:
+            raise ServsimError(f"an hourly cost is a number of at least 0, got {cost}")
+        data = copy.deepcopy(self.data)
+        for team in data["teams"].values():
+            team["hourly_cost"] = float(cost)
+        data.setdefault("provenance", {})["teams.*.hourly_cost"] = "assumed: given when calibrating (--hourly-cost)"
+        return dataclasses.replace(self, data=data, scenario=scenario_from_dict(data, source=self.scenario.name))
 
     def fit_table(self) -> pd.DataFrame:
         return pd.DataFrame([{k: v for k, v in f.__dict__.items() if k not in ("spec", "qq", "qq_family")}

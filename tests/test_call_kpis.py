@@ -96,3 +96,39 @@ def test_how_call_kpis_read():
     assert format_value("asa_min", 0.5) == "30.0s" and format_change("asa_min", -0.05) == "-3.0s"
     assert headline_kpis(["cost_total", "service_level_60s", "asa_min", "service_level_20s", "sla_attainment"]) == [
         "sla_attainment", "service_level_20s", "service_level_60s", "asa_min", "cost_total"]
+
+
+def test_a_sweep_shows_by_default_what_moves_against_its_noise(tmp_path, capsys):
+    """Agents 9 or 11 on the M/M/c+M desk: three KPIs that move far beyond their noise, then the cost; nothing
+    that stands still. The user's --kpi come first."""
+    import yaml
+
+    from servsim.cli import main
+    from servsim.experiment import run_sweep
+
+    data = erlang_a_desk()
+    data["clock"]["horizon"] = "4d"
+    data["teams"]["agents"]["hourly_cost"] = 20
+    sweep = run_sweep(scenario_from_dict(data, source="test"), [("teams.agents.shifts.all.headcount", [9, 11])], 3,
+                      executor="serial", progress=False)
+    moving = sweep.moving_kpis()
+    assert len(moving) == 4 and moving[-1] == "cost_total"
+    assert "resolution_within_target" not in moving  # every call ends within the hour's target either way
+    path = tmp_path / "desk.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert main(["sweep", str(path), "--set", "teams.agents.shifts.all.headcount=9,11", "--replications", "2",
+                 "--executor", "serial", "--kpi", "ttr_p50_min", "--quiet"]) == 0
+    header = capsys.readouterr().out.splitlines()[1]
+    assert header.split()[1] == "ttr_p50_min" and "cost_total" in header  # the user's first, then what moves
+
+
+def test_an_overloaded_desk_of_callers_who_hang_up_is_not_said_to_grow_without_bound():
+    from servsim.scenario.load_check import check_load
+
+    data = erlang_a_desk()
+    data["teams"]["agents"]["shifts"]["all"]["headcount"] = 6  # 8 Erlangs offered
+    (warning,) = check_load(scenario_from_dict(data, source="test")).warnings()
+    assert "many callers will hang up" in warning and "without bound" not in warning
+    del data["demand"]["channels"]["phone"]["patience"]
+    (warning,) = check_load(scenario_from_dict(data, source="test")).warnings()
+    assert "grows without bound" in warning

@@ -328,7 +328,9 @@ def _sweep(args: argparse.Namespace) -> int:
         sweep = run_sweep(args.scenario, settings, args.replications, args.seed, **_experiment_options(args))
     curves = sweep.curves()
     params = [path for path, _ in settings]
-    _check_kpis(args.kpi, list(dict.fromkeys(curves["kpi"])))
+    _check_kpis(args.kpi or [], list(dict.fromkeys(curves["kpi"])))
+    # the user's KPIs, then those that move most against their noise (and the cost)
+    args.kpi = list(dict.fromkeys([*(args.kpi or []), *sweep.moving_kpis()])) or ["sla_attainment", "cost_total"]
     table = curves[curves["kpi"].isin(args.kpi)].pivot_table(index=params, columns="kpi", values="mean")
     print(f"{len(sweep.names)} points x {len(sweep.replications[sweep.names[0]])} replications, seed {args.seed}; "
           "means (CIs in curves.csv)")
@@ -673,8 +675,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", type=Path)
     p.add_argument("--set", action="append", required=True, metavar="PATH=VALUES",
                    help="e.g. teams.l2.shifts.evening.headcount=1..6 or policies.queue=priority,vip_first")
-    p.add_argument("--kpi", action="append", default=None, help="KPIs to plot (default: frt_p90_min, sla_attainment,"
-                   " cost_total)")
+    p.add_argument("--kpi", action="append", default=None, help="KPIs to show and plot, besides those that move "
+                   "most against their noise across the sweep (up to three, and the cost where it moves)")
     _add_experiment_options(p)
     _add_uncertainty_options(p)
     p.set_defaults(func=_sweep)
@@ -752,7 +754,7 @@ def main(argv: list[str] | None = None) -> int:
 
     warnings.showwarning = _print_warning  # one readable line, not the warning's source location
     args = build_parser().parse_args(argv)
-    if getattr(args, "kpi", "unset") is None:
+    if getattr(args, "kpi", "unset") is None and args.func is _report:
         args.kpi = ["frt_p90_min", "sla_attainment", "cost_total"]
     try:
         return args.func(args)

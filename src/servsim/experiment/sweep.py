@@ -13,6 +13,7 @@ import yaml
 
 from ..errors import ScenarioError, ServsimError
 from ..files import write_csv
+from ..kpi import headline_kpis
 from ..scenario import Scenario, load_scenario, scenario_from_dict
 from ..scenario.load import set_path
 from .core import Experiment, run_experiment
@@ -60,6 +61,19 @@ class Sweep(Experiment):
     def curves(self) -> pd.DataFrame:
         """The summary joined with each point's parameter values (one row per point and KPI)."""
         return self.points.merge(self.summary(), left_on="scenario", right_on="scenario")
+
+    def moving_kpis(self, count: int = 3) -> list[str]:
+        """The headline KPIs that move most across the sweep against their noise (the range of their means over
+        the points over the mean half-width of their 95% intervals), at most ``count`` of those that move beyond
+        it, then the total cost where it moves: what a sweep shows by default."""
+        summary = self.summary()
+        scores = {}
+        for kpi in headline_kpis(summary["kpi"]):
+            rows = summary[summary["kpi"] == kpi]
+            spread, noise = rows["mean"].max() - rows["mean"].min(), rows["half_width"].mean()
+            scores[kpi] = spread / noise if noise > 0 else (math.inf if spread > 0 else 0.0)
+        moving = [k for k in sorted(scores, key=lambda k: -scores[k]) if scores[k] > 1 and k != "cost_total"]
+        return moving[:count] + (["cost_total"] if scores.get("cost_total", 0) > 1 else [])
 
     def steps(self) -> pd.DataFrame:
         """What each step along the first parameter changes: per pair of neighbouring points (the second parameter,

@@ -5,7 +5,7 @@
   ``MAX_TICKETS`` is refused unless forced, before anything is allocated.
 - **Stability**: per team, the offered load (arrivals × visits × mean work, per stage the team does) against its
   average number of people on duty × concurrency × (1 − shrinkage). ρ ≥ 1 means its queue grows without bound
-  over the horizon.
+  over the horizon, unless all its work comes from callers who hang up when kept waiting: then many will.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class LoadCheck:
     events: float  # expected stage visits
     memory_bytes: float
     load: dict[str, tuple[float, float]]  # team -> (offered people-equivalents, people on duty x concurrency)
+    hang_up: frozenset[str] = frozenset()  # teams all of whose work comes from callers who hang up when kept waiting
 
     def overloaded(self) -> dict[str, float]:
         """Teams whose offered load is at least their capacity, with ρ."""
@@ -38,6 +39,11 @@ class LoadCheck:
         for team, rho in sorted(self.overloaded().items(), key=lambda kv: -kv[1]):
             offered, capacity = self.load[team]
             if capacity == 0:  # nobody at all: said when the scenario is read
+                continue
+            if team in self.hang_up:  # the queue stays bounded: callers leave it
+                out.append(f"team {team}: offered work needs {offered:.1f} people on duty on average, it has "
+                           f"{capacity:.1f} (offered load {rho:.0%}): many callers will hang up before an answer; "
+                           "add people or lower the demand")
                 continue
             out.append(f"team {team}: offered work needs {offered:.1f} people on duty on average, it has "
                        f"{capacity:.1f} (utilisation {rho:.0%}): its queue grows without bound and the backlog at "
@@ -59,15 +65,19 @@ class LoadCheck:
 def check_load(s: Scenario) -> LoadCheck:
     """Expected size of a replication and each team's offered load against its capacity."""
     arrivals: dict[str, float] = {}  # ticket type -> tickets per minute, the weekly average
+    staying: dict[str, float] = {}  # the same of channels whose callers do not hang up
     tickets = 0.0
     dated = _dated_factors(s)
     for channel in s.demand.channels.values():
         mix = (channel.mix and channel.mix.ticket_types) or s.demand.mix.ticket_types or {}
+        patient = channel.patience is None and channel.patience_by is None
         for tt, share in mix.items():
             arrivals[tt] = arrivals.get(tt, 0.0) + channel.rate * share
+            staying[tt] = staying.get(tt, 0.0) + (channel.rate * share if patient else 0.0)
         tickets += channel.rate * _weighted_minutes(channel, dated)
     plain = sum(arrivals.values()) * s.clock.horizon  # the same without the weekly pattern, trend and calendar
     offered: dict[str, float] = {}
+    offered_staying: dict[str, float] = {}
     visits_total = 0.0
     for tname, rate in arrivals.items():
         tt = s.ticket_types.get(tname)
@@ -81,10 +91,13 @@ def check_load(s: Scenario) -> LoadCheck:
             team = s.stages[stage].team if stage in s.stages else None
             if team is not None:
                 offered[team] = offered.get(team, 0.0) + rate * v * _mean_work(tt.steps[stage])
+                offered_staying[team] = offered_staying.get(team, 0.0) + staying.get(tname, 0.0) * (
+                    1.0 - tt.deflection) * v * _mean_work(tt.steps[stage])
     capacity = {team: _people_on_duty(s, team) * s.teams[team].concurrency * (1 - s.teams[team].shrinkage)
                 for team in s.teams}
     load = {team: (offered.get(team, 0.0), capacity[team]) for team in s.teams}
-    return LoadCheck(tickets, visits_total, (tickets + visits_total / 3) * BYTES_PER_TICKET, load)
+    hang_up = frozenset(team for team, work in offered.items() if work > 0 and offered_staying.get(team, 0.0) == 0)
+    return LoadCheck(tickets, visits_total, (tickets + visits_total / 3) * BYTES_PER_TICKET, load, hang_up)
 
 
 def _dated_factors(s: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

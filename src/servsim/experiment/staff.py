@@ -29,6 +29,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from scipy import stats
 from ..erlang import erlang_a, required_agents
 from ..errors import ServsimError
 from ..files import write_csv, write_text
+from ..kpi import format_value
 from ..one_run import simulate_validated
 from ..scenario import Scenario, scenario_from_dict
 from ..scenario.model import WEEKDAYS
@@ -80,7 +82,8 @@ class IntervalRequirement:
         return value >= target - 1e-12 if self.requirement.op == ">=" else value <= target + 1e-12
 
     def __str__(self) -> str:
-        return f"{self.requirement} per {self.interval_min}min"
+        r = self.requirement
+        return f"{r.kpi} {r.op} {format_value(r.kpi, r.value)} per {self.interval_min}min"
 
 
 @dataclass
@@ -102,10 +105,10 @@ class StaffingPlan:
     def agent_hours(self) -> dict[str, float]:
         """Agent-hours a week: by simulation, by Erlang A, by Erlang C, and in the shifts."""
         hours = self.requirement.interval_min / 60.0
-        shifts = (self.shifts["headcount"] * self.shifts["hours"] * self.shifts["days"].str.count(",").add(1)).sum()
-        return {"simulation": float(self.table["agents"].sum() * hours),
-                "erlang_a": float(self.table["erlang_a"].sum() * hours),
-                "erlang_c": float(self.table["erlang_c"].sum() * hours), "shifts": float(shifts)}
+        return {"simulation": float(self.table["agents"].sum() * hours),  # NaN where Erlang has no answer
+                "erlang_a": float(self.table["erlang_a"].sum(min_count=len(self.table)) * hours),
+                "erlang_c": float(self.table["erlang_c"].sum(min_count=len(self.table)) * hours),
+                "shifts": float(sum(self._shift_hours().values()))}
 
     def met_share(self) -> float:
         """Share of the measured intervals that meet the requirement on the check's fresh replications."""
@@ -115,19 +118,21 @@ class StaffingPlan:
     def summary(self) -> str:
         hours, kpi = self.agent_hours(), self.requirement.requirement.kpi
         measured = self.table[self.table["measured"]]
+        worst = measured[kpi].min() if self.requirement.requirement.op == ">=" else measured[kpi].max()
         cost = sum(self.scenario.teams[t].hourly_cost * h for t, h in self._shift_hours().items())
         currency = f" {self.scenario.currency}" if self.scenario.currency else ""
         lines = [f"staffing for {self.requirement} ({len(self.table)} intervals of "
                  f"{len(self.table['team'].unique())} team(s), met with {self.confidence:.0%} confidence on "
                  f"{self.replications} replications, {self.evaluations} staffings simulated)",
-                 f"  agent-hours a week: simulation {hours['simulation']:,.1f}, Erlang A {hours['erlang_a']:,.1f}, "
-                 f"Erlang C {hours['erlang_c']:,.1f}; in shifts {hours['shifts']:,.1f} "
+                 f"  agent-hours a week: simulation {hours['simulation']:,.1f}, Erlang A {_hours(hours['erlang_a'])}, "
+                 f"Erlang C {_hours(hours['erlang_c'])}; in shifts {hours['shifts']:,.1f} "
                  f"(cost {cost:,.0f}{currency} a week)",
                  f"  on fresh replications {self.met_share():.0%} of the {len(measured)} measured intervals meet "
-                 f"{kpi} (mean {measured[kpi].mean():.3f}, lowest {measured[kpi].min():.3f})"]
+                 f"{kpi} (mean {format_value(kpi, measured[kpi].mean())}, worst {format_value(kpi, worst)})"]
         return "\n".join(lines + [f"  note: {n}" for n in self.notes])
 
     def _shift_hours(self) -> dict[str, float]:
+        """Paid hours a week in the shifts, per team."""
         s = self.shifts
         hours = s["headcount"] * s["hours"] * s["days"].str.count(",").add(1)
         return hours.groupby(s["team"]).sum().to_dict()
@@ -150,10 +155,11 @@ class StaffingPlan:
 
 def staff(scenario: Scenario, requirement: str | IntervalRequirement, replications: int = 5, seed: int = 0,
           teams: list[str] | None = None, shift_hours: tuple[float, ...] = (4.0, 6.0, 8.0),
-          hourly_cost: float | None = None, confidence: float = 0.8, progress=None) -> StaffingPlan:
-    """The interval staffing of the module for ``scenario``'s call-answering ``teams`` (default: all of them).
-    ``hourly_cost`` sets the teams' cost of an agent-hour where the scenario has none; ``progress`` is called with
-    a line after each simulated staffing."""
+          hourly_cost: float | None = None, confidence: float = 0.8,
+          progress: Callable[[str], None] | None = None) -> StaffingPlan:
+    """The interval staffing of the module for ``scenario``'s call-answering ``teams`` (default: all of them), each
+    interval meeting ``requirement`` with one-sided ``confidence``. ``hourly_cost`` sets the staffed teams' cost of
+    an agent-hour in the staffed scenario; ``progress`` is called with a line after each simulated staffing."""
     need = requirement if isinstance(requirement, IntervalRequirement) else IntervalRequirement.parse(requirement)
     if replications < 2:
         raise ServsimError("staffing needs at least 2 replications per staffing")
@@ -164,14 +170,15 @@ def staff(scenario: Scenario, requirement: str | IntervalRequirement, replicatio
     desk = _Desk(scenario, need, teams, replications, seed)
     say = progress or (lambda line: None)
 
-    forecast = desk.evaluate(None, "the scenario as it is")
+    forecast = desk.evaluate(None)
     say(f"forecast: {forecast.calls.sum() / desk.weeks:,.0f} calls a week")
-    erlang_a_agents, erlang_c_agents = desk.erlang(forecast)
-    agents = np.where(forecast.calls > 0, np.maximum(erlang_a_agents, 1), 0)
+    erlang_a_agents, erlang_c_agents, load = desk.erlang(forecast)
+    # Erlang A's answer, where it has one (not for a mean wait), else the offered load; one wherever calls come
+    agents = np.where(forecast.calls > 0, np.maximum(np.maximum(erlang_a_agents, np.ceil(load)), 1), 0).astype(int)
     measured = forecast.calls * replications >= MIN_CALLS  # calls over all the interval's occurrences
     notes = []
     for _ in range(MAX_ROUNDS):
-        found = desk.evaluate(agents, "meeting the requirement")
+        found = desk.evaluate(agents)
         missing = measured & ~need.meets(found.bound(confidence))
         say(f"{int(agents.sum())} agent-intervals: {int(missing.sum())} interval(s) miss")
         if not missing.any():
@@ -186,19 +193,20 @@ def staff(scenario: Scenario, requirement: str | IntervalRequirement, replicatio
         trial[~frozen] -= 1
         if (trial == agents).all():
             break
-        found = desk.evaluate(trial, "trimming")
+        found = desk.evaluate(trial)
         held = ~frozen & need.meets(found.bound(confidence))
         frozen |= ~held
         agents[held] -= 1
-        found = desk.evaluate(agents, "trimming, checked")
+        found = desk.evaluate(agents)
         missing = measured & ~need.meets(found.bound(confidence))
         agents[missing] += 1
         frozen |= missing | (agents <= 1)
         say(f"{int(agents.sum())} agent-intervals after trimming {int(held.sum())}, {int(missing.sum())} given back")
-    checked = desk.evaluate(agents, "the check", seed_offset=CHECK_SEED_OFFSET)
+    checked = desk.evaluate(agents, seed_offset=CHECK_SEED_OFFSET)
     if (~measured & (forecast.calls > 0)).any():
         notes.append(f"{int((~measured & (forecast.calls > 0)).sum())} interval(s) with fewer than {MIN_CALLS} calls "
-                     "over all their simulated occurrences keep Erlang A's staffing (too few calls to measure)")
+                     "over all their simulated occurrences keep their first staffing, Erlang A's or else the "
+                     "offered load (too few calls to measure)")
     table = desk.table(forecast, checked, agents, erlang_a_agents, erlang_c_agents, measured)
     shifts = _cover(table, need.interval_min, shift_hours)
     staffed = desk.with_shifts(shifts, hourly_cost)
@@ -262,7 +270,7 @@ class _Desk:
         day = interval // self.slots
         return ((self.first_weekday + day) % 7) * self.slots + interval % self.slots
 
-    def evaluate(self, agents: np.ndarray | None, what: str, seed_offset: int = 0) -> _Measured:
+    def evaluate(self, agents: np.ndarray | None, seed_offset: int = 0) -> _Measured:
         """Simulate the scenario with ``agents`` (None: as it is) and measure every team and interval: sums over
         each interval's occurrences (weeks and replications) and, for the requirement's KPI, a ratio of two of
         them, its standard error from how the occurrences differ (the calls of one interval share its queue, so
@@ -348,18 +356,20 @@ class _Desk:
         data["roster"] = rows
         return scenario_from_dict(data, source=f"{self.scenario.name} staffed per interval")
 
-    def erlang(self, forecast: _Measured) -> tuple[np.ndarray, np.ndarray]:
-        """Erlang A's and Erlang C's agents per team and interval for the requirement, on the forecast calls, the
-        team's handling time and its callers' mean patience."""
+    def erlang(self, forecast: _Measured) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Erlang A's and Erlang C's agents per team and interval for the requirement (-1 where they have no
+        answer), on the forecast calls, the team's handling time and its callers' mean patience; and the offered
+        load in agents."""
         out_a, out_c = np.zeros(forecast.calls.shape, int), np.zeros(forecast.calls.shape, int)
         per_minute = forecast.calls / np.maximum(self.occurrences, 1) / self.need.interval_min
+        load = per_minute * np.array([[self.handling_time(team)] for team in self.teams])
         for k, team in enumerate(self.teams):
             aht, patience = self.handling_time(team), self.patience(team)
             for cell in np.flatnonzero(forecast.calls[k] > 0):
                 lam = float(per_minute[k, cell])
                 out_a[k, cell] = self._erlang_agents(lam, aht, patience)
                 out_c[k, cell] = self._erlang_agents(lam, aht, math.inf)
-        return out_a, out_c
+        return out_a, out_c, load
 
     def _erlang_agents(self, lam: float, aht: float, patience: float) -> int:
         requirement = self.need.requirement
@@ -445,6 +455,10 @@ class _Desk:
             if hourly_cost is not None:
                 data["teams"][team]["hourly_cost"] = hourly_cost
         return scenario_from_dict(data, source=f"{self.scenario.name} staffed by servsim staff")
+
+
+def _hours(value: float) -> str:
+    return "-" if value != value else f"{value:,.1f}"
 
 
 def _cover(table: pd.DataFrame, interval_min: int, shift_hours: tuple[float, ...]) -> pd.DataFrame:

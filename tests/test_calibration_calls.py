@@ -378,3 +378,19 @@ def test_the_in_sample_check_passes_the_process_it_was_fitted_on_and_flags_a_mod
     check = in_sample_check(dataclasses.replace(cal, scenario=scenario_from_dict(data)), history.tickets)
     outside = set(check.overall.loc[~check.overall["inside"], "kpi"])
     assert {"waited_share", "service_level_20s"} <= outside and "WARNING" in check.note()
+
+
+def test_service_times_that_vary_with_the_hour_get_a_factor_per_hour_and_others_none():
+    from servsim.calibration.models.calls import work_by_hour
+
+    rng = np.random.default_rng(4)
+    hour = rng.choice([8, 9, 10, 15], size=8000, p=[0.2, 0.3, 0.3, 0.2])
+    truth = {8: 0.8, 9: 1.0, 10: 1.0, 15: 1.3}
+    service = rng.exponential(3.0 * np.vectorize(truth.get)(hour))
+    factors = np.array(work_by_hour(service, hour))
+    assert np.dot(np.bincount(hour, minlength=24), factors) / len(hour) == pytest.approx(1.0, abs=1e-3)
+    ratio = factors[15] / factors[8]
+    assert ratio == pytest.approx(1.3 / 0.8, rel=0.1) and factors[3] == pytest.approx(1.0, rel=0.1)
+    assert work_by_hour(rng.exponential(3.0, size=8000), hour) is None  # the same in every hour
+    sample = servsim.calibrate(servsim.import_log(SAMPLE_CALLS, "callcentre"))  # its process has no such effect
+    assert all(step.work_by_hour is None for tt in sample.scenario.ticket_types.values() for step in tt.steps.values())

@@ -327,3 +327,29 @@ def test_day_ranges_run_on_through_the_end_of_the_week():
     assert parse_days("Sun-Thu") == ["Sun", "Mon", "Tue", "Wed", "Thu"]
     assert parse_days("Fri-Mon,Wed") == ["Fri", "Sat", "Sun", "Mon", "Wed"]
     assert parse_days("Mon-Fri") == ["Mon", "Tue", "Wed", "Thu", "Fri"] and parse_days("Sat") == ["Sat"]
+
+
+def test_work_by_hour_scales_the_work_drawn_by_the_hour_a_ticket_enters():
+    """Constant work of 10 min, doubled from 12:00 to 13:00 and halved from 20:00 to 21:00, many people (no
+    queue): a ticket's work is 20 min if it arrived in the noon hour, 5 min in the evening one, 10 min otherwise;
+    the clock starting at 06:30 counts the hours from its own midnight."""
+    factors = [1.0] * 24
+    factors[12], factors[20] = 2.0, 0.5
+    data = {
+        "version": 1, "name": "hours",
+        "clock": {"start": "2026-01-05 06:30", "horizon": "2d"},
+        "demand": {"channels": {"web": {"rate": "30/h", "mix": {"ticket_types": {"t": 1.0}, "priorities": {"P1": 1.0}}}}},
+        "teams": {"desk": {"shifts": {"all": {"days": "Mon-Sun", "start": "00:00", "end": "24:00", "headcount": 50}}}},
+        "stages": {"work": {"team": "desk", "first_response": True}},
+        "ticket_types": {"t": {"entry": "work", "steps": {"work": {
+            "work": {"kind": "constant", "value": 10.0}, "next": "resolve", "work_by_hour": factors}}}},
+        "priorities": {"P1": {"first_response": "1h", "resolution": "1d"}},
+    }
+    events = servsim.simulate(scenario_from_dict(data), seed=2).events.dropna(subset=["ended_at"])
+    minutes = (events["ended_at"] - events["started_at"]).dt.total_seconds() / 60.0
+    hour = events["started_at"].dt.hour
+    assert np.allclose(minutes[hour == 12], 20.0) and np.allclose(minutes[hour == 20], 5.0)
+    assert np.allclose(minutes[~hour.isin([12, 20])], 10.0) and (hour == 12).sum() > 20
+    with pytest.raises(servsim.ScenarioError, match="work_by_hour"):
+        data["ticket_types"]["t"]["steps"]["work"]["work_by_hour"] = [1.0] * 23
+        scenario_from_dict(data)

@@ -72,6 +72,8 @@ class Compiled:
     # flow
     entry_stage: list[int]
     steps: list[list[tuple | None]]
+    work_by_hour: list[list[tuple | None]]  # [type][stage] -> 24 factors on the work drawn, by hour of entry, or None
+    minute_of_day_at_start: float           # the clock's start, minutes after its midnight
     closing_first: list[int]
     reopen_stage: list[int]
     reopen_delay: list[Sampler | None]
@@ -184,11 +186,15 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
 
     # flow of each ticket type
     steps: list[list[tuple | None]] = []
+    work_by_hour: list[list[tuple | None]] = []
     closing_first, reopen_stage, reopen_delay, entry = [], [], [], []
     for tname in type_names:
         tt = s.ticket_types[tname]
         row: list[tuple | None] = [None] * len(stage_names)
+        work_by_hour.append([None] * len(stage_names))
         for stage, step in tt.steps.items():
+            if step.work_by_hour:
+                work_by_hour[-1][st_i[stage]] = tuple(step.work_by_hour)
             work = step.work.sampler(streams(f"service/{tname}/{stage}"))
             if stage in tt.closing:
                 pos = tt.closing.index(stage)
@@ -291,7 +297,8 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
         queue_class=queue_class, shortest_first=s.policies.within_class == "shortest_first",
         head_start=[s.priorities[p].head_start for p in priority_names],
         start_stage=tickets["start_stage"], remaining=tickets["remaining"],
-        entry_stage=entry, steps=steps,
+        entry_stage=entry, steps=steps, work_by_hour=work_by_hour,
+        minute_of_day_at_start=s.clock.start.hour * 60 + s.clock.start.minute + s.clock.start.second / 60,
         closing_first=closing_first,
         reopen_stage=reopen_stage, reopen_delay=reopen_delay,
         stage_team=[tm_i[st.team] if st.team else -1 for st in s.stages.values()],

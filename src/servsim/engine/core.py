@@ -127,6 +127,8 @@ def run(m: Compiled) -> RawLog:
     log_q, log_b, log_e = ev_enq.append, ev_start.append, ev_end.append
 
     steps = m.steps                   # [type][stage] -> (work sampler per target, targets, cum, uniform) or None
+    by_hour = m.work_by_hour if any(f is not None for row in m.work_by_hour for f in row) else None
+    day_start = m.minute_of_day_at_start
     stage_team = m.stage_team
     stage_fr = m.stage_first_response
     stage_esc = m.stage_escalation
@@ -182,6 +184,8 @@ def run(m: Compiled) -> RawLog:
                 k += 1
         next_of[i] = targets[k]
         work_of[i] = works[k]()  # the route is drawn first: work may depend on where the ticket goes next
+        if by_hour is not None and (hourly := by_hour[ttype[i]][s]) is not None:  # longer work at some hours
+            work_of[i] *= hourly[int((now + day_start) % 1440.0) // 60]
         if remaining and i in remaining:  # a ticket of the initial backlog, part-way through its first stage
             work_of[i] = remaining.pop(i)
         if stage_esc[s]:

@@ -362,13 +362,15 @@ class _Desk:
         load in agents."""
         out_a, out_c = np.zeros(forecast.calls.shape, int), np.zeros(forecast.calls.shape, int)
         per_minute = forecast.calls / np.maximum(self.occurrences, 1) / self.need.interval_min
-        load = per_minute * np.array([[self.handling_time(team)] for team in self.teams])
+        aht = np.array([[self.handling_time(team, self._hour(cell)) for cell in range(7 * self.slots)]
+                        for team in self.teams])
+        load = per_minute * aht
         for k, team in enumerate(self.teams):
-            aht, patience = self.handling_time(team), self.patience(team)
+            patience = self.patience(team)
             for cell in np.flatnonzero(forecast.calls[k] > 0):
-                lam = float(per_minute[k, cell])
-                out_a[k, cell] = self._erlang_agents(lam, aht, patience)
-                out_c[k, cell] = self._erlang_agents(lam, aht, math.inf)
+                lam, aht_cell = float(per_minute[k, cell]), float(aht[k, cell])
+                out_a[k, cell] = self._erlang_agents(lam, aht_cell, patience)
+                out_c[k, cell] = self._erlang_agents(lam, aht_cell, math.inf)
         return out_a, out_c, load
 
     def _erlang_agents(self, lam: float, aht: float, patience: float) -> int:
@@ -385,14 +387,23 @@ class _Desk:
             return -1
         return -1
 
-    def handling_time(self, team: str) -> float:
-        """Mean work of a call's first step plus the team's wrap-up, weighted by the demand's mix."""
+    def _hour(self, cell: int) -> int:
+        return (cell % self.slots) * self.need.interval_min // 60
+
+    def handling_time(self, team: str, hour: int | None = None) -> float:
+        """Mean work of a call's first step (at ``hour`` of the day, where the work varies by hour) plus the team's
+        wrap-up, weighted by the demand's mix."""
         s = self.scenario
         shares = (s.demand.mix.ticket_types if s.demand.mix and s.demand.mix.ticket_types else
                   {t: 1.0 for t in s.ticket_types})
         own = {t: w for t, w in shares.items() if s.stages[s.ticket_types[t].entry].team == team and w > 0}
         total = sum(own.values()) or 1.0
-        work = sum(w * s.ticket_types[t].steps[s.ticket_types[t].entry].work.mean for t, w in own.items()) / total
+
+        def mean_work(ticket_type: str) -> float:
+            step = s.ticket_types[ticket_type].steps[s.ticket_types[ticket_type].entry]
+            return step.work.mean * (step.work_by_hour[hour] if step.work_by_hour and hour is not None else 1.0)
+
+        work = sum(w * mean_work(t) for t, w in own.items()) / total
         wrap = s.teams[team].wrap_up
         return float(work + (wrap.mean if wrap is not None else 0.0))
 
@@ -420,10 +431,10 @@ class _Desk:
         kpi = self.need.requirement.kpi
         rows = []
         for k, team in enumerate(self.teams):
-            aht = self.handling_time(team)
             for cell in range(7 * self.slots):
                 if forecast.calls[k, cell] == 0 and agents[k, cell] == 0:
                     continue
+                aht = self.handling_time(team, self._hour(cell))
                 minute = (cell % self.slots) * self.need.interval_min
                 answered = checked.kpis["answered"][k, cell] / max(self.occurrences[cell], 1)  # per occurrence
                 work = answered * aht / max(agents[k, cell] * self.need.interval_min, 1e-9)

@@ -359,6 +359,17 @@ class Step(Strict):
                     "L1 time of tickets it resolves vs tickets it escalates")
     parts: dict[str, PartUse] = Field(default_factory=dict, description="spare parts the work may need: part "
                                                                          "type -> probability, quantity")
+    work_by_hour: list[float] | None = Field(
+        None, min_length=24, max_length=24,
+        description="24 factors, one per hour of the day: the work drawn for a ticket entering the stage in that "
+                    "hour is multiplied by it (calls are longer at some hours; about 1 on average)")
+
+    @field_validator("work_by_hour")
+    @classmethod
+    def _hour_factors(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and not all(0 < v < 100 and math.isfinite(v) for v in value):
+            raise ValueError("each hour's factor is a positive number below 100 (1: the work as drawn)")
+        return value
 
     @field_validator("next")
     @classmethod

@@ -198,8 +198,9 @@ def _agents_per_cell(roster: pd.DataFrame, cells: pd.Index) -> pd.Series:
 
 def _erlang_a_cells(cal: Calibration, train_calls: pd.DataFrame, trace: pd.DataFrame, roster: pd.DataFrame,
                     cells: pd.Index, work: pd.Series | None = None) -> pd.DataFrame:
-    """Erlang A per team and hour on the same inputs: the hour's actual calls, the team's mean handling time
-    (service and wrap-up) and patience from the training weeks (patience as abandonments / total waiting time,
+    """Erlang A per team and hour on the same inputs: the hour's actual calls, their mean handling time as the model
+    draws it (each type's mean service, times its factor for the hour where service varies by hour, and the team's
+    wrap-up) and the team's patience from the training weeks (patience as abandonments / total waiting time,
     the standard estimator), the hour's mean headcount (interpolated between the neighbouring whole numbers of
     agents). ``work`` (minutes per call of ``trace``, NaN where not served): the service part of the handling time
     is the hour's actual mean instead, where the hour has served calls."""
@@ -215,7 +216,15 @@ def _erlang_a_cells(cal: Calibration, train_calls: pd.DataFrame, trace: pd.DataF
         own = routing[[team_of_type[ty] == team for ty in routing.index] & (routing["served"] > 0).to_numpy()]
         # a person is held for the service and the wrap-up after it (handling time, as workforce planners count it)
         wrap_up = s.teams[team].wrap_up.mean if s.teams[team].wrap_up is not None else 0.0
-        service = np.full(len(cells), float(np.average(own["mean_service_min"], weights=own["served"])))
+        # the service the model draws for the hour's calls: their types' means, times each type's factor for the
+        # hour where the service times vary with it (work_by_hour), the same inputs as the simulation's
+        expected = calls["ticket_type"].map(own["mean_service_min"]).to_numpy(float)
+        factors = [s.ticket_types[ty].steps[s.ticket_types[ty].entry].work_by_hour for ty in calls["ticket_type"]]
+        hour = calls["cell"].dt.hour.to_numpy()
+        expected = expected * np.array([1.0 if f is None else f[h] for f, h in zip(factors, hour)])
+        fallback = float(np.average(own["mean_service_min"], weights=own["served"]))
+        service = pd.Series(np.where(np.isnan(expected), fallback, expected)).groupby(
+            calls["cell"].to_numpy()).mean().reindex(cells).fillna(fallback).to_numpy()
         if work is not None:
             hourly = work[calls.index].groupby(calls["cell"]).mean().reindex(cells).to_numpy()
             service = np.where(np.isnan(hourly), service, hourly)

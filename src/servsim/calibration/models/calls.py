@@ -34,7 +34,7 @@ from ..fitting import ArrivalFitter
 from ..importers.labels import shares as _shares
 from ..importers.labels import slug as _slug
 from ..importers.quality import ImportResult
-from .fitted import Calibration, StageFit, fit_stage
+from .fitted import MIN_FIT, Calibration, StageFit, fit_stage
 
 SPECIALIST = 0.9       # an agent whose calls are at least this share of one type specialises in it
 DESK_SHARE = 0.8       # a type whose calls are at least this share served by its specialists gets its own desk
@@ -46,6 +46,8 @@ MIN_ABANDONED = 30     # hang-ups needed to fit a patience (of all callers, a ty
 MIN_KNOWN = 30         # callers of a type with a recorded priority needed for the type's own priority shares
 STRAY_GAP_DAYS = 7    # calls this far from the rest of the log, without any call between, are stray dates
 MEAN_TOLERANCE = 0.02  # a service-time family whose mean is further off the sample's gives way to the empirical
+HOUR_P = 0.001         # service times differing between the hours of the day this significantly get work_by_hour
+HOUR_PRIOR_CALLS = 50  # each hour's factor is its calls' mean ratio shrunk towards 1 by this many calls' weight
 # call logs are large and uncensored in service: quantiles fine enough that the table keeps the sample's mean
 FINE = np.round(np.concatenate([np.linspace(0, 0.99, 100), [0.995, 0.999, 1.0]]), 3)
 
@@ -113,7 +115,7 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
             f"{d} ({sum(v == d for v in team_of.values())} agents)" for d in desks))
 
     fits: list[StageFit] = []
-    ticket_types, routing = {}, []
+    ticket_types, routing, by_hour = {}, [], []
     pooled_service = fit_stage("all", "service", None, np.maximum(service[served], MIN_CALL),
                           np.zeros(served.sum(), bool), None, notes, FINE, MIN_CALL, MEAN_TOLERANCE)
     for ty in sorted(types.unique()):
@@ -123,11 +125,18 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
         fits.append(fit)
         stage = "service" if type_team[ty] == GENERAL else f"service_{ty}"
         ticket_types[ty] = {"category": ty, "entry": stage, "steps": {stage: {"work": fit.spec, "next": "resolve"}}}
+        hourly = work_by_hour(service[rows & served], calls["created_at"].dt.hour.to_numpy()[rows & served])
+        if hourly is not None:
+            ticket_types[ty]["steps"][stage]["work_by_hour"] = hourly
+            by_hour.append(ty)
         routing.append({"ticket_type": ty, "calls": int(rows.sum()), "served": int((rows & served).sum()),
                         "abandoned": int((rows & abandoned).sum()), "team": type_team[ty],
                         "mean_service_min": float(np.nanmean(service[rows & served])) if (rows & served).any() else
                         float("nan")})
 
+    if by_hour:
+        notes.append(f"service times vary with the hour of the day (Kruskal-Wallis p < {HOUR_P}): call types "
+                     f"{', '.join(by_hour)} get a factor per hour on their work (work_by_hour)")
     patience, patience_fits = _patience(types, priority, wait, served, abandoned, notes)
     fits += patience_fits
 
@@ -200,6 +209,25 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
                        pd.DataFrame(columns=["from_team", "to_team", "handovers", "share"]),
                        {str(c): _slug(c) for c in calls["category"].astype("string").fillna("unknown").unique()},
                        {"phone": "phone"}, notes, roster, team_of, staffed=True, daily=daily)
+
+
+def work_by_hour(service: np.ndarray, hour: np.ndarray) -> list[float] | None:
+    """Per hour of the day, a call type's mean service time over its mean (``service`` minutes of its answered
+    calls, ``hour`` each call's hour of arrival): shrunk towards 1 by ``HOUR_PRIOR_CALLS`` calls' worth of weight,
+    scaled to average 1 over the calls; None unless the hours differ (Kruskal-Wallis test over the hours with
+    ``MIN_FIT`` calls at ``HOUR_P``)."""
+    from scipy.stats import kruskal
+
+    known = np.isfinite(service)  # a call still in service at the window's end has none yet
+    service, hour = service[known], hour[known]
+    groups = [service[hour == h] for h in range(24) if (hour == h).sum() >= MIN_FIT]
+    if len(groups) < 2 or kruskal(*groups).pvalue >= HOUR_P:
+        return None
+    mean, counts = float(service.mean()), np.bincount(hour, minlength=24).astype(float)
+    sums = np.bincount(hour, weights=service, minlength=24)
+    factor = (sums / mean + HOUR_PRIOR_CALLS) / (counts + HOUR_PRIOR_CALLS)  # the hour's mean ratio, shrunk to 1
+    factor /= float(np.dot(counts, factor) / counts.sum())  # the calls' mean work unchanged
+    return [round(float(f), 4) for f in factor]
 
 
 def _minutes(delta: pd.Series) -> np.ndarray:

@@ -394,3 +394,27 @@ def test_service_times_that_vary_with_the_hour_get_a_factor_per_hour_and_others_
     assert work_by_hour(rng.exponential(3.0, size=8000), hour) is None  # the same in every hour
     sample = servsim.calibrate(servsim.import_log(SAMPLE_CALLS, "callcentre"))  # its process has no such effect
     assert all(step.work_by_hour is None for tt in sample.scenario.ticket_types.values() for step in tt.steps.values())
+
+
+def test_a_call_log_where_nobody_queued_calibrates_and_its_check_says_how_far_the_model_is(tmp_path):
+    """Sixty agents on duty around the clock: nobody waits or hangs up. Calibration keeps a model without
+    abandonment or wrap-up, says so, and its in-sample check runs (it has no patience to tell calls by) and warns:
+    presence read from so few calls per agent understates who was there."""
+    import yaml
+
+    from servsim.calibration.backtests.in_sample import in_sample_check
+    from servsim.calibration.sample import write_call_sample
+
+    data = yaml.safe_load((ROOT / "scenarios" / "callcentre.yaml").read_text())
+    for team in data["teams"].values():
+        for shift in team["shifts"].values():
+            shift.update(days="Mon-Sun", start="00:00", end="24:00", headcount=60)
+    path = tmp_path / "idle.yaml"
+    path.write_text(yaml.safe_dump(data))
+    history = servsim.import_log(write_call_sample(path, tmp_path), "callcentre")
+    assert history.tickets["abandoned_at"].isna().all()
+    cal = servsim.calibrate(history)
+    assert any("no abandonment" in n for n in cal.notes)
+    check = in_sample_check(cal, history.tickets)
+    assert check.overall.set_index("kpi").loc["abandonment", "inside"]
+    assert (check.overall[["low", "high"]].to_numpy() <= 1.0).all() and "WARNING" in check.note()

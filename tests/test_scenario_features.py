@@ -338,8 +338,10 @@ def test_work_by_hour_scales_the_work_drawn_by_the_hour_a_ticket_enters():
     data = {
         "version": 1, "name": "hours",
         "clock": {"start": "2026-01-05 06:30", "horizon": "2d"},
-        "demand": {"channels": {"web": {"rate": "30/h", "mix": {"ticket_types": {"t": 1.0}, "priorities": {"P1": 1.0}}}}},
-        "teams": {"desk": {"shifts": {"all": {"days": "Mon-Sun", "start": "00:00", "end": "24:00", "headcount": 50}}}},
+        "demand": {"channels": {"web": {"rate": "30/h",
+                                        "mix": {"ticket_types": {"t": 1.0}, "priorities": {"P1": 1.0}}}}},
+        "teams": {"desk": {"shifts": {"all": {"days": "Mon-Sun", "start": "00:00", "end": "24:00",
+                                              "headcount": 50}}}},
         "stages": {"work": {"team": "desk", "first_response": True}},
         "ticket_types": {"t": {"entry": "work", "steps": {"work": {
             "work": {"kind": "constant", "value": 10.0}, "next": "resolve", "work_by_hour": factors}}}},

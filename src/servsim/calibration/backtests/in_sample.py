@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from ...call_kpis import per_interval
+from ...errors import ServsimError
 from ...one_run import simulate_validated
 from ..models.fitted import Calibration
 
@@ -62,8 +63,11 @@ def in_sample_check(cal: Calibration, calls: pd.DataFrame, replications: int = R
     s = cal.scenario
     start = pd.Timestamp(s.clock.start) + pd.Timedelta(minutes=s.clock.warmup)
     end = pd.Timestamp(s.clock.start) + pd.Timedelta(minutes=s.clock.horizon)
-    channels = {name for name, ch in s.demand.channels.items() if ch.patience is not None or ch.patience_by}
+    channels = set(s.demand.channels)  # a call log's: every channel is calls (if nobody hung up, without patience)
     log = _per_cell(calls, start, end, channels)
+    if log.empty:
+        raise ServsimError(f"{cal.scenario.name}: no call between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} "
+                           "after the model's warm-up day: nothing to check the model on")
     runs = [_per_cell(simulate_validated(s, seed, r).tickets, start, end, channels) for r in range(replications)]
     rows, cell_rows = [], []
     counts = log["calls"]
@@ -75,8 +79,9 @@ def in_sample_check(cal: Calibration, calls: pd.DataFrame, replications: int = R
             x = np.asarray(simulated, float)
             mean, sd = float(np.nanmean(x)), float(np.nanstd(x, ddof=1))
             half = stats.t.ppf(0.975, replications - 1) * sd * np.sqrt(1 + 1 / replications)
-            row = {"kpi": kpi, "log": float(actual), "simulated": mean, "low": mean - half, "high": mean + half,
-                   "inside": bool(mean - half <= actual <= mean + half)}
+            low, high = max(mean - half, 0.0), min(mean + half, 1.0)  # shares
+            row = {"kpi": kpi, "log": float(actual), "simulated": mean, "low": low, "high": high,
+                   "inside": bool(low <= actual <= high)}
             if where == "all":
                 rows.append(row)
             else:

@@ -375,7 +375,8 @@ def test_the_in_sample_check_passes_the_process_it_was_fitted_on_and_flags_a_mod
     cal = servsim.calibrate(history)
     data = cal.scenario.model_dump(mode="json", by_alias=True)
     data["teams"]["agents"]["scale"] = 1.34
-    check = in_sample_check(dataclasses.replace(cal, scenario=scenario_from_dict(data)), history.tickets)
+    check = in_sample_check(dataclasses.replace(cal, scenario=scenario_from_dict(data)), history.tickets,
+                            replications=3)
     outside = set(check.overall.loc[~check.overall["inside"], "kpi"])
     assert {"waited_share", "service_level_20s"} <= outside and "WARNING" in check.note()
 
@@ -415,6 +416,6 @@ def test_a_call_log_where_nobody_queued_calibrates_and_its_check_says_how_far_th
     assert history.tickets["abandoned_at"].isna().all()
     cal = servsim.calibrate(history)
     assert any("no abandonment" in n for n in cal.notes)
-    check = in_sample_check(cal, history.tickets)
+    check = in_sample_check(cal, history.tickets, replications=3)
     assert check.overall.set_index("kpi").loc["abandonment", "inside"]
     assert (check.overall[["low", "high"]].to_numpy() <= 1.0).all() and "WARNING" in check.note()

@@ -89,7 +89,7 @@ def test_auto_replications_reach_the_precision_or_the_cap():
 def test_interrupted_run_resumes_without_recomputing(tmp_path):
     out = tmp_path / "cmp"
     cmd = [sys.executable, "-m", "servsim.cli", "compare", str(BASELINE), str(SCENARIOS / "vip-first.yaml"),
-           "--replications", "12", "--seed", "4", "--out", str(out), "--executor", "serial", "--quiet"]
+           "--replications", "6", "--seed", "4", "--out", str(out), "--executor", "serial", "--quiet"]
     # a shell without job control starts background jobs with SIGINT ignored, and children inherit that:
     # give the run Python's usual Ctrl-C, whatever launched the tests
     restore = (lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) if os.name != "nt" else None
@@ -101,13 +101,13 @@ def test_interrupted_run_resumes_without_recomputing(tmp_path):
     proc.send_signal(signal.SIGINT if os.name != "nt" else signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     finished = {p: p.stat().st_mtime_ns for p in out.glob("replications/*/*.json")}
-    assert 3 <= len(finished) < 24, "the run was not interrupted part-way"
+    assert 3 <= len(finished) < 12, "the run was not interrupted part-way"
     assert proc.returncode == 130 and "Traceback" not in err
     assert f"interrupted; {len(finished)} replication(s) saved in {out}; rerun the same command to resume" in err
     again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
-    assert f"({24 - len(finished)} simulated, {len(finished)} reused)" in again.stdout
+    assert f"({12 - len(finished)} simulated, {len(finished)} reused)" in again.stdout
     assert all(p.stat().st_mtime_ns == t for p, t in finished.items())
-    fresh = run_experiment([BASELINE, SCENARIOS / "vip-first.yaml"], replications=12, seed=4)
+    fresh = run_experiment([BASELINE, SCENARIOS / "vip-first.yaml"], replications=6, seed=4)
     resumed = pd.read_csv(out / "results.csv")
     pd.testing.assert_frame_equal(resumed, fresh.results, check_dtype=False)
     manifest = json.loads((out / "manifest.json").read_text())

@@ -264,17 +264,20 @@ class _Routes:
         self.pooled = {key: rows["to"].astype(str) for key, rows in moves.groupby("from")}
 
     def __call__(self, ttype: str, stage: str) -> dict[str, float]:
-        rows = self._rows(ttype, stage)
+        rows, _ = self._rows(ttype, stage)
         return shares(rows) if len(rows) else {RESOLVE: 1.0}
 
     def sample(self, ttype: str, stage: str) -> tuple[str, int]:
         """The sample the route from a stage is estimated on: its name and the moves in it."""
-        rows = self._rows(ttype, stage)
-        return f"{ttype if rows is self.own.get((ttype, stage)) else '*'}/{stage}", len(rows)
+        rows, whose = self._rows(ttype, stage)
+        return f"{whose}/{stage}", len(rows)
 
-    def _rows(self, ttype: str, stage: str) -> pd.Series:
+    def _rows(self, ttype: str, stage: str) -> tuple[pd.Series, str]:
+        """The moves the route rests on and whose they are: the type's own (``ttype``) or all types' (``*``)."""
         own = self.own.get((ttype, stage), pd.Series(dtype=str))
-        return own if len(own) >= MIN_FIT else self.pooled.get(stage, own)
+        if len(own) >= MIN_FIT or stage not in self.pooled:
+            return own, ttype
+        return self.pooled[stage], "*"
 
     def reachable(self, ttype: str) -> set[str]:
         """The stages a ticket of the type can reach from its entry."""

@@ -86,6 +86,7 @@ def test_auto_replications_reach_the_precision_or_the_cap():
     assert n > 10  # 10 replications are not enough for 2% on this model: more were added
 
 
+@pytest.mark.long
 def test_interrupted_run_resumes_without_recomputing(tmp_path):
     out = tmp_path / "cmp"
     cmd = [sys.executable, "-m", "servsim.cli", "compare", str(BASELINE), str(SCENARIOS / "vip-first.yaml"),

@@ -51,6 +51,7 @@ def test_parsing_and_bad_input():
         optimize(scenario, LEVERS, ["frt_p99_min<=1h"], replications=2, executor="serial")
 
 
+@pytest.mark.long
 def test_the_optimum_is_within_2_percent_of_exhaustive_search(tmp_path):
     scenario = scenario_from_dict(desk())
     levers, requirements = [Lever.parse(t) for t in LEVERS], [Requirement.parse(t) for t in REQUIRE]

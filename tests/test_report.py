@@ -109,6 +109,7 @@ def _render(page: Path, tmp_path: Path) -> tuple[list[str], np.ndarray]:
 
 @pytest.mark.skipif(BROWSER is None, reason="no Chromium on this machine (Debian: apt-get install chromium); "
                                             ".ci/run installs it where it can")
+@pytest.mark.long
 def test_reports_load_in_a_headless_browser(experiment, tmp_path):
     broken = tmp_path / "broken.html"  # the check itself can fail: a page with a script error is caught
     broken.write_text("<html><body><script>throw new Error('boom')</script></body></html>")

@@ -177,6 +177,7 @@ def test_a_type_absent_from_the_resampled_days_keeps_its_point_share_and_is_coun
     assert shares["rare"] == pytest.approx(0.1 / 1.1 * 1.0, rel=0.2) and sum(shares.values()) == pytest.approx(1)
 
 
+@pytest.mark.long
 def test_calibrate_and_compare_with_input_uncertainty(calibrated, tmp_path, capsys):
     """The draws written next to a calibration are found by compare, which runs every scenario on each of them
     and prints both intervals, the input share and a verdict that says whether it holds across the history."""

@@ -330,7 +330,7 @@ def _sweep(args: argparse.Namespace) -> int:
     params = [path for path, _ in settings]
     _check_kpis(args.kpi or [], list(dict.fromkeys(curves["kpi"])))
     # the user's KPIs, then those that move most against their noise (and the cost)
-    args.kpi = list(dict.fromkeys([*(args.kpi or []), *sweep.moving_kpis()])) or ["sla_attainment", "cost_total"]
+    args.kpi = list(dict.fromkeys([*(args.kpi or []), *sweep.moving_kpis()]))
     table = curves[curves["kpi"].isin(args.kpi)].pivot_table(index=params, columns="kpi", values="mean")
     print(f"{len(sweep.names)} points x {len(sweep.replications[sweep.names[0]])} replications, seed {args.seed}; "
           "means (CIs in curves.csv)")
@@ -683,8 +683,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write the HTML report of a compare or sweep folder (--out) again")
     p.add_argument("folder", type=Path, help="a folder written by compare or sweep with --out")
     p.add_argument("--html", type=Path, help="where to write the page (default: FOLDER/report.html)")
-    p.add_argument("--kpi", action="append", help="for a sweep: KPIs to plot (default: sla_attainment, frt_p90_min, "
-                                                  "cost_total)")
+    p.add_argument("--kpi", action="append", help="for a sweep: KPIs to plot (default: those that move most against "
+                                                  "their noise, and the cost)")
     p.set_defaults(func=_report)
     for name, func, text in (("calibrate", _calibrate, "build a baseline scenario from a ticket export"),
                              ("backtest", _backtest, "calibrate up to a date and compare a simulation with what "
@@ -754,8 +754,6 @@ def main(argv: list[str] | None = None) -> int:
 
     warnings.showwarning = _print_warning  # one readable line, not the warning's source location
     args = build_parser().parse_args(argv)
-    if getattr(args, "kpi", "unset") is None and args.func is _report:
-        args.kpi = ["frt_p90_min", "sla_attainment", "cost_total"]
     try:
         return args.func(args)
     except ServsimError as exc:

@@ -65,7 +65,8 @@ class Sweep(Experiment):
     def moving_kpis(self, count: int = 3) -> list[str]:
         """The headline KPIs that move most across the sweep against their noise (the range of their means over
         the points over the mean half-width of their 95% intervals), at most ``count`` of those that move beyond
-        it, then the total cost where it moves: what a sweep shows by default."""
+        it, then the total cost where it moves: what a sweep shows by default (where nothing moves, the first
+        ``count`` headline KPIs)."""
         summary = self.summary()
         scores = {}
         for kpi in headline_kpis(summary["kpi"]):
@@ -73,7 +74,8 @@ class Sweep(Experiment):
             spread, noise = rows["mean"].max() - rows["mean"].min(), rows["half_width"].mean()
             scores[kpi] = spread / noise if noise > 0 else (math.inf if spread > 0 else 0.0)
         moving = [k for k in sorted(scores, key=lambda k: -scores[k]) if scores[k] > 1 and k != "cost_total"]
-        return moving[:count] + (["cost_total"] if scores.get("cost_total", 0) > 1 else [])
+        shown = moving[:count] + (["cost_total"] if scores.get("cost_total", 0) > 1 else [])
+        return shown or list(scores)[:count]
 
     def steps(self) -> pd.DataFrame:
         """What each step along the first parameter changes: per pair of neighbouring points (the second parameter,

@@ -496,7 +496,7 @@ def write_report(result, path, **context) -> Path:
     if isinstance(result, UncertainExperiment):
         page = uncertain_page(result)
     elif isinstance(result, Sweep):
-        page = sweep_page(result, context.get("kpis", ("sla_attainment", "frt_p90_min", "cost_total")),
+        page = sweep_page(result, context.get("kpis") or result.moving_kpis(),
                           context.get("targets"), context.get("uncertain"))
     elif isinstance(result, Experiment):
         page = experiment_page(result)

@@ -261,6 +261,8 @@ class _Desk:
                           int((self.offset + clock.horizon) // need.interval_min))
         self.occurrences = np.bincount(self._cell_of_interval(cells), minlength=7 * self.slots)  # in the window
         self.n_intervals = math.ceil((self.offset + clock.horizon) / need.interval_min)
+        # the interval of the week of each column of a replication-by-interval array (see evaluate)
+        self.week_cell = np.tile(self._cell_of_interval(np.arange(self.n_intervals)), replications)
         self.weeks = (clock.horizon - clock.warmup) / 10080.0
         self.evaluations = 0
         self.thresholds = scenario.service_level
@@ -298,10 +300,8 @@ class _Desk:
                                   ("wait", np.where(answered, answer, 0.0))):
                 np.add.at(per_occurrence[name], (team, column), weights.astype(float))
         self.evaluations += 1
-        cell = np.tile(self._cell_of_interval(np.arange(n_int)), self.replications)
-        sums = {name: np.stack([np.bincount(cell, weights=row, minlength=7 * self.slots) for row in values])
-                for name, values in per_occurrence.items()}
-        value, error = self._value(per_occurrence, sums, cell)
+        sums = {name: self._per_cell(values) for name, values in per_occurrence.items()}
+        value, error = self._value(per_occurrence)
         return _Measured(sums["offered"] / self.replications, value, error,
                          self.occurrences * self.replications - 1, 1 if self.need.requirement.op == ">=" else -1,
                          self._kpis(sums))
@@ -316,8 +316,12 @@ class _Desk:
             return {"service_level": sums["within"] / base, "abandonment_rate": sums["abandoned"] / sums["offered"],
                     "asa_min": sums["wait"] / sums["answered"], "answered": sums["answered"] / self.replications}
 
-    def _value(self, per_occurrence: dict[str, np.ndarray], sums: dict[str, np.ndarray], cell: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def _per_cell(self, values: np.ndarray) -> np.ndarray:
+        """Per team (rows of ``values``, one column per replication and interval) and interval of the week: the sum
+        over the interval's occurrences."""
+        return np.stack([np.bincount(self.week_cell, weights=row, minlength=7 * self.slots) for row in values])
+
+    def _value(self, per_occurrence: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """The requirement's KPI per team and interval of the week, a ratio ``R = sum y / sum x`` over the
         interval's ``m`` occurrences, and its standard error ``sqrt(sum (y - R x)^2 / (m (m - 1))) / mean x``."""
         kpi = self.need.requirement.kpi
@@ -331,12 +335,10 @@ class _Desk:
                                              "offered_less_short_abandons" else 0)
         m = self.occurrences * self.replications
         with np.errstate(invalid="ignore", divide="ignore"):
-            value = np.stack([np.bincount(cell, weights=row, minlength=7 * self.slots) for row in y]) / \
-                np.stack([np.bincount(cell, weights=row, minlength=7 * self.slots) for row in x])
-            residual = np.stack([np.bincount(cell, weights=(yk - value[k, cell] * xk) ** 2, minlength=7 * self.slots)
-                                 for k, (yk, xk) in enumerate(zip(y, x))])
-            mean_x = np.stack([np.bincount(cell, weights=row, minlength=7 * self.slots) for row in x]) / m
-            error = np.sqrt(residual / (m * (m - 1))) / mean_x
+            total_x = self._per_cell(x)
+            value = self._per_cell(y) / total_x
+            residual = self._per_cell((y - value[:, self.week_cell] * x) ** 2)
+            error = np.sqrt(residual / (m * (m - 1))) / (total_x / m)
         empty = 1.0 if self.need.requirement.op == ">=" else 0.0  # no calls: nothing missed
         return np.nan_to_num(value, nan=empty), np.nan_to_num(error, nan=0.0, posinf=0.0)
 

@@ -64,18 +64,17 @@ def in_sample_check(cal: Calibration, calls: pd.DataFrame, replications: int = R
     start = pd.Timestamp(s.clock.start) + pd.Timedelta(minutes=s.clock.warmup)
     end = pd.Timestamp(s.clock.start) + pd.Timedelta(minutes=s.clock.horizon)
     channels = set(s.demand.channels)  # a call log's: every channel is calls (if nobody hung up, without patience)
-    log = _per_cell(calls, start, end, channels)
+    log = per_interval(calls, start, end, channels)
     if log.empty:
         raise ServsimError(f"{cal.scenario.name}: no call between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} "
                            "after the model's warm-up day: nothing to check the model on")
-    runs = [_per_cell(simulate_validated(s, seed, r).tickets, start, end, channels) for r in range(replications)]
+    runs = [per_interval(simulate_validated(s, seed, r).tickets, start, end, channels) for r in range(replications)]
     rows, cell_rows = [], []
     counts = log["calls"]
     for kpi in KPIS:
         for where, actual, simulated in (("all", _pooled(log, kpi), [_pooled(r, kpi) for r in runs]),
-                                         *(((day, hour), log.at[(day, hour), kpi],
-                                            [r[kpi].get((day, hour), np.nan) for r in runs])
-                                           for day, hour in counts.index[counts >= MIN_CELL_CALLS])):
+                                         *((cell, log.at[cell, kpi], [r[kpi].get(cell, np.nan) for r in runs])
+                                           for cell in counts.index[counts >= MIN_CELL_CALLS])):
             x = np.asarray(simulated, float)
             mean, sd = float(np.nanmean(x)), float(np.nanstd(x, ddof=1))
             half = stats.t.ppf(0.975, replications - 1) * sd * np.sqrt(1 + 1 / replications)
@@ -87,11 +86,6 @@ def in_sample_check(cal: Calibration, calls: pd.DataFrame, replications: int = R
             else:
                 cell_rows.append({"weekday": where[0], "start": where[1], "calls": int(counts[where]), **row})
     return InSample(pd.DataFrame(rows), pd.DataFrame(cell_rows), replications)
-
-
-def _per_cell(tickets: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, channels: set[str]) -> pd.DataFrame:
-    """Per (weekday, hour) of creation in ``[start, end)``: calls and the KPIs of :data:`KPIS`."""
-    return per_interval(tickets, start, end, channels)
 
 
 def _pooled(cells: pd.DataFrame, kpi: str) -> float:

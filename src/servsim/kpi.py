@@ -807,7 +807,7 @@ def describe(kpi: str) -> tuple[str, str, int]:
     (minutes), ``s`` (minutes shown in seconds), ``%`` (a share), ``n`` (a count) or ``f`` (a number); direction
     +1 if higher is better, -1 if lower is, 0 if neither."""
     base, _, part = kpi.partition("/")
-    level = _SERVICE_LEVEL.fullmatch(base)
+    level = _SERVICE_LEVEL.fullmatch(base) if base.startswith("service_level_") else None
     if level:
         return f"answered within {level[1]} s" + (f" ({part})" if part else ""), "%", 1
     if base == "utilisation":

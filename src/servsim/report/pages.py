@@ -271,11 +271,10 @@ def _calls_by_hour(page: Page, result: SimulationResult, ctx: KpiContext) -> Non
     shown = pd.DataFrame({
         "weekday": cells.index.get_level_values("weekday").astype(str), "hour": cells.index.get_level_values("start"),
         "calls a week": (cells["calls"] / weeks).round(1),
-        **{kpi_name(service_level_name(t), result.scenario): [format_value("waited_share", v)
-                                                              for v in cells[service_level_name(t)]]
-           for t in thresholds},
+        **{kpi_name(level, result.scenario): [format_value(level, v) for v in cells[level]]
+           for level in map(service_level_name, thresholds)},
         "ASA": [format_value("asa_min", v) for v in cells["asa_min"]],
-        "abandoned": [format_value("waited_share", v) for v in cells["abandonment"]],
+        "abandoned": [format_value("abandonment_rate", v) for v in cells["abandonment"]],
         "waited": [format_value("waited_share", v) for v in cells["waited_share"]]})
     page.add("Calls by hour of the week",
              paragraph("Each hour of the week over the measured weeks: the calls offered and what their callers got "

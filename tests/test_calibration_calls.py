@@ -419,3 +419,15 @@ def test_a_call_log_where_nobody_queued_calibrates_and_its_check_says_how_far_th
     check = in_sample_check(cal, history.tickets, replications=3)
     assert check.overall.set_index("kpi").loc["abandonment", "inside"]
     assert (check.overall[["low", "high"]].to_numpy() <= 1.0).all() and "WARNING" in check.note()
+
+
+def test_an_in_sample_check_without_calls_and_a_negative_hourly_cost_are_refused_by_name():
+    from servsim.calibration.backtests.in_sample import in_sample_check
+    from servsim.errors import ServsimError
+
+    history = servsim.import_log(SAMPLE_CALLS, "callcentre")
+    cal = servsim.calibrate(history)
+    with pytest.raises(ServsimError, match="no call between .* nothing to check the model on"):
+        in_sample_check(cal, history.tickets.iloc[:0])
+    with pytest.raises(ServsimError, match="an hourly cost is a number of at least 0, got -1"):
+        cal.with_hourly_cost(-1)

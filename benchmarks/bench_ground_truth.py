@@ -142,6 +142,8 @@ def bench_desk(name: str, weeks: int, truth_seeds: int, replications: int, calib
     base = cal.scenario
     start = pd.Timestamp(base.clock.start)
     cal_weeks = int(base.clock.horizon // 10080)
+    if cal_weeks != weeks:  # a backlog or an overloaded queue grows with the weeks: compare like with like
+        print(f"   note: servsim calibrated {cal_weeks} weeks of the truth's {weeks}; its KPIs cover {cal_weeks}")
     data = base.model_dump(mode="json", by_alias=True)
     scenarios = {"baseline": base}
     for change in desks.CHANGES:

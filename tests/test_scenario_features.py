@@ -300,8 +300,16 @@ def test_a_team_scale_scales_its_person_hours_as_nearly_as_whole_people_allow():
     theirs, and a dump of the scaled scenario loads to the same staffing."""
     from servsim.scenario.model import scaled_headcounts
 
-    assert scaled_headcounts([3, 2, 1], [540, 540, 300], 0.7) == [2, 1, 1]  # 1,920 person-min for 2,100 asked
-    assert scaled_headcounts([3, 2, 1], [45, 45, 25], 1.3) == [4, 3, 1]  # the largest fractions: 3.9, 2.6
+    # 2,160 person-min for 2,100 asked (one more in the block of the larger fraction, 1.4; one more in the last
+    # block, 0.7, instead would give 1,920)
+    assert scaled_headcounts([3, 2, 1], [540, 540, 300], 0.7) == [2, 2, 0]
+    assert scaled_headcounts([3, 2, 1], [45, 45, 25], 1.3) == [4, 2, 2]  # 70 of the 75 person-min short (3.9, 1.3)
+    # a team of small shifts of different lengths at 85%: within 0.5% (one more person in each block of the
+    # largest fraction while that brought the total nearer: 14.5% off)
+    minutes, heads = [300, 1440, 2100, 3000, 300, 540], [1, 1, 1, 2, 3, 1]
+    target = 0.85 * sum(h * m for h, m in zip(heads, minutes))
+    scaled = scaled_headcounts(heads, minutes, 0.85)
+    assert abs(sum(h * m for h, m in zip(scaled, minutes)) / target - 1) < 0.006
     assert scaled_headcounts([8], [480], 0.5) == [4] and scaled_headcounts([1, 1], [60, 60], 0.5) == [1, 0]
     base = servsim.load_scenario("scenarios/baseline.yaml")
 

@@ -648,17 +648,36 @@ class Scenario(Strict):
 
 
 def scaled_headcounts(headcounts: list[int], minutes: list[float], factor: float) -> list[int]:
-    """Whole headcounts near ``factor`` times ``headcounts`` (largest remainders), their person-minutes (each block
-    lasting ``minutes``) near ``factor`` times the total: each rounded down, then, the largest fraction first, one
-    more person in each block where that brings the total nearer. Each block keeps its share of the team; a block
-    of one person may close."""
+    """Whole headcounts near ``factor`` times ``headcounts``, their person-minutes (each block lasting ``minutes``) as
+    near ``factor`` times the total as whole people allow: each rounded down, then one more person in the set of
+    blocks whose minutes best make up the shortfall (a subset sum, on the minutes' common step; among equally near
+    sets, the one found first taking the blocks of the largest fractions first). A block of one person may close.
+    (One more person in each block of the largest fraction while that brought the total nearer, the rule before,
+    left a team of large blocks 2-4% off its factor: enough to halve or double an overloaded team's backlog.)"""
     exact = [factor * h for h in headcounts]
     counts = [math.floor(x + 1e-9) for x in exact]
     short = sum((x - n) * m for x, n, m in zip(exact, counts, minutes))
-    for k in sorted(range(len(counts)), key=lambda k: counts[k] - exact[k]):
-        if minutes[k] > 0 and abs(short - minutes[k]) < abs(short):
-            counts[k] += 1
-            short -= minutes[k]
+    candidates = sorted((k for k in range(len(counts)) if minutes[k] > 0 and exact[k] - counts[k] > 1e-9),
+                        key=lambda k: counts[k] - exact[k])
+    if not candidates or short <= 0:
+        return counts
+    whole = [max(int(round(minutes[k])), 1) for k in candidates]
+    step = math.gcd(*whole)
+    sizes = [w // step for w in whole]
+    limit = int(math.ceil(short / step)) + max(sizes)
+    by = np.full(limit + 1, -1)  # the candidate whose one more person first reached each sum (-2: the empty set)
+    by[0] = -2
+    for j, size in enumerate(sizes):
+        if size > limit:
+            continue
+        fresh = np.flatnonzero((by[:limit + 1 - size] != -1) & (by[size:] == -1)) + size
+        by[fresh] = j
+    reached = np.flatnonzero(by != -1)
+    total = int(reached[np.argmin(np.abs(reached * step - short))])
+    while total > 0:
+        j = int(by[total])
+        counts[candidates[j]] += 1
+        total -= sizes[j]
     return counts
 
 

@@ -12,6 +12,7 @@ from ..importers.quality import ImportResult
 
 ACTIVE_SHARE = 0.1        # weeks below this share of a typical week's volume are outside the export's busy period
 PARTIAL_WEEK = pd.Timedelta(days=1)  # an export whose first ticket comes later into its first week starts partway
+LAST_WEEK_MISSING = 0.02  # a last week counts whole where the full weeks had at most this share of their tickets later
 DRIFT_TOLERANCE = 0.15    # spread of the weekly share resolved within a day above which the report warns
 
 
@@ -31,15 +32,23 @@ def active_period(created: pd.Series, export_end: pd.Timestamp) -> tuple[pd.Time
     """Whole weeks (Monday to Monday) from the first to the last whose volume is at least ``ACTIVE_SHARE`` of a
     typical week's (the week the median ticket was created in): exports often trail off into a few stragglers
     before and after the period they were taken for, and a rate averaged over those would describe no week of
-    the desk. Quiet weeks inside the period (holidays) stay."""
+    the desk. Quiet weeks inside the period (holidays) stay.
+
+    The last week counts where it is whole as far as the desk's own week shows: at most ``LAST_WEEK_MISSING`` of
+    the full weeks' tickets came later in their week than the last ticket seen (an export taken to Sunday night
+    ends its last week at 23:50, not at the next Monday; one taken on Thursday does not)."""
     created = pd.to_datetime(created).dropna()
     first = monday(created.min())
     if created.min() - first > PARTIAL_WEEK:
         first += pd.Timedelta(days=7)  # a partial first week would understate its volume
     last = min(export_end, created.max())
-    weeks = max(int((last - first).days // 7), 0)
+    week = pd.Timedelta(days=7)
+    weeks = max(int((last - first) // week), 0)
     if weeks == 0:
         return first, last
+    full = created[(created >= first) & (created < first + weeks * week)]
+    if ((full - first) % week > (last - first) % week).mean() <= LAST_WEEK_MISSING:
+        weeks += 1
     index = ((created[created >= first] - first).dt.days // 7).to_numpy()
     counts = np.bincount(index[index < weeks], minlength=weeks)
     ordered = np.sort(counts)

@@ -64,7 +64,7 @@ class Calibration:
     daily: DailyEvidence | None = None  # the window day by day, for input uncertainty (calibration.uncertainty)
     work_band: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # team -> assumed utilisation
     # (low, point, high) where the work content is only bounded by the log (delay-plus-capacity)
-    route_samples: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)  # (ticket type, step) ->
+    route_samples: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)  # (ticket type, step) ->
     # (sample, moves): the moves each route's shares are estimated on (the process model's; see models.network)
 
     def with_hourly_cost(self, cost: float) -> Calibration:

@@ -80,11 +80,44 @@ def test_compare_speaks_in_units_and_says_better_or_worse(tmp_path, capsys):
     assert re.search(r"SLA attainment\n  short\s+\d+\.\d% ± \d+\.\d pts\n  more-l2\s+\d+\.\d% ± \d+\.\d pts\s+"
                      r"[+-]\d+\.\d pts \[", out)
     # more people cost more
-    assert re.search(r"cost, total \(over the window\)\n  short\s+[\d,]+ ± [\d,.]+\n  more-l2 .*worse", out)
+    assert re.search(r"cost, total \(¤, over the window\)\n  short\s+[\d,]+ ± [\d,.]+\n  more-l2 .*worse", out)
     assert re.search(r"first response, mean\n  short\s+\d+\.\dmin ± ", out)
-    # one line answers: the staff cost a week first, then what moved materially, the side effects last
-    assert re.search(r"\nmore-l2: staff cost \+[\d,]+ a week \[\+[\d,]+, \+[\d,]+\]; "
-                     r".*backlog, time average .*, better", out)
+    # one line answers: the staff cost a week and a month (no currency set: the currency sign) and in FTE first,
+    # then what moved materially, the side effects last
+    assert re.search(r"\nmore-l2: staff cost \+[\d,]+ ¤ a week \[\+[\d,]+, \+[\d,]+\], \+[\d,]+ ¤ a month "
+                     r"\(\+\d\.\d FTE of 40 h a week\); .*backlog, time average .*, better", out)
+    # an interval's bounds in the unit of its centre
+    for centre, low, high in re.findall(r"([+-][\d.]+(?:min|h|d)) \[([+-][\d.]+(?:min|h|d)), ([+-][\d.]+(?:min|h|d))\]",
+                                        out):
+        assert centre[-1] == low[-1] == high[-1], (centre, low, high)
+
+
+def test_materiality_is_the_scenarios_or_the_command_lines(tmp_path, capsys):
+    """A scenario's ``materiality`` sets how large a change must be to be called better or worse; ``--material``
+    overrides it for one command (a KPI's threshold in its unit; shares; relative) and names a KPI it cannot find."""
+    shutil.copy(BASELINE, tmp_path / "baseline.yaml")
+    short = tmp_path / "short.yaml"
+    short.write_text("extends: baseline.yaml\nname: short\nclock: {horizon: 3w, warmup: 1w}\n")
+    more = tmp_path / "more.yaml"
+    more.write_text("extends: short.yaml\nname: more-l2\nteams:\n  l2:\n    shifts:\n      software: {headcount: 6}\n")
+    common = ["compare", str(short), str(more), "--replications", "4", "--executor", "serial", "--quiet"]
+
+    def backlog_verdict() -> str:
+        out = capsys.readouterr().out
+        return out.split("\nbacklog, time average\n", 1)[1].split("\n\n", 1)[0].splitlines()[1]
+
+    assert main(common) == 0 and backlog_verdict().endswith("better")
+    assert main([*common, "--material", "backlog_mean=1000"]) == 0 and backlog_verdict().endswith("no material change")
+    assert main([*common, "--material", "relative=0.99"]) == 0 and backlog_verdict().endswith("no material change")
+    big = tmp_path / "big.yaml"
+    big.write_text("extends: short.yaml\nname: short\nmateriality: {kpis: {backlog_mean: 1000}}\n")
+    assert main(["compare", str(big), str(more), "--replications", "4", "--executor", "serial", "--quiet"]) == 0
+    assert backlog_verdict().endswith("no material change")
+    assert main([*common, "--material", "backlog_men=10"]) != 0
+    assert "--material: unknown KPI 'backlog_men' (did you mean 'backlog_mean'?)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*common, "--material", "backlog_mean"])
+    assert "expected KPI=THRESHOLD" in capsys.readouterr().err
 
 
 def test_replications_auto_says_whether_it_reached_its_precision(capsys):

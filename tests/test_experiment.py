@@ -280,3 +280,18 @@ def test_a_detectable_change_too_small_to_act_on_is_no_material_change(kpi, diff
 
     assert verdict(kpi, difference, True, baseline=baseline) == said
     assert verdict(kpi, difference, False, baseline=baseline) == "no detectable difference"
+
+
+def test_a_kpis_own_threshold_replaces_the_defaults_and_covers_its_parts():
+    """``materiality.kpis``: a threshold in the KPI's unit (a duration in minutes), which also covers the KPI's parts
+    (``sla_attainment`` for ``sla_attainment/P1``); the others keep ``shares`` and ``relative``."""
+    from servsim.experiment.explain import material_at
+    from servsim.scenario.model import Materiality
+
+    rule = Materiality(kpis={"frt_p90_min": "10min", "sla_attainment": 0.03}, relative=0.1)
+    assert material_at("frt_p90_min", 60.0, rule) == 10.0
+    assert material_at("sla_attainment/P1", 0.9, rule) == 0.03
+    assert material_at("ttr_p90_min", 600.0, rule) == 60.0 and material_at("utilisation/l2", 0.8, rule) == 0.01
+    assert material_at("backlog_mean", 0.0, rule) == 0.0  # no baseline to be a share of: any change
+    with pytest.raises(ValueError, match="frt_p90_min: 'soon' is not a duration"):
+        Materiality(kpis={"frt_p90_min": "soon"})

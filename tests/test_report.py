@@ -45,7 +45,8 @@ def test_compare_report_answers_first_and_explains(experiment, tmp_path):
     assert "What changes if we run l2-evening instead of baseline?" in head
     assert re.search(r'<li><b>l2-evening</b>: .*\[.*\], <span class="(better|worse)">', head)
     # the answer leads with the staff cost a week, then what moved materially
-    assert re.search(r"<li><b>l2-evening</b>: staff cost \+[\d,]+( \w+)? a week \[\+[\d,]+, \+[\d,]+\]; ", head)
+    assert re.search(r"<li><b>l2-evening</b>: staff cost \+[\d,]+ (\w+|¤) a week \[\+[\d,]+, \+[\d,]+\], "
+                     r"\+[\d,]+ (\w+|¤) a month \(\+\d\.\d FTE of 40 h a week\); ", head)
     for section in ("KPIs", "SLA targets", "What explains the changes", "Differences at a glance", "Assumptions",
                     "Scenario differences"):
         assert f"<h2>{section}</h2>" in page, section

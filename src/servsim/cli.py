@@ -200,6 +200,7 @@ def _compare(args: argparse.Namespace) -> int:
 
     exp = run_experiment(_with_settings(args.scenarios, args.set), args.replications, args.seed,
                          **_experiment_options(args))
+    _materiality(args, exp)
     summary = exp.summary().set_index(["kpi", "scenario"])
     differences = exp.compare() if len(exp.names) > 1 else None
     comparison = differences.set_index(["kpi", "scenario"]) if differences is not None else None
@@ -215,12 +216,13 @@ def _compare(args: argparse.Namespace) -> int:
         print(f"\n{kpi_label(kpi, exp.scenarios[exp.names[0]].currency)}")
         for name in exp.names:
             row = summary.loc[(kpi, name)]
-            spread = format_change(kpi, row["half_width"]).lstrip("+")
+            spread = format_change(kpi, row["half_width"], row["mean"]).lstrip("+")
             line = f"  {name:<{width}}{format_value(kpi, row['mean']):>10} ± {spread:<9}"
             if comparison is not None and name != exp.names[0]:
                 d = comparison.loc[(kpi, name)]
                 line += (f"  {format_change(kpi, d['difference']):>10} "
-                         f"[{format_change(kpi, d['ci_low'])}, {format_change(kpi, d['ci_high'])}]  "
+                         f"[{format_change(kpi, d['ci_low'], d['difference'])}, "
+                         f"{format_change(kpi, d['ci_high'], d['difference'])}]  "
                          f"{row_verdict({'kpi': kpi, **d})}")
             print(line.rstrip())
     if differences is not None:
@@ -246,6 +248,7 @@ def _compare_uncertain(args: argparse.Namespace, draws: list[Path]) -> int:
 
     found = run_uncertain(_with_settings(args.scenarios, args.set), draws, args.replications, args.seed,
                           draw_replications=args.draw_replications, **_experiment_options(args))
+    _materiality(args, found.point)
     names, summary = found.names, found.summary().set_index(["kpi", "scenario"])
     comparison = found.compare().set_index(["kpi", "scenario"]) if len(names) > 1 else None
     print(f"{args.replications} replications of each scenario, and {found.draw_replications} on each of "
@@ -263,9 +266,11 @@ def _compare_uncertain(args: argparse.Namespace, draws: list[Path]) -> int:
             if comparison is not None and name != names[0]:
                 d = comparison.loc[(kpi, name)]
                 share = f"input {d['input_share']:.0%}" if d["input_share"] == d["input_share"] else ""
-                line += (f"  {format_change(kpi, d['difference']):>10} [{format_change(kpi, d['low'])}, "
-                         f"{format_change(kpi, d['high'])}]  (simulation only [{format_change(kpi, d['ci_low'])}, "
-                         f"{format_change(kpi, d['ci_high'])}])  {share}  {d['verdict']}")
+                c = d["difference"]
+                line += (f"  {format_change(kpi, c):>10} [{format_change(kpi, d['low'], c)}, "
+                         f"{format_change(kpi, d['high'], c)}]  (simulation only "
+                         f"[{format_change(kpi, d['ci_low'], c)}, {format_change(kpi, d['ci_high'], c)}])  "
+                         f"{share}  {d['verdict']}")
             print(line.rstrip())
     if comparison is not None:
         from .experiment.uncertain import in_words
@@ -326,6 +331,7 @@ def _sweep(args: argparse.Namespace) -> int:
         sweep, uncertain = _sweep_uncertain(args, settings, draws)
     else:
         sweep = run_sweep(args.scenario, settings, args.replications, args.seed, **_experiment_options(args))
+    _materiality(args, sweep)
     curves = sweep.curves()
     params = [path for path, _ in settings]
     _check_kpis(args.kpi or [], list(dict.fromkeys(curves["kpi"])))
@@ -547,8 +553,45 @@ def _backtest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_kpis(asked: list[str], known: list[str]) -> None:
-    """``--kpi`` names each a KPI the results hold; an unknown one is an error suggesting the closest."""
+def _materiality(args: argparse.Namespace, exp) -> None:  # noqa: ANN001 - an Experiment, Sweep or its point
+    """Apply ``--material`` (``KPI=THRESHOLD``, ``shares=X``, ``relative=X``) to the verdicts of ``exp``."""
+    from pydantic import ValidationError
+
+    from .scenario.model import Materiality
+
+    if not getattr(args, "material", None):
+        return
+    rule = exp.materiality.model_dump()
+    for name, value in args.material:
+        if name in ("shares", "relative"):
+            rule[name] = value
+        else:
+            _check_kpis([name.split("/", 1)[0]], list(dict.fromkeys(k.split("/", 1)[0] for k in exp.results["kpi"])),
+                        "--material")
+            rule["kpis"][name] = value
+    try:
+        exp.materiality = Materiality.model_validate(rule)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise ServsimError(f"--material: {'.'.join(map(str, error['loc']))}: {error['msg']}") from None
+
+
+def _material_option(text: str) -> tuple[str, str | float]:
+    """``--material KPI=THRESHOLD``: a KPI's threshold in its unit (``frt_p90_min=10min``, ``sla_attainment=0.02``),
+    or ``shares=0.02`` / ``relative=0.1`` for every share / every other KPI."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KPI=THRESHOLD, e.g. frt_p90_min=10min, "
+                                         "sla_attainment=0.02, shares=0.02 or relative=0.1")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        return name.strip(), value.strip()
+
+
+def _check_kpis(asked: list[str], known: list[str], option: str = "--kpi") -> None:
+    """``--kpi`` (or ``option``) names each a KPI the results hold; an unknown one is an error suggesting the
+    closest."""
     unknown = [k for k in asked if k not in known]
     if unknown:
         import difflib
@@ -556,7 +599,7 @@ def _check_kpis(asked: list[str], known: list[str]) -> None:
         hints = [f"{k!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(k, known, 1))
                              else "") for k in unknown]
         shown = ", ".join(known[:20]) + (f", ... ({len(known)} in all)" if len(known) > 20 else "")
-        raise ServsimError(f"--kpi: unknown KPI {', '.join(hints)}; known: {shown}")
+        raise ServsimError(f"{option}: unknown KPI {', '.join(hints)}; known: {shown}")
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -567,11 +610,13 @@ def _report(args: argparse.Namespace) -> int:
         from .experiment.uncertain import UncertainExperiment
 
         found = UncertainExperiment.load(args.folder)
+        _materiality(args, found.point)
         path = write_report(found, args.html or args.folder / "report.html")
         print(f"{len(found.names)} scenario(s) on the point calibration and {found.draws} re-calibrations; "
               f"written {path}")
         return 0
     exp = Experiment.load(args.folder)
+    _materiality(args, exp)
     if args.kpi:
         _check_kpis(args.kpi, list(dict.fromkeys(exp.results["kpi"])))
     path = write_report(exp, args.html or args.folder / "report.html", **({"kpis": args.kpi} if args.kpi else {}))
@@ -593,6 +638,15 @@ def _add_experiment_options(p: argparse.ArgumentParser) -> None:
                    help="run on a Dask cluster: tcp://host:8786, or 'local'")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    _add_material_option(p)
+
+
+def _add_material_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--material", action="append", type=_material_option, metavar="KPI=THRESHOLD",
+                   help="the smallest change of a KPI worth acting on, in its unit (frt_p90_min=10min, "
+                        "sla_attainment=0.02), or shares=X / relative=X for every share / every other KPI "
+                        "(default: the baseline's materiality, 1 point and 5%%); smaller changes are 'no material "
+                        "change' (repeat)")
 
 
 def _add_uncertainty_options(p: argparse.ArgumentParser) -> None:
@@ -685,6 +739,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", type=Path, help="where to write the page (default: FOLDER/report.html)")
     p.add_argument("--kpi", action="append", help="for a sweep: KPIs to plot (default: those that move most against "
                                                   "their noise, and the cost)")
+    _add_material_option(p)
     p.set_defaults(func=_report)
     for name, func, text in (("calibrate", _calibrate, "build a baseline scenario from a ticket export"),
                              ("backtest", _backtest, "calibrate up to a date and compare a simulation with what "

@@ -48,6 +48,7 @@ def headline_kpis(available: Iterable[str]) -> list[str]:
 BLOCK_KPIS = ("tickets", "frt_mean_min", "frt_p50_min", "frt_p90_min", "frt_within_target", "ttr_mean_min",
               "ttr_p50_min", "ttr_p90_min", "resolution_within_target", "resolved_by_horizon", "sla_attainment")
 QUANTILES = np.linspace(0, 1, 101)  # the probabilities at which distributions of times are summarised (ECDFs)
+WEEK_MIN = 10_080.0
 
 
 @dataclass
@@ -523,6 +524,8 @@ def compute_kpis(tickets: pd.DataFrame | TicketColumns, events: pd.DataFrame | E
     direct = float(tickets.numbers["direct_cost"][inside].sum()) if "direct_cost" in tickets.numbers else 0.0
     staff_cost = float(by_pool["staff_cost"].sum()) if "staff_cost" in by_pool else float("nan")
     overall["cost_total"] = staff_cost + direct
+    if "paid_h" in by_pool and span > 0:  # what staffing costs in people: FTE follow from it (fte_hours)
+        overall["paid_hours_week"] = float(by_pool["paid_h"].sum()) / (span / WEEK_MIN)
     if ctx.call_channels and "busy_h" in by_pool:
         overall["occupancy"] = occupancy(by_pool["busy_h"], by_pool["staffed_h"])
     depots = None
@@ -753,7 +756,8 @@ def _pools(events: EventColumns, ctx: KpiContext, span: float) -> tuple[np.ndarr
             by_shift[k // len(shift_names)][str(shift_names[k % len(shift_names)])] = \
                 round(float(pair_busy[k] / pair_cap[k]), 4)
     return pool_names, {"staffed_h": per_pool(staffed) / 60.0, "busy_h": per_pool(busy_min) / 60.0,
-                        "utilisation": utilisation, "utilisation_by_shift": by_shift, "staff_cost": per_pool(cost)}
+                        "utilisation": utilisation, "utilisation_by_shift": by_shift, "staff_cost": per_pool(cost),
+                        "paid_h": per_pool(paid) / 60.0}
 
 
 _LABELS = {
@@ -770,6 +774,7 @@ _LABELS = {
     "reopen_rate": ("reopen rate", "%"), "abandonment_rate": ("abandonment rate", "%"),
     "deflection_rate": ("deflected by bot", "%"), "backlog_at_horizon": ("backlog at horizon", "n"),
     "backlog_mean": ("backlog, time average", "f"), "cost_total": ("cost, total", "f"),
+    "paid_hours_week": ("paid staff hours a week", "f"),
     "resolved_tickets": ("resolved tickets", "n"), "cost_per_resolved_ticket": ("cost per resolved ticket", "f"),
     "part_fill_rate": ("spare parts filled from stock", "%"), "part_stockouts": ("part demands out of stock", "n"),
     "second_visits": ("second visits for a missing part", "n"), "part_wait_mean_min": ("wait for parts, mean", "t"),
@@ -782,14 +787,16 @@ _LABELS = {
 _SERVICE_LEVEL = re.compile(r"service_level_(\d+)s")
 
 
-def _fmt(value: float, kind: str) -> str:
+def _fmt(value: float, kind: str, like: float | None = None) -> str:
+    """``value`` in its unit; a time in the unit ``like`` would get, where given."""
     from .units import format_minutes
 
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "-"
     if kind == "s":  # a short wait, in seconds
-        return f"{60 * value:.1f}s" if abs(value) < 2 else format_minutes(value)
-    return {"n": f"{int(value):,}", "%": f"{100 * value:.1f}%", "t": format_minutes(value),
+        return f"{60 * value:.1f}s" if abs(value if like is None or like != like else like) < 2 \
+            else format_minutes(value, like)
+    return {"n": f"{int(value):,}", "%": f"{100 * value:.1f}%", "t": format_minutes(value, like),
             "f": f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.1f}"}[kind]
 
 
@@ -830,21 +837,31 @@ MATERIAL_SHARE = 0.05  # ... nor a time, count or cost that moves less than 5% o
 
 
 def material(kpi: str, difference: float, baseline: float, points: float = MATERIAL_POINTS,
-             share: float = MATERIAL_SHARE) -> bool:
-    """Whether ``kpi`` moving by ``difference`` from ``baseline`` is a change worth acting on: at least ``points``
-    for a share (utilisation, SLA attainment), at least ``share`` of the baseline for anything else (a baseline of
-    0 or unknown: any change)."""
+             share: float = MATERIAL_SHARE, threshold: float | None = None) -> bool:
+    """Whether ``kpi`` moving by ``difference`` from ``baseline`` is a change worth acting on: at least ``threshold``
+    where one is given (in the KPI's unit), else at least ``points`` for a share (utilisation, SLA attainment), at
+    least ``share`` of the baseline for anything else (a baseline of 0 or unknown: any change)."""
+    if threshold is not None and threshold == threshold:
+        return abs(difference) >= threshold
     if describe(kpi)[1] == "%":
         return abs(difference) >= points
     return not (baseline == baseline and baseline != 0) or abs(difference) >= share * abs(baseline)
 
 
+NO_CURRENCY = "¤"  # the currency sign: costs of a scenario that names no currency
+
+
+def currency_unit(currency: str) -> str:
+    """How costs are marked: the scenario's currency, or the generic currency sign where it names none."""
+    return currency or NO_CURRENCY
+
+
 def kpi_label(kpi: str, currency: str = "") -> str:
-    """A KPI's label; costs say their currency, and the total that it covers the measurement window."""
+    """A KPI's label; costs say their currency (:func:`currency_unit`), and the total that it covers the
+    measurement window."""
     text = describe(kpi)[0]
     if kpi.startswith("cost_") or kpi in ("inventory_cost", "parts_cost"):
-        unit = ", ".join(([currency] if currency else []) + (["over the window"] if kpi == "cost_total" else []))
-        text += f" ({unit})" if unit else ""
+        text += f" ({currency_unit(currency)}" + (", over the window)" if kpi == "cost_total" else ")")
     return text
 
 
@@ -853,8 +870,9 @@ def format_value(kpi: str, value: float | None) -> str:
     return _fmt(value, describe(kpi)[1])
 
 
-def format_change(kpi: str, change: float | None) -> str:
-    """A difference of a KPI, signed, in its unit: shares in percentage points (``+1.5 pts``)."""
+def format_change(kpi: str, change: float | None, like: float | None = None) -> str:
+    """A difference of a KPI, signed, in its unit: shares in percentage points (``+1.5 pts``); a time in the unit
+    ``like`` would get, where given (an interval's bounds in the unit of its centre)."""
     if change is None or np.isnan(change):
         return "-"
     kind = describe(kpi)[1]
@@ -862,7 +880,7 @@ def format_change(kpi: str, change: float | None) -> str:
         return f"{round(100 * change, 1) + 0.0:+.1f} pts"  # + 0.0: no '-0.0'
 
     if kind in ("t", "s"):
-        return ("+" if change >= 0 else "-") + _fmt(abs(change), kind)
+        return ("+" if change >= 0 else "-") + _fmt(abs(change), kind, None if like is None else abs(like))
     return f"{change:+,.0f}" if kind == "n" or abs(change) >= 100 else f"{change:+,.2f}"
 
 

@@ -86,12 +86,14 @@ def parse_rate(value: str | int | float) -> float:
     return per_minute
 
 
-def format_minutes(minutes: float) -> str:
-    """Render minutes compactly for tables: ``"42.0min"``, ``"3.50h"``, ``"2.10d"``."""
+def format_minutes(minutes: float, like: float | None = None) -> str:
+    """Render minutes compactly for tables: ``"42.0min"``, ``"3.50h"``, ``"2.10d"``; in the unit that ``like``
+    would get, where given (an interval's bounds in its centre's unit: ``-2.11h [-3.31h, -0.91h]``)."""
     if minutes != minutes:
         return "-"
-    if abs(minutes) < 120:
+    scale = abs(minutes if like is None or like != like else like)
+    if scale < 120:
         return f"{minutes:.1f}min"
-    if abs(minutes) < 2880:
+    if scale < 2880:
         return f"{minutes / 60:.2f}h"
     return f"{minutes / 1440:.2f}d"

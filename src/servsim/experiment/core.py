@@ -21,6 +21,7 @@ from ..scenario.load_check import check_load
 from ..scenario.provenance import assumed_changes
 from ..version import __version__
 from .executors import execute
+from .explain import with_thresholds
 from .stats import CI_METHOD, paired_differences, summarise
 from .store import ReplicationStore
 
@@ -54,6 +55,7 @@ class Experiment:
         self.n_computed = n_computed
         self.n_reused = n_reused
         self.ci_method = CI_METHOD
+        self.materiality = scenarios[self.names[0]].materiality  # the verdicts' thresholds: the baseline's
         self.precision_note = ""  # with replications="auto": whether the precision asked was reached
 
     # the tables are computed once (the replications of a finished experiment do not change) and handed out as copies
@@ -67,8 +69,9 @@ class Experiment:
         return self._summary.copy()
 
     def compare(self) -> pd.DataFrame:
-        """Paired differences of every scenario from the first, with 95% CIs (common random numbers)."""
-        return self._comparison.copy()
+        """Paired differences of every scenario from the first, with 95% CIs (common random numbers), and the
+        smallest difference worth acting on (``material_at``, by :attr:`materiality`)."""
+        return with_thresholds(self._comparison, self.materiality)
 
     @cached_property
     def _results(self) -> pd.DataFrame:

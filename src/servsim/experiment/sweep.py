@@ -17,6 +17,7 @@ from ..kpi import headline_kpis
 from ..scenario import Scenario, load_scenario, scenario_from_dict
 from ..scenario.load import set_path
 from .core import Experiment, run_experiment
+from .explain import with_thresholds
 from .stats import paired_differences
 
 MAX_POINTS = 1_000  # a sweep larger than this is a typo in a range, not a question
@@ -90,7 +91,8 @@ class Sweep(Experiment):
             names = list(line.sort_values(params[0], kind="stable")["scenario"])
             for lower, upper in zip(names, names[1:]):
                 pair = results[results["scenario"].isin((lower, upper))]
-                rows.append(paired_differences(pair, lower).assign(**{"from": lower, "to": upper}))
+                rows.append(with_thresholds(paired_differences(pair, lower), self.materiality)
+                            .assign(**{"from": lower, "to": upper}))
         if not rows:
             return pd.DataFrame(columns=["from", "to", *params, "scenario", "kpi", "difference", "ci_low", "ci_high"])
         return pd.concat(rows, ignore_index=True).merge(self.points, left_on="to", right_on="scenario",

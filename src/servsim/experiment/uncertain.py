@@ -181,6 +181,7 @@ class UncertainExperiment:
                 found = input_interval(diff(None), self._matrix(diff))
                 sim = point.loc[(name, kpi)]
                 row = {"scenario": name, "kpi": kpi, "baseline_mean": sim["baseline_mean"],
+                       "material_at": sim["material_at"],
                        "difference": found["mean"], "ci_low": sim["ci_low"], "ci_high": sim["ci_high"],
                        "low": found["low"], "high": found["high"], "input_share": found["input_share"],
                        "draws": found["draws"]}
@@ -252,7 +253,8 @@ def robust_verdict(row: dict | pd.Series) -> str:
     def excludes_zero(low: float, high: float) -> bool:
         return bool(low > 0 or high < 0)
 
-    word = verdict(row["kpi"], row["difference"], True, baseline=row.get("baseline_mean", float("nan")))
+    word = verdict(row["kpi"], row["difference"], True, baseline=row.get("baseline_mean", float("nan")),
+                   threshold=row.get("material_at"))
     if word == NOT_MATERIAL and excludes_zero(row["ci_low"], row["ci_high"]):
         return word
     if excludes_zero(row["low"], row["high"]):

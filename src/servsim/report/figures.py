@@ -97,9 +97,10 @@ def paired_forest(comparison: pd.DataFrame, kpis: Sequence[str]) -> Figure:
         scale = base[y]
         lo, mid, hi = (row["ci_low"] / scale, row["difference"] / scale, row["ci_high"] / scale)
         ax.errorbar(mid, y, xerr=[[mid - lo], [hi - mid]], fmt="o", color=colour, capsize=4, ms=5)
-        ax.annotate(f"{format_change(row['kpi'], row['difference'])} [{format_change(row['kpi'], row['ci_low'])}, "
-                    f"{format_change(row['kpi'], row['ci_high'])}]", (1.01, y), xycoords=("axes fraction", "data"),
-                    fontsize=8, va="center")
+        centre = row["difference"]
+        ax.annotate(f"{format_change(row['kpi'], centre)} [{format_change(row['kpi'], row['ci_low'], centre)}, "
+                    f"{format_change(row['kpi'], row['ci_high'], centre)}]", (1.01, y),
+                    xycoords=("axes fraction", "data"), fontsize=8, va="center")
     ax.axvline(0, color="black", lw=0.8)
     many = rows["scenario"].nunique() > 1
     ax.set_yticks(range(len(rows)), [label(k) + (f" — {s}" if many else "") for k, s in

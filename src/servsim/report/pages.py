@@ -130,7 +130,8 @@ def uncertain_page(found: UncertainExperiment) -> Page:
         moved = rows[rows["verdict"] != "no detectable difference"]
         answer.append(f"<b>{esc(name)}</b>: " + ("; ".join(
             f"{esc(describe(r['kpi'])[0])} {esc(format_change(r['kpi'], r['difference']))} "
-            f"[{esc(format_change(r['kpi'], r['low']))}, {esc(format_change(r['kpi'], r['high']))}], "
+            f"[{esc(format_change(r['kpi'], r['low'], r['difference']))}, "
+            f"{esc(format_change(r['kpi'], r['high'], r['difference']))}], "
             f"{coloured(r['verdict'])}" for _, r in moved.head(5).iterrows())
             or f"no detectable difference from {esc(names[0])} in any headline KPI"))
     said = in_words_uncertain(found, comparison[comparison["kpi"].isin(kpis)]["input_share"])
@@ -141,8 +142,10 @@ def uncertain_page(found: UncertainExperiment) -> Page:
     for _, r in comparison[comparison["kpi"].isin(kpis)].iterrows():
         k = r["kpi"]
         rows.append({"KPI": kpi_name(k, base), "change": r["scenario"], "difference": format_change(k, r["difference"]),
-                     "95% with input uncertainty": f"[{format_change(k, r['low'])}, {format_change(k, r['high'])}]",
-                     "95% simulation only": f"[{format_change(k, r['ci_low'])}, {format_change(k, r['ci_high'])}]",
+                     "95% with input uncertainty": f"[{format_change(k, r['low'], r['difference'])}, "
+                                                   f"{format_change(k, r['high'], r['difference'])}]",
+                     "95% simulation only": f"[{format_change(k, r['ci_low'], r['difference'])}, "
+                                            f"{format_change(k, r['ci_high'], r['difference'])}]",
                      "from the history": "" if r["input_share"] != r["input_share"] else f"{r['input_share']:.0%}",
                      "verdict": coloured(r["verdict"])})
     section = ("What the history cannot pin down", [
@@ -169,7 +172,7 @@ def _kpi_table(exp: Experiment, summary: pd.DataFrame, comparison: pd.DataFrame 
         row = {"KPI": kpi_name(kpi, base)}
         for name in names:
             mean, half = summary.loc[(kpi, name), ["mean", "half_width"]]
-            row[name] = f"{format_value(kpi, mean)} ± {format_change(kpi, half).lstrip('+')}"
+            row[name] = f"{format_value(kpi, mean)} ± {format_change(kpi, half, mean).lstrip('+')}"
         if comparison is not None:
             for name in names[1:]:
                 d = comparison[(comparison["kpi"] == kpi) & (comparison["scenario"] == name)].iloc[0]

@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from ..distributions import Distribution, Minutes
-from ..units import parse_rate
+from ..units import parse_duration, parse_rate
 
 SCHEMA_VERSION = 1
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -588,6 +588,35 @@ class ServiceLevel(Strict):
         return sorted(set(thresholds))
 
 
+class Materiality(Strict):
+    """How large a change must be to be worth acting on: a difference that is detectable but smaller is "no
+    material change" in every verdict."""
+
+    shares: float = Field(0.01, ge=0, le=1, description="a share (SLA attainment, utilisation, abandonment) must "
+                                                        "move at least this much (0.01: one point)")
+    relative: float = Field(0.05, ge=0, description="a time, count or cost must move at least this share of its "
+                                                    "baseline value (0.05: 5%)")
+    kpis: dict[str, float | str] = Field(
+        default_factory=dict, description="thresholds of single KPIs in their own unit, replacing the two above "
+                                          "(a KPI's name, e.g. frt_p90_min: 10min, sla_attainment: 0.02, "
+                                          "cost_total: 5000; a name also covers its parts, sla_attainment/P1)")
+
+    @field_validator("kpis")
+    @classmethod
+    def _in_minutes(cls, kpis: dict[str, float | str]) -> dict[str, float]:
+        out = {}
+        for name, value in kpis.items():
+            if isinstance(value, str):
+                try:
+                    value = parse_duration(value)
+                except ValueError as exc:
+                    raise ValueError(f"{name}: {exc}") from None
+            if not (isinstance(value, (int, float)) and 0 <= value < math.inf):
+                raise ValueError(f"{name}: {value!r} is not a threshold; expected a number or a duration (10min)")
+            out[name] = float(value)
+        return out
+
+
 class Scenario(Strict):
     """A whole service organisation: demand, teams, stages, flows, SLAs and policies."""
 
@@ -608,6 +637,10 @@ class Scenario(Strict):
     policies: Policies = Field(default_factory=Policies)
     service_level: ServiceLevel = Field(default_factory=ServiceLevel, description="how the call-centre KPIs count "
                                                                                   "(where callers can hang up)")
+    materiality: Materiality = Field(default_factory=Materiality, description="how large a change must be to "
+                                                                              "be worth acting on (the verdicts)")
+    fte_hours: Minutes = Field(2400.0, gt=0, description="a full-time equivalent's paid time a week (default 40h): "
+                                                          "staffing changes are also said in FTE")
     parts: dict[str, PartType] = Field(default_factory=dict, description="spare parts that steps may need: name -> "
                                                                          "costs, lead time and stock per depot")
     provenance: dict[str, str] = Field(

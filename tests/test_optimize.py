@@ -4,6 +4,7 @@ exhaustive search on a small desk, with the analytic first guess and the confirm
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 
@@ -89,6 +90,20 @@ def test_impossible_requirements_say_so(tmp_path, capsys):
     captured = capsys.readouterr()
     assert code == 1 and "no staffing within the bounds meets every requirement" in captured.out
     assert (tmp_path / "out" / "frontier.csv").exists()
+
+
+def test_the_chosen_staffing_is_said_in_money_fte_and_readable_requirements(tmp_path, capsys):
+    """The console reads as a manager reads: the weekly cost a week and a month with its currency sign, the change
+    in FTE, each requirement by its label with values in its unit (not 'frt_p90_min <= 30 29.87')."""
+    path = tmp_path / "desk.yaml"
+    path.write_text(dump_scenario(scenario_from_dict(desk())))
+    code = main(["optimize", str(path), "--vary", "teams.l1.shifts.all.headcount=1..4", "--require",
+                 "frt_p90_min<=30min", "--replications", "3", "--executor", "serial", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert re.search(r"weekly staff cost [\d,]+ ¤ \(baseline [\d,]+, [+-][\d,]+ a week, [+-][\d,]+ a month; "
+                     r"[+-]\d+\.\d FTE of 40 h a week\)", out)
+    assert re.search(r"first response, p90 <= 30\.0min +\d+\.\dmin +\d+\.\dmin +yes", out)
 
 
 def day_and_night_desk() -> dict:

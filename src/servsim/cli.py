@@ -405,14 +405,27 @@ def _optimize(args: argparse.Namespace) -> int:
     if found.chosen is None:
         print("\n" + "; ".join(found.notes))
     else:
-        print(f"\nweekly staff cost {found.weekly_cost:,.0f} (baseline {base_cost:,.0f}, "
-              f"{found.weekly_cost - base_cost:+,.0f})")
-        table = found.checks.assign(holds=found.checks["holds"].map({True: "yes", False: "no"}),
-                                    margin=found.checks["margin"].map(lambda m: f"{m:.0%}"),
-                                    binds=found.checks["requirement"].isin(found.binding).map({True: "binds",
-                                                                                               False: ""}))
-        print(table[["requirement", "mean", "bound", "target", "holds", "margin", "binds"]]
-              .to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        import pandas as pd
+
+        from .experiment.explain import WEEKS_A_MONTH
+        from .experiment.optimize import weekly_staff_hours
+        from .kpi import currency_unit, describe, format_value
+
+        unit, change = currency_unit(scenario.currency), found.weekly_cost - base_cost
+        fte = (sum(weekly_staff_hours(found.scenario).values()) - sum(weekly_staff_hours(scenario).values())) / (
+            scenario.fte_hours / 60.0)
+        print(f"\nweekly staff cost {found.weekly_cost:,.0f} {unit} (baseline {base_cost:,.0f}, {change:+,.0f} a week, "
+              f"{change * WEEKS_A_MONTH:+,.0f} a month; {fte:+.1f} FTE of {scenario.fte_hours / 60.0:g} h a week)")
+        checks = found.checks
+        table = pd.DataFrame({
+            "requirement": [f"{describe(k)[0]} {req.split()[1]} {format_value(k, t)}"
+                            for k, req, t in zip(checks["kpi"], checks["requirement"], checks["target"])],
+            "mean": [format_value(k, v) for k, v in zip(checks["kpi"], checks["mean"])],
+            "bound": [format_value(k, v) for k, v in zip(checks["kpi"], checks["bound"])],
+            "holds": checks["holds"].map({True: "yes", False: "no"}),
+            "margin": checks["margin"].map(lambda m: f"{m:.0%}"),
+            "binds": checks["requirement"].isin(found.binding).map({True: "binds", False: ""})})
+        print(table.to_string(index=False))
         for note in found.notes:
             print(note)
     print(f"explored {explored} staffing(s)")

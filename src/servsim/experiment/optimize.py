@@ -145,11 +145,16 @@ class Optimum:
 def weekly_staff_cost(scenario: Scenario) -> float:
     """Staff cost per week of the simulated period: the hours people are on duty by its shifts and roster (breaks
     and holidays off) x their team's hourly cost, over the horizon, per week."""
+    return sum(hours * scenario.teams[name].hourly_cost for name, hours in weekly_staff_hours(scenario).items())
+
+
+def weekly_staff_hours(scenario: Scenario) -> dict[str, float]:
+    """Per team, the hours its people are on duty a week of the simulated period (shifts and roster; breaks and
+    holidays off)."""
     clock = scenario.clock
-    cost = sum(sum((hi - lo) * n for lo, hi, n in staffing_segments(
-        clock, team, [r for r in scenario.roster if r.team == name])) / 60.0 * team.hourly_cost
-        for name, team in scenario.teams.items())
-    return cost / (clock.horizon / 10080.0)
+    return {name: sum((hi - lo) * n for lo, hi, n in staffing_segments(
+        clock, team, [r for r in scenario.roster if r.team == name])) / 60.0 / (clock.horizon / 10080.0)
+        for name, team in scenario.teams.items()}
 
 
 def optimize(scenario: Scenario | str | Path, levers: Sequence[Lever | str], requirements: Sequence[Requirement | str],
@@ -321,7 +326,7 @@ class _Search:
                 mean, bound = req.bound(values, self.confidence)
             short = req.shortfall(bound)
             margin = -short if short > 0 else (abs(bound - req.value) / max(abs(req.value), 1e-9))
-            rows.append({"requirement": str(req), "mean": mean, "bound": bound, "target": req.value,
+            rows.append({"requirement": str(req), "kpi": req.kpi, "mean": mean, "bound": bound, "target": req.value,
                          "holds": short == 0, "shortfall": short, "margin": margin})
         cost = results.loc[results["kpi"] == "cost_total", "value"]
         evaluation = _Evaluation(tuple(x), scenario, weekly_staff_cost(scenario), pd.DataFrame(rows),

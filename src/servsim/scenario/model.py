@@ -624,7 +624,8 @@ class Scenario(Strict):
     name: str = "scenario"
     description: str = ""
     currency: str = Field("", max_length=12, description="currency of hourly and visit costs, shown with every cost "
-                                                          "(e.g. EUR); empty: costs are shown without a unit")
+                                                          "(e.g. EUR); empty: costs are marked with the generic "
+                                                          "currency sign, ¤")
     clock: Clock
     demand: Demand
     teams: dict[str, Team] = Field(min_length=1)

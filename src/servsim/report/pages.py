@@ -210,7 +210,7 @@ def _assumptions(exp: Experiment) -> list[str]:
            f"KPIs cover tickets created in the window {window_text(base)}; tickets still open at the horizon "
            "count as not resolved within target.",
            "Costs: staff hours on duty at each team's hourly cost, plus visit costs"
-           + (f", in {base.currency}." if base.currency else "; no currency set (scenario field `currency`): marked ¤.")]
+           + (f", in {base.currency}." if base.currency else "; no currency set (field `currency`): marked ¤.")]
     out += [f"{path}: {why}" for path, why in base.provenance.items() if why.lower().startswith("assumed")][:20]
     return out
 

@@ -70,6 +70,14 @@ def kpis(created: pd.Series, answered: pd.Series, resolved: pd.Series, start: pd
             "backlog_end": float(((created < end) & (resolved.isna() | (resolved >= end))).sum())}
 
 
+def _covered(changes: pd.DataFrame, low: str, high: str) -> float:
+    """The share of ``changes`` whose true change lies within the interval ``low``-``high`` widened by the truth's
+    own noise (its mean over ``true_df + 1`` runs: the Student-t half-width, added in quadrature)."""
+    noise = stats.t.ppf(0.975, changes["true_df"]) * changes["true_se"]
+    return float((np.abs(changes["predicted"] - changes["true"])
+                  <= np.hypot((changes[high] - changes[low]) / 2, noise)).mean())
+
+
 def _quantile(values: np.ndarray, q: float) -> float:
     """The ``q`` quantile, counting ``inf`` (not yet) as above everything; the largest finite value if it falls
     among them (so that the KPI stays finite)."""
@@ -204,11 +212,10 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
                      "material_changes": len(changes), "median_rel_error": error.median(),
                      "right_sign": (np.sign(changes["predicted"]) == np.sign(changes["true"])).mean(),
                      "covered": ((changes["low"] <= changes["true"]) & (changes["true"] <= changes["high"])).mean(),
+                     "sim_with_truth_noise": _covered(changes, "low", "high"),
                      **({"covered_with_input": ((changes["low_total"] <= changes["true"])
                                                 & (changes["true"] <= changes["high_total"])).mean(),
-                         "with_truth_noise": (np.abs(changes["predicted"] - changes["true"]) <= np.hypot(
-                             (changes["high_total"] - changes["low_total"]) / 2,
-                             stats.t.ppf(0.975, changes["true_df"]) * changes["true_se"])).mean(),
+                         "with_truth_noise": _covered(changes, "low_total", "high_total"),
                          "input_share": changes["input_share"].median()} if "low_total" in changes else {})})
     return pd.DataFrame(rows)
 

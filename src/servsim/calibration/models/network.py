@@ -279,11 +279,13 @@ def _unseen_moves(seen: pd.DataFrame, pending: pd.DataFrame, rounds: int = 5) ->
     shares are re-estimated with the shared moves counted, a few rounds (an EM); where no way's moves took so
     long, by the shares of the ways other than the resolution."""
     out = []
+    own = dict(tuple(seen.groupby(["type", "from"], sort=False)))
+    pooled = dict(tuple(seen.groupby("from", sort=False)))
     for (ttype, origin), group in pending.groupby(["type", "from"], sort=False):
-        moves = seen[(seen["type"] == ttype) & (seen["from"] == origin)]
-        if len(moves) < MIN_FIT:
-            moves = seen[seen["from"] == origin]
-        if moves.empty:
+        moves = own.get((ttype, origin))
+        if moves is None or len(moves) < MIN_FIT:
+            moves = pooled.get(origin)
+        if moves is None or moves.empty:
             continue
         targets = moves.groupby("to")["after"]
         names = list(targets.groups)
@@ -321,15 +323,18 @@ class _Routes:
     see :func:`_moves`), the type's own where it has ``MIN_FIT`` of them, else all types'."""
 
     def __init__(self, moves: pd.DataFrame):
-        def weights(rows: pd.DataFrame) -> pd.Series:
-            return rows.groupby(rows["to"].astype(str))["weight"].sum()
-
-        self.own = {key: weights(rows) for key, rows in moves.groupby(["type", "from"])}
-        self.pooled = {key: weights(rows) for key, rows in moves.groupby("from")}
+        moves = moves.assign(to=moves["to"].astype(str))
+        own = moves.groupby(["type", "from", "to"])["weight"].sum()
+        pooled = moves.groupby(["from", "to"])["weight"].sum()
+        self.own = {key: rows.droplevel([0, 1]) for key, rows in own.groupby(level=[0, 1])}
+        self.pooled = {key: rows.droplevel(0) for key, rows in pooled.groupby(level=0)}
+        self._shares: dict[tuple[str, str], dict[str, float]] = {}
 
     def __call__(self, ttype: str, stage: str) -> dict[str, float]:
-        rows, _ = self._rows(ttype, stage)
-        return shares(rows) if rows.sum() > 0 else {RESOLVE: 1.0}
+        if (ttype, stage) not in self._shares:
+            rows, _ = self._rows(ttype, stage)
+            self._shares[(ttype, stage)] = shares(rows) if rows.sum() > 0 else {RESOLVE: 1.0}
+        return dict(self._shares[(ttype, stage)])
 
     def sample(self, ttype: str, stage: str) -> tuple[str, float]:
         """The sample the route from a stage is estimated on: its name and the moves in it (an open ticket's last

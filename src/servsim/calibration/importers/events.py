@@ -252,7 +252,7 @@ def import_events(path: str | Path, mapping: EventMapping | str | Path) -> Impor
                            f"{mapping.columns.timestamp} = {example.iloc[0] if len(example) else None!r} against "
                            f"timestamp_format {mapping.timestamp_format!r}")
     _warn_unseen(mapping, set(ev["activity"].unique()), path)
-    ev = _split_reused_cases(ev, quality)
+    ev = _split_reused_cases(ev, quality, {*mapping.activities.resolution, *mapping.activities.closure})
     ev = _order(ev, quality)
     _classify(ev, mapping)
     _count_unnamed_reopens(ev, mapping, quality)
@@ -359,26 +359,38 @@ def _warn_unseen(mapping: EventMapping, seen: set, path: Path) -> None:
                               UserWarning, stacklevel=3)
 
 
-def _split_reused_cases(ev: pd.DataFrame, quality: DataQuality) -> pd.DataFrame:
+def _split_reused_cases(ev: pd.DataFrame, quality: DataQuality, ended: set[str]) -> pd.DataFrame:
     """A case id reused for several tickets: where the activity that opens at least ``OPENER_SHARE`` of the cases
-    and occurs once in all but ``REPEAT_SHARE`` of them (e.g. 'Insert ticket') occurs again within a case, a new
-    ticket starts (``case#2``, ...); counted. An activity that often recurs (a re-rating) opens nothing."""
+    (e.g. 'Insert ticket') occurs again within a case, a new ticket starts (``case#2``, ...), counted. Unless it is a
+    step that recurs within tickets (a re-rating): it occurs again before the case's resolution or closure (an
+    activity of ``ended``) in more than ``REPEAT_SHARE`` of the cases; then every repeat is kept in its case, and
+    counted. (A reused id shows as a repeat after the first ticket's end, however many cases reuse ids: an export
+    whose ticket numbers restarted halfway has one in every case.)"""
     if ev.empty:
         return ev
     ordered = ev.sort_values(["case", "ts", "row"], kind="stable")
+    case = ordered["case"]
     firsts = ordered.groupby("case", sort=False)["activity"].first()
     opener = firsts.value_counts()
     if opener.iloc[0] < OPENER_SHARE * len(firsts) or len(firsts) < 20:
         return ev
-    nth = (ordered["activity"] == opener.index[0]).groupby(ordered["case"], sort=False).cumsum().clip(lower=1)
-    again = nth > 1
-    reused = ordered["case"][again].nunique()
-    if reused == 0 or reused > REPEAT_SHARE * len(firsts):
+    name = opener.index[0]
+    again = (ordered["activity"] == name).groupby(case, sort=False).cumsum().gt(1) & (ordered["activity"] == name)
+    if not again.any():
         return ev
-    quality.repair(f"case id reused: a new ticket starts where {opener.index[0]!r} occurs again in a case (tickets "
-                   "split off)", int(nth[again].groupby(ordered["case"][again]).max().sub(1).sum()))
+    ending = ordered["activity"].isin(ended)
+    after_end = (ending.groupby(case, sort=False).cumsum() - ending).gt(0)  # an ending came before, in the case
+    if case[again & ~after_end].nunique() > REPEAT_SHARE * len(firsts):  # a step that recurs within tickets
+        quality.repair(f"{name!r} occurs again within a case: kept as a step that recurs in one ticket (it recurs "
+                       "before the resolution in too many cases to mean a reused case id)", int(again.sum()))
+        return ev
+    starts = again
+    quality.repair(f"case id reused: a new ticket starts where {name!r} occurs again in a case (tickets split off)",
+                   int(starts.sum()))
+    number = starts.groupby(case, sort=False).cumsum()
     ev = ev.copy()
-    ev.loc[again[again].index, "case"] = ordered["case"][again].astype(str) + "#" + nth[again].astype(str)
+    split = number[number > 0]
+    ev.loc[split.index, "case"] = case[split.index].astype(str) + "#" + (split + 1).astype(str)
     return ev
 
 

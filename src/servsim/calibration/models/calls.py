@@ -106,6 +106,10 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
     wait = np.where(served, _minutes(calls["first_response_at"] - calls["created_at"]),
                     _minutes(calls["abandoned_at"] - calls["created_at"]))
     service = _minutes(calls["resolved_at"] - calls["first_response_at"])
+    timed = service[served & np.isfinite(service)]
+    if len(timed) and (timed <= 0).all():
+        raise ServsimError(f"{result.quality.source}: every one of the {len(timed):,} answered calls lasts 0 s (its "
+                           "service end is its service start): the log shows no work to calibrate the agents on")
 
     team_of = _teams(calls["server"].astype("string"), types, served)
     desks = sorted(set(team_of.values()) - {GENERAL})
@@ -125,7 +129,8 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
         fits.append(fit)
         stage = "service" if type_team[ty] == GENERAL else f"service_{ty}"
         ticket_types[ty] = {"category": ty, "entry": stage, "steps": {stage: {"work": fit.spec, "next": "resolve"}}}
-        hourly = work_by_hour(service[rows & served], calls["created_at"].dt.hour.to_numpy()[rows & served])
+        hourly = work_by_hour(np.maximum(service[rows & served], MIN_CALL),
+                              calls["created_at"].dt.hour.to_numpy()[rows & served])
         if hourly is not None:
             ticket_types[ty]["steps"][stage]["work_by_hour"] = hourly
             by_hour.append(ty)

@@ -247,15 +247,16 @@ SECRET = "root:x:0:0:root:/root:/bin/bash"
 
 
 @pytest.mark.parametrize("fmt", ["servicenow", "tickets", "events", "callcentre"])
-def test_a_file_given_by_mistake_is_described_not_quoted(tmp_path: Path, fmt, capsys):
-    """A system file (or a key) given instead of an export: the error says what is wrong and never quotes its
-    first line."""
+@pytest.mark.parametrize(("first", "secret"), [(SECRET, "root:x"), ("my secret passphrase is hunter2", "hunter2")])
+def test_a_file_given_by_mistake_is_described_not_quoted(tmp_path: Path, fmt, first, secret, capsys):
+    """A system file (or a key, or a note) given instead of an export: the error says what is wrong and never
+    quotes its first line (a line of one column is text, not a header)."""
     path = tmp_path / "passwd"
-    path.write_text(f"{SECRET}\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")
+    path.write_text(f"{first}\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")
     argv = ["calibrate", str(path), "--format", fmt, "--out", str(tmp_path / "out")]
     assert main(argv + (["--mapping", str(MAPPINGS[fmt])] if fmt in MAPPINGS else [])) == 2
     err = capsys.readouterr().err
-    assert "root:x" not in err and "/bin/bash" not in err and path.name in err
+    assert secret not in err and "/bin/bash" not in err and path.name in err
 
 
 def test_exports_are_read_within_bounds(tmp_path: Path, monkeypatch, capsys):
@@ -275,6 +276,17 @@ def test_exports_are_read_within_bounds(tmp_path: Path, monkeypatch, capsys):
     monkeypatch.setattr(files, "MAX_DATA_BYTES", 1 << 20)
     with pytest.raises(servsim.ServsimError, match=r"calls\.txt\.gz: larger than 1 MiB once decompressed"):
         servsim.import_log(SAMPLE_CALLS, "callcentre")
+    # event logs and ticket tables too, before they are parsed (a zip by its members' sizes)
+    events = SAMPLE_CALLS.parent / "events.csv.gz"
+    with pytest.raises(servsim.ServsimError, match=r"events\.csv\.gz: larger than 1 MiB once decompressed"):
+        servsim.import_log(events, "events", MAPPINGS["events"])
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "tickets.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        table = gzip.decompress((SAMPLE_CALLS.parent / "tickets.csv.gz").read_bytes())
+        archive.writestr("tickets.csv", table + table.split(b"\n", 1)[1])  # its rows twice: 2 MB
+    with pytest.raises(servsim.ServsimError, match=r"tickets\.zip: larger than 1 MiB once decompressed"):
+        servsim.import_log(tmp_path / "tickets.zip", "tickets", MAPPINGS["tickets"])
     table = tmp_path / "tickets.csv"
     table.write_text("ticket_id,created_at,channel\nT1,2026-01-05 09:00," + "x" * 40_000 + "\n")
     with pytest.raises(servsim.ServsimError, match=r"row 2, column channel: a field of 40,000 characters"):

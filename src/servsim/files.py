@@ -112,18 +112,19 @@ def write_figure(path: str | Path, fig: Any, dpi: int) -> Path:
     return Path(path)
 
 
-def columns_excerpt(names: Any, limit: int = 12) -> str:
+def columns_excerpt(names: Any, limit: int = 12, header: bool = True) -> str:
     """The column names of a file, for an error message: at most ``limit`` of them, and only where they look like
-    column names (a file given by mistake, say a system or key file, is described, never quoted)."""
+    column names (a file given by mistake, say a system or key file, is described, never quoted): short, of a few
+    words, and, for a whole ``header``, at least two of them (a file of one column is text, not an export)."""
     names = [str(name) for name in names]
-    if not all(_COLUMN_NAME.fullmatch(name) for name in names[:limit]):
+    if (header and len(names) < 2) or not all(_COLUMN_NAME.fullmatch(name) for name in names[:limit]):
         return (f"{len(names)} column(s) that do not look like a header (not quoted: the file may not be an "
                 "export at all)")
     more = f", ... ({len(names)} in all)" if len(names) > limit else ""
     return ", ".join(names[:limit]) + more
 
 
-_COLUMN_NAME = re.compile(r"(?=[^-=]*[A-Za-z])[\w .()#%/+-]{1,40}")
+_COLUMN_NAME = re.compile(r"(?=[^-=]*[A-Za-z])(?!(?:\S* ){4})[\w .()#%/+-]{1,40}")  # at most four spaces
 
 
 def read_data(path: str | Path, what: str = "file", limit: int | None = None,
@@ -137,6 +138,7 @@ def read_data(path: str | Path, what: str = "file", limit: int | None = None,
 
     limit = MAX_DATA_BYTES if limit is None else limit
     path = regular_file(path, what, error)
+    limit = MAX_DATA_BYTES if limit is None else limit
     too_big = f"{path}: larger than {limit / 2**20:,.0f} MiB{{}}; a {what} this large is refused (split it by period)"
     try:
         with open(path, "rb") as handle:
@@ -324,6 +326,34 @@ def _path(keys: tuple[str, ...]) -> str:
     return "".join(keys).removeprefix(".") or "(top level)"
 
 
+def _within_size(path: Path, what: str, error: type[Exception], limit: int | None = None) -> None:
+    """Refuse a file of more than ``limit`` bytes once decompressed, before anything reads it whole: a zip by the
+    sizes its members declare (reading stops there), a gzip by decompressing it as a stream without keeping it."""
+    import gzip
+    import zipfile
+    import zlib
+
+    limit = MAX_DATA_BYTES if limit is None else limit
+    too_big = f"{path}: larger than {limit / 2**20:,.0f} MiB{{}}; a {what} this large is refused (split it by period)"
+    try:
+        with open(path, "rb") as handle:
+            gzipped = handle.read(2) == b"\x1f\x8b"
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                size = sum(member.file_size for member in archive.infolist())
+        elif gzipped:
+            size = 0
+            with gzip.open(path, "rb") as stream:
+                while size <= limit and (chunk := stream.read(1 << 22)):
+                    size += len(chunk)
+        else:
+            size = path.stat().st_size
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile):
+        return  # unreadable: the reader says how
+    if size > limit:
+        raise error(too_big.format(" once decompressed" if size != path.stat().st_size else ""))
+
+
 def read_table(path: str | Path, what: str, error: type[Exception] = ServsimError, **options: Any):  # noqa: ANN201
     """A CSV (or a zip or gzip holding one) as a pandas DataFrame, with ``options`` for ``pandas.read_csv``; an
     empty file, a header without rows, a wrong encoding or a broken archive is ``error`` naming the file."""
@@ -332,6 +362,7 @@ def read_table(path: str | Path, what: str, error: type[Exception] = ServsimErro
     import pandas as pd
 
     path = regular_file(path, what, error)
+    _within_size(path, what, error)
     encoding = options.get("encoding") or "utf-8"
     try:
         table = pd.read_csv(path, **options)
@@ -356,8 +387,9 @@ def read_table(path: str | Path, what: str, error: type[Exception] = ServsimErro
             except AttributeError:  # no text in it after all
                 continue
             if lengths.max() > MAX_FIELD_CHARS:
-                raise error(f"{path}: row {int(lengths.idxmax()) + 2}, column {columns_excerpt([column])}: a field "
-                            f"of {int(lengths.max()):,} characters; a {what}'s fields are at most "
+                raise error(f"{path}: row {int(lengths.idxmax()) + 2}, column "
+                            f"{columns_excerpt([column], header=False)}: a field of {int(lengths.max()):,} "
+                            f"characters; a {what}'s fields are at most "
                             f"{MAX_FIELD_CHARS:,} (a spreadsheet cell's limit): not an export, or a broken quote")
     if table.empty and options.get("nrows") != 0:
         raise error(f"{path}: a header ({columns_excerpt(table.columns)}) but no rows; expected a CSV {what} "

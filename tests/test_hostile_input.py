@@ -645,6 +645,26 @@ def test_a_roster_with_a_repeated_column_no_rows_or_rows_outside_the_period_is_f
         servsim.load_scenario(path)
 
 
+def test_a_roster_kept_for_years_is_read_for_the_simulated_period_only(folder: Path):
+    """A roster file of 20,000 rows, all but a few outside the simulated period: the rows that change nothing are
+    left out on loading (said, counted), so that a week's run neither validates nor writes them; l1's last row before
+    the period stays (its roster reaches into the period: until its first row there, nobody of l1 is on duty), and
+    l2's rows, all before the period, go (its weekly shifts apply)."""
+    import datetime as dt
+
+    rows = ["team,start,end,headcount"]
+    for back in range(10_000, 0, -1):  # a day shift each day up to the period's eve
+        day = dt.date(2026, 1, 5) - dt.timedelta(days=back)
+        rows += [f"l1,{day} 08:00,{day} 16:00,3", f"l2,{day} 08:00,{day} 16:00,2"]
+    rows.append("l1,2026-01-05 12:00,2026-01-05 16:00,5")
+    (folder / "rota.csv").write_text("\n".join(rows) + "\n")
+    path = folder / "rostered.yaml"
+    path.write_text(CHANGE + "roster: rota.csv\n")
+    with pytest.warns(servsim.errors.ScenarioWarning, match=r"roster: 19,999 of its 20,001 rows .* left out"):
+        loaded = servsim.load_scenario(path)
+    assert [(r.team, r.headcount) for r in loaded.roster] == [("l1", 3), ("l1", 5)]
+
+
 @pytest.mark.parametrize("argv, expected", [
     (["run", "{BASELINE}", "--seed", "-1"], "argument --seed: '-1': expected a whole number of at least 0"),
     (["compare", "{BASELINE}", "--replications", "auto", "--max-replications", "1"],

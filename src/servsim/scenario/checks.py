@@ -3,7 +3,7 @@ every flow can end, every skill and region a ticket needs is held by someone."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -396,20 +396,45 @@ def unstaffed(s: Scenario) -> list[str]:
     return found
 
 
+def idle_rows(rows: list[tuple[str, datetime, datetime]], begin: datetime, stop: datetime) -> list[int]:
+    """The roster rows (``team, start, end``) that change nothing in the period ``[begin, stop)``: wholly outside
+    it, and not their team's last row before it or first after it where the team's roster reaches into the period
+    past that row (the span from a team's first row to its last is where its roster replaces its shifts)."""
+    before: dict[str, tuple[datetime, int]] = {}
+    after: dict[str, tuple[datetime, int]] = {}
+    inside: set[str] = set()
+    outside = []
+    for i, (team, start, end) in enumerate(rows):
+        if end <= begin:
+            outside.append(i)
+            if team not in before or end > before[team][0]:
+                before[team] = (end, i)
+        elif start >= stop:
+            outside.append(i)
+            if team not in after or start < after[team][0]:
+                after[team] = (start, i)
+        else:
+            inside.add(team)
+    needed = {i for team, (_, i) in before.items() if team in inside or team in after}
+    needed |= {i for team, (_, i) in after.items() if team in inside or team in before}
+    return [i for i in outside if i not in needed]
+
+
 def roster_cautions(s: Scenario) -> list[str]:
-    """Per team, the stretches inside its roster that no row covers (nobody on duty there), and rows wholly outside
-    the simulated period (they change nothing): worth a warning."""
+    """Per team, the stretches of the simulated period inside its roster that no row covers (nobody on duty there),
+    and rows that change nothing (:func:`idle_rows`): worth a warning."""
     found = []
     begin = s.clock.start
     stop = begin + timedelta(minutes=s.clock.horizon)
-    outside = [i for i, r in enumerate(s.roster) if r.end <= begin or r.start >= stop]
+    outside = idle_rows([(r.team, r.start, r.end) for r in s.roster], begin, stop)
     if outside:
         found.append(f"roster: {len(outside)} of its {len(s.roster)} rows (the first: roster[{outside[0]}]) lie wholly "
                      f"outside the simulated period, {begin:%Y-%m-%d %H:%M} to {stop:%Y-%m-%d %H:%M}: they change "
                      "nothing")
     for team in s.teams:
         rows = sorted((r for r in s.roster if r.team == team), key=lambda r: r.start)
-        gaps = [(a.end, b.start) for a, b in zip(rows, rows[1:]) if b.start > a.end]
+        gaps = [(max(a.end, begin), min(b.start, stop)) for a, b in zip(rows, rows[1:])
+                if min(b.start, stop) > max(a.end, begin)]  # within the simulated period
         if gaps:
             found.append(f"roster: {team} has {len(gaps)} stretch(es) that no row covers, the first from "
                          f"{gaps[0][0]:%Y-%m-%d %H:%M} to {gaps[0][1]:%Y-%m-%d %H:%M}; nobody is on duty then "

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import warnings
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -17,7 +18,8 @@ from pydantic import BaseModel, ValidationError
 from ..distributions import DISTRIBUTION_KINDS
 from ..errors import ScenarioError, ScenarioWarning
 from ..files import finite_problems, parse_json, parse_yaml, read_text, regular_file
-from .checks import problems, roster_cautions, unstaffed
+from ..units import parse_duration
+from .checks import idle_rows, problems, roster_cautions, unstaffed
 from .model import Scenario
 from .roster import read_roster
 
@@ -41,7 +43,39 @@ def load_scenario(path: str | Path, extends_roots: tuple[str | Path, ...] = ()) 
     extra = [p for p in os.environ.get(EXTENDS_PATH, "").split(os.pathsep) if p]
     roots = tuple(Path(r).resolve() for r in (path.parent, *extends_roots, *extra))
     data = _read_merged(path, chain=(), roots=roots)
-    return scenario_from_dict(data, source=str(path))
+    return scenario_from_dict(_without_idle_rows(data, str(path)), source=str(path))
+
+
+def _without_idle_rows(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """``data`` without the roster rows that change nothing in its simulated period (:func:`~.checks.idle_rows`),
+    said in a warning: a roster file kept for a year need not be validated, simulated and written out whole for a
+    week's run. Left as it is where the clock or a row does not read (validation says what is wrong)."""
+    rows = data.get("roster")
+    if not isinstance(rows, list) or len(rows) < 2:
+        return data
+    try:
+        begin = _when(data["clock"]["start"])
+        stop = begin + timedelta(minutes=parse_duration(data["clock"]["horizon"]))
+        spans = [(str(r["team"]), _when(r["start"]), _when(r["end"])) for r in rows]
+        idle = idle_rows(spans, begin, stop)
+    except (KeyError, TypeError, ValueError):
+        return data
+    if idle:
+        warnings.warn(f"{source}: roster: {len(idle):,} of its {len(rows):,} rows (the first: roster[{idle[0]}]) lie "
+                      f"wholly outside the simulated period, {begin:%Y-%m-%d %H:%M} to {stop:%Y-%m-%d %H:%M}: they "
+                      "change nothing and are left out", ScenarioWarning, stacklevel=3)
+        dropped = set(idle)
+        data = {**data, "roster": [r for i, r in enumerate(rows) if i not in dropped]}
+    return data
+
+
+def _when(value: Any) -> datetime:
+    """A date and time of a scenario mapping (a ``datetime``, or text as YAML leaves it)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return datetime.fromisoformat(str(value))
 
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:

@@ -138,7 +138,7 @@ def read_data(path: str | Path, what: str = "file", limit: int | None = None,
 
     limit = MAX_DATA_BYTES if limit is None else limit
     path = regular_file(path, what, error)
-    limit = MAX_DATA_BYTES if limit is None else limit
+    _within_size(path, what, error, limit)  # measured as a stream first: a bomb is refused without being held
     too_big = f"{path}: larger than {limit / 2**20:,.0f} MiB{{}}; a {what} this large is refused (split it by period)"
     try:
         with open(path, "rb") as handle:

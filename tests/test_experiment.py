@@ -131,6 +131,8 @@ def test_sweep_runs_each_point_and_draws_curves():
     assert cost["mean"].is_monotonic_increasing  # more people cost more
     fig = sweep.plot_sweep("sla_attainment")
     assert fig.axes[0].get_xlabel() == "headcount (l2, evening)"  # the parameter in words, not its path
+    with pytest.raises(ValueError, match=r"no KPI 'ttr_p90' in the sweep; did you mean 'ttr_p90_min'"):
+        sweep.plot_sweep("ttr_p90")  # suggested, not a list of every name
     # each step's paired difference: the mean of the replications' differences, from the point below it
     steps = sweep.steps().query("kpi == 'cost_total'").set_index("to")
     assert list(steps["from"]) == ["evening.headcount=1", "evening.headcount=2"]

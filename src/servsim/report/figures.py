@@ -249,7 +249,13 @@ def sweep_curve(curves: pd.DataFrame, kpi: str, params: Sequence[str], target: f
 
     rows = curves[curves["kpi"] == kpi]
     if rows.empty:
-        raise ValueError(f"no KPI {kpi!r} in the sweep; known: {', '.join(sorted(set(curves['kpi'])))}")
+        import difflib
+
+        known = sorted(set(curves["kpi"]))
+        close = difflib.get_close_matches(kpi, known, n=3, cutoff=0.5)
+        raise ValueError(f"no KPI {kpi!r} in the sweep; " + (f"did you mean {' or '.join(map(repr, close))}? "
+                                                             if close else "")
+                         + f"({len(known)} KPIs: {', '.join(known[:8])}, ...)")
     fig = Figure(figsize=(6, 3.8), layout="constrained")
     ax = fig.subplots()
     x = params[0]

@@ -226,7 +226,8 @@ def test_call_backtests_refuse_several_cut_offs_and_an_empty_test_period(tmp_pat
     refused by name instead of a traceback or a 'nan% worse' verdict."""
     argv = ["backtest", str(SAMPLE_CALLS), "--format", "callcentre", "--replications", "2"]
     assert main([*argv, "--train-until", "2026-01-11,2026-01-18"]) == 2
-    assert "takes one cut-off date" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "--train-until '2026-01-11,2026-01-18': a call log's staffing backtest takes one cut-off date" in said
     import gzip
 
     lines = gzip.decompress(SAMPLE_CALLS.read_bytes()).decode().splitlines()

@@ -517,6 +517,9 @@ def _backtest(args: argparse.Namespace) -> int:
     from .calibration.report import write_backtest, write_calibration, write_staffing_backtest
     from .report.pages import write_report
 
+    if args.format == "callcentre" and "," in args.train_until:  # said before the log is read
+        raise ServsimError(f"--train-until {args.train_until!r}: a call log's staffing backtest takes one cut-off "
+                           "date (the test period follows it)")
     imported = import_log(args.log, args.format, args.mapping)
     if imported.kind == "calls":
         from .calibration.backtests.staffing_backtest import staffing_backtest

@@ -232,9 +232,9 @@ def _moves(steps: pd.DataFrame, tickets: pd.DataFrame, end: pd.Timestamp) -> pd.
     yet, and not at random: a move to a busy team's queue stays unseen until that team completes the piece, one to
     the resolution is seen at once. Counting only the moves seen would understate the share routed to the slowest
     ways out, and a busy second line's load with it (by about 1% in servsim's own world, at 97% utilisation: near
-    saturation that is a tenth of the answer to a cut). So each open ticket's last move is shared among the ways out of its last
-    stage in proportion to each one's share times the chance that a move of that way would still be unseen after
-    the time since (the share of that way's moves seen taking longer; :func:`_unseen_moves`)."""
+    saturation that is a tenth of the answer to a cut). So each open ticket's last move is shared among the ways
+    out of its last stage in proportion to each one's share times the chance that a move of that way would still
+    be unseen after the time since (the share of that way's moves seen taking longer; :func:`_unseen_moves`)."""
     kept = steps[(steps["stage"].notna() | steps["reopen"]) & ~steps["closing"]].reset_index(drop=True)
     ticket = kept["ticket"].to_numpy()
     stage = kept["stage"].to_numpy(dtype=object)

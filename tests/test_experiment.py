@@ -123,6 +123,12 @@ def test_changing_a_scenario_invalidates_only_its_own_results(tmp_path):
     assert (exp.n_reused, exp.n_computed) == (2, 2)
 
 
+def test_one_scenario_has_nothing_to_compare():
+    """An experiment of one scenario compares nothing: an empty table, not an error (a notebook may ask)."""
+    exp = run_experiment([short(BASELINE, 2)], replications=2, seed=1, executor="serial")
+    assert exp.compare().empty
+
+
 def test_sweep_runs_each_point_and_draws_curves():
     sweep = run_sweep(short(BASELINE, 2), [parse_setting("teams.l2.shifts.evening.headcount=1..3")],
                       replications=2, seed=1, executor="serial")

@@ -52,7 +52,10 @@ def material_at(kpi: str, baseline: float, rule: Materiality) -> float:
 
 
 def with_thresholds(comparison: pd.DataFrame, rule: Materiality) -> pd.DataFrame:
-    """``comparison`` (paired differences, with ``kpi`` and ``baseline_mean``) with each row's ``material_at``."""
+    """``comparison`` (paired differences, with ``kpi`` and ``baseline_mean``) with each row's ``material_at``
+    (none to compare: as it is)."""
+    if comparison.empty:
+        return comparison.copy()
     at = [material_at(k, b, rule) for k, b in zip(comparison["kpi"], comparison["baseline_mean"])]
     return comparison.assign(material_at=np.asarray(at, float))
 

@@ -592,10 +592,12 @@ class Materiality(Strict):
     """How large a change must be to be worth acting on: a difference that is detectable but smaller is "no
     material change" in every verdict."""
 
-    shares: float = Field(0.01, ge=0, le=1, allow_inf_nan=False, description="a share (SLA attainment, utilisation, abandonment) must "
-                                                        "move at least this much (0.01: one point)")
-    relative: float = Field(0.05, ge=0, allow_inf_nan=False, description="a time, count or cost must move at least this share of its "
-                                                    "baseline value (0.05: 5%)")
+    shares: float = Field(0.01, ge=0, le=1, allow_inf_nan=False,
+                          description="a share (SLA attainment, utilisation, abandonment) must move at least this "
+                                      "much (0.01: one point)")
+    relative: float = Field(0.05, ge=0, allow_inf_nan=False,
+                            description="a time, count or cost must move at least this share of its baseline value "
+                                        "(0.05: 5%)")
     kpis: dict[str, float | str] = Field(
         default_factory=dict, description="thresholds of single KPIs in their own unit, replacing the two above "
                                           "(a KPI's name, e.g. frt_p90_min: 10min, sla_attainment: 0.02, "

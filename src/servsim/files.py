@@ -129,30 +129,19 @@ _COLUMN_NAME = re.compile(r"(?=[^-=]*[A-Za-z])(?!(?:\S* ){4})[\w .()#%/+-]{1,40}
 
 def read_data(path: str | Path, what: str = "file", limit: int | None = None,
               error: type[Exception] = ServsimError) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes (default ``MAX_DATA_BYTES``), decompressed (gzip) as a
-    stream that stops at ``limit``: a larger file, or one that decompresses to more, is ``error`` naming the file
-    and the limit."""
+    """The bytes of a regular file of at most ``limit`` bytes (default ``MAX_DATA_BYTES``), decompressed (gzip): a
+    larger file, or one that decompresses to more, is ``error`` naming the file and the limit, refused before it is
+    read (:func:`_within_size`)."""
     import gzip
-    import io
     import zlib
 
-    limit = MAX_DATA_BYTES if limit is None else limit
     path = regular_file(path, what, error)
-    _within_size(path, what, error, limit)  # measured as a stream first: a bomb is refused without being held
-    too_big = f"{path}: larger than {limit / 2**20:,.0f} MiB{{}}; a {what} this large is refused (split it by period)"
+    _within_size(path, what, error, limit)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(limit + 1)
-        if len(raw) > limit:
-            raise error(too_big.format(""))
-        if raw[:2] == b"\x1f\x8b":
-            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
-                raw = stream.read(limit + 1)
-            if len(raw) > limit:
-                raise error(too_big.format(" once decompressed"))
+        raw = path.read_bytes()
+        return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
     except (OSError, EOFError, zlib.error) as exc:
         raise error(f"{path}: not a readable {what} ({getattr(exc, 'strerror', None) or exc})") from None
-    return raw
 
 
 def parse_yaml(text: str, source: str, error: type[Exception] = ServsimError) -> Any:
@@ -338,20 +327,21 @@ def _within_size(path: Path, what: str, error: type[Exception], limit: int | Non
     try:
         with open(path, "rb") as handle:
             gzipped = handle.read(2) == b"\x1f\x8b"
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                size = sum(member.file_size for member in archive.infolist())
+        packed = gzipped or zipfile.is_zipfile(path)
+        if not packed:
+            size = path.stat().st_size
         elif gzipped:
             size = 0
             with gzip.open(path, "rb") as stream:
                 while size <= limit and (chunk := stream.read(1 << 22)):
                     size += len(chunk)
         else:
-            size = path.stat().st_size
+            with zipfile.ZipFile(path) as archive:
+                size = sum(member.file_size for member in archive.infolist())
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile):
         return  # unreadable: the reader says how
     if size > limit:
-        raise error(too_big.format(" once decompressed" if size != path.stat().st_size else ""))
+        raise error(too_big.format(" once decompressed" if packed else ""))
 
 
 def read_table(path: str | Path, what: str, error: type[Exception] = ServsimError, **options: Any):  # noqa: ANN201

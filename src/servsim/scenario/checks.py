@@ -420,6 +420,12 @@ def idle_rows(rows: list[tuple[str, datetime, datetime]], begin: datetime, stop:
     return [i for i in outside if i not in needed]
 
 
+def idle_rows_said(idle: list[int], total: int, begin: datetime, stop: datetime) -> str:
+    """The warning about the roster rows ``idle`` (of ``total``) that change nothing in ``[begin, stop)``."""
+    return (f"roster: {len(idle):,} of its {total:,} rows (the first: roster[{idle[0]}]) lie wholly outside the "
+            f"simulated period, {begin:%Y-%m-%d %H:%M} to {stop:%Y-%m-%d %H:%M}: they change nothing")
+
+
 def roster_cautions(s: Scenario) -> list[str]:
     """Per team, the stretches of the simulated period inside its roster that no row covers (nobody on duty there),
     and rows that change nothing (:func:`idle_rows`): worth a warning."""
@@ -428,9 +434,7 @@ def roster_cautions(s: Scenario) -> list[str]:
     stop = begin + timedelta(minutes=s.clock.horizon)
     outside = idle_rows([(r.team, r.start, r.end) for r in s.roster], begin, stop)
     if outside:
-        found.append(f"roster: {len(outside)} of its {len(s.roster)} rows (the first: roster[{outside[0]}]) lie wholly "
-                     f"outside the simulated period, {begin:%Y-%m-%d %H:%M} to {stop:%Y-%m-%d %H:%M}: they change "
-                     "nothing")
+        found.append(idle_rows_said(outside, len(s.roster), begin, stop))
     for team in s.teams:
         rows = sorted((r for r in s.roster if r.team == team), key=lambda r: r.start)
         gaps = [(max(a.end, begin), min(b.start, stop)) for a, b in zip(rows, rows[1:])

@@ -19,7 +19,7 @@ from ..distributions import DISTRIBUTION_KINDS
 from ..errors import ScenarioError, ScenarioWarning
 from ..files import finite_problems, parse_json, parse_yaml, read_text, regular_file
 from ..units import parse_duration
-from .checks import idle_rows, problems, roster_cautions, unstaffed
+from .checks import idle_rows, idle_rows_said, problems, roster_cautions, unstaffed
 from .model import Scenario
 from .roster import read_roster
 
@@ -61,9 +61,8 @@ def _without_idle_rows(data: dict[str, Any], source: str) -> dict[str, Any]:
     except (KeyError, TypeError, ValueError):
         return data
     if idle:
-        warnings.warn(f"{source}: roster: {len(idle):,} of its {len(rows):,} rows (the first: roster[{idle[0]}]) lie "
-                      f"wholly outside the simulated period, {begin:%Y-%m-%d %H:%M} to {stop:%Y-%m-%d %H:%M}: they "
-                      "change nothing and are left out", ScenarioWarning, stacklevel=3)
+        warnings.warn(f"{source}: {idle_rows_said(idle, len(rows), begin, stop)} and are left out", ScenarioWarning,
+                      stacklevel=3)
         dropped = set(idle)
         data = {**data, "roster": [r for i, r in enumerate(rows) if i not in dropped]}
     return data

@@ -384,10 +384,9 @@ def _split_reused_cases(ev: pd.DataFrame, quality: DataQuality, ended: set[str])
         quality.repair(f"{name!r} occurs again within a case: kept as a step that recurs in one ticket (it recurs "
                        "before the resolution in too many cases to mean a reused case id)", int(again.sum()))
         return ev
-    starts = again
     quality.repair(f"case id reused: a new ticket starts where {name!r} occurs again in a case (tickets split off)",
-                   int(starts.sum()))
-    number = starts.groupby(case, sort=False).cumsum()
+                   int(again.sum()))
+    number = again.groupby(case, sort=False).cumsum()
     ev = ev.copy()
     split = number[number > 0]
     ev.loc[split.index, "case"] = case[split.index].astype(str) + "#" + (split + 1).astype(str)

@@ -407,15 +407,14 @@ def _optimize(args: argparse.Namespace) -> int:
     else:
         import pandas as pd
 
-        from .experiment.explain import WEEKS_A_MONTH
+        from .experiment.explain import WEEKS_A_MONTH, in_fte
         from .experiment.optimize import weekly_staff_hours
         from .kpi import currency_unit, describe, format_value
 
         unit, change = currency_unit(scenario.currency), found.weekly_cost - base_cost
-        fte = (sum(weekly_staff_hours(found.scenario).values()) - sum(weekly_staff_hours(scenario).values())) / (
-            scenario.fte_hours / 60.0)
+        hours = sum(weekly_staff_hours(found.scenario).values()) - sum(weekly_staff_hours(scenario).values())
         print(f"\nweekly staff cost {found.weekly_cost:,.0f} {unit} (baseline {base_cost:,.0f}, {change:+,.0f} a week, "
-              f"{change * WEEKS_A_MONTH:+,.0f} a month; {fte:+.1f} FTE of {scenario.fte_hours / 60.0:g} h a week)")
+              f"{change * WEEKS_A_MONTH:+,.0f} a month; {in_fte(hours, scenario)})")
         checks = found.checks
         table = pd.DataFrame({
             "requirement": [f"{describe(k)[0]} {req.split()[1]} {format_value(k, t)}"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..kpi import currency_unit, describe, format_change, material
+from ..kpi import WEEK_MIN, currency_unit, describe, format_change, material
 from ..scenario import Scenario
 from ..scenario.model import Materiality
 
@@ -16,7 +16,6 @@ DRIVER_PREFIXES = ("stage_wait_min/", "utilisation/")
 
 NO_INTERVAL = "no interval (one replication)"
 NOT_MATERIAL = "no material change"
-WEEK_MIN = 10_080.0
 WEEKS_A_MONTH = 52 / 12
 
 
@@ -104,7 +103,7 @@ def what_changes(comparison: pd.DataFrame, scenario: str, reference: str, base: 
                 f"{c['ci_high'] / weeks:+,.0f}], {c['difference'] / weeks * WEEKS_A_MONTH:+,.0f} {unit} a month")
         hours = mine["difference"].get("paid_hours_week", 0.0)
         if hours == hours and abs(hours) >= 0.05 * base.fte_hours / 60.0:
-            said += f" ({hours / (base.fte_hours / 60.0):+.1f} FTE of {base.fte_hours / 60.0:g} h a week)"
+            said += f" ({in_fte(hours, base)})"
         parts.append(text(said))
     parts += [sentence(r) for _, r in better.iterrows()]
     if len(worse):
@@ -112,6 +111,12 @@ def what_changes(comparison: pd.DataFrame, scenario: str, reference: str, base: 
     if better.empty and worse.empty:
         parts.append(text(f"no material change from {reference} in any headline KPI"))
     return parts
+
+
+def in_fte(hours_a_week: float, base: Scenario) -> str:
+    """A change of paid hours a week in full-time equivalents of ``base`` (its ``fte_hours``): ``+1.2 FTE of 40 h a
+    week``."""
+    return f"{hours_a_week / (base.fte_hours / 60.0):+.1f} FTE of {base.fte_hours / 60.0:g} h a week"
 
 
 def drivers(comparison: pd.DataFrame, scenario: str, waits: int = 3, teams: int = 2) -> pd.DataFrame:

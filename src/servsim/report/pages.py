@@ -12,7 +12,6 @@ import pandas as pd
 
 from ..call_kpis import per_interval, service_level_name
 from ..experiment.explain import (
-    WEEK_MIN,
     change_in_words,
     change_interval,
     drivers,
@@ -21,7 +20,7 @@ from ..experiment.explain import (
     what_changes,
 )
 from ..experiment.uncertain import in_words as in_words_uncertain
-from ..kpi import KpiContext, describe, format_change, format_value, headline_kpis, kpi_label
+from ..kpi import WEEK_MIN, KpiContext, describe, format_change, format_value, headline_kpis, kpi_label
 from ..scenario import Scenario
 from ..scenario.provenance import changed_fields
 from ..segments import readable, where_time_goes

@@ -113,6 +113,8 @@ def test_materiality_is_the_scenarios_or_the_command_lines(tmp_path, capsys):
     big.write_text("extends: short.yaml\nname: short\nmateriality: {kpis: {backlog_mean: 1000}}\n")
     assert main(["compare", str(big), str(more), "--replications", "4", "--executor", "serial", "--quiet"]) == 0
     assert backlog_verdict().endswith("no material change")
+    assert main([*common, "--material", "relative=inf"]) != 0
+    assert "--material: relative: Input should be a finite number" in capsys.readouterr().err
     assert main([*common, "--material", "backlog_men=10"]) != 0
     assert "--material: unknown KPI 'backlog_men' (did you mean 'backlog_mean'?)" in capsys.readouterr().err
     with pytest.raises(SystemExit):

@@ -260,6 +260,22 @@ def test_a_file_given_by_mistake_is_described_not_quoted(tmp_path: Path, fmt, fi
     assert secret not in err and "/bin/bash" not in err and path.name in err
 
 
+def test_a_call_log_whose_every_service_lasts_0_s_is_refused_by_name(tmp_path: Path):
+    """Every answered call with a service of 0 s (its end stamp its start): no work to calibrate on, said as such
+    (it used to end in a hundred 'nan' validation lines)."""
+    import gzip
+
+    lines = gzip.decompress(SAMPLE_CALLS.read_bytes()).decode().splitlines()
+    rows = [line.split("\t") for line in lines[1:]]
+    for row in rows:
+        if row[12] == "AGENT":
+            row[14], row[15] = row[13], "0"
+    path = tmp_path / "instant.txt"
+    path.write_text("\n".join([lines[0], *("\t".join(r) for r in rows)]) + "\n")
+    with pytest.raises(servsim.ServsimError, match=r"instant\.txt: every one of the [\d,]+ answered calls lasts 0 s"):
+        servsim.calibrate(servsim.import_log(path, "callcentre"))
+
+
 def test_exports_are_read_within_bounds(tmp_path: Path, monkeypatch, capsys):
     """A call log that decompresses past the size cap is refused naming the cap; a call row carrying a field of
     megabytes (an agent's name) is dropped and counted, not allocated a thousand times over; a CSV field longer than

@@ -147,6 +147,10 @@ def test_roster_lever_errors():
             Lever.parse(text)
     with pytest.raises(ServsimError, match=r"no team 'l9' \(teams: l1\)"):
         Lever.parse("roster.l9.08:00-12:00=1..2").current(data)
+    grouped = {**data, "roster": [{"team": "l1", "start": "2026-01-05 08:00", "end": "2026-01-05 12:00",
+                                   "headcount": 1, "skills": ["issue"]}]}
+    with pytest.raises(ServsimError, match=r"roster\[0\] of l1 is a skill group .* vary the team's shifts instead"):
+        Lever.parse("roster.l1.08:00-12:00=1..2").apply(grouped, 2)
     data["teams"]["l1"]["shifts"]["all"]["skills"] = ["issue"]
     with pytest.raises(ServsimError, match="have skills or regions of their own"):
         Lever.parse("roster.l1.08:00-12:00=1..2").apply(data, 2)

@@ -98,6 +98,51 @@ def test_roster_file_is_read_relative_to_the_scenario(tmp_path):
     assert hours["roster"] == pytest.approx(4 + 2)
 
 
+def test_a_roster_skill_group_takes_only_its_categories():
+    # Monday 08:00-16:00: one person for 'a' only, and one for both from 12:00 (rows of groups overlap)
+    roster = [{"team": "desk", "start": "2026-01-05 08:00", "end": "2026-01-05 16:00", "headcount": 1,
+               "skills": ["a"]},
+              {"team": "desk", "start": "2026-01-05 09:00", "end": "2026-01-05 10:00", "headcount": 0,
+               "skills": ["b"]},
+              {"team": "desk", "start": "2026-01-05 12:00", "end": "2026-01-05 16:00", "headcount": 1}]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScenarioWarning)  # the groups' rows overlap: no gap, no overlap problem
+        scenario = scenario_from_dict(desk(**{"teams.desk.shifts": {}, "teams.desk.skills": ["a", "b"],
+                                              "clock.horizon": "1d", "roster": roster}))
+    run = servsim.simulate(scenario, seed=3)
+    served = run.events.dropna(subset=["started_at"]).merge(run.tickets[["ticket_id", "category"]], on="ticket_id")
+    group = served[served["resource"].astype(str) == "desk/roster[a]/1"]
+    assert len(group) > 10 and set(group["category"]) == {"a"}
+    assert set(served.loc[served["category"] == "b", "resource"].astype(str)) == {"desk/roster/1"}
+    # no 'b' ticket is answered before the person holding 'b' comes on at 12:00
+    answered = run.tickets.dropna(subset=["first_response_at"])
+    assert answered.loc[answered["category"] == "b", "first_response_at"].min() >= pd.Timestamp("2026-01-05 12:00")
+    assert staffed(run)["roster"] / 60 == pytest.approx(8 + 4)
+
+
+def test_roster_rows_of_one_skill_group_may_not_overlap_and_skills_must_name_categories():
+    rows = [{"team": "desk", "start": "2026-01-05 08:00", "end": "2026-01-05 12:00", "headcount": 1, "skills": ["a"]},
+            {"team": "desk", "start": "2026-01-05 11:00", "end": "2026-01-05 13:00", "headcount": 1, "skills": ["a"]}]
+    with pytest.raises(servsim.ScenarioError, match=r"roster\[1\]: desk 2026-01-05 11:00-13:00 overlaps roster\[0\]"):
+        scenario_from_dict(desk(roster=rows))
+    typo = [{**rows[0], "skills": ["bb"]}]
+    with pytest.warns(ScenarioWarning, match=r"roster\[0\].skills: skill 'bb' names no ticket category; did you mean "
+                                             r"'b'\? defined: a, b"):
+        scenario_from_dict(desk(roster=typo))
+    stranded = [{**rows[0], "skills": ["c"]}]
+    with pytest.raises(servsim.ScenarioError, match=r"no shift or roster row holds skill 'b'"):
+        scenario_from_dict(desk(**{"teams.desk.shifts": {}, "teams.desk.skills": ["a", "b"], "roster": stranded}))
+
+
+def test_a_roster_file_may_give_skill_groups(tmp_path):
+    (tmp_path / "week.csv").write_text(
+        "team,start,end,headcount,skills\n"
+        "desk,2026-01-12 08:00,2026-01-12 09:00,2,a; b\ndesk,2026-01-12 08:00,2026-01-12 09:00,1,\n")
+    (tmp_path / "desk.yaml").write_text(yaml.safe_dump(desk(roster="week.csv")))
+    scenario = servsim.load_scenario(tmp_path / "desk.yaml")
+    assert [r.skills for r in scenario.roster] == [["a", "b"], None]
+
+
 @pytest.mark.parametrize(("content", "message"), [
     ("team,start,end\ndesk,2026-01-12 08:00,2026-01-12 09:00\n", r"missing column\(s\) \['headcount'\]"),
     ("team,start,end,headcount\ndesk,2026-01-12 08:00,tomorrow,1\n",

@@ -108,6 +108,12 @@ def test_requirements_are_parsed_or_refused_by_name():
         staff(scenario_from_dict(data, source="test"), "service_level_20s>=0.8")
     with pytest.raises(ServsimError, match="not a team that answers calls"):
         staff(scenario_from_dict(desk(), source="test"), "service_level_20s>=0.8", teams=["l9"])
+    grouped = desk()
+    grouped["roster"] = [{"team": "agents", "start": "2026-01-05 08:00", "end": "2026-01-05 12:00", "headcount": 2,
+                          "skills": ["call"]}]
+    with pytest.raises(ServsimError, match=r"team\(s\) agents: their agents hold different skills .* make each "
+                                           "skill group a team of its own"):
+        staff(scenario_from_dict(grouped, source="test"), "service_level_20s>=0.8")
 
 
 def test_the_staff_command(tmp_path, capsys):

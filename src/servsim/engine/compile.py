@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import ServsimError
 from ..scenario.checks import attribute_domains, effective_mix
 from ..scenario.model import RESOLVE as RESOLVE_NAME
-from ..scenario.model import WAITING_FOR_PART, WRAP_UP, Scenario
+from ..scenario.model import WAITING_FOR_PART, WRAP_UP, RosterRow, Scenario
 from .arrivals import arrival_times, daily_multiplier, dated_multiplier
 from .calendar import absences, duty_intervals, outside, roster_intervals
 from .parts import Parts, compile_parts
@@ -239,7 +239,8 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
     changes: dict[float, list[tuple[int, bool]]] = {}
     for tname, team in s.teams.items():
         skilled = s.policies.dispatch == "skills" and (
-            team.skills is not None or any(sh.skills is not None for sh in team.shifts.values()))
+            team.skills is not None or any(sh.skills is not None for sh in team.shifts.values())
+            or any(r.skills is not None for r in s.roster if r.team == tname))
         regional = team.regions is not None or any(sh.regions is not None for sh in team.shifts.values())
         cats = categories if skilled else [None]
         regs = region_names if regional else [None]
@@ -258,15 +259,29 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
             return [(c is None or skills is None or c in skills) and (r is None or regions is None or r in regions)
                     for c, r in keys]
 
+        # the dated roster: one level of people per skill group (rows without skills: the team's skills); from
+        # the team's first row to its last it replaces the weekly shifts
+        own_rows: dict[tuple[str, ...] | None, list[RosterRow]] = {}
+        for r in s.roster:
+            if r.team == tname:
+                own_rows.setdefault(tuple(r.skills) if r.skills is not None else None, []).append(r)
+        spans, rostered = [], []
+        for group, rows in own_rows.items():
+            group_span, levels = roster_intervals(rows, s.clock)
+            if group_span[1] > group_span[0]:
+                spans.append(group_span)
+            label = "roster" if group is None else f"roster[{'+'.join(group)}]"
+            held = team.skills if group is None else list(group)
+            rostered += [(f"{tname}/{label}/{k + 1}", "roster", serving(held, team.regions), intervals)
+                         for k, intervals in enumerate(levels)]
+        span = (min(lo for lo, _ in spans), max(hi for _, hi in spans)) if spans else (0.0, 0.0)
         people = []  # (name, shift, serves, intervals)
-        span, rostered = roster_intervals([r for r in s.roster if r.team == tname], s.clock)
         for shname, shift in team.shifts.items():
             serves = serving(shift.skills if shift.skills is not None else team.skills,
                              shift.regions if shift.regions is not None else team.regions)
             intervals = outside(duty_intervals(shift, s.clock), span)
             people += [(f"{tname}/{shname}/{k + 1}", shname, serves, intervals) for k in range(shift.headcount)]
-        people += [(f"{tname}/roster/{k + 1}", "roster", serving(team.skills, team.regions), intervals)
-                   for k, intervals in enumerate(rostered)]
+        people += rostered
         away = streams(f"shrinkage/{tname}")
         for name, shname, serves, scheduled in people:
             intervals = absences(scheduled, team.shrinkage, team.absence_block, away)

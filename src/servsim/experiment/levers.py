@@ -118,6 +118,10 @@ class Lever:
             raise ServsimError(f"--vary {self.path!r}: shift(s) {', '.join(own)} of {team} have skills or regions of "
                                "their own, which a dated roster cannot carry; vary their headcount instead "
                                f"(teams.{team}.shifts.{own[0]}.headcount)")
+        grouped = [i for i, r in enumerate(data.get("roster", [])) if r["team"] == team and r.get("skills") is not None]
+        if grouped:
+            raise ServsimError(f"--vary {self.path!r}: roster[{grouped[0]}] of {team} is a skill group (skills of its "
+                               "own), which a roster lever would merge into the team; vary the team's shifts instead")
         return team
 
 

@@ -249,6 +249,13 @@ class _Desk:
             raise ServsimError(f"--team {', '.join(unknown)}: not a team that answers calls (teams: "
                                f"{', '.join(answering)})")
         self.teams = teams or answering
+        grouped = [team for team in self.teams
+                   if any(sh.skills is not None for sh in scenario.teams[team].shifts.values())
+                   or any(row.skills is not None for row in scenario.roster if row.team == team)]
+        if grouped:
+            raise ServsimError(f"team(s) {', '.join(grouped)}: their agents hold different skills (shifts or roster "
+                               "rows with skills of their own); interval staffing counts a team's agents as alike: "
+                               "make each skill group a team of its own, or name the other teams with --team")
         self.team_of_type = {t: self.teams.index(team) for t, team in entry_team.items() if team in self.teams}
         self.call_channels = calls
         self.slots = 1440 // need.interval_min

@@ -4,6 +4,7 @@ every flow can end, every skill and region a ticket needs is held by someone."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import accumulate
 
 import numpy as np
 
@@ -196,17 +197,18 @@ def _capacity_problems(s: Scenario, tname: str, regions: set[str]) -> list[tuple
             continue
         team = s.teams[stage.team]
         shifts = [sh for sh in team.shifts.values() if sh.headcount > 0]
-        rostered = any(row.team == stage.team and row.headcount > 0 for row in s.roster)
+        rows = [row for row in s.roster if row.team == stage.team and row.headcount > 0]
+        rostered = bool(rows)
         if not shifts and not rostered:
             if stage_name == s.ticket_types[tname].entry:  # then no ticket of this type could ever be served
                 out.append((f"teams.{stage.team}.shifts", f"nobody is ever on shift, but every {tname!r} ticket "
                             f"starts at stage {stage_name!r}, which needs this team"))
             continue
         if s.policies.dispatch == "skills":
-            held = [sh.skills if sh.skills is not None else team.skills for sh in shifts] + \
-                ([team.skills] if rostered else [])
+            held = [sh.skills if sh.skills is not None else team.skills for sh in [*shifts, *rows]]
             if all(h is not None and category not in h for h in held):
-                out.append((f"teams.{stage.team}.skills", f"no shift holds skill {category!r}, which ticket type "
+                out.append((f"teams.{stage.team}.skills", f"no shift or roster row holds skill {category!r}, which "
+                            f"ticket type "
                             f"{tname!r} needs at stage {stage_name!r}; add it to the team's or a shift's skills"))
         served = [sh.regions if sh.regions is not None else team.regions for sh in shifts] + \
             ([team.regions] if rostered else [])
@@ -367,18 +369,36 @@ def _patience_problems(s: Scenario) -> list[tuple[str, str]]:
 def _roster_problems(s: Scenario) -> list[tuple[str, str]]:
     """Rows naming unknown teams or overlapping another row of the same team."""
     out = []
-    by_team: dict[str, list[tuple[int, object]]] = {}
+    by_group: dict[tuple, list[tuple[int, object]]] = {}  # rows of one team and skill group
     for i, row in enumerate(s.roster):
         if row.team not in s.teams:
             out.append((f"roster[{i}].team", f"unknown team {row.team!r}; {_suggest(row.team, s.teams)}"))
-        by_team.setdefault(row.team, []).append((i, row))
-    for rows in by_team.values():
+        by_group.setdefault((row.team, tuple(row.skills) if row.skills is not None else None), []).append((i, row))
+    for rows in by_group.values():
         rows.sort(key=lambda x: x[1].start)
         for (i, a), (j, b) in zip(rows, rows[1:]):
             if b.start < a.end:
                 out.append((f"roster[{j}]", f"{b.team} {b.start:%Y-%m-%d %H:%M}-{b.end:%H:%M} overlaps roster[{i}] "
                                             f"({a.start:%Y-%m-%d %H:%M}-{a.end:%H:%M}); give each interval once"))
     return out
+
+
+def unknown_skills(s: Scenario) -> list[str]:
+    """Skills (of a team, a shift or a roster row's skill group) that name no ticket category: a typo leaves those
+    people idle while their tickets wait. Worth a warning, not an error: a what-if may remove a ticket type."""
+    categories = {s.category_of(t) for t in s.ticket_types}
+    held: dict[str, str] = {}  # skill -> where first held
+    for name, team in s.teams.items():
+        for skill in team.skills or []:
+            held.setdefault(skill, f"teams.{name}.skills")
+        for shift_name, shift in team.shifts.items():
+            for skill in shift.skills or []:
+                held.setdefault(skill, f"teams.{name}.shifts.{shift_name}.skills")
+    for i, row in enumerate(s.roster):
+        for skill in row.skills or []:
+            held.setdefault(skill, f"roster[{i}].skills")
+    return [f"{where}: skill {skill!r} names no ticket category; {_suggest(skill, categories)}"
+            for skill, where in held.items() if skill not in categories]
 
 
 def unstaffed(s: Scenario) -> list[str]:
@@ -437,8 +457,9 @@ def roster_cautions(s: Scenario) -> list[str]:
         found.append(idle_rows_said(outside, len(s.roster), begin, stop))
     for team in s.teams:
         rows = sorted((r for r in s.roster if r.team == team), key=lambda r: r.start)
-        gaps = [(max(a.end, begin), min(b.start, stop)) for a, b in zip(rows, rows[1:])
-                if min(b.start, stop) > max(a.end, begin)]  # within the simulated period
+        ends = list(accumulate((r.end for r in rows), max))  # skill groups' rows may cover the same time
+        gaps = [(max(end, begin), min(b.start, stop)) for end, b in zip(ends, rows[1:])
+                if min(b.start, stop) > max(end, begin)]  # within the simulated period
         if gaps:
             found.append(f"roster: {team} has {len(gaps)} stretch(es) that no row covers, the first from "
                          f"{gaps[0][0]:%Y-%m-%d %H:%M} to {gaps[0][1]:%Y-%m-%d %H:%M}; nobody is on duty then "

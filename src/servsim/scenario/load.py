@@ -19,7 +19,7 @@ from ..distributions import DISTRIBUTION_KINDS
 from ..errors import ScenarioError, ScenarioWarning
 from ..files import finite_problems, parse_json, parse_yaml, read_text, regular_file
 from ..units import parse_duration
-from .checks import idle_rows, idle_rows_said, problems, roster_cautions, unstaffed
+from .checks import idle_rows, idle_rows_said, problems, roster_cautions, unknown_skills, unstaffed
 from .model import Scenario
 from .roster import read_roster
 
@@ -92,7 +92,7 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
     found += problems(scenario)
     if found:
         raise _problems(source, found)
-    for caution in roster_cautions(scenario) + unstaffed(scenario):
+    for caution in roster_cautions(scenario) + unstaffed(scenario) + unknown_skills(scenario):
         warnings.warn(f"{source}: {caution}", ScenarioWarning, stacklevel=2)
     return scenario
 

@@ -308,12 +308,16 @@ class Team(Strict):
 
 
 class RosterRow(Strict):
-    """One dated interval of a team's headcount (a workforce planner's interval table)."""
+    """One dated interval of a team's headcount (a workforce planner's interval table); rows with ``skills`` are
+    a skill group of the team (its people take only those categories), rows without are people of the team's
+    skills."""
 
     team: str
     start: datetime
     end: datetime
     headcount: int = Field(ge=0, le=MAX_HEADCOUNT)
+    skills: list[str] | None = Field(None, description="overrides the team's skills for these people (a skill group: "
+                                                       "rows of other groups may cover the same time)")
 
     @model_validator(mode="after")
     def _ordered(self) -> RosterRow:

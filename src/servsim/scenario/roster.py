@@ -1,9 +1,11 @@
-"""Dated rosters from a file: a CSV or Parquet table ``team, start, end, headcount`` that a scenario's
-``roster:`` names instead of listing the rows inline (workforce planners keep interval tables)."""
+"""Dated rosters from a file: a CSV or Parquet table ``team, start, end, headcount`` (and optionally ``skills``, a
+skill group's categories separated by spaces or semicolons) that a scenario's ``roster:`` names instead of listing
+the rows inline (workforce planners keep interval tables)."""
 
 from __future__ import annotations
 
 import csv
+import re
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,8 +73,14 @@ def read_roster(path: Path, named_in: Path) -> list[dict]:
     _refuse(where, "team", out["team"].isna() | (out["team"] == ""), "is empty", table["team"])
     columns = (out["team"].tolist(), out["start"].dt.to_pydatetime().tolist(), out["end"].dt.to_pydatetime().tolist(),
                out["headcount"].astype(int).tolist())
-    return [{"team": team, "start": start, "end": end, "headcount": headcount}
+    rows = [{"team": team, "start": start, "end": end, "headcount": headcount}
             for team, start, end, headcount in zip(*columns)]
+    if "skills" in table.columns:  # a skill group's categories; empty: the team's skills
+        for row, text in zip(rows, table["skills"].astype("string").fillna("")):
+            held = [skill for skill in re.split(r"[;\s]+", text.strip()) if skill]
+            if held:
+                row["skills"] = held
+    return rows
 
 
 def _refuse(where: str, column: str, bad: pd.Series, what: str, raw: pd.Series) -> None:

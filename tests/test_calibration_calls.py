@@ -395,6 +395,22 @@ def test_service_times_that_vary_with_the_hour_get_a_factor_per_hour_and_others_
     assert work_by_hour(rng.exponential(3.0, size=8000), hour) is None  # the same in every hour
     sample = servsim.calibrate(servsim.import_log(SAMPLE_CALLS, "callcentre"))  # its process has no such effect
     assert all(step.work_by_hour is None for tt in sample.scenario.ticket_types.values() for step in tt.steps.values())
+    assert sample.scenario.demand.mix.ticket_types_by_hour is None  # nor a mix by the hour
+
+
+def test_a_type_mix_that_varies_with_the_hour_gets_a_factor_per_hour_and_one_mix_none():
+    from servsim.calibration.models.calls import types_by_hour
+
+    rng = np.random.default_rng(5)
+    hour = rng.choice([8, 12, 16], size=9000, p=[0.3, 0.4, 0.3])
+    new_share = np.vectorize({8: 0.07, 12: 0.15, 16: 0.22}.get)(hour)  # new accounts: 7% at 08:00, 22% at 16:00
+    types = np.where(rng.random(len(hour)) < new_share, "new", "regular")
+    factors = types_by_hour(types, hour)
+    overall = (types == "new").mean()
+    for h, share in ((8, 0.07), (12, 0.15), (16, 0.22)):
+        assert factors["new"][h] * overall == pytest.approx(share, abs=0.02)
+    assert factors["new"][3] == pytest.approx(1.0) and factors["regular"][3] == pytest.approx(1.0)  # no calls then
+    assert types_by_hour(np.where(rng.random(len(hour)) < 0.15, "new", "regular"), hour) is None  # one mix
 
 
 def test_a_call_log_where_nobody_queued_calibrates_and_its_check_says_how_far_the_model_is(tmp_path):

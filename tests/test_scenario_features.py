@@ -382,6 +382,29 @@ def test_day_ranges_run_on_through_the_end_of_the_week():
     assert parse_days("Mon-Fri") == ["Mon", "Tue", "Wed", "Thu", "Fri"] and parse_days("Sat") == ["Sat"]
 
 
+def test_the_type_mix_by_hour_gives_each_hours_arrivals_their_own_shares():
+    """Types a and b at 50/50, with b's factor 3 from 12:00 to 13:00 (b then 75% of the hour's arrivals) and 0 from
+    20:00 to 21:00 (no b); the clock starting at 06:30 counts the hours from its own midnight. Each hour's share of b
+    lies within 4 binomial standard errors of its exact value."""
+    by_hour = [1.0] * 24
+    by_hour[12], by_hour[20] = 3.0, 0.0
+    data = desk(**{"clock.start": "2026-01-05 06:30", "clock.horizon": "4w", "demand.channels.phone.rate": "60/h",
+                   "demand.mix.ticket_types_by_hour": {"b": by_hour}, "teams.desk.shifts.day.headcount": 50})
+    tickets = servsim.simulate(scenario_from_dict(data), seed=4).tickets
+    hour = pd.to_datetime(tickets["created_at"]).dt.hour
+    is_b = tickets["ticket_type"].eq("b")
+    for h, exact in ((12, 0.75), (20, 0.0), (3, 0.5), (16, 0.5)):
+        n = int((hour == h).sum())
+        assert abs(is_b[hour == h].mean() - exact) <= 4 * np.sqrt(exact * (1 - exact) / n) + 1e-12 and n > 1000
+    for field, value, message in (
+            ("demand.mix.ticket_types_by_hour", {"b": [1.0] * 23}, r"b: 24 factors, one per hour of the day"),
+            ("demand.mix.ticket_types_by_hour", {"c": [1.0] * 24}, r"'c' is not in the ticket-type mix"),
+            ("demand.mix.ticket_types_by_hour", {"a": [0.0] * 24, "b": [0.0] * 12 + [1.0] * 12},
+             r"every type's factor is 0 at hour\(s\) \[0, 1, 2")):
+        with pytest.raises(servsim.ScenarioError, match=message):
+            scenario_from_dict(desk(**{field: value}))
+
+
 def test_work_by_hour_scales_the_work_drawn_by_the_hour_a_ticket_enters():
     """Constant work of 10 min, doubled from 12:00 to 13:00 and halved from 20:00 to 21:00, many people (no
     queue): a ticket's work is 20 min if it arrived in the noon hour, 5 min in the evening one, 10 min otherwise;

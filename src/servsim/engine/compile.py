@@ -313,7 +313,7 @@ def compile_scenario(s: Scenario, streams: Streams, backlog: pd.DataFrame | None
         head_start=[s.priorities[p].head_start for p in priority_names],
         start_stage=tickets["start_stage"], remaining=tickets["remaining"],
         entry_stage=entry, steps=steps, work_by_hour=work_by_hour,
-        minute_of_day_at_start=s.clock.start.hour * 60 + s.clock.start.minute + s.clock.start.second / 60,
+        minute_of_day_at_start=_minute_of_day(s),
         closing_first=closing_first,
         reopen_stage=reopen_stage, reopen_delay=reopen_delay,
         stage_team=[tm_i[st.team] if st.team else -1 for st in s.stages.values()],
@@ -351,6 +351,23 @@ def _choice(rng: np.random.Generator, mix: dict[str, float], index: dict[str, in
     return codes[rng.choice(len(codes), size=n, p=probs / probs.sum())]
 
 
+def _minute_of_day(s: Scenario) -> float:
+    """The clock's start, minutes after its midnight."""
+    return s.clock.start.hour * 60 + s.clock.start.minute + s.clock.start.second / 60
+
+
+def _choice_by_hour(rng: np.random.Generator, mix: dict[str, float], by_hour: dict[str, list[float]],
+                    index: dict[str, int], hour: np.ndarray) -> np.ndarray:
+    """Ticket types for arrivals in the given ``hour`` of the day (0-23): each hour's shares are the mix's times
+    the types' factors for that hour, renormalised."""
+    codes = np.array([index[k] for k in mix], dtype=np.int64)
+    weights = np.array([[share * (by_hour[k][h] if k in by_hour else 1.0) for k, share in mix.items()]
+                        for h in range(24)])
+    cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+    drawn = (rng.random(len(hour))[:, None] > cumulative[hour.astype(np.int64)]).sum(axis=1)
+    return codes[np.minimum(drawn, len(codes) - 1)]
+
+
 def _draw_tickets(s: Scenario, streams: Streams, channels, mixes, attribute_values, ty_i, pr_i, ti_i, re_i
                   ) -> dict[str, np.ndarray]:
     parts: dict[str, list[np.ndarray]] = {k: [] for k in TICKET_ARRAYS + tuple(ATTRIBUTE + a for a in
@@ -359,13 +376,18 @@ def _draw_tickets(s: Scenario, streams: Streams, channels, mixes, attribute_valu
     if s.demand.daily_variation > 0:
         dated = daily_multiplier(streams("demand/daily"), s.demand.daily_variation, s.clock.start, s.clock.horizon,
                                  dated)
+    minute_of_day = _minute_of_day(s)
     for c, name in enumerate(channels):
         ch = s.demand.channels[name]
         factors = ch.profile.factors() if ch.profile is not None else np.ones(168)
         times = arrival_times(streams(f"arrivals/{name}"), ch.rate, factors, s.clock.start, s.clock.horizon, dated)
         n = len(times)
         mix = mixes[name]
-        types = _choice(streams(f"mix/{name}/ticket_type"), mix["ticket_types"], ty_i, n)
+        if mix["ticket_types_by_hour"]:
+            types = _choice_by_hour(streams(f"mix/{name}/ticket_type"), mix["ticket_types"],
+                                    mix["ticket_types_by_hour"], ty_i, (times + minute_of_day) % 1440.0 // 60)
+        else:
+            types = _choice(streams(f"mix/{name}/ticket_type"), mix["ticket_types"], ty_i, n)
         priorities = _type_priorities(s, streams, name, types, _choice(streams(f"mix/{name}/priority"),
                                                                        mix["priorities"], pr_i, n), pr_i)
         parts["created"].append(times)

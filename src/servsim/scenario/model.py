@@ -149,6 +149,10 @@ class MixSpec(Strict):
     """Shares of ticket types, priorities, customer tiers, regions and further attributes among arrivals."""
 
     ticket_types: Mix | None = None
+    ticket_types_by_hour: dict[str, list[float]] | None = Field(
+        None, description="per ticket type, 24 factors, one per hour of the day, on its share among the arrivals "
+                          "of that hour (the hour's shares renormalised; a type not listed: 1 every hour), e.g. "
+                          "new-account calls 0.5 at 07:00 and 1.6 at 16:00")
     priorities: Mix | None = None
     tiers: Mix | None = None
     regions: Mix | None = None
@@ -158,6 +162,15 @@ class MixSpec(Strict):
     @classmethod
     def _sums_to_one(cls, mix: dict[str, float] | None, info) -> dict[str, float] | None:
         return None if mix is None else _probabilities(mix, f"the {info.field_name} shares")
+
+    @field_validator("ticket_types_by_hour")
+    @classmethod
+    def _hour_factors(cls, value: dict[str, list[float]] | None) -> dict[str, list[float]] | None:
+        for name, factors in (value or {}).items():
+            if len(factors) != 24 or not all(0 <= f < 1000 and math.isfinite(f) for f in factors):
+                raise ValueError(f"{name}: 24 factors, one per hour of the day, each a number from 0 to 1000 "
+                                 f"(got {len(factors)})")
+        return value
 
 
 class PatienceTable(Strict):

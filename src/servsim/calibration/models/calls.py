@@ -47,7 +47,7 @@ MIN_KNOWN = 30         # callers of a type with a recorded priority needed for t
 STRAY_GAP_DAYS = 7    # calls this far from the rest of the log, without any call between, are stray dates
 MEAN_TOLERANCE = 0.02  # a service-time family whose mean is further off the sample's gives way to the empirical
 HOUR_P = 0.001         # service times differing between the hours of the day this significantly get work_by_hour
-HOUR_PRIOR_CALLS = 50  # each hour's factor is its calls' mean ratio shrunk towards 1 by this many calls' weight
+HOUR_PRIOR_CALLS = 50  # an hour's factor (service time, type share) is shrunk towards 1 by this many calls' weight
 # call logs are large and uncensored in service: quantiles fine enough that the table keeps the sample's mean
 FINE = np.round(np.concatenate([np.linspace(0, 0.99, 100), [0.995, 0.999, 1.0]]), 3)
 
@@ -154,6 +154,10 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
                                                    first, notes)
 
     arrivals = ArrivalFitter().fit(calls["created_at"], start=first, end=end)
+    mix_by_hour = types_by_hour(types.to_numpy(), calls["created_at"].dt.hour.to_numpy())
+    if mix_by_hour is not None:
+        notes.append(f"the call types' mix varies with the hour of the day (chi-square p < {HOUR_P}): each type's "
+                     "share gets a factor per hour (demand.mix.ticket_types_by_hour)")
     work = result.events.dropna(subset=["resource", "started_at", "ended_at"])
     work = work[(work["started_at"] >= first) & (work["started_at"] < end)]
     stretches = sessions(work["resource"], work["started_at"], work["ended_at"], gap_min)
@@ -185,7 +189,8 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
                                           "profile": {"hour_of_week": [round(float(x), 4)
                                                                        for x in arrivals.profile_]},
                                           **patience}},
-                   "mix": {"ticket_types": _shares(types), "priorities": _shares(recorded.dropna())}},
+                   "mix": {"ticket_types": _shares(types), "priorities": _shares(recorded.dropna()),
+                           **({"ticket_types_by_hour": mix_by_hour} if mix_by_hour is not None else {})}},
         "teams": teams,
         "stages": {("service" if team == GENERAL else f"service_{team.removesuffix('_desk')}"):
                    {"team": team, "first_response": True} for team in teams},
@@ -233,6 +238,24 @@ def work_by_hour(service: np.ndarray, hour: np.ndarray) -> list[float] | None:
     factor = (sums / mean + HOUR_PRIOR_CALLS) / (counts + HOUR_PRIOR_CALLS)  # the hour's mean ratio, shrunk to 1
     factor /= float(np.dot(counts, factor) / counts.sum())  # the calls' mean work unchanged
     return [round(float(f), 4) for f in factor]
+
+
+def types_by_hour(types: np.ndarray, hour: np.ndarray) -> dict[str, list[float]] | None:
+    """Per call type, its share of each hour's calls over its share of all calls (``types`` of the calls, ``hour``
+    each call's hour of arrival): the hour's share shrunk towards the overall share by ``HOUR_PRIOR_CALLS`` calls'
+    worth of weight; None unless the mix differs between the hours (chi-square test of independence over the hours
+    with ``MIN_FIT`` calls, at ``HOUR_P``)."""
+    from scipy.stats import chi2_contingency
+
+    table = pd.crosstab(pd.Series(types, name="type"), pd.Series(hour, name="hour")).reindex(columns=range(24),
+                                                                                              fill_value=0)
+    tested = table.loc[:, table.sum() >= MIN_FIT]
+    if len(table) < 2 or tested.shape[1] < 2 or chi2_contingency(tested.to_numpy()).pvalue >= HOUR_P:
+        return None
+    share = table.sum(axis=1) / table.to_numpy().sum()
+    hourly = (table + HOUR_PRIOR_CALLS * share.to_numpy()[:, None]) / (table.sum() + HOUR_PRIOR_CALLS).to_numpy()
+    factors = hourly.div(share, axis=0)
+    return {str(ty): [round(float(f), 4) for f in row] for ty, row in factors.iterrows()}
 
 
 def _minutes(delta: pd.Series) -> np.ndarray:

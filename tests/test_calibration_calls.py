@@ -3,6 +3,8 @@ log the calibrated model answers staffing questions and replays a week with its 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -260,6 +262,28 @@ def test_a_cut_off_off_the_half_hour_keeps_the_roster_on_the_clock_grid():
     assert abs(o.loc["service_level_20s", "erlang_a"] / a.loc["service_level_20s", "erlang_a"] - 1) < 0.1
 
 
+def test_voice_menu_hang_ups_count_as_offered_and_abandoned_in_every_column_when_asked():
+    """Twelve callers hang up in the menu at 10:xx on the test week's Tuesday: counted, that hour's abandonment is
+    (abandoned + 12) / (offered + 12) in the log, the simulation and Erlang A alike; other hours are unchanged."""
+    history = servsim.import_log(SAMPLE_CALLS, "callcentre")
+    history = dataclasses.replace(history, vru_hangups=pd.Series(pd.date_range("2026-01-20 10:00", periods=12,
+                                                                               freq="4min")))
+    plain, counted = (staffing_backtest(history, "2026-01-18", "2026-01-25", replications=1, seed=1,
+                                        count_vru_hangups=flag) for flag in (False, True))
+    assert "--count-vru-hangups counts them" in plain.definitions()
+    assert "the test period's 12, the same in every column" in counted.definitions()
+    before, after = (bt.cells.set_index("cell") for bt in (plain, counted))
+    hour = pd.Timestamp("2026-01-20 10:00")
+    offered = before.at[hour, "offered"]
+    for column in ("actual", "simulated", "erlang_a"):
+        share = before.at[hour, f"abandonment_{column}"]
+        assert after.at[hour, f"abandonment_{column}"] == pytest.approx((share * offered + 12) / (offered + 12))
+        others = before.index != hour
+        assert np.allclose(after.loc[others, f"abandonment_{column}"], before.loc[others, f"abandonment_{column}"],
+                           equal_nan=True)
+    assert after.at[hour, "service_level_20s_actual"] == before.at[hour, "service_level_20s_actual"]
+
+
 def test_the_noise_floor_is_a_replications_error_against_the_others():
     from servsim.calibration.backtests.staffing_backtest import _noise_floor
 
@@ -284,6 +308,12 @@ def test_replaying_service_times_is_for_call_logs(capsys):
     assert code == 2
     assert ("tickets.csv.gz: --replay-work replays a call log's service times; this is a tickets log (use "
             "--capacity --replay)") in capsys.readouterr().err
+    code = main(["backtest", str(ROOT / "calibration" / "sample" / "tickets.csv.gz"), "--format", "tickets",
+                 "--mapping", str(ROOT / "calibration" / "presets" / "servsim-tickets.yaml"), "--train-until",
+                 "2026-01-26", "--count-vru-hangups"])
+    assert code == 2
+    assert ("tickets.csv.gz: --count-vru-hangups counts a call log's voice-menu hang-ups; this is a tickets log"
+            in capsys.readouterr().err)
 
 
 SAMPLE_CALLS = ROOT / "calibration" / "sample" / "calls.txt.gz"
@@ -355,7 +385,6 @@ def test_the_in_sample_check_passes_the_process_it_was_fitted_on_and_flags_a_mod
     """The shipped sample is the process the model represents: every KPI of the training weeks inside the model's
     noise band, and about 95% of the (weekday, hour) cells. The same check of a model with a third of the agents
     more answers faster than the log's callers were: it warns, naming the KPIs."""
-    import dataclasses
 
     from servsim.calibration.backtests.in_sample import in_sample_check
     from servsim.cli import main

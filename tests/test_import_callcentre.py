@@ -98,6 +98,9 @@ def test_synthetic_log_quality_counts_every_row(synthetic):
         cc.UNRECORDED_PRIORITY: 2,
     }
     assert q.tickets == 6 == q.rows_read - sum(q.dropped.values())
+    # the caller who hung up in the VRU is kept as a time, for a backtest that counts such callers
+    assert synthetic.vru_hangups.tolist() == [T("1999-10-01 12:00:09")]
+    assert synthetic.as_of(T("1999-10-01 12:00:00")).vru_hangups.empty
     assert q.censored == 0
     assert synthetic.kind == "calls"
     assert synthetic.export_end == T("1999-10-03 00:00:48")

@@ -525,7 +525,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
         sbt = staffing_backtest(imported, args.train_until, test_until=args.test_until,
                                 history_weeks=args.history_weeks, replications=args.replications, seed=args.seed,
-                                replay_work=args.replay_work)
+                                replay_work=args.replay_work, count_vru_hangups=args.count_vru_hangups)
         first, end = sbt.calibration.window
         print(f"staffing backtest: calibrated on {first:%Y-%m-%d} to {end:%Y-%m-%d}; the test period replayed with "
               f"its actual calls{', service times' if args.replay_work else ''} and roster, {args.replications} "
@@ -540,6 +540,9 @@ def _backtest(args: argparse.Namespace) -> int:
     if args.replay_work:
         raise ServsimError(f"{args.log}: --replay-work replays a call log's service times; this is a "
                            f"{imported.kind} log (use --capacity --replay)")
+    if args.count_vru_hangups:
+        raise ServsimError(f"{args.log}: --count-vru-hangups counts a call log's voice-menu hang-ups; this is a "
+                           f"{imported.kind} log")
     if "," in args.train_until:  # several cut-offs: a rolling-origin backtest
         from .calibration.backtests.backtest import rolling_backtest
 
@@ -811,6 +814,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "actual tickets and the roster the log shows (people of each team active per hour)")
     backtest.add_argument("--replay-work", action="store_true", help="call logs: replay each served call's actual "
                           "service time too (the process model's own error; Erlang A gets each hour's actual mean)")
+    backtest.add_argument("--count-vru-hangups", action="store_true", help="call logs: count callers who hung up "
+                          "in the voice menu as offered and abandoned (default: not counted; said either way)")
     backtest.add_argument("--seed", type=_at_least(0), default=0)
     return parser
 

@@ -42,12 +42,19 @@ class StaffingBacktest:
     runs: list[SimulationResult] = field(repr=False, default_factory=list)
     min_calls: int = 20                # hours with fewer offered calls are left out of the errors
     replay_work: bool = False          # the calls' actual service times were replayed
-    vru_hangups: int = 0               # callers in the whole log who hung up in the voice menu (not counted)
+    vru_hangups: int = 0               # callers in the whole log who hung up in the voice menu
+    vru_counted: int | None = None     # those of the test period counted as offered and abandoned (None: not counted)
 
     def definitions(self) -> str:
         """What the KPIs count, said with every result."""
+        if self.vru_counted is not None:
+            return ("abandoned: callers who hung up while queued for an agent or in the voice menu (the test "
+                    f"period's {self.vru_counted:,}, the same in every column: the menu comes before any agent), "
+                    "out of the calls that asked for an agent and those hung up in the menu; answered in 20 s / 60 s "
+                    "and waited at all: out of the calls that asked for an agent")
         vru = (f"; the {self.vru_hangups:,} callers of the log who hung up in the voice menu before asking for an "
-               "agent are not calls offered (not counted)" if self.vru_hangups else "")
+               "agent are not calls offered (not counted; --count-vru-hangups counts them)" if self.vru_hangups
+               else "")
         return ("abandoned: callers who hung up while queued for an agent, out of the calls that asked for one"
                 + vru + "; answered in 20 s / 60 s and waited at all: out of the same calls")
 
@@ -91,12 +98,14 @@ def cell_kpis(calls: pd.DataFrame) -> pd.DataFrame:
 
 def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, test_until: str | pd.Timestamp | None
                       = None, history_weeks: int | None = None, replications: int = 10, seed: int = 0,
-                      min_calls: int = 20, interval_min: int = 30, replay_work: bool = False) -> StaffingBacktest:
+                      min_calls: int = 20, interval_min: int = 30, replay_work: bool = False,
+                      count_vru_hangups: bool = False) -> StaffingBacktest:
     """Calibrate on calls before ``train_until`` and replay ``[train_until, test_until)`` with its actual calls
     and roster; cells (hours) with fewer than ``min_calls`` offered calls are left out of the errors.
 
     ``replay_work``: each served call also keeps its actual service time (the rest are drawn), and Erlang A gets
-    each hour's actual mean service time.
+    each hour's actual mean service time. ``count_vru_hangups``: callers who hung up in the voice menu count as
+    offered and abandoned (in every column alike: the menu comes before any agent, so no staffing changes them).
     """
     source = result.quality.source
     if isinstance(train_until, str) and "," in train_until:
@@ -107,6 +116,9 @@ def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, tes
     if end <= cut:
         raise ServsimError(f"{source}: test_until ({end:%Y-%m-%d}) must be after train_until ({cut:%Y-%m-%d})"
                            + ("; the log ends before that cut-off" if test_until is None else ""))
+    if count_vru_hangups and result.vru_hangups is None:
+        raise ServsimError(f"{source}: count_vru_hangups: this log does not record callers who hung up in a voice "
+                           "menu")
     if replications < 1:
         raise ServsimError(f"replications must be at least 1, got {replications}")
     if history_weeks is not None and history_weeks < 1:
@@ -147,13 +159,23 @@ def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, tes
 
     actual = cell_kpis(per_call(test))
     per_run = [cell_kpis(per_call(run.tickets))[list(KPIS)].reindex(actual.index) for run in runs]
-    simulated = sum(per_run) / len(runs)
     first, train_end = cal.window
     train = t[(t["created_at"] >= first) & (t["created_at"] < train_end)]
     train_calls = per_call(train).assign(
         ticket_type=train["category"].astype("string").fillna("unknown").map(cal.category_map).to_numpy())
     analytic = _erlang_a_cells(cal, train_calls, trace, roster, actual.index, work)
     naive = _naive(train_calls, actual.index)
+    vru_counted = None
+    if count_vru_hangups:  # the same hang-ups added to every column's calls of the hour
+        hung = result.vru_hangups[(result.vru_hangups >= cut) & (result.vru_hangups < end)]
+        vru_counted = len(hung)
+        menu = hung.dt.floor("h").value_counts().reindex(actual.index).fillna(0).to_numpy()
+        per_run = [_with_menu(frame, actual["offered"].to_numpy(), menu) for frame in per_run]
+        analytic = _with_menu(analytic, actual["offered"].to_numpy(), menu)
+        trained = result.vru_hangups[(result.vru_hangups >= first) & (result.vru_hangups < train_end)]
+        naive = _with_menu(naive, naive["offered"].to_numpy(), _naive_menu(trained, actual.index))
+        actual = _with_menu(actual, actual["offered"].to_numpy(), menu)
+    simulated = sum(per_run) / len(runs)
     cells = actual.rename(columns={k: f"{k}_actual" for k in KPIS})
     for name, frame in (("simulated", simulated), ("erlang_a", analytic), ("naive", naive)):
         cells = cells.join(frame[list(KPIS)].rename(columns={k: f"{k}_{name}" for k in KPIS}))
@@ -172,7 +194,21 @@ def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, tes
         rows.append({"kpi": kpi, **mae, "noise_floor": floor, "best_gain": best_gain,
                      "improvement_vs_erlang_a": gain, "verdict": verdict})
     return StaffingBacktest(cal, scenario, cells.reset_index(), pd.DataFrame(rows), runs, min_calls, replay_work,
-                            int(result.quality.dropped.get(VRU_HANG, 0)))
+                            int(result.quality.dropped.get(VRU_HANG, 0)), vru_counted)
+
+
+def _with_menu(frame: pd.DataFrame, offered: np.ndarray, menu: np.ndarray) -> pd.DataFrame:
+    """``frame``'s abandonment per cell with ``menu`` callers who hung up in the voice menu counted as offered and
+    abandoned (``offered``: the calls that asked for an agent, per cell)."""
+    total = offered + menu
+    share = (frame["abandonment"].to_numpy() * offered + menu) / np.where(total > 0, total, 1)
+    return frame.assign(abandonment=np.where(total > 0, share, np.nan))
+
+
+def _naive_menu(hangups: pd.Series, cells: pd.Index) -> np.ndarray:
+    """Voice-menu hang-ups of the training weeks per (weekday, hour) slot, pooled as the naive column's calls are."""
+    slots = hangups.dt.day_of_week * 24 + hangups.dt.hour
+    return slots.value_counts().reindex(cells.day_of_week * 24 + cells.hour).fillna(0).to_numpy()
 
 
 def _noise_floor(runs: np.ndarray, erlang: np.ndarray) -> tuple[float, float]:

@@ -114,7 +114,7 @@ def import_callcentre(path: str | Path) -> ImportResult:
     path = Path(path)
     quality = DataQuality(source=str(path))
     raw = _read_rows(path, quality)
-    calls = _clean(raw, quality)
+    calls, vru_hangups = _clean(raw, quality)
     tickets, events = _tables(calls, quality)
     if tickets.empty:
         dropped = "; ".join(f"{n:,} {reason}" for reason, n in quality.dropped.most_common())
@@ -125,7 +125,7 @@ def import_callcentre(path: str | Path) -> ImportResult:
                                   "abandoned_at")]
     export_end = pd.concat(times).max() if len(tickets) else pd.NaT
     return ImportResult(tickets=tickets, events=events, quality=quality, export_end=pd.Timestamp(export_end),
-                        kind="calls")  # its events carry real service starts and ends
+                        kind="calls", vru_hangups=vru_hangups)  # its events carry real service starts and ends
 
 
 def _read_text(path: Path) -> str:
@@ -220,8 +220,9 @@ def _integer(values: pd.Series) -> pd.Series:
     return _number(_valid(values, r"-?\d+"))
 
 
-def _clean(raw: pd.DataFrame, quality: DataQuality) -> pd.DataFrame:
-    """Parsed, dated and checked calls that asked for an agent; every drop counted."""
+def _clean(raw: pd.DataFrame, quality: DataQuality) -> tuple[pd.DataFrame, pd.Series]:
+    """Parsed, dated and checked calls that asked for an agent, every drop counted; and when the callers who hung
+    up in the VRU did so."""
     phantom = (raw["outcome"] == "PHANTOM").to_numpy(dtype=bool)
     quality.drop(PHANTOM, phantom.sum())
     rows = raw[~phantom]
@@ -272,6 +273,10 @@ def _clean(raw: pd.DataFrame, quality: DataQuality) -> pd.DataFrame:
 
     vru_hang = (calls["outcome"] == "HANG") & no_queue
     quality.drop(VRU_HANG, vru_hang.sum())
+    hung = calls[vru_hang]  # when they hung up: the VRU exit, a day on where its clock wrapped past midnight
+    seconds = hung["vru_exit"] + DAY * (hung["vru_exit"] < hung["vru_entry"]).astype(int)
+    vru_hangups = pd.Series(hung["date"].to_numpy(dtype="datetime64[ns]") + pd.to_timedelta(seconds, unit="s")
+                            .to_numpy(), name="hung_up_at").sort_values(ignore_index=True)
     started = served & no_service
     quality.drop(NO_SERVICE_START, started.sum())
     keep = ~vru_hang & ~started
@@ -298,7 +303,7 @@ def _clean(raw: pd.DataFrame, quality: DataQuality) -> pd.DataFrame:
     quality.drop(SERVICE_BACKWARDS, backwards.sum())
     left = ~served & (calls["q_exit_at"] < calls["q_start_at"])
     quality.drop(QUEUE_BACKWARDS, left.sum())
-    return calls[~backwards & ~left].copy()
+    return calls[~backwards & ~left].copy(), vru_hangups
 
 
 def _tables(calls: pd.DataFrame, quality: DataQuality) -> tuple[pd.DataFrame, pd.DataFrame]:

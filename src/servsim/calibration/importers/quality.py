@@ -67,6 +67,7 @@ class ImportResult:
     quality: DataQuality
     export_end: pd.Timestamp  # the last time the export saw; tickets open then are censored
     kind: str = "tickets"     # "calls" for call-by-call logs, whose events carry real service starts and ends
+    vru_hangups: pd.Series | None = None  # call logs: when callers hung up in the voice menu (never asked for an agent)
 
     def as_of(self, cut: pd.Timestamp) -> ImportResult:
         """The export as it would have looked at ``cut``: tickets created before it, later times missing, and
@@ -84,4 +85,6 @@ class ImportResult:
                 known = events[events["ended_at"].notna()].groupby(events["ticket_id"].astype(str))[column].max()
                 ids = tickets["ticket_id"].astype(str)
                 tickets[column] = ids.map(known).fillna(0).astype(np.int64).to_numpy()
-        return ImportResult(tickets.reset_index(drop=True), events.reset_index(drop=True), self.quality, cut, self.kind)
+        hangups = None if self.vru_hangups is None else self.vru_hangups[self.vru_hangups < cut]
+        return ImportResult(tickets.reset_index(drop=True), events.reset_index(drop=True), self.quality, cut, self.kind,
+                            hangups)

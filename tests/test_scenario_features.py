@@ -398,7 +398,8 @@ def test_the_type_mix_by_hour_gives_each_hours_arrivals_their_own_shares():
         assert abs(is_b[hour == h].mean() - exact) <= 4 * np.sqrt(exact * (1 - exact) / n) + 1e-12 and n > 1000
     for field, value, message in (
             ("demand.mix.ticket_types_by_hour", {"b": [1.0] * 23}, r"b: 24 factors, one per hour of the day"),
-            ("demand.mix.ticket_types_by_hour", {"c": [1.0] * 24}, r"'c' is not in the ticket-type mix"),
+            ("demand.mix.ticket_types_by_hour", {"bb": [1.0] * 24}, r"demand.mix.ticket_types_by_hour: unknown ticket "
+                                                                    r"type 'bb'; did you mean 'b'\?"),
             ("demand.mix.ticket_types_by_hour", {"a": [0.0] * 24, "b": [0.0] * 12 + [1.0] * 12},
              r"every type's factor is 0 at hour\(s\) \[0, 1, 2")):
         with pytest.raises(servsim.ScenarioError, match=message):

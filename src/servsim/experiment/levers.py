@@ -116,7 +116,8 @@ class Lever:
                if sh.get("skills") is not None or sh.get("regions") is not None]
         if own:
             raise ServsimError(f"--vary {self.path!r}: shift(s) {', '.join(own)} of {team} have skills or regions of "
-                               "their own, which a dated roster cannot carry; vary their headcount instead "
+                               "their own, which a roster lever would merge into the team; vary their headcount "
+                               "instead "
                                f"(teams.{team}.shifts.{own[0]}.headcount)")
         grouped = [i for i, r in enumerate(data.get("roster", [])) if r["team"] == team and r.get("skills") is not None]
         if grouped:

@@ -21,8 +21,9 @@ def effective_mix(scenario: Scenario, channel: str) -> dict[str, dict[str, float
     base = scenario.demand.mix
     return {
         "ticket_types": own.ticket_types or base.ticket_types or {},
-        "ticket_types_by_hour": (own.ticket_types_by_hour if own.ticket_types_by_hour is not None
-                                 else base.ticket_types_by_hour) or {},
+        "ticket_types_by_hour": {t: f for t, f in ((own.ticket_types_by_hour if own.ticket_types_by_hour is not None
+                                                     else base.ticket_types_by_hour) or {}).items()
+                                 if t in (own.ticket_types or base.ticket_types or {})},
         "priorities": own.priorities or base.priorities or {},
         "tiers": own.tiers or base.tiers or {DEFAULT_TIER: 1.0},
         "regions": own.regions or base.regions or {DEFAULT_REGION: 1.0},
@@ -67,10 +68,6 @@ def problems(s: Scenario) -> list[tuple[str, str]]:
             if p not in s.priorities:
                 out.append((f"{where}.priorities", f"unknown priority {p!r}; {_suggest(p, s.priorities)}"))
         by_hour = mix["ticket_types_by_hour"]
-        for t in by_hour:
-            if t not in mix["ticket_types"]:
-                out.append((f"{where}.ticket_types_by_hour", f"{t!r} is not in the ticket-type mix; "
-                                                              f"{_suggest(t, mix['ticket_types'])}"))
         empty = [h for h in range(24) if by_hour and sum(
             share * (by_hour[t][h] if t in by_hour else 1.0) for t, share in mix["ticket_types"].items()) <= 0]
         if empty:
@@ -78,6 +75,13 @@ def problems(s: Scenario) -> list[tuple[str, str]]:
                                                           "arrival then has no type (give one type a factor above 0)"))
         used_tiers |= set(mix["tiers"])
         used_regions |= set(mix["regions"])
+
+    for where, mix in [("demand.mix", s.demand.mix)] + [(f"demand.channels.{name}.mix", ch.mix)
+                                                        for name, ch in s.demand.channels.items() if ch.mix]:
+        for t in mix.ticket_types_by_hour or {}:
+            if t not in s.ticket_types:
+                out.append((f"{where}.ticket_types_by_hour", f"unknown ticket type {t!r}; "
+                                                              f"{_suggest(t, s.ticket_types)}"))
 
     for name, stage in s.stages.items():
         if stage.team is not None and stage.team not in s.teams:

@@ -425,6 +425,8 @@ def test_service_times_that_vary_with_the_hour_get_a_factor_per_hour_and_others_
     sample = servsim.calibrate(servsim.import_log(SAMPLE_CALLS, "callcentre"))  # its process has no such effect
     assert all(step.work_by_hour is None for tt in sample.scenario.ticket_types.values() for step in tt.steps.values())
     assert sample.scenario.demand.mix.ticket_types_by_hour is None  # nor a mix by the hour
+    # which callers abandonment counts is said, with those who hung up in the voice menu (not in the model)
+    assert any("who hung up in the voice menu before asking for one" in note for note in sample.notes), sample.notes
 
 
 def test_a_type_mix_that_varies_with_the_hour_gets_a_factor_per_hour_and_one_mix_none():

@@ -93,6 +93,12 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
         raise ServsimError(f"{result.quality.source}: no call between {first:%Y-%m-%d} and {end:%Y-%m-%d} was "
                            f"answered (all {len(calls):,} hung up): service times cannot be measured")
     notes: list[str] = []
+    if result.vru_hangups is not None:
+        menu = int(((result.vru_hangups >= first) & (result.vru_hangups < end)).sum())
+        if menu:
+            notes.append(f"abandonment counts callers who hung up while queued for an agent; the {menu:,} who hung up "
+                         f"in the voice menu before asking for one ({menu / (menu + len(calls)):.1%} of the callers) "
+                         "are not in the model (a staffing backtest counts them with --count-vru-hangups)")
     if strays.any():
         notes.append(f"{int(strays.sum()):,} calls dated more than {STRAY_GAP_DAYS} days from the rest of the log "
                      "(a stray date) are left out")

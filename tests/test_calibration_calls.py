@@ -282,6 +282,10 @@ def test_voice_menu_hang_ups_count_as_offered_and_abandoned_in_every_column_when
         assert np.allclose(after.loc[others, f"abandonment_{column}"], before.loc[others, f"abandonment_{column}"],
                            equal_nan=True)
     assert after.at[hour, "service_level_20s_actual"] == before.at[hour, "service_level_20s_actual"]
+    with pytest.raises(servsim.ServsimError, match="calls.txt.gz: count_vru_hangups: this log does not record callers "
+                                                   "who hung up in a voice menu"):
+        staffing_backtest(dataclasses.replace(history, vru_hangups=None), "2026-01-18", "2026-01-25",
+                          count_vru_hangups=True)
 
 
 def test_the_noise_floor_is_a_replications_error_against_the_others():

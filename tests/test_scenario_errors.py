@@ -108,7 +108,8 @@ def test_unknown_distribution_kind(change):
 def test_skill_nobody_holds(change):
     path = change("teams:\n  l3:\n    skills: [hardware]\n")
     with pytest.raises(ScenarioError, match=re.escape(
-            "teams.l3.skills: no shift or roster row holds skill 'software', which ticket type 'fault' needs at stage 'l3'")):
+            "teams.l3.skills: no shift or roster row holds skill 'software', which ticket type 'fault' needs at "
+            "stage 'l3'")):
         servsim.load_scenario(path)
 
 

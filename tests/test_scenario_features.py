@@ -397,7 +397,10 @@ def test_the_type_mix_by_hour_gives_each_hours_arrivals_their_own_shares():
         n = int((hour == h).sum())
         assert abs(is_b[hour == h].mean() - exact) <= 4 * np.sqrt(exact * (1 - exact) / n) + 1e-12 and n > 1000
     for field, value, message in (
-            ("demand.mix.ticket_types_by_hour", {"b": [1.0] * 23}, r"b: 24 factors, one per hour of the day"),
+            ("demand.mix.ticket_types_by_hour", {"b": [1.0] * 23},
+             r"b: 24 factors, one per hour of the day \(got 23\)"),
+            ("demand.mix.ticket_types_by_hour", {"b": [-1.0] + [1.0] * 23},
+             r"b: each hour's factor is a number from 0 to 1000"),
             ("demand.mix.ticket_types_by_hour", {"bb": [1.0] * 24}, r"demand.mix.ticket_types_by_hour: unknown ticket "
                                                                     r"type 'bb'; did you mean 'b'\?"),
             ("demand.mix.ticket_types_by_hour", {"a": [0.0] * 24, "b": [0.0] * 12 + [1.0] * 12},

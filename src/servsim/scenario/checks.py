@@ -224,8 +224,8 @@ def _capacity_problems(s: Scenario, tname: str, regions: set[str]) -> list[tuple
             held = [sh.skills if sh.skills is not None else team.skills for sh in [*shifts, *rows]]
             if all(h is not None and category not in h for h in held):
                 out.append((f"teams.{stage.team}.skills", f"no shift or roster row holds skill {category!r}, which "
-                            f"ticket type "
-                            f"{tname!r} needs at stage {stage_name!r}; add it to the team's or a shift's skills"))
+                            f"ticket type {tname!r} needs at stage {stage_name!r}; add it to the team's or a shift's "
+                            "skills"))
         served = [sh.regions if sh.regions is not None else team.regions for sh in shifts] + \
             ([team.regions] if rostered else [])
         if any(r is not None for r in served):
@@ -383,7 +383,7 @@ def _patience_problems(s: Scenario) -> list[tuple[str, str]]:
 
 
 def _roster_problems(s: Scenario) -> list[tuple[str, str]]:
-    """Rows naming unknown teams or overlapping another row of the same team."""
+    """Rows naming unknown teams or overlapping another row of the same team and skill group."""
     out = []
     by_group: dict[tuple, list[tuple[int, object]]] = {}  # rows of one team and skill group
     for i, row in enumerate(s.roster):

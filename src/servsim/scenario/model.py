@@ -167,9 +167,10 @@ class MixSpec(Strict):
     @classmethod
     def _hour_factors(cls, value: dict[str, list[float]] | None) -> dict[str, list[float]] | None:
         for name, factors in (value or {}).items():
-            if len(factors) != 24 or not all(0 <= f < 1000 and math.isfinite(f) for f in factors):
-                raise ValueError(f"{name}: 24 factors, one per hour of the day, each a number from 0 to 1000 "
-                                 f"(got {len(factors)})")
+            if len(factors) != 24:
+                raise ValueError(f"{name}: 24 factors, one per hour of the day (got {len(factors)})")
+            if not all(0 <= f < 1000 and math.isfinite(f) for f in factors):
+                raise ValueError(f"{name}: each hour's factor is a number from 0 to 1000 (1: the type's share)")
         return value
 
 

@@ -19,11 +19,11 @@ def effective_mix(scenario: Scenario, channel: str) -> dict[str, dict[str, float
     attribute's shares come from the channel where it gives them, else from the demand)."""
     own = scenario.demand.channels[channel].mix or MixSpec()
     base = scenario.demand.mix
+    types = own.ticket_types or base.ticket_types or {}
+    by_hour = own.ticket_types_by_hour if own.ticket_types_by_hour is not None else base.ticket_types_by_hour
     return {
-        "ticket_types": own.ticket_types or base.ticket_types or {},
-        "ticket_types_by_hour": {t: f for t, f in ((own.ticket_types_by_hour if own.ticket_types_by_hour is not None
-                                                     else base.ticket_types_by_hour) or {}).items()
-                                 if t in (own.ticket_types or base.ticket_types or {})},
+        "ticket_types": types,
+        "ticket_types_by_hour": {t: factors for t, factors in (by_hour or {}).items() if t in types},
         "priorities": own.priorities or base.priorities or {},
         "tiers": own.tiers or base.tiers or {DEFAULT_TIER: 1.0},
         "regions": own.regions or base.regions or {DEFAULT_REGION: 1.0},

@@ -170,11 +170,12 @@ def staffing_backtest(result: ImportResult, train_until: str | pd.Timestamp, tes
         hung = result.vru_hangups[(result.vru_hangups >= cut) & (result.vru_hangups < end)]
         vru_counted = len(hung)
         menu = hung.dt.floor("h").value_counts().reindex(actual.index).fillna(0).to_numpy()
-        per_run = [_with_menu(frame, actual["offered"].to_numpy(), menu) for frame in per_run]
-        analytic = _with_menu(analytic, actual["offered"].to_numpy(), menu)
+        offered = actual["offered"].to_numpy()  # the same calls in every column: the test period's, replayed
+        per_run = [_with_menu(frame, offered, menu) for frame in per_run]
+        analytic = _with_menu(analytic, offered, menu)
         trained = result.vru_hangups[(result.vru_hangups >= first) & (result.vru_hangups < train_end)]
         naive = _with_menu(naive, naive["offered"].to_numpy(), _naive_menu(trained, actual.index))
-        actual = _with_menu(actual, actual["offered"].to_numpy(), menu)
+        actual = _with_menu(actual, offered, menu)
     simulated = sum(per_run) / len(runs)
     cells = actual.rename(columns={k: f"{k}_actual" for k in KPIS})
     for name, frame in (("simulated", simulated), ("erlang_a", analytic), ("naive", naive)):

@@ -126,6 +126,7 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
 
     fits: list[StageFit] = []
     ticket_types, routing, by_hour = {}, [], []
+    hour = calls["created_at"].dt.hour.to_numpy()  # of each call's arrival
     pooled_service = fit_stage("all", "service", None, np.maximum(service[served], MIN_CALL),
                           np.zeros(served.sum(), bool), None, notes, FINE, MIN_CALL, MEAN_TOLERANCE)
     for ty in sorted(types.unique()):
@@ -136,7 +137,7 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
         stage = "service" if type_team[ty] == GENERAL else f"service_{ty}"
         ticket_types[ty] = {"category": ty, "entry": stage, "steps": {stage: {"work": fit.spec, "next": "resolve"}}}
         hourly = work_by_hour(np.maximum(service[rows & served], MIN_CALL),
-                              calls["created_at"].dt.hour.to_numpy()[rows & served])
+                              hour[rows & served])
         if hourly is not None:
             ticket_types[ty]["steps"][stage]["work_by_hour"] = hourly
             by_hour.append(ty)
@@ -160,7 +161,7 @@ def calibrate_calls(result: ImportResult, start: pd.Timestamp | None = None, end
                                                    first, notes)
 
     arrivals = ArrivalFitter().fit(calls["created_at"], start=first, end=end)
-    mix_by_hour = types_by_hour(types.to_numpy(), calls["created_at"].dt.hour.to_numpy())
+    mix_by_hour = types_by_hour(types.to_numpy(), hour)
     if mix_by_hour is not None:
         notes.append(f"the call types' mix varies with the hour of the day (chi-square p < {HOUR_P}): each type's "
                      "share gets a factor per hour (demand.mix.ticket_types_by_hour)")
